@@ -1,0 +1,1 @@
+"""Users, roles and scopes (ARCHITECTURE.md, users table), API tokens stored hashed."""

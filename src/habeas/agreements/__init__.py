@@ -1,0 +1,1 @@
+"""Jurisdictions and the agreements under which one state holds people for another."""

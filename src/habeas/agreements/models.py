@@ -1,0 +1,96 @@
+"""Jurisdictions and agreements (STANDARDS.md: transfer eligibility, billing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from habeas.agreements.choices import DayCount, Policy
+from habeas.core.services import ServiceModel
+
+if TYPE_CHECKING:
+    from habeas.accounts.models import User
+
+
+class Jurisdiction(ServiceModel):
+    """A state (ISO 3166-1 alpha-2 code)."""
+
+    code = models.CharField(max_length=2, unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class AgreementQuerySet(models.QuerySet["Agreement"]):
+    def visible_to(self, user: User | Any) -> AgreementQuerySet:
+        """Liaisons and finance see the agreements their state is party to; facility roles
+        those covering their facilities; oversight and auditors all."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user.sees_everything:
+            return self
+        if user.is_facility_role:
+            return self.filter(facilities__code__in=user.facility_codes).distinct()
+        if user.role in {"liaison", "finance"}:
+            code = user.jurisdiction_code
+            return self.filter(Q(sending__code=code) | Q(receiving__code=code))
+        return self.none()
+
+
+class Agreement(ServiceModel):
+    """An arrangement under which the receiving state holds people for the sending state:
+    its eligibility policy, quota, term and fee schedule."""
+
+    code = models.CharField(max_length=64, unique=True)
+    sending = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="+")
+    receiving = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="+")
+    policy = models.CharField(max_length=32, choices=Policy.choices)
+    policy_options = models.JSONField(default=dict, blank=True)
+    max_persons = models.PositiveIntegerField(null=True, blank=True)
+    starts = models.DateField()
+    ends = models.DateField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    per_person_day = models.DecimalField(max_digits=12, decimal_places=2)
+    day_count = models.CharField(
+        max_length=32, choices=DayCount.choices, default=DayCount.ARRIVAL_NOT_DEPARTURE
+    )
+
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends__isnull=True) | Q(ends__gte=F("starts")),
+                name="agreement_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(sending=F("receiving")), name="agreement_two_states"
+            ),
+            models.CheckConstraint(
+                condition=Q(per_person_day__gte=0), name="agreement_fee_nonneg"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def in_force_on(self, day: dt.date) -> bool:
+        return self.starts <= day and (self.ends is None or day <= self.ends)
+
+    @property
+    def fees(self) -> dict[str, str]:
+        return {"per_person_day": str(self.per_person_day), "day_count": self.day_count}
+
+    @property
+    def daily_rate(self) -> Decimal:
+        return self.per_person_day

@@ -1,0 +1,1 @@
+"""Shared kernel: errors, actor, clock, canonical JSON. Holds no domain models."""

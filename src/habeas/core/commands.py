@@ -1,0 +1,50 @@
+"""Base for ``habeas`` commands: service refusals become exit 2 with the message on stderr."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from django.core.management.base import BaseCommand, CommandError
+
+from habeas.core.errors import ApplicationError
+
+T = TypeVar("T")
+
+
+class HabeasCommand(BaseCommand):
+    """Maps ``ApplicationError`` to exit 2 (bad input or refused, nothing written)."""
+
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        try:
+            return super().execute(*args, **options)
+        except ApplicationError as exc:
+            details = "".join(f"\n  {k}: {v}" for k, v in exc.details.items())
+            raise CommandError(f"{exc.message}{details}", returncode=2) from exc
+
+
+def progress(items: Iterable[T], *, total: int | None, description: str) -> Iterator[T]:
+    """A rich progress bar on a terminal; silent when piped (INTERFACES.md)."""
+    if not sys.stderr.isatty():
+        yield from items
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        for item in items:
+            yield item
+            bar.advance(task)
+
+
+@contextmanager
+def spinner(description: str) -> Iterator[None]:
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(description):
+        yield

@@ -1,0 +1,120 @@
+"""Reads of custody state, scoped to the user; the person's file (Mandela Rules 7-9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from habeas.core.canonical import plain
+from habeas.core.errors import NotFound
+from habeas.custody.models import CustodyEpisode, EpisodeQuerySet, LegalBasis, Placement
+from habeas.custody.sentences import sentence_end
+from habeas.ledger.models import LedgerEntry
+from habeas.people.models import Person
+
+
+def episode_list(*, user: Any, open_only: bool = False) -> EpisodeQuerySet:
+    qs = CustodyEpisode.objects.visible_to(user).select_related(
+        "person", "facility", "agreement"
+    )
+    if open_only:
+        qs = qs.open()
+    return qs.order_by("-admitted_at", "-pk")
+
+
+def episode_get_for(*, user: Any, episode_id: int) -> CustodyEpisode:
+    episode = episode_list(user=user).filter(pk=episode_id).first()
+    if episode is None:
+        raise NotFound("custody episode not found")
+    return episode
+
+
+def current_placement(person: Person) -> Placement | None:
+    return (
+        Placement.objects.filter(
+            episode__person=person, episode__released_at__isnull=True, ended_at__isnull=True
+        )
+        .select_related("cell", "cell__module", "cell__facility")
+        .first()
+    )
+
+
+def basis_ends_on(basis: LegalBasis) -> Any:
+    if basis.kind != "criminal_sentence" or basis.sentence_start is None or not basis.sentence:
+        return None
+    try:
+        return sentence_end(basis.sentence_start, basis.sentence, basis.custody_credit_days)
+    except ValueError:
+        return None
+
+
+def release_date(person: Person) -> Any:
+    """The latest end among live criminal sentences of the open episode; ``None`` when the
+    person is held on a removal order only, for life, or not held."""
+    episode = CustodyEpisode.objects.open().filter(person=person).first()
+    if episode is None:
+        return None
+    sentences = [b for b in episode.legal_bases.all() if b.kind == "criminal_sentence"]
+    ends = [basis_ends_on(b) for b in sentences]
+    if not ends or any(e is None for e in ends):  # none, or a life sentence
+        return None
+    return max(ends)
+
+
+def person_history(person: Person) -> list[LedgerEntry]:
+    """The person's history as the ledger records it (not as the tables say now)."""
+    return list(LedgerEntry.objects.filter(subject=f"person:{person.pk}").order_by("index"))
+
+
+def person_file(person: Person) -> dict[str, Any]:
+    """The ``show --json`` document (INTERFACES.md); alarms come with the conditions app."""
+    episodes = list(
+        CustodyEpisode.objects.filter(person=person)
+        .select_related("facility", "agreement")
+        .order_by("admitted_at")
+    )
+    bases = list(LegalBasis.objects.filter(person=person).order_by("pk"))
+    placement = current_placement(person)
+    return plain(
+        {
+            "id": str(person.pk),
+            "sending_refs": [
+                i.value for i in person.identifiers.all() if i.kind == "sending_ref"
+            ],
+            "names": {
+                "given_names": person.given_names,
+                "first_surname": person.first_surname,
+                "second_surname": person.second_surname,
+                "aliases": list(person.aliases),
+            },
+            "date_of_birth": person.date_of_birth_display or None,
+            "sex": person.sex,
+            "nationalities": list(person.nationalities),
+            "legal_bases": [
+                {
+                    "kind": b.kind,
+                    "ref": b.ref,
+                    "authority": b.authority,
+                    "offence": b.offence or None,
+                    "sentence": b.sentence or None,
+                    "sentence_start": b.sentence_start,
+                    "custody_credit_days": b.custody_credit_days,
+                    "ends_on": basis_ends_on(b),
+                }
+                for b in bases
+            ],
+            "custody": [
+                {
+                    "facility": e.facility.code,
+                    "agreement": e.agreement.code if e.agreement else None,
+                    "admitted_at": e.admitted_at,
+                    "released_at": e.released_at,
+                    "release_reason": e.release_reason or None,
+                    "release_destination": e.release_destination or None,
+                }
+                for e in episodes
+            ],
+            "cell": placement.cell.code if placement else None,
+            "release_date": release_date(person),
+            "alarms": [],
+        }
+    )

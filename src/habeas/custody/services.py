@@ -1,0 +1,472 @@
+"""Custody writes: admission, cell moves, release (Mandela Rules 7, 11; ARCHITECTURE.md).
+
+Each service runs in one transaction and appends one ledger entry per domain event whose
+payload is the full state it created or changed, so ``verify-ledger`` can replay it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from habeas.agreements.models import Agreement
+from habeas.core.actor import Actor
+from habeas.core.clock import now
+from habeas.core.errors import Conflict, ValidationFailed
+from habeas.core.services import service
+from habeas.custody.choices import Consent, LegalBasisKind, ReleaseReason
+from habeas.custody.models import CustodyEpisode, LegalBasis, Placement
+from habeas.custody.sentences import parse_sentence
+from habeas.facilities.housing import Allocator, Occupant, Regime, refusals
+from habeas.facilities.models import Cell, Facility
+from habeas.ledger.services import Event, ledger_append_many
+from habeas.people.choices import DatePrecision
+from habeas.people.models import Person
+
+MSG_NO_BASIS = "Mandela Rule 7(1): nobody is received without a valid commitment order"
+MSG_ALREADY_HELD = "person {person} is already in custody (episode {episode})"
+MSG_NOT_HELD = "person {person} is not in custody"
+MSG_FACILITY_NOT_IN_AGREEMENT = "facility {facility} is not covered by agreement {agreement}"
+MSG_NO_CELL = "no cell in {facility} can take person {person}: {why}"
+MSG_CELL_REFUSED = "cell {cell} refused: {why}"
+MSG_FUTURE = "{what} is in the future ({at})"
+MSG_BEFORE = "{what} ({at}) is before {other} ({other_at})"
+MSG_REPEATED = "person {person} appears twice in one admission batch"
+MSG_SAME_CELL = "person {person} is already in cell {cell}"
+MSG_RELEASE_REASON = "unknown release reason {reason!r}"
+
+#: Grace for clock skew between the recording device and the server.
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class LegalBasisSpec:
+    """A commitment order as given in a manifest (MANIFEST.md columns)."""
+
+    kind: str
+    ref: str = ""
+    authority: str = ""
+    status_in_sending_state: str = ""
+    order_date: dt.date | None = None
+    removal_protection: bool = False
+    offence: str = ""
+    conviction_date: dt.date | None = None
+    judgment_final: bool | None = None
+    sentence: str = ""
+    sentence_start: dt.date | None = None
+    custody_credit_days: int = 0
+    consent: str = Consent.UNKNOWN
+
+
+@dataclass(frozen=True)
+class AdmissionSpec:
+    person: Person
+    legal_bases: Sequence[LegalBasisSpec]
+    admitted_at: dt.datetime
+    cell_code: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _not_future(at: dt.datetime, what: str) -> None:
+    if at > now() + FUTURE_TOLERANCE:
+        raise ValidationFailed(MSG_FUTURE.format(what=what, at=at.isoformat()))
+
+
+def _check_basis(spec: LegalBasisSpec) -> None:
+    if spec.kind not in LegalBasisKind.values:
+        raise ValidationFailed(f"unknown legal basis {spec.kind!r}")
+    if spec.kind == LegalBasisKind.CRIMINAL_SENTENCE:
+        if not spec.sentence or spec.sentence_start is None:
+            raise ValidationFailed("a criminal sentence needs its length and start date")
+        try:
+            parse_sentence(spec.sentence)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc)) from None
+    if spec.custody_credit_days < 0:
+        raise ValidationFailed("custody credit cannot be negative")
+    if spec.consent not in Consent.values:
+        raise ValidationFailed(f"unknown consent value {spec.consent!r}")
+
+
+def regime_for(kinds: Sequence[str]) -> Regime:
+    """Mandela Rule 11(c): held only on removal orders → civil; any sentence → criminal."""
+    return "criminal" if LegalBasisKind.CRIMINAL_SENTENCE in kinds else "civil"
+
+
+def is_youth(person: Person, on: dt.date) -> bool:
+    """Under 18 on ``on``. With a partial date of birth the *latest* possible birthday is
+    used, so someone who may be a child is treated as one (CRC art. 1; Mandela Rule 11(d))."""
+    dob = person.date_of_birth
+    if dob is None:
+        return False
+    if person.dob_precision == DatePrecision.YEAR:
+        dob = dt.date(dob.year, 12, 31)
+    elif person.dob_precision == DatePrecision.MONTH:
+        dob = dt.date(dob.year, dob.month, 28)
+    try:
+        adult_on = dob.replace(year=dob.year + 18)
+    except ValueError:  # 29 February
+        adult_on = dt.date(dob.year + 18, 3, 1)
+    return on < adult_on
+
+
+def occupant_for(person: Person, kinds: Sequence[str], on: dt.date) -> Occupant:
+    return Occupant(sex=person.sex, youth=is_youth(person, on), regime=regime_for(kinds))
+
+
+def basis_snapshot(basis: LegalBasis) -> dict[str, Any]:
+    return {
+        "id": basis.pk,
+        "person": basis.person_id,
+        "kind": basis.kind,
+        "ref": basis.ref,
+        "authority": basis.authority,
+        "status_in_sending_state": basis.status_in_sending_state,
+        "order_date": basis.order_date,
+        "removal_protection": basis.removal_protection,
+        "offence": basis.offence,
+        "conviction_date": basis.conviction_date,
+        "judgment_final": basis.judgment_final,
+        "sentence": basis.sentence,
+        "sentence_start": basis.sentence_start,
+        "custody_credit_days": basis.custody_credit_days,
+        "consent": basis.consent,
+    }
+
+
+def _cell_label(cell: Cell, facility: Facility) -> str:
+    return f"{facility.code}/{cell.code}"
+
+
+@service
+def custody_admit_many(
+    *,
+    actor: Actor,
+    facility: Facility,
+    agreement: Agreement | None,
+    admissions: Sequence[AdmissionSpec],
+) -> list[CustodyEpisode]:
+    """Admit people into a facility: legal bases, custody episode, first placement, and one
+    ``custody.admitted`` ledger entry each (Mandela Rule 7(b), (c); Rule 11 via the housing
+    rules). All or nothing: one refusal and nobody of the batch is admitted."""
+    if agreement is not None and not agreement.facilities.filter(pk=facility.pk).exists():
+        raise ValidationFailed(
+            MSG_FACILITY_NOT_IN_AGREEMENT.format(facility=facility.code, agreement=agreement.code)
+        )
+    seen: set[int] = set()
+    for adm in admissions:
+        if not adm.legal_bases:
+            raise ValidationFailed(MSG_NO_BASIS, details={"person": str(adm.person.pk)})
+        for spec in adm.legal_bases:
+            _check_basis(spec)
+        _not_future(adm.admitted_at, "the admission time")
+        if adm.person.pk in seen:
+            raise ValidationFailed(MSG_REPEATED.format(person=adm.person.pk))
+        seen.add(adm.person.pk)
+    open_episodes = dict(
+        CustodyEpisode.objects.open()
+        .filter(person_id__in=list(seen))
+        .values_list("person_id", "pk")[:1]
+    )
+    if open_episodes:
+        person, episode = next(iter(open_episodes.items()))
+        raise Conflict(MSG_ALREADY_HELD.format(person=person, episode=episode))
+
+    allocator = Allocator(facility)
+    cells: list[Cell] = []
+    for adm in admissions:
+        who = occupant_for(
+            adm.person, [b.kind for b in adm.legal_bases], adm.admitted_at.date()
+        )
+        if adm.cell_code:
+            cell = allocator.by_code.get(adm.cell_code)
+            if cell is None:
+                raise ValidationFailed(f"no cell {adm.cell_code} in {facility.code}")
+            refused = allocator.refusals(cell, who)
+            if refused:
+                raise Conflict(
+                    MSG_CELL_REFUSED.format(
+                        cell=cell.code, why="; ".join(r.message for r in refused)
+                    ),
+                    details={"rules": ", ".join(r.rule for r in refused)},
+                )
+        else:
+            chosen = allocator.choose(who)
+            if chosen is None:
+                raise Conflict(
+                    MSG_NO_CELL.format(
+                        facility=facility.code,
+                        person=adm.person.pk,
+                        why="every cell for this population and regime is at working capacity",
+                    )
+                )
+            cell = chosen
+        allocator.take(cell)
+        cells.append(cell)
+
+    recorded = now()
+    bases_per = [
+        [
+            LegalBasis(
+                person=adm.person,
+                kind=s.kind,
+                ref=s.ref,
+                authority=s.authority,
+                status_in_sending_state=s.status_in_sending_state,
+                order_date=s.order_date,
+                removal_protection=s.removal_protection,
+                offence=s.offence,
+                conviction_date=s.conviction_date,
+                judgment_final=s.judgment_final,
+                sentence=s.sentence,
+                sentence_start=s.sentence_start,
+                custody_credit_days=s.custody_credit_days,
+                consent=s.consent,
+                recorded_at=recorded,
+            )
+            for s in adm.legal_bases
+        ]
+        for adm in admissions
+    ]
+    LegalBasis.objects.bulk_create([b for group in bases_per for b in group], batch_size=500)
+    episodes = CustodyEpisode.objects.bulk_create(
+        [
+            CustodyEpisode(
+                person=adm.person,
+                facility=facility,
+                agreement=agreement,
+                admitted_at=adm.admitted_at,
+            )
+            for adm in admissions
+        ],
+        batch_size=500,
+    )
+    through = CustodyEpisode.legal_bases.through
+    through.objects.bulk_create(
+        [
+            through(custodyepisode_id=ep.pk, legalbasis_id=b.pk)
+            for ep, group in zip(episodes, bases_per, strict=True)
+            for b in group
+        ],
+        batch_size=500,
+    )
+    placements = Placement.objects.bulk_create(
+        [
+            Placement(episode=ep, cell=cell, started_at=adm.admitted_at, reason="admission")
+            for ep, cell, adm in zip(episodes, cells, admissions, strict=True)
+        ],
+        batch_size=500,
+    )
+    events = [
+        Event(
+            action="custody.admitted",
+            subject=f"person:{adm.person.pk}",
+            occurred_at=adm.admitted_at,
+            payload={
+                "episode": {
+                    "id": ep.pk,
+                    "person": adm.person.pk,
+                    "facility": facility.code,
+                    "agreement": agreement.code if agreement else None,
+                    "admitted_at": adm.admitted_at,
+                    "legal_bases": [b.pk for b in group],
+                },
+                "legal_bases": [basis_snapshot(b) for b in group],
+                "placement": {
+                    "id": pl.pk,
+                    "cell": _cell_label(cell, facility),
+                    "started_at": pl.started_at,
+                },
+                **({"record": adm.extra} if adm.extra else {}),
+            },
+        )
+        for adm, ep, group, pl, cell in zip(
+            admissions, episodes, bases_per, placements, cells, strict=True
+        )
+    ]
+    ledger_append_many(actor=actor, events=events)
+    return episodes
+
+
+def custody_admit(
+    *,
+    actor: Actor,
+    person: Person,
+    facility: Facility,
+    agreement: Agreement | None,
+    legal_bases: Sequence[LegalBasisSpec],
+    admitted_at: dt.datetime,
+    cell_code: str | None = None,
+) -> CustodyEpisode:
+    """Admit one person (minimal admission; the full Rule 7 record comes with intake)."""
+    return custody_admit_many(
+        actor=actor,
+        facility=facility,
+        agreement=agreement,
+        admissions=[
+            AdmissionSpec(
+                person=person,
+                legal_bases=legal_bases,
+                admitted_at=admitted_at,
+                cell_code=cell_code,
+            )
+        ],
+    )[0]
+
+
+def _open_episode(person: Person) -> CustodyEpisode:
+    episode = (
+        CustodyEpisode.objects.open()
+        .select_for_update()
+        .filter(person=person)
+        .select_related("facility")
+        .first()
+    )
+    if episode is None:
+        raise Conflict(MSG_NOT_HELD.format(person=person.pk))
+    return episode
+
+
+def _open_placement(episode: CustodyEpisode) -> Placement | None:
+    return (
+        Placement.objects.select_for_update()
+        .filter(episode=episode, ended_at__isnull=True)
+        .select_related("cell")
+        .first()
+    )
+
+
+@service
+def placement_move(
+    *, actor: Actor, person: Person, cell: Cell, at: dt.datetime, reason: str
+) -> Placement:
+    """Move a person to another cell of the same facility (Mandela Rule 7(c): every transfer
+    recorded), under the same housing rules as admission."""
+    _not_future(at, "the move time")
+    if not reason.strip():
+        raise ValidationFailed("a move needs a reason")
+    episode = _open_episode(person)
+    if cell.facility_id != episode.facility_id:
+        raise ValidationFailed(f"cell {cell.code} is not in {episode.facility.code}")
+    current = _open_placement(episode)
+    if current is not None and current.cell_id == cell.pk:
+        raise Conflict(MSG_SAME_CELL.format(person=person.pk, cell=cell.code))
+    if current is not None and at < current.started_at:
+        raise ValidationFailed(
+            MSG_BEFORE.format(
+                what="the move",
+                at=at.isoformat(),
+                other="the current placement",
+                other_at=current.started_at.isoformat(),
+            )
+        )
+    locked = Cell.objects.select_for_update().select_related("module").get(pk=cell.pk)
+    occupants = Placement.objects.filter(cell=locked, ended_at__isnull=True).count()
+    kinds = list(episode.legal_bases.values_list("kind", flat=True))
+
+    refused = refusals(locked, occupants, occupant_for(person, kinds, at.date()))
+    if refused:
+        raise Conflict(
+            MSG_CELL_REFUSED.format(cell=cell.code, why="; ".join(r.message for r in refused)),
+            details={"rules": ", ".join(r.rule for r in refused)},
+        )
+    ended: dict[str, Any] | None = None
+    if current is not None:
+        current.ended_at = at
+        current.save(update_fields=["ended_at"])
+        ended = {"id": current.pk, "cell": f"{episode.facility.code}/{current.cell.code}", "ended_at": at}
+    placement = Placement(episode=episode, cell=locked, started_at=at, reason=reason.strip())
+    placement.save()
+    ledger_append_many(
+        actor=actor,
+        events=[
+            Event(
+                action="placement.moved",
+                subject=f"person:{person.pk}",
+                occurred_at=at,
+                payload={
+                    "episode": episode.pk,
+                    "ended": ended,
+                    "placement": {
+                        "id": placement.pk,
+                        "cell": f"{episode.facility.code}/{locked.code}",
+                        "started_at": at,
+                        "reason": placement.reason,
+                    },
+                },
+            )
+        ],
+    )
+    return placement
+
+
+@service
+def custody_release(
+    *,
+    actor: Actor,
+    person: Person,
+    reason: str,
+    at: dt.datetime,
+    destination: str = "",
+    note: str = "",
+) -> CustodyEpisode:
+    """Close the open custody episode and its placement (Mandela Rule 7(c): day and hour of
+    release). ``destination`` is the ISO country the person leaves for, where known."""
+    if reason not in ReleaseReason.values:
+        raise ValidationFailed(MSG_RELEASE_REASON.format(reason=reason))
+    _not_future(at, "the release time")
+    episode = _open_episode(person)
+    if at <= episode.admitted_at:
+        raise ValidationFailed(
+            MSG_BEFORE.format(
+                what="the release",
+                at=at.isoformat(),
+                other="the admission",
+                other_at=episode.admitted_at.isoformat(),
+            )
+        )
+    current = _open_placement(episode)
+    ended: dict[str, Any] | None = None
+    if current is not None:
+        if at < current.started_at:
+            raise ValidationFailed(
+                MSG_BEFORE.format(
+                    what="the release",
+                    at=at.isoformat(),
+                    other="the current placement",
+                    other_at=current.started_at.isoformat(),
+                )
+            )
+        current.ended_at = at
+        current.save(update_fields=["ended_at"])
+        ended = {"id": current.pk, "ended_at": at}
+    episode.released_at = at
+    episode.release_reason = reason
+    episode.release_destination = destination.upper()
+    episode.release_note = note
+    episode.save(
+        update_fields=["released_at", "release_reason", "release_destination", "release_note"]
+    )
+    ledger_append_many(
+        actor=actor,
+        events=[
+            Event(
+                action="custody.released",
+                subject=f"person:{person.pk}",
+                occurred_at=at,
+                payload={
+                    "episode": {
+                        "id": episode.pk,
+                        "released_at": at,
+                        "reason": reason,
+                        "destination": episode.release_destination,
+                        "note": note,
+                    },
+                    "placement_ended": ended,
+                },
+            )
+        ],
+    )
+    return episode

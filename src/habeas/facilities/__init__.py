@@ -1,0 +1,1 @@
+"""Facilities, modules and cells; space standards and certified capacity."""

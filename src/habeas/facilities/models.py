@@ -1,0 +1,132 @@
+"""Facility → module → cell (HMPPS locations model; STANDARDS.md space and capacity terms).
+
+A cell's *certified* capacity (CNA) is computed from its usable floor area and the facility's
+space standard and stored beside the declared *working* capacity (the hard cap at allocation)
+and *maximum* capacity (what the cell can physically hold; working ≤ maximum).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from habeas.core.services import ServiceModel
+from habeas.facilities.choices import ModulePopulation, ModuleRegime, SpaceStandard
+from habeas.facilities.standards import space_per_person
+
+if TYPE_CHECKING:
+    from habeas.accounts.models import User
+
+
+class FacilityQuerySet(models.QuerySet["Facility"]):
+    def visible_to(self, user: User | Any) -> FacilityQuerySet:
+        """Facility roles see their facilities; liaisons and finance the facilities named by
+        their state's agreements; oversight and auditors all."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user.sees_everything:
+            return self
+        if user.is_facility_role:
+            return self.filter(code__in=user.facility_codes)
+        if user.role in {"liaison", "finance"}:
+            code = user.jurisdiction_code
+            return self.filter(
+                Q(agreements__sending__code=code) | Q(agreements__receiving__code=code)
+            ).distinct()
+        return self.none()
+
+
+class Facility(ServiceModel):
+    """A place of detention, with the public contact and visiting information the locator
+    shows (Mandela Rules 58, 62, 68)."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    jurisdiction = models.ForeignKey(
+        "agreements.Jurisdiction", on_delete=models.PROTECT, related_name="facilities"
+    )
+    timezone = models.CharField(max_length=64)
+    space_standard = models.CharField(max_length=8, choices=SpaceStandard.choices)
+    declared_capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("The capacity the authorities announce, if any.")
+    )
+    address = models.TextField(blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    visiting = models.TextField(blank=True)
+    agreements = models.ManyToManyField(
+        "agreements.Agreement", related_name="facilities", blank=True
+    )
+
+    objects = FacilityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "facilities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Module(ServiceModel):
+    """A housing unit with one population and one regime (Mandela Rule 11)."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="modules")
+    code = models.CharField(max_length=32)
+    population = models.CharField(max_length=16, choices=ModulePopulation.choices)
+    regime = models.CharField(max_length=16, choices=ModuleRegime.choices)
+
+    class Meta:
+        ordering = ["facility", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "code"], name="module_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facility.code}/{self.code}"
+
+
+class Cell(ServiceModel):
+    """A cell: dimensions, declared capacities and the certified capacity computed from them."""
+
+    module = models.ForeignKey(Module, on_delete=models.PROTECT, related_name="cells")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="cells")
+    code = models.CharField(max_length=32)
+    floor_area_m2 = models.DecimalField(max_digits=8, decimal_places=2)
+    sanitary_area_m2 = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal(0))
+    height_m = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    bunks = models.PositiveIntegerField(default=0)
+    window = models.BooleanField(default=False)
+    max_capacity = models.PositiveIntegerField()
+    working_capacity = models.PositiveIntegerField()
+    certified_capacity = models.PositiveIntegerField(
+        help_text=_("Computed from usable floor area and the facility's space standard.")
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["facility", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "code"], name="cell_code_unique"),
+            models.CheckConstraint(
+                condition=Q(working_capacity__lte=F("max_capacity")),
+                name="cell_working_le_max",
+            ),
+            models.CheckConstraint(
+                condition=Q(floor_area_m2__gt=0) & Q(sanitary_area_m2__gte=0),
+                name="cell_areas_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(sanitary_area_m2__lte=F("floor_area_m2")),
+                name="cell_sanitary_within_floor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def space_per_person(self, occupants: int) -> Decimal | None:
+        return space_per_person(self.floor_area_m2, self.sanitary_area_m2, occupants)

@@ -1,0 +1,212 @@
+"""The setup file (INTERFACES.md, "Setup file (TOML)"), validated with pydantic.
+
+Errors name the file, the table and the key: ``setup.toml: [[facility]] TEC → [[facility.module]]
+M1 → cell_block.count: Input should be greater than 0``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import pycountry
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from habeas.core.errors import ValidationFailed
+
+MSG_TOML = "{file}: not valid TOML: {error}"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _country(code: str) -> str:
+    value = code.strip().upper()
+    if len(value) != 2 or pycountry.countries.get(alpha_2=value) is None:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+    return value
+
+
+class JurisdictionDecl(_Strict):
+    code: str
+    name: str = Field(min_length=1)
+
+    _code = field_validator("code")(_country)
+
+
+class CellDecl(_Strict):
+    code: str = Field(min_length=1, max_length=32)
+    floor_area_m2: Decimal = Field(gt=0, max_digits=8, decimal_places=2)
+    sanitary_area_m2: Decimal = Field(default=Decimal(0), ge=0, max_digits=8, decimal_places=2)
+    height_m: Decimal | None = Field(default=None, gt=0, max_digits=5, decimal_places=2)
+    bunks: int = Field(default=0, ge=0)
+    max_capacity: int = Field(ge=0)
+    working_capacity: int = Field(ge=0)
+    window: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CellDecl:
+        if self.working_capacity > self.max_capacity:
+            raise ValueError("working_capacity must not exceed max_capacity")
+        if self.sanitary_area_m2 > self.floor_area_m2:
+            raise ValueError("sanitary_area_m2 must not exceed floor_area_m2")
+        return self
+
+
+class CellBlockDecl(_Strict):
+    count: int = Field(gt=0, le=10_000)
+    prefix: str = Field(min_length=1, max_length=24)
+    floor_area_m2: Decimal = Field(gt=0, max_digits=8, decimal_places=2)
+    sanitary_area_m2: Decimal = Field(default=Decimal(0), ge=0, max_digits=8, decimal_places=2)
+    height_m: Decimal | None = Field(default=None, gt=0, max_digits=5, decimal_places=2)
+    bunks: int = Field(default=0, ge=0)
+    max_capacity: int = Field(ge=0)
+    working_capacity: int = Field(ge=0)
+    window: bool = False
+    start: int = Field(default=1, ge=0)
+    digits: int = Field(default=2, ge=1, le=6)
+
+    def expand(self) -> list[CellDecl]:
+        fields = self.model_dump(exclude={"count", "prefix", "start", "digits"})
+        return [
+            CellDecl(code=f"{self.prefix}{n:0{self.digits}d}", **fields)
+            for n in range(self.start, self.start + self.count)
+        ]
+
+
+class ModuleDecl(_Strict):
+    code: str = Field(min_length=1, max_length=32)
+    population: Literal["adult_male", "adult_female", "youth_male", "youth_female"]
+    regime: Literal["criminal", "civil"]
+    cells: list[CellDecl] = Field(default_factory=list)
+    cell_block: CellBlockDecl | None = None
+
+    def all_cells(self) -> list[CellDecl]:
+        return [*self.cells, *(self.cell_block.expand() if self.cell_block else [])]
+
+
+class FacilityDecl(_Strict):
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1)
+    jurisdiction: str
+    timezone: str
+    space_standard: Literal["icrc", "cpt", "ecthr"]
+    declared_capacity: int | None = Field(default=None, ge=0)
+    address: str = ""
+    phone: str = ""
+    visiting: str = ""
+    module: list[ModuleDecl] = Field(default_factory=list)
+
+    _jurisdiction = field_validator("jurisdiction")(_country)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone") from None
+        return value
+
+    @model_validator(mode="after")
+    def _unique(self) -> FacilityDecl:
+        codes = [m.code for m in self.module]
+        if len(codes) != len(set(codes)):
+            raise ValueError("module codes repeat")
+        cells = [c.code for m in self.module for c in m.all_cells()]
+        dupes = sorted({c for c in cells if cells.count(c) > 1}) if len(cells) != len(set(cells)) else []
+        if dupes:
+            raise ValueError(f"cell codes repeat: {', '.join(dupes[:5])}")
+        return self
+
+
+class FeesDecl(_Strict):
+    per_person_day: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    day_count: Literal["arrival_not_departure", "both", "midnights"] = "arrival_not_departure"
+
+
+class AgreementDecl(_Strict):
+    code: str = Field(min_length=1, max_length=64)
+    sending: str
+    receiving: str
+    facilities: list[str] = Field(min_length=1)
+    policy: Literal["outsourcing_2025", "treaty_transfer"]
+    policy_options: dict[str, Any] = Field(default_factory=dict)
+    max_persons: int | None = Field(default=None, ge=0)
+    starts: dt.date
+    ends: dt.date | None = None
+    currency: str
+    fees: FeesDecl
+
+    _sending = field_validator("sending", "receiving")(_country)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if pycountry.currencies.get(alpha_3=value.upper()) is None:
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _dates(self) -> AgreementDecl:
+        if self.ends is not None and self.ends < self.starts:
+            raise ValueError("ends must not be before starts")
+        if self.sending == self.receiving:
+            raise ValueError("sending and receiving must be different states")
+        return self
+
+
+class SetupDocument(_Strict):
+    jurisdiction: list[JurisdictionDecl] = Field(default_factory=list)
+    facility: list[FacilityDecl] = Field(default_factory=list)
+    agreement: list[AgreementDecl] = Field(default_factory=list)
+
+
+def _where(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
+    """Render a pydantic location as TOML tables: ``[[facility]] TEC → module M1 → code``."""
+    parts: list[str] = []
+    node: Any = raw
+    i = 0
+    while i < len(loc):
+        key = loc[i]
+        nxt = loc[i + 1] if i + 1 < len(loc) else None
+        if isinstance(key, str) and isinstance(nxt, int) and isinstance(node, dict):
+            items = node.get(key)
+            item = items[nxt] if isinstance(items, list) and nxt < len(items) else None
+            label = item.get("code") if isinstance(item, dict) else None
+            parts.append(f"[[{key}]] {label}" if label else f"[[{key}]] #{nxt + 1}")
+            node = item
+            i += 2
+            continue
+        parts.append(str(key))
+        node = node.get(key) if isinstance(node, dict) else None
+        i += 1
+    return " → ".join(parts) if parts else "(top level)"
+
+
+def load_setup(path: Path) -> SetupDocument:
+    """Read and validate a setup file; every problem is listed (file, table, key)."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(f"{path.name}: not UTF-8 text ({exc.reason})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationFailed(MSG_TOML.format(file=path.name, error=exc)) from None
+    return parse_setup(raw, name=path.name)
+
+
+def parse_setup(raw: dict[str, Any], *, name: str) -> SetupDocument:
+    try:
+        return SetupDocument.model_validate(raw)
+    except ValidationError as exc:
+        problems = [f"{name}: {_where(raw, tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise ValidationFailed(
+            f"{name}: {len(problems)} problem(s) in the setup file",
+            details={str(n + 1): p for n, p in enumerate(problems)},
+        ) from None

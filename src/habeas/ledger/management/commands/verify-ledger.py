@@ -1,0 +1,38 @@
+"""``habeas verify-ledger [--json]``: exit 0 when the ledger verifies, 1 naming the fault."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from habeas.core.commands import HabeasCommand, spinner
+from habeas.ledger.services import verification_record
+from habeas.ledger.verify import verify_ledger
+
+
+class Command(HabeasCommand):
+    help = "Recompute every leaf hash and the Merkle root of the ledger; exit 1 on any fault."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--json", action="store_true", help="print the JSON document")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with spinner("Verifying the ledger…"):
+            result = verify_ledger()
+        verification_record(
+            size=result.entries,
+            root=result.root,
+            ok=result.ok,
+            problems=result.document()["problems"],
+        )
+        if options["json"]:
+            self.stdout.write(json.dumps(result.document(), indent=2))
+        elif result.ok:
+            self.stdout.write(f"ledger ok: {result.entries} entries, root {result.root.hex()}")
+        else:
+            for p in result.problems:
+                self.stderr.write(f"{p.where}: {p.message}")
+        if not result.ok:
+            raise SystemExit(1)

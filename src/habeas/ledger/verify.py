@@ -1,0 +1,129 @@
+"""``habeas verify-ledger``: recompute every leaf hash and the Merkle root (RFC 9162 §2.1).
+
+Checks, in order, reporting the first entry at fault for each kind of problem:
+
+1. indices are gapless from 0 and the head's size equals the number of entries;
+2. each stored ``leaf_hash`` equals SHA-256(0x00 || canonical bytes), and the canonical text
+   is itself canonical and names its own index (an edited payload is found);
+3. the root recomputed from the leaves equals the root folded from the stored tree nodes
+   (an edited or missing node is found).
+
+Table-vs-ledger replay and signed checkpoints build on this (accountability issue).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+
+from habeas.core.canonical import canonical_bytes
+from habeas.ledger import merkle
+from habeas.ledger.models import LedgerEntry, LedgerHead
+from habeas.ledger.store import DatabaseNodeStore
+
+_BATCH = 5000
+
+
+@dataclass
+class Problem:
+    where: str
+    message: str
+
+
+@dataclass
+class VerifyResult:
+    entries: int = 0
+    root: bytes = merkle.EMPTY_ROOT
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def document(self) -> dict[str, Any]:
+        """The ``verify-ledger --json`` document (INTERFACES.md)."""
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "root": self.root.hex(),
+            "problems": [{"where": p.where, "message": p.message} for p in self.problems],
+        }
+
+
+def _rows() -> Iterator[tuple[int, str, str]]:
+    """Stream (index, canonical, leaf_hash) in index order with a server-side-friendly loop."""
+    last = -1
+    while True:
+        batch = list(
+            LedgerEntry.objects.filter(index__gt=last)
+            .order_by("index")
+            .values_list("index", "canonical", "leaf_hash")[:_BATCH]
+        )
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1][0]
+
+
+def verify_ledger(*, progress: Any = None) -> VerifyResult:
+    result = VerifyResult()
+    leaves: list[bytes] = []
+    expected = 0
+    seen_gap = seen_hash = seen_doc = False
+    sha = hashlib.sha256
+    for index, canonical, stored in _rows():
+        if index != expected and not seen_gap:
+            result.problems.append(
+                Problem(f"entry {expected}", f"missing: the next stored entry is {index}")
+            )
+            seen_gap = True
+        expected = index + 1
+        data = canonical.encode("utf-8")
+        leaf = sha(b"\x00" + data).digest()
+        if leaf.hex() != stored and not seen_hash:
+            result.problems.append(
+                Problem(f"entry {index}", "leaf hash does not match the entry's canonical bytes")
+            )
+            seen_hash = True
+        if not seen_doc:
+            try:
+                doc = json.loads(canonical)
+                if canonical_bytes(doc) != data or doc.get("index") != index:
+                    raise ValueError
+            except ValueError:
+                result.problems.append(
+                    Problem(f"entry {index}", "entry text is not canonical or names another index")
+                )
+                seen_doc = True
+        leaves.append(leaf)
+        if progress is not None:
+            progress(1)
+    result.entries = len(leaves)
+    head = LedgerHead.objects.filter(pk=1).values_list("size", flat=True).first()
+    if head is None:
+        result.problems.append(Problem("ledger_ledgerhead", "the head row is missing"))
+    elif head != len(leaves):
+        result.problems.append(
+            Problem("ledger_ledgerhead.size", f"head says {head} entries, the table holds {len(leaves)}")
+        )
+    recomputed = merkle.root_from_leaves(leaves)
+    result.root = recomputed
+    if leaves:
+        try:
+            stored_root = merkle.root_from_store(len(leaves), DatabaseNodeStore(connection.alias))
+        except LookupError as exc:
+            result.problems.append(Problem("ledger_ledgernode", f"stored tree incomplete: {exc}"))
+        else:
+            if stored_root != recomputed:
+                result.problems.append(
+                    Problem(
+                        "ledger_ledgernode",
+                        "the stored Merkle tree's root differs from the root of the entries",
+                    )
+                )
+    return result

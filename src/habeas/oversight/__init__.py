@@ -1,0 +1,1 @@
+"""Locator, public statistics, access log and oversight pages."""

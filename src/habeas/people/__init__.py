@@ -1,0 +1,1 @@
+"""People held or proposed for custody: names as given, identifiers by issuing authority."""

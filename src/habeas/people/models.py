@@ -1,0 +1,107 @@
+"""Person registry (Mandela Rule 7(a): unique identity).
+
+Names are stored exactly as the sending state wrote them (any script, accents kept) and always
+rendered escaped. A partial date of birth keeps its precision: ``1990`` is stored as
+1990-01-01 with precision ``year`` and shown as ``1990``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from habeas.core.services import ServiceModel
+from habeas.people.choices import DatePrecision, Sex
+
+if TYPE_CHECKING:
+    from habeas.accounts.models import User
+
+
+class PersonQuerySet(models.QuerySet["Person"]):
+    def visible_to(self, user: User | Any) -> PersonQuerySet:
+        """Scope (ARCHITECTURE.md roles; NetBox ``restrict``): oversight and auditors see
+        everyone; facility staff the people ever held in their facilities; a liaison or
+        finance officer only people held under agreements their state is party to."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user.sees_everything:
+            return self
+        if user.is_facility_role:
+            return self.filter(episodes__facility__code__in=user.facility_codes).distinct()
+        if user.role == "liaison":
+            return self.filter(episodes__agreement__sending__code=user.jurisdiction_code).distinct()
+        if user.role == "finance":
+            code = user.jurisdiction_code
+            return self.filter(
+                Q(episodes__agreement__sending__code=code)
+                | Q(episodes__agreement__receiving__code=code)
+            ).distinct()
+        return self.none()
+
+
+class Person(ServiceModel):
+    """One human being in the registry, whatever the number of names and identifiers."""
+
+    given_names = models.CharField(_("given names"), max_length=200)
+    first_surname = models.CharField(_("first surname"), max_length=200)
+    second_surname = models.CharField(_("second surname"), max_length=200, blank=True)
+    aliases = models.JSONField(_("aliases"), default=list, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    dob_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    nationalities = models.JSONField(_("nationalities"), default=list)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    created_at = models.DateTimeField()
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["first_surname", "given_names"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.given_names, self.first_surname, self.second_surname) if p)
+
+    @property
+    def date_of_birth_display(self) -> str:
+        return format_partial_date(self.date_of_birth, self.dob_precision)
+
+
+def format_partial_date(value: dt.date | None, precision: str) -> str:
+    if value is None:
+        return ""
+    if precision == DatePrecision.YEAR:
+        return f"{value.year:04d}"
+    if precision == DatePrecision.MONTH:
+        return f"{value.year:04d}-{value.month:02d}"
+    return value.isoformat()
+
+
+class PersonIdentifier(ServiceModel):
+    """An identifier issued by an authority: a sending state's reference (A-number, register
+    number) is ``authority = <ISO country code>``, ``kind = sending_ref``."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="identifiers")
+    authority = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32, default="sending_ref")
+    value = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "kind", "value"], name="identifier_unique_per_authority"
+            )
+        ]
+        indexes = [models.Index(fields=["value"])]
+
+    def __str__(self) -> str:
+        return f"{self.authority}:{self.kind}:{self.value}"

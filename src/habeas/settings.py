@@ -1,0 +1,153 @@
+"""Django settings for Habeas, read from the environment.
+
+``HABEAS_HOME`` (default ``./var``) holds the embedded database, the secret key, the Ed25519
+ledger signing key and uploads. ``DATABASE_URL`` selects the database (default SQLite in
+``HABEAS_HOME``, WAL journal, IMMEDIATE transactions so writers queue instead of failing).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+HABEAS_HOME = Path(os.environ.get("HABEAS_HOME", "var")).resolve()
+HABEAS_HOME.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """Environment first, then ``HABEAS_HOME/secret_key`` (created on first use, mode 0600)."""
+    if key := os.environ.get("HABEAS_SECRET_KEY"):
+        return key
+    path = HABEAS_HOME / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = os.environ.get("HABEAS_DEBUG", "") == "1"
+ALLOWED_HOSTS = [h for h in os.environ.get("HABEAS_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("HABEAS_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
+LEDGER_KEY_PATH = HABEAS_HOME / "ledger_ed25519.pem"
+LEDGER_ORIGIN = os.environ.get("HABEAS_LEDGER_ORIGIN", "habeas.local/ledger")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "habeas.core",
+    "habeas.ledger",
+    "habeas.accounts",
+    "habeas.people",
+    "habeas.agreements",
+    "habeas.facilities",
+    "habeas.custody",
+    "habeas.oversight",
+    "habeas.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "habeas.urls"
+WSGI_APPLICATION = "habeas.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:dashboard"
+LOGOUT_REDIRECT_URL = "web:login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+
+def _database(url: str) -> dict[str, Any]:
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {
+            # Writers take the lock when the transaction starts, so a read-then-write
+            # (capacity check, ledger sequence) can never interleave with another writer.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            ),
+        }
+        config["CONN_MAX_AGE"] = 0
+    return config
+
+
+DATABASES = {
+    "default": _database(
+        os.environ.get("DATABASE_URL", f"sqlite:///{HABEAS_HOME / 'habeas.sqlite3'}")
+    )
+}
+if test_url := os.environ.get("HABEAS_TEST_DATABASE_URL"):
+    # pytest runs on the database named here (CI: PostgreSQL); Django creates test_<name>.
+    DATABASES["default"] = _database(test_url)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = HABEAS_HOME / "static"
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = HABEAS_HOME / "uploads"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("HABEAS_LOG_LEVEL", "WARNING")},
+}

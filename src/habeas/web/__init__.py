@@ -1,0 +1,1 @@
+"""Web shell: base layout, dashboard, login, vendored static assets."""

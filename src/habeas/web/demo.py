@@ -1,0 +1,215 @@
+"""The demo scenario (INTERFACES.md, "Demo scenario"): the publicly reported 2025
+arrangement and the facility it used (STANDARDS.md), with synthetic people.
+
+``small``: a few hundred people — a resident population held on the receiving state's own
+sentences, and transferees under the US agreement (removal orders in the civil modules,
+sentences in the criminal ones), a few of them already released. ``full``: the facility filled
+to its declared 40,000, so the dashboard shows what that means against certified capacity.
+Every write goes through the services and onto the ledger, as in production.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from habeas.accounts.services import user_create
+from habeas.agreements.models import Agreement
+from habeas.core.actor import Actor
+from habeas.custody.services import (
+    AdmissionSpec,
+    LegalBasisSpec,
+    custody_admit_many,
+    custody_release,
+)
+from habeas.facilities.models import Facility
+from habeas.facilities.setup import setup_apply
+from habeas.facilities.setup_schema import load_setup
+from habeas.people.services import Identifier, PersonSpec, person_create_many
+
+SETUP = Path(__file__).resolve().parent / "data" / "demo_setup.toml"
+SEED = 2025
+
+GIVEN = [
+    "José", "Juan Carlos", "Luis", "Carlos", "Jorge", "Miguel Ángel", "José Luis", "Francisco",
+    "Antonio", "Jesús", "Manuel", "Pedro", "Andrés", "Óscar", "Rafael", "Héctor", "Julio César",
+    "Wilmer", "Yohandry", "Néstor", "Ramón", "Edwin", "Kevin", "Brayan", "Jefferson", "Ángel",
+    "Darwin", "Eduardo", "Ricardo", "Mauricio", "Douglas", "Roberto", "Santiago", "Efraín",
+]
+SURNAMES = [
+    "Hernández", "García", "Martínez", "López", "Rodríguez", "González", "Pérez", "Sánchez",
+    "Ramírez", "Flores", "Rivera", "Torres", "Díaz", "Cruz", "Morales", "Reyes", "Ortiz",
+    "Gutiérrez", "Chávez", "Romero", "Mendoza", "Vásquez", "Castillo", "Aguilar", "Mejía",
+    "Guzmán", "Peña", "Núñez", "de la Cruz", "del Valle", "Zambrano", "Colmenares", "Quintero",
+]
+OFFENCES = [
+    "homicide", "extortion", "illicit association", "aggravated robbery", "drug trafficking",
+    "kidnapping", "illegal possession of firearms",
+]
+
+USERS: list[dict[str, Any]] = [
+    {"username": "staff", "role": "facility_staff", "facility_codes": ["TEC"],
+     "label": "intake and duty officer, TEC"},
+    {"username": "director", "role": "facility_admin", "facility_codes": ["TEC"],
+     "label": "facility director, TEC"},
+    {"username": "liaison", "role": "liaison", "jurisdiction_code": "US",
+     "label": "sending-state liaison, United States"},
+    {"username": "finance", "role": "finance", "jurisdiction_code": "US",
+     "label": "finance, United States"},
+    {"username": "monitor", "role": "oversight", "label": "oversight monitor"},
+    {"username": "auditor", "role": "auditor", "label": "ledger auditor"},
+    {"username": "admin", "role": "", "is_staff": True, "is_superuser": True,
+     "label": "system administrator (Django admin)"},
+]
+
+
+def demo_password(username: str) -> str:
+    return f"{username}-demo"
+
+
+@dataclass(frozen=True)
+class Scale:
+    domestic: int
+    transferees_civil: int
+    transferees_criminal: int
+    released: int
+
+
+SCALES = {
+    "small": Scale(domestic=330, transferees_civil=45, transferees_criminal=25, released=12),
+    # 8 × 32 cells × 157 working places = 40,192; the declared capacity is 40,000.
+    "full": Scale(domestic=29_700, transferees_civil=10_000, transferees_criminal=300, released=40),
+}
+
+
+def _people(rng: random.Random, n: int, *, nationality: str, authority: str, prefix: str,
+            start: int) -> list[PersonSpec]:
+    specs = []
+    for i in range(n):
+        year = rng.randint(1965, 2004)
+        precision = rng.choices(["day", "month", "year"], weights=[90, 6, 4])[0]
+        dob = dt.date(year, rng.randint(1, 12), rng.randint(1, 28))
+        if precision == "month":
+            dob = dob.replace(day=1)
+        elif precision == "year":
+            dob = dt.date(year, 1, 1)
+        specs.append(
+            PersonSpec(
+                given_names=rng.choice(GIVEN),
+                first_surname=rng.choice(SURNAMES),
+                second_surname=rng.choice(SURNAMES) if rng.random() < 0.9 else "",
+                sex="M",
+                nationalities=[nationality],
+                date_of_birth=dob,
+                dob_precision=precision,
+                language="es",
+                identifiers=[Identifier(authority=authority, value=f"{prefix}{start + i:07d}")],
+            )
+        )
+    return specs
+
+
+def _sentence(rng: random.Random, authority: str, admitted: dt.date) -> LegalBasisSpec:
+    start = admitted - dt.timedelta(days=rng.randint(0, 400))
+    return LegalBasisSpec(
+        kind="criminal_sentence",
+        authority=authority,
+        ref=f"{authority}-CR-{rng.randint(10000, 99999)}",
+        offence=rng.choice(OFFENCES),
+        conviction_date=start,
+        judgment_final=True,
+        sentence=rng.choice(["P2Y", "P5Y", "P8Y6M", "P10Y", "P15Y", "P25Y", "life"]),
+        sentence_start=start,
+        custody_credit_days=rng.choice([0, 0, 30, 120]),
+        consent="unknown",
+    )
+
+
+def _removal(rng: random.Random) -> LegalBasisSpec:
+    return LegalBasisSpec(
+        kind="removal_order",
+        authority="US",
+        ref=f"RO-{rng.randint(100000, 999999)}",
+        status_in_sending_state="other",
+        order_date=dt.date(2025, 2, rng.randint(1, 28)),
+    )
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def load_demo(*, scale: str = "small", advance: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Load the scenario; returns the demo logins. Call on an empty database."""
+    rng = random.Random(SEED)
+    spec = SCALES[scale]
+    actor = Actor.system("demo")
+    setup_apply(actor=actor, document=load_setup(SETUP))
+    facility = Facility.objects.get(code="TEC")
+    agreement = Agreement.objects.get(code="US-SV-2025")
+    step = advance or (lambda n: None)
+
+    def admit(specs: list[PersonSpec], bases: Callable[[dt.datetime], list[LegalBasisSpec]],
+              when: Callable[[], dt.datetime], agreement_: Agreement | None) -> None:
+        for batch in _batches(specs, 2000):
+            people = person_create_many(actor=actor, specs=batch)
+            admissions = []
+            for p in people:
+                at = when()
+                admissions.append(AdmissionSpec(person=p, legal_bases=bases(at), admitted_at=at))
+            custody_admit_many(actor=actor, facility=facility, agreement=agreement_,
+                               admissions=admissions)
+            step(len(batch))
+
+    sv_tz = dt.timezone(dt.timedelta(hours=-6))
+
+    def domestic_when() -> dt.datetime:
+        day = dt.date(2023, 2, 24) + dt.timedelta(days=rng.randint(0, 740))
+        return dt.datetime.combine(day, dt.time(rng.randint(6, 20), rng.choice([0, 15, 30, 45])),
+                                   tzinfo=sv_tz)
+
+    flights = [dt.datetime(2025, 3, 16, 14, 5, tzinfo=sv_tz),
+               dt.datetime(2025, 4, 13, 9, 40, tzinfo=sv_tz)]
+
+    admit(_people(rng, spec.domestic, nationality="SV", authority="SV", prefix="SV", start=1),
+          lambda at: [_sentence(rng, "SV", at.date())], domestic_when, None)
+    admit(_people(rng, spec.transferees_civil, nationality="VE", authority="US", prefix="A",
+                  start=2_200_000),
+          lambda at: [_removal(rng)], lambda: rng.choice(flights), agreement)
+    admit(_people(rng, spec.transferees_criminal, nationality="US", authority="US", prefix="BOP",
+                  start=4_100_000),
+          lambda at: [_sentence(rng, "US", at.date()), _removal(rng)]
+          if rng.random() < 0.2 else [_sentence(rng, "US", at.date())],
+          lambda: rng.choice(flights), agreement)
+
+    from habeas.custody.models import CustodyEpisode
+
+    to_release = list(
+        CustodyEpisode.objects.open().filter(agreement__isnull=True)
+        .select_related("person").order_by("pk")[: spec.released]
+    )
+    for episode in to_release:
+        custody_release(
+            actor=actor,
+            person=episode.person,
+            reason="court_order",
+            at=max(episode.admitted_at + dt.timedelta(days=200),
+                   dt.datetime(2025, 6, 1, 8, 0, tzinfo=sv_tz)),
+            destination="SV",
+        )
+    logins = []
+    for u in USERS:
+        fields = {k: v for k, v in u.items() if k not in {"label"}}
+        user_create(actor=actor, password=demo_password(u["username"]), **fields)
+        logins.append((u["username"], demo_password(u["username"]), u["label"]))
+    return {"logins": logins}
+
+
+def total_people(scale: str) -> int:
+    s = SCALES[scale]
+    return s.domestic + s.transferees_civil + s.transferees_criminal

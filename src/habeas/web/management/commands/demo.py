@@ -1,0 +1,44 @@
+"""``habeas demo [--scale small|full] [--no-serve]``: load the demo scenario and serve it."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import CommandParser
+
+from habeas.core.commands import HabeasCommand
+from habeas.people.models import Person
+from habeas.web.demo import USERS, demo_password, load_demo, total_people
+
+
+class Command(HabeasCommand):
+    help = "Load the demo scenario (the 2025 arrangement, synthetic people) and serve it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--scale", choices=["small", "full"], default="small")
+        parser.add_argument("--no-serve", action="store_true")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("init", verbosity=0, stdout=self.stdout)
+        if Person.objects.exists():
+            self.stdout.write("demo data already loaded; keeping it")
+        else:
+            total = total_people(options["scale"])
+            if sys.stderr.isatty():
+                from rich.progress import Progress
+
+                with Progress(transient=True) as bar:
+                    task = bar.add_task(f"Admitting {total:,} people", total=total)
+                    load_demo(scale=options["scale"], advance=lambda n: bar.advance(task, n))
+            else:
+                load_demo(scale=options["scale"])
+            self.stdout.write(f"demo loaded: {total:,} people admitted at scale {options['scale']}")
+        self.stdout.write("demo logins (user / password — role):")
+        for u in USERS:
+            self.stdout.write(f"  {u['username']:<9} / {demo_password(u['username']):<14} — {u['label']}")
+        if not options["no_serve"]:
+            call_command("serve", host=options["host"], port=options["port"])

@@ -1,0 +1,33 @@
+"""``habeas serve [--host H] [--port P]``: gunicorn + whitenoise, the production server."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from habeas.core.commands import HabeasCommand
+
+
+class Command(HabeasCommand):
+    help = "Serve Habeas with gunicorn (static files by whitenoise)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("HABEAS_WORKERS", "2")))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        bind = f"{options['host']}:{options['port']}"
+        self.stdout.write(f"Habeas serving on http://{bind}/  (Ctrl-C to stop)")
+        self.stdout.flush()
+        argv = [
+            sys.executable, "-m", "gunicorn", "habeas.wsgi:application",
+            "--bind", bind,
+            "--workers", str(options["workers"]),
+            "--access-logfile", "-",
+            "--graceful-timeout", "5",
+        ]
+        os.execv(sys.executable, argv)

@@ -1,0 +1,204 @@
+"""Shared fixtures. Every test runs on SQLite, and on PostgreSQL when
+``HABEAS_TEST_DATABASE_URL`` is set (settings.py switches the default database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("HABEAS_HOME", tempfile.mkdtemp(prefix="habeas-test-"))
+
+DEMO_SETUP = Path(__file__).resolve().parent.parent / "src/habeas/web/data/demo_setup.toml"
+
+SMALL_SETUP = """
+[[jurisdiction]]
+code = "US"
+name = "United States"
+
+[[jurisdiction]]
+code = "SV"
+name = "El Salvador"
+
+[[jurisdiction]]
+code = "GT"
+name = "Guatemala"
+
+[[facility]]
+code = "TEC"
+name = "Test centre"
+jurisdiction = "SV"
+timezone = "America/El_Salvador"
+space_standard = "icrc"
+address = "Km 77"
+phone = "+503 0000"
+visiting = "Weekdays"
+
+[[facility.module]]
+code = "M1"
+population = "adult_male"
+regime = "criminal"
+cell_block = {count = 3, prefix = "M1-", floor_area_m2 = 20.0, sanitary_area_m2 = 2.0, bunks = 4, max_capacity = 6, working_capacity = 4}
+
+[[facility.module]]
+code = "M2"
+population = "adult_male"
+regime = "civil"
+cell_block = {count = 2, prefix = "M2-", floor_area_m2 = 20.0, sanitary_area_m2 = 2.0, bunks = 4, max_capacity = 6, working_capacity = 4}
+
+[[facility.module]]
+code = "W1"
+population = "adult_female"
+regime = "civil"
+cells = [{code = "W1-01", floor_area_m2 = 12.0, sanitary_area_m2 = 1.0, max_capacity = 3, working_capacity = 2}]
+
+[[facility]]
+code = "OTH"
+name = "Other centre"
+jurisdiction = "SV"
+timezone = "America/El_Salvador"
+space_standard = "cpt"
+
+[[facility.module]]
+code = "A"
+population = "adult_male"
+regime = "criminal"
+cells = [{code = "A-01", floor_area_m2 = 24.0, max_capacity = 8, working_capacity = 8}]
+
+[[agreement]]
+code = "US-SV"
+sending = "US"
+receiving = "SV"
+facilities = ["TEC"]
+policy = "outsourcing_2025"
+max_persons = 300
+starts = "2025-03-15"
+currency = "USD"
+fees = {per_person_day = "54.79"}
+
+[[agreement]]
+code = "GT-SV"
+sending = "GT"
+receiving = "SV"
+facilities = ["TEC", "OTH"]
+policy = "treaty_transfer"
+starts = "2025-01-01"
+currency = "USD"
+fees = {per_person_day = "30.00"}
+"""
+
+_refs = itertools.count(1)
+
+
+@pytest.fixture
+def actor() -> Any:
+    from habeas.core.actor import Actor
+
+    return Actor(name="test:officer", role="facility_staff")
+
+
+@pytest.fixture
+def setup_doc() -> Any:
+    import tomllib
+
+    from habeas.facilities.setup_schema import parse_setup
+
+    return parse_setup(tomllib.loads(SMALL_SETUP), name="small.toml")
+
+
+@pytest.fixture
+def world(db: Any, actor: Any, setup_doc: Any) -> dict[str, Any]:
+    """Two facilities, agreements with the US (TEC) and Guatemala (TEC, OTH)."""
+    from habeas.agreements.models import Agreement
+    from habeas.facilities.models import Facility
+    from habeas.facilities.setup import setup_apply
+
+    setup_apply(actor=actor, document=setup_doc)
+    return {
+        "tec": Facility.objects.get(code="TEC"),
+        "oth": Facility.objects.get(code="OTH"),
+        "us": Agreement.objects.get(code="US-SV"),
+        "gt": Agreement.objects.get(code="GT-SV"),
+    }
+
+
+def make_person(actor: Any, *, sex: str = "M", nationality: str = "VE", authority: str = "US",
+                dob: dt.date | None = dt.date(1990, 5, 17), **names: str) -> Any:
+    from habeas.people.services import Identifier, PersonSpec, person_create
+
+    ref = f"A{next(_refs):08d}"
+    return person_create(
+        actor=actor,
+        spec=PersonSpec(
+            given_names=names.get("given_names", "José Alberto"),
+            first_surname=names.get("first_surname", "Hernández"),
+            second_surname=names.get("second_surname", "Ramírez"),
+            sex=sex,
+            nationalities=[nationality],
+            date_of_birth=dob,
+            identifiers=[Identifier(authority=authority, value=ref)],
+        ),
+    )
+
+
+def removal_order() -> Any:
+    from habeas.custody.services import LegalBasisSpec
+
+    return LegalBasisSpec(kind="removal_order", ref="RO-1", authority="US", order_date=dt.date(2025, 3, 1))
+
+
+def sentence(length: str = "P2Y", start: dt.date = dt.date(2024, 1, 1)) -> Any:
+    from habeas.custody.services import LegalBasisSpec
+
+    return LegalBasisSpec(
+        kind="criminal_sentence",
+        ref="CR-1",
+        authority="US",
+        offence="robbery",
+        conviction_date=start,
+        judgment_final=True,
+        sentence=length,
+        sentence_start=start,
+    )
+
+
+def admit(actor: Any, person: Any, facility: Any, agreement: Any, *, bases: Any = None,
+          at: dt.datetime | None = None, cell: str | None = None) -> Any:
+    from habeas.custody.services import custody_admit
+
+    return custody_admit(
+        actor=actor,
+        person=person,
+        facility=facility,
+        agreement=agreement,
+        legal_bases=bases or [sentence()],
+        admitted_at=at or dt.datetime(2025, 3, 16, 14, 5, tzinfo=dt.UTC),
+        cell_code=cell,
+    )
+
+
+@pytest.fixture
+def users(db: Any) -> dict[str, Any]:
+    """One user per role (ARCHITECTURE.md) plus a liaison of another state."""
+    from habeas.accounts.models import User
+
+    spec = {
+        "staff": {"role": "facility_staff", "facility_codes": ["TEC"]},
+        "staff_oth": {"role": "facility_staff", "facility_codes": ["OTH"]},
+        "admin": {"role": "facility_admin", "facility_codes": ["TEC"]},
+        "liaison_us": {"role": "liaison", "jurisdiction_code": "US"},
+        "liaison_gt": {"role": "liaison", "jurisdiction_code": "GT"},
+        "finance_us": {"role": "finance", "jurisdiction_code": "US"},
+        "oversight": {"role": "oversight"},
+        "auditor": {"role": "auditor"},
+        "norole": {"role": ""},
+    }
+    return {
+        name: User.objects.create_user(username=name, password="pw-" + name + "-long", **fields)
+        for name, fields in spec.items()
+    }
