@@ -127,8 +127,15 @@ def world(db: Any, actor: Any, setup_doc: Any) -> dict[str, Any]:
     }
 
 
-def make_person(actor: Any, *, sex: str = "M", nationality: str = "VE", authority: str = "US",
-                dob: dt.date | None = dt.date(1990, 5, 17), **names: str) -> Any:
+def make_person(
+    actor: Any,
+    *,
+    sex: str = "M",
+    nationality: str = "VE",
+    authority: str = "US",
+    dob: dt.date | None = dt.date(1990, 5, 17),
+    **names: str,
+) -> Any:
     from habeas.people.services import Identifier, PersonSpec, person_create
 
     ref = f"A{next(_refs):08d}"
@@ -149,7 +156,9 @@ def make_person(actor: Any, *, sex: str = "M", nationality: str = "VE", authorit
 def removal_order() -> Any:
     from habeas.custody.services import LegalBasisSpec
 
-    return LegalBasisSpec(kind="removal_order", ref="RO-1", authority="US", order_date=dt.date(2025, 3, 1))
+    return LegalBasisSpec(
+        kind="removal_order", ref="RO-1", authority="US", order_date=dt.date(2025, 3, 1)
+    )
 
 
 def sentence(length: str = "P2Y", start: dt.date = dt.date(2024, 1, 1)) -> Any:
@@ -167,8 +176,16 @@ def sentence(length: str = "P2Y", start: dt.date = dt.date(2024, 1, 1)) -> Any:
     )
 
 
-def admit(actor: Any, person: Any, facility: Any, agreement: Any, *, bases: Any = None,
-          at: dt.datetime | None = None, cell: str | None = None) -> Any:
+def admit(
+    actor: Any,
+    person: Any,
+    facility: Any,
+    agreement: Any,
+    *,
+    bases: Any = None,
+    at: dt.datetime | None = None,
+    cell: str | None = None,
+) -> Any:
     from habeas.custody.services import custody_admit
 
     return custody_admit(

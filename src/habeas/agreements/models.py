@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext_lazy as _
 
 from habeas.agreements.choices import DayCount, Policy
 from habeas.core.services import ServiceModel
@@ -76,9 +75,7 @@ class Agreement(ServiceModel):
             models.CheckConstraint(
                 condition=~Q(sending=F("receiving")), name="agreement_two_states"
             ),
-            models.CheckConstraint(
-                condition=Q(per_person_day__gte=0), name="agreement_fee_nonneg"
-            ),
+            models.CheckConstraint(condition=Q(per_person_day__gte=0), name="agreement_fee_nonneg"),
         ]
 
     def __str__(self) -> str:

@@ -28,7 +28,9 @@ class LegalBasis(ServiceModel):
     """A commitment order (Mandela Rule 7(b)): a removal order or a criminal sentence, with the
     fields of MANIFEST.md."""
 
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="legal_bases")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="legal_bases"
+    )
     kind = models.CharField(max_length=32, choices=LegalBasisKind.choices)
     authority = models.CharField(_("issuing authority"), max_length=64, blank=True)
     ref = models.CharField(_("reference"), max_length=128, blank=True)
@@ -74,7 +76,9 @@ class EpisodeQuerySet(models.QuerySet["CustodyEpisode"]):
             return self.filter(agreement__sending__code=user.jurisdiction_code)
         if user.role == "finance":
             code = user.jurisdiction_code
-            return self.filter(Q(agreement__sending__code=code) | Q(agreement__receiving__code=code))
+            return self.filter(
+                Q(agreement__sending__code=code) | Q(agreement__receiving__code=code)
+            )
         return self.none()
 
 
@@ -97,9 +101,7 @@ class CustodyEpisode(ServiceModel):
     legal_bases = models.ManyToManyField(LegalBasis, related_name="episodes", blank=True)
     admitted_at = models.DateTimeField()
     released_at = models.DateTimeField(null=True, blank=True)
-    release_reason = models.CharField(
-        max_length=32, choices=ReleaseReason.choices, blank=True
-    )
+    release_reason = models.CharField(max_length=32, choices=ReleaseReason.choices, blank=True)
     release_destination = models.CharField(max_length=2, blank=True)
     release_note = models.TextField(blank=True)
 

@@ -13,9 +13,7 @@ from habeas.people.models import Person
 
 
 def episode_list(*, user: Any, open_only: bool = False) -> EpisodeQuerySet:
-    qs = CustodyEpisode.objects.visible_to(user).select_related(
-        "person", "facility", "agreement"
-    )
+    qs = CustodyEpisode.objects.visible_to(user).select_related("person", "facility", "agreement")
     if open_only:
         qs = qs.open()
     return qs.order_by("-admitted_at", "-pk")
@@ -77,9 +75,7 @@ def person_file(person: Person) -> dict[str, Any]:
     return plain(
         {
             "id": str(person.pk),
-            "sending_refs": [
-                i.value for i in person.identifiers.all() if i.kind == "sending_ref"
-            ],
+            "sending_refs": [i.value for i in person.identifiers.all() if i.kind == "sending_ref"],
             "names": {
                 "given_names": person.given_names,
                 "first_surname": person.first_surname,

@@ -38,7 +38,9 @@ def parse_sentence(text: str) -> Sentence:
         return Sentence(life=True)
     match = _DURATION.match(value)
     if match is None:
-        raise ValueError(f"{text!r} is not an ISO 8601 duration (P10Y, P18M, P2Y6M, P90D) or 'life'")
+        raise ValueError(
+            f"{text!r} is not an ISO 8601 duration (P10Y, P18M, P2Y6M, P90D) or 'life'"
+        )
     parts = {k: int(v) if v else 0 for k, v in match.groupdict().items()}
     return Sentence(
         years=parts["years"], months=parts["months"], days=parts["days"] + 7 * parts["weeks"]

@@ -177,9 +177,7 @@ def custody_admit_many(
     allocator = Allocator(facility)
     cells: list[Cell] = []
     for adm in admissions:
-        who = occupant_for(
-            adm.person, [b.kind for b in adm.legal_bases], adm.admitted_at.date()
-        )
+        who = occupant_for(adm.person, [b.kind for b in adm.legal_bases], adm.admitted_at.date())
         if adm.cell_code:
             cell = allocator.by_code.get(adm.cell_code)
             if cell is None:
@@ -376,7 +374,11 @@ def placement_move(
     if current is not None:
         current.ended_at = at
         current.save(update_fields=["ended_at"])
-        ended = {"id": current.pk, "cell": f"{episode.facility.code}/{current.cell.code}", "ended_at": at}
+        ended = {
+            "id": current.pk,
+            "cell": f"{episode.facility.code}/{current.cell.code}",
+            "ended_at": at,
+        }
     placement = Placement(episode=episode, cell=locked, started_at=at, reason=reason.strip())
     placement.save()
     ledger_append_many(

@@ -45,8 +45,10 @@ class Refusal:
 def module_population_ok(population: str, who: Occupant) -> Refusal | None:
     age, _, sex = population.partition("_")
     if (age == "youth") != who.youth:
-        return Refusal("separation:age", "Mandela Rule 11(d): young people and adults are held apart")
-    if who.sex == "M" and sex != "male" or who.sex == "F" and sex != "female":
+        return Refusal(
+            "separation:age", "Mandela Rule 11(d): young people and adults are held apart"
+        )
+    if (who.sex == "M" and sex != "male") or (who.sex == "F" and sex != "female"):
         return Refusal("separation:sex", "Mandela Rule 11(a): men and women are held apart")
     return None
 
@@ -126,7 +128,9 @@ class Allocator:
         """The least crowded cell (relative to certified capacity) that every rule allows."""
         age = "youth" if who.youth else "adult"
         sexes = {"M": ["male"], "F": ["female"]}.get(who.sex, ["male", "female"])
-        best: tuple[tuple[float, float, str], int, list[tuple[tuple[float, float, str], int]]] | None = None
+        best: (
+            tuple[tuple[float, float, str], int, list[tuple[tuple[float, float, str], int]]] | None
+        ) = None
         for sex in sexes:
             heap = self._group(f"{age}_{sex}", who.regime)
             while heap:

@@ -173,7 +173,7 @@ def occupancy_for(facilities: list[Facility]) -> list[FacilityOccupancy]:
             CellOccupancy(
                 id=cell.pk,
                 code=cell.code,
-                population=cell.n,  # type: ignore[attr-defined]
+                population=cell.n,
                 certified_capacity=cell.certified_capacity,
                 working_capacity=cell.working_capacity,
                 max_capacity=cell.max_capacity,
@@ -191,7 +191,9 @@ def occupancy_list(*, user: Any) -> list[FacilityOccupancy]:
 def cell_get_for(*, user: Any, facility_code: str, cell_code: str) -> Cell:
     cell = (
         Cell.objects.filter(
-            facility__in=Facility.objects.visible_to(user), facility__code=facility_code, code=cell_code
+            facility__in=Facility.objects.visible_to(user),
+            facility__code=facility_code,
+            code=cell_code,
         )
         .select_related("module", "facility")
         .first()

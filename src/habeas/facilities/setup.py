@@ -62,6 +62,18 @@ def _diff(obj: Any, wanted: dict[str, Any]) -> dict[str, list[Any]]:
     return changes
 
 
+CELL_FIELDS = (
+    "floor_area_m2",
+    "sanitary_area_m2",
+    "height_m",
+    "bunks",
+    "window",
+    "max_capacity",
+    "working_capacity",
+    "certified_capacity",
+)
+
+
 def _cell_fields(decl: CellDecl, standard: str) -> dict[str, Any]:
     return {
         "floor_area_m2": decl.floor_area_m2,
@@ -136,9 +148,14 @@ class _Applier:
         for a in self.doc.agreement:
             self.agreement(a)
         declared = {f.code for f in self.doc.facility}
-        self.report.not_in_file = [
-            f"facility:{c}" for c in Facility.objects.exclude(code__in=declared).values_list("code", flat=True)
-        ] if self.doc.facility else []
+        self.report.not_in_file = (
+            [
+                f"facility:{c}"
+                for c in Facility.objects.exclude(code__in=declared).values_list("code", flat=True)
+            ]
+            if self.doc.facility
+            else []
+        )
         return self.report
 
     def facility(self, decl: FacilityDecl) -> None:
@@ -175,8 +192,9 @@ class _Applier:
         cells = decl.all_cells()
         existing = {
             c.code: c
-            for c in Cell.objects.filter(facility=facility, code__in=[c.code for c in cells])
-            .annotate(occupants=Count("placements", filter=Q(placements__ended_at__isnull=True)))
+            for c in Cell.objects.filter(
+                facility=facility, code__in=[c.code for c in cells]
+            ).annotate(occupants=Count("placements", filter=Q(placements__ended_at__isnull=True)))
         }
         new_cells: list[tuple[CellDecl, Cell]] = []
         for c in cells:
@@ -204,21 +222,18 @@ class _Applier:
                 created=False,
             )
         if new_cells:
-            created = Cell.objects.bulk_create([cell for _, cell in new_cells], batch_size=500)
-            for cell in created:
+            created = Cell.objects.bulk_create([new for _, new in new_cells], batch_size=500)
+            for made in created:
                 snapshot = {
-                    "id": cell.pk,
+                    "id": made.pk,
                     "facility": facility.code,
                     "module": decl.code,
-                    "code": cell.code,
-                    **{
-                        k: getattr(cell, k)
-                        for k in _cell_fields(next(d for d, c in new_cells if c is cell), standard)
-                    },
+                    "code": made.code,
+                    **{k: getattr(made, k) for k in CELL_FIELDS},
                 }
                 self.record(
                     "facilities.cell_declared",
-                    f"cell:{facility.code}/{cell.code}",
+                    f"cell:{facility.code}/{made.code}",
                     {"cell": snapshot},
                     created=True,
                 )

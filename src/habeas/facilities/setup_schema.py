@@ -38,6 +38,13 @@ class JurisdictionDecl(_Strict):
     _code = field_validator("code")(_country)
 
 
+def _check_capacities(working: int, maximum: int, sanitary: Decimal, floor: Decimal) -> None:
+    if working > maximum:
+        raise ValueError("working_capacity must not exceed max_capacity")
+    if sanitary > floor:
+        raise ValueError("sanitary_area_m2 must not exceed floor_area_m2")
+
+
 class CellDecl(_Strict):
     code: str = Field(min_length=1, max_length=32)
     floor_area_m2: Decimal = Field(gt=0, max_digits=8, decimal_places=2)
@@ -50,10 +57,9 @@ class CellDecl(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> CellDecl:
-        if self.working_capacity > self.max_capacity:
-            raise ValueError("working_capacity must not exceed max_capacity")
-        if self.sanitary_area_m2 > self.floor_area_m2:
-            raise ValueError("sanitary_area_m2 must not exceed floor_area_m2")
+        _check_capacities(
+            self.working_capacity, self.max_capacity, self.sanitary_area_m2, self.floor_area_m2
+        )
         return self
 
 
@@ -69,6 +75,13 @@ class CellBlockDecl(_Strict):
     window: bool = False
     start: int = Field(default=1, ge=0)
     digits: int = Field(default=2, ge=1, le=6)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CellBlockDecl:
+        _check_capacities(
+            self.working_capacity, self.max_capacity, self.sanitary_area_m2, self.floor_area_m2
+        )
+        return self
 
     def expand(self) -> list[CellDecl]:
         fields = self.model_dump(exclude={"count", "prefix", "start", "digits"})
@@ -120,7 +133,11 @@ class FacilityDecl(_Strict):
         if len(codes) != len(set(codes)):
             raise ValueError("module codes repeat")
         cells = [c.code for m in self.module for c in m.all_cells()]
-        dupes = sorted({c for c in cells if cells.count(c) > 1}) if len(cells) != len(set(cells)) else []
+        dupes = (
+            sorted({c for c in cells if cells.count(c) > 1})
+            if len(cells) != len(set(cells))
+            else []
+        )
         if dupes:
             raise ValueError(f"cell codes repeat: {', '.join(dupes[:5])}")
         return self
@@ -171,6 +188,7 @@ class SetupDocument(_Strict):
 def _where(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
     """Render a pydantic location as TOML tables: ``[[facility]] TEC → module M1 → code``."""
     parts: list[str] = []
+    tables: list[str] = []
     node: Any = raw
     i = 0
     while i < len(loc):
@@ -180,7 +198,9 @@ def _where(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
             items = node.get(key)
             item = items[nxt] if isinstance(items, list) and nxt < len(items) else None
             label = item.get("code") if isinstance(item, dict) else None
-            parts.append(f"[[{key}]] {label}" if label else f"[[{key}]] #{nxt + 1}")
+            tables.append(key)
+            table = ".".join(tables)
+            parts.append(f"[[{table}]] {label}" if label else f"[[{table}]] #{nxt + 1}")
             node = item
             i += 2
             continue
@@ -205,7 +225,10 @@ def parse_setup(raw: dict[str, Any], *, name: str) -> SetupDocument:
     try:
         return SetupDocument.model_validate(raw)
     except ValidationError as exc:
-        problems = [f"{name}: {_where(raw, tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
+        problems = [
+            f"{name}: {_where(raw, tuple(e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        ]
         raise ValidationFailed(
             f"{name}: {len(problems)} problem(s) in the setup file",
             details={str(n + 1): p for n, p in enumerate(problems)},

@@ -48,7 +48,9 @@ def certified_capacity(
     return 1 if area >= spec.single_m2 else 0
 
 
-def space_per_person(floor_area_m2: Decimal, sanitary_area_m2: Decimal, occupants: int) -> Decimal | None:
+def space_per_person(
+    floor_area_m2: Decimal, sanitary_area_m2: Decimal, occupants: int
+) -> Decimal | None:
     """Usable m² per occupant (None for an empty cell)."""
     if occupants <= 0:
         return None

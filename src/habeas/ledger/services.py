@@ -136,7 +136,9 @@ def ledger_root(size: int | None = None, using: str = "default") -> bytes:
     return merkle.root_from_store(size, DatabaseNodeStore(using))
 
 
-def verification_record(*, size: int, root: bytes, ok: bool, problems: list[dict[str, str]]) -> None:
+def verification_record(
+    *, size: int, root: bytes, ok: bool, problems: list[dict[str, str]]
+) -> None:
     """Keep the outcome of a verification run for the oversight pages. Operational data, not
     a domain event: it is not itself appended to the ledger it describes."""
     from habeas.ledger.models import LedgerVerification

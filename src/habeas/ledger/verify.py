@@ -109,7 +109,9 @@ def verify_ledger(*, progress: Any = None) -> VerifyResult:
         result.problems.append(Problem("ledger_ledgerhead", "the head row is missing"))
     elif head != len(leaves):
         result.problems.append(
-            Problem("ledger_ledgerhead.size", f"head says {head} entries, the table holds {len(leaves)}")
+            Problem(
+                "ledger_ledgerhead.size", f"head says {head} entries, the table holds {len(leaves)}"
+            )
         )
     recomputed = merkle.root_from_leaves(leaves)
     result.root = recomputed

@@ -42,7 +42,9 @@ class PersonSpec:
     identifiers: Sequence[Identifier] = field(default_factory=tuple)
 
 
-def person_snapshot(person: Person, identifiers: Sequence[Identifier | PersonIdentifier]) -> dict[str, Any]:
+def person_snapshot(
+    person: Person, identifiers: Sequence[Identifier | PersonIdentifier]
+) -> dict[str, Any]:
     """The ledger payload of a person: every stored field (replayed by verify-ledger)."""
     return {
         "id": person.pk,
@@ -82,11 +84,7 @@ def person_create_many(
         raise Conflict(MSG_DUPLICATE_IDENTIFIER, details={"reason": "repeated in the request"})
     if wanted:
         values = [v for _, _, v in wanted]
-        taken = {
-            (a, k, v)
-            for a, k, v in _chunked_identifier_lookup(values)
-            if (a, k, v) in wanted
-        }
+        taken = {(a, k, v) for a, k, v in _chunked_identifier_lookup(values) if (a, k, v) in wanted}
         if taken:
             a, k, v = sorted(taken)[0]
             raise Conflict(MSG_DUPLICATE_IDENTIFIER, details={"identifier": f"{a}:{k}:{v}"})
@@ -143,6 +141,8 @@ def _chunked_identifier_lookup(values: list[str]) -> list[tuple[str, str, str]]:
     return found
 
 
-def person_create(*, actor: Actor, spec: PersonSpec, occurred_at: dt.datetime | None = None) -> Person:
+def person_create(
+    *, actor: Actor, spec: PersonSpec, occurred_at: dt.datetime | None = None
+) -> Person:
     """Register one person (see :func:`person_create_many`)."""
     return person_create_many(actor=actor, specs=[spec], occurred_at=occurred_at)[0]

@@ -35,35 +35,120 @@ SETUP = Path(__file__).resolve().parent / "data" / "demo_setup.toml"
 SEED = 2025
 
 GIVEN = [
-    "José", "Juan Carlos", "Luis", "Carlos", "Jorge", "Miguel Ángel", "José Luis", "Francisco",
-    "Antonio", "Jesús", "Manuel", "Pedro", "Andrés", "Óscar", "Rafael", "Héctor", "Julio César",
-    "Wilmer", "Yohandry", "Néstor", "Ramón", "Edwin", "Kevin", "Brayan", "Jefferson", "Ángel",
-    "Darwin", "Eduardo", "Ricardo", "Mauricio", "Douglas", "Roberto", "Santiago", "Efraín",
+    "José",
+    "Juan Carlos",
+    "Luis",
+    "Carlos",
+    "Jorge",
+    "Miguel Ángel",
+    "José Luis",
+    "Francisco",
+    "Antonio",
+    "Jesús",
+    "Manuel",
+    "Pedro",
+    "Andrés",
+    "Óscar",
+    "Rafael",
+    "Héctor",
+    "Julio César",
+    "Wilmer",
+    "Yohandry",
+    "Néstor",
+    "Ramón",
+    "Edwin",
+    "Kevin",
+    "Brayan",
+    "Jefferson",
+    "Ángel",
+    "Darwin",
+    "Eduardo",
+    "Ricardo",
+    "Mauricio",
+    "Douglas",
+    "Roberto",
+    "Santiago",
+    "Efraín",
 ]
 SURNAMES = [
-    "Hernández", "García", "Martínez", "López", "Rodríguez", "González", "Pérez", "Sánchez",
-    "Ramírez", "Flores", "Rivera", "Torres", "Díaz", "Cruz", "Morales", "Reyes", "Ortiz",
-    "Gutiérrez", "Chávez", "Romero", "Mendoza", "Vásquez", "Castillo", "Aguilar", "Mejía",
-    "Guzmán", "Peña", "Núñez", "de la Cruz", "del Valle", "Zambrano", "Colmenares", "Quintero",
+    "Hernández",
+    "García",
+    "Martínez",
+    "López",
+    "Rodríguez",
+    "González",
+    "Pérez",
+    "Sánchez",
+    "Ramírez",
+    "Flores",
+    "Rivera",
+    "Torres",
+    "Díaz",
+    "Cruz",
+    "Morales",
+    "Reyes",
+    "Ortiz",
+    "Gutiérrez",
+    "Chávez",
+    "Romero",
+    "Mendoza",
+    "Vásquez",
+    "Castillo",
+    "Aguilar",
+    "Mejía",
+    "Guzmán",
+    "Peña",
+    "Núñez",
+    "de la Cruz",
+    "del Valle",
+    "Zambrano",
+    "Colmenares",
+    "Quintero",
 ]
 OFFENCES = [
-    "homicide", "extortion", "illicit association", "aggravated robbery", "drug trafficking",
-    "kidnapping", "illegal possession of firearms",
+    "homicide",
+    "extortion",
+    "illicit association",
+    "aggravated robbery",
+    "drug trafficking",
+    "kidnapping",
+    "illegal possession of firearms",
 ]
 
 USERS: list[dict[str, Any]] = [
-    {"username": "staff", "role": "facility_staff", "facility_codes": ["TEC"],
-     "label": "intake and duty officer, TEC"},
-    {"username": "director", "role": "facility_admin", "facility_codes": ["TEC"],
-     "label": "facility director, TEC"},
-    {"username": "liaison", "role": "liaison", "jurisdiction_code": "US",
-     "label": "sending-state liaison, United States"},
-    {"username": "finance", "role": "finance", "jurisdiction_code": "US",
-     "label": "finance, United States"},
+    {
+        "username": "staff",
+        "role": "facility_staff",
+        "facility_codes": ["TEC"],
+        "label": "intake and duty officer, TEC",
+    },
+    {
+        "username": "director",
+        "role": "facility_admin",
+        "facility_codes": ["TEC"],
+        "label": "facility director, TEC",
+    },
+    {
+        "username": "liaison",
+        "role": "liaison",
+        "jurisdiction_code": "US",
+        "label": "sending-state liaison, United States",
+    },
+    {
+        "username": "finance",
+        "role": "finance",
+        "jurisdiction_code": "US",
+        "label": "finance, United States",
+    },
     {"username": "monitor", "role": "oversight", "label": "oversight monitor"},
     {"username": "auditor", "role": "auditor", "label": "ledger auditor"},
-    {"username": "admin", "role": "", "is_staff": True, "is_superuser": True,
-     "label": "system administrator (Django admin)"},
+    {
+        "username": "admin",
+        "role": "",
+        "is_staff": True,
+        "is_superuser": True,
+        "label": "system administrator (Django admin)",
+    },
 ]
 
 
@@ -86,8 +171,9 @@ SCALES = {
 }
 
 
-def _people(rng: random.Random, n: int, *, nationality: str, authority: str, prefix: str,
-            start: int) -> list[PersonSpec]:
+def _people(
+    rng: random.Random, n: int, *, nationality: str, authority: str, prefix: str, start: int
+) -> list[PersonSpec]:
     specs = []
     for i in range(n):
         year = rng.randint(1965, 2004)
@@ -144,7 +230,9 @@ def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-def load_demo(*, scale: str = "small", advance: Callable[[int], None] | None = None) -> dict[str, Any]:
+def load_demo(
+    *, scale: str = "small", advance: Callable[[int], None] | None = None
+) -> dict[str, Any]:
     """Load the scenario; returns the demo logins. Call on an empty database."""
     rng = random.Random(SEED)
     spec = SCALES[scale]
@@ -154,52 +242,90 @@ def load_demo(*, scale: str = "small", advance: Callable[[int], None] | None = N
     agreement = Agreement.objects.get(code="US-SV-2025")
     step = advance or (lambda n: None)
 
-    def admit(specs: list[PersonSpec], bases: Callable[[dt.datetime], list[LegalBasisSpec]],
-              when: Callable[[], dt.datetime], agreement_: Agreement | None) -> None:
+    def admit(
+        specs: list[PersonSpec],
+        bases: Callable[[dt.datetime], list[LegalBasisSpec]],
+        when: Callable[[], dt.datetime],
+        agreement_: Agreement | None,
+    ) -> None:
         for batch in _batches(specs, 2000):
             people = person_create_many(actor=actor, specs=batch)
             admissions = []
             for p in people:
                 at = when()
                 admissions.append(AdmissionSpec(person=p, legal_bases=bases(at), admitted_at=at))
-            custody_admit_many(actor=actor, facility=facility, agreement=agreement_,
-                               admissions=admissions)
+            custody_admit_many(
+                actor=actor, facility=facility, agreement=agreement_, admissions=admissions
+            )
             step(len(batch))
 
     sv_tz = dt.timezone(dt.timedelta(hours=-6))
 
     def domestic_when() -> dt.datetime:
         day = dt.date(2023, 2, 24) + dt.timedelta(days=rng.randint(0, 740))
-        return dt.datetime.combine(day, dt.time(rng.randint(6, 20), rng.choice([0, 15, 30, 45])),
-                                   tzinfo=sv_tz)
+        return dt.datetime.combine(
+            day, dt.time(rng.randint(6, 20), rng.choice([0, 15, 30, 45])), tzinfo=sv_tz
+        )
 
-    flights = [dt.datetime(2025, 3, 16, 14, 5, tzinfo=sv_tz),
-               dt.datetime(2025, 4, 13, 9, 40, tzinfo=sv_tz)]
+    flights = [
+        dt.datetime(2025, 3, 16, 14, 5, tzinfo=sv_tz),
+        dt.datetime(2025, 4, 13, 9, 40, tzinfo=sv_tz),
+    ]
 
-    admit(_people(rng, spec.domestic, nationality="SV", authority="SV", prefix="SV", start=1),
-          lambda at: [_sentence(rng, "SV", at.date())], domestic_when, None)
-    admit(_people(rng, spec.transferees_civil, nationality="VE", authority="US", prefix="A",
-                  start=2_200_000),
-          lambda at: [_removal(rng)], lambda: rng.choice(flights), agreement)
-    admit(_people(rng, spec.transferees_criminal, nationality="US", authority="US", prefix="BOP",
-                  start=4_100_000),
-          lambda at: [_sentence(rng, "US", at.date()), _removal(rng)]
-          if rng.random() < 0.2 else [_sentence(rng, "US", at.date())],
-          lambda: rng.choice(flights), agreement)
+    admit(
+        _people(rng, spec.domestic, nationality="SV", authority="SV", prefix="SV", start=1),
+        lambda at: [_sentence(rng, "SV", at.date())],
+        domestic_when,
+        None,
+    )
+    admit(
+        _people(
+            rng,
+            spec.transferees_civil,
+            nationality="VE",
+            authority="US",
+            prefix="A",
+            start=2_200_000,
+        ),
+        lambda at: [_removal(rng)],
+        lambda: rng.choice(flights),
+        agreement,
+    )
+    admit(
+        _people(
+            rng,
+            spec.transferees_criminal,
+            nationality="US",
+            authority="US",
+            prefix="BOP",
+            start=4_100_000,
+        ),
+        lambda at: (
+            [_sentence(rng, "US", at.date()), _removal(rng)]
+            if rng.random() < 0.2
+            else [_sentence(rng, "US", at.date())]
+        ),
+        lambda: rng.choice(flights),
+        agreement,
+    )
 
     from habeas.custody.models import CustodyEpisode
 
     to_release = list(
-        CustodyEpisode.objects.open().filter(agreement__isnull=True)
-        .select_related("person").order_by("pk")[: spec.released]
+        CustodyEpisode.objects.open()
+        .filter(agreement__isnull=True)
+        .select_related("person")
+        .order_by("pk")[: spec.released]
     )
     for episode in to_release:
         custody_release(
             actor=actor,
             person=episode.person,
             reason="court_order",
-            at=max(episode.admitted_at + dt.timedelta(days=200),
-                   dt.datetime(2025, 6, 1, 8, 0, tzinfo=sv_tz)),
+            at=max(
+                episode.admitted_at + dt.timedelta(days=200),
+                dt.datetime(2025, 6, 1, 8, 0, tzinfo=sv_tz),
+            ),
             destination="SV",
         )
     logins = []

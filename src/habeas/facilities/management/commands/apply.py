@@ -26,7 +26,9 @@ class Command(HabeasCommand):
         document = load_setup(path)
         report = setup_apply(actor=Actor.cli(), document=document)
         if not report.changed:
-            self.stdout.write(f"{path.name}: nothing changed ({report.unchanged} objects as declared)")
+            self.stdout.write(
+                f"{path.name}: nothing changed ({report.unchanged} objects as declared)"
+            )
             return
         self.stdout.write(
             f"{path.name}: {len(report.created)} declared, {len(report.amended)} amended, "

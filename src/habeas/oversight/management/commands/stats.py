@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import CommandParser
 
@@ -25,20 +25,33 @@ class Command(HabeasCommand):
         from rich.console import Console
         from rich.table import Table
 
-        console = Console(file=self.stdout, width=110)
+        console = Console(file=cast(IO[str], self.stdout), width=110)
         for f in doc["facilities"]:
             table = Table(
                 title=f"{f['name']} ({f['code']}): {f['population']} held, "
                 f"{f['occupancy_rate_certified'] or '—'} % of certified capacity"
             )
-            for col in ("module", "regime", "population", "certified", "working",
-                        "% certified", "% working", "cells over"):
+            for col in (
+                "module",
+                "regime",
+                "population",
+                "certified",
+                "working",
+                "% certified",
+                "% working",
+                "cells over",
+            ):
                 table.add_column(col, justify="right" if col != "module" else "left")
             for m in f["modules"]:
                 table.add_row(
-                    m["code"], m["regime"], str(m["population"]), str(m["certified_capacity"]),
-                    str(m["working_capacity"]), str(m["occupancy_rate_certified"] or "—"),
-                    str(m["occupancy_rate_working"] or "—"), str(m["cells_over_certified"]),
+                    m["code"],
+                    m["regime"],
+                    str(m["population"]),
+                    str(m["certified_capacity"]),
+                    str(m["working_capacity"]),
+                    str(m["occupancy_rate_certified"] or "—"),
+                    str(m["occupancy_rate_working"] or "—"),
+                    str(m["cells_over_certified"]),
                 )
             console.print(table)
         console.print(f"by nationality: {doc['by_nationality']}")

@@ -39,6 +39,8 @@ class Command(HabeasCommand):
             self.stdout.write(f"demo loaded: {total:,} people admitted at scale {options['scale']}")
         self.stdout.write("demo logins (user / password — role):")
         for u in USERS:
-            self.stdout.write(f"  {u['username']:<9} / {demo_password(u['username']):<14} — {u['label']}")
+            self.stdout.write(
+                f"  {u['username']:<9} / {demo_password(u['username']):<14} — {u['label']}"
+            )
         if not options["no_serve"]:
             call_command("serve", host=options["host"], port=options["port"])

@@ -18,5 +18,7 @@ class Command(HabeasCommand):
         call_command("migrate", interactive=False, verbosity=0)
         path, created = ensure_signing_key()
         self.stdout.write(f"home: {settings.HABEAS_HOME}")
-        self.stdout.write(f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} ready")
+        self.stdout.write(
+            f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} ready"
+        )
         self.stdout.write(f"ledger key: {path} ({'created' if created else 'kept'})")

@@ -17,17 +17,26 @@ class Command(HabeasCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("HABEAS_WORKERS", "2")))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("HABEAS_WORKERS", "2"))
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         bind = f"{options['host']}:{options['port']}"
         self.stdout.write(f"Habeas serving on http://{bind}/  (Ctrl-C to stop)")
         self.stdout.flush()
         argv = [
-            sys.executable, "-m", "gunicorn", "habeas.wsgi:application",
-            "--bind", bind,
-            "--workers", str(options["workers"]),
-            "--access-logfile", "-",
-            "--graceful-timeout", "5",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "habeas.wsgi:application",
+            "--bind",
+            bind,
+            "--workers",
+            str(options["workers"]),
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "5",
         ]
-        os.execv(sys.executable, argv)
+        os.execv(sys.executable, argv)  # noqa: S606 - fixed argv, replaces this process
