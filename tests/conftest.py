@@ -95,6 +95,12 @@ fees = {per_person_day = "30.00"}
 _refs = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """PBKDF2 at Django's production cost takes ~0.7 s a user; tests need no such strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def actor() -> Any:
     from habeas.core.actor import Actor

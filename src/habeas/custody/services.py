@@ -6,6 +6,7 @@ payload is the full state it created or changed, so ``verify-ledger`` can replay
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -104,7 +105,7 @@ def is_youth(person: Person, on: dt.date) -> bool:
     if person.dob_precision == DatePrecision.YEAR:
         dob = dt.date(dob.year, 12, 31)
     elif person.dob_precision == DatePrecision.MONTH:
-        dob = dt.date(dob.year, dob.month, 28)
+        dob = dt.date(dob.year, dob.month, calendar.monthrange(dob.year, dob.month)[1])
     try:
         adult_on = dob.replace(year=dob.year + 18)
     except ValueError:  # 29 February
@@ -276,6 +277,7 @@ def custody_admit_many(
                     "id": pl.pk,
                     "cell": _cell_label(cell, facility),
                     "started_at": pl.started_at,
+                    "reason": pl.reason,
                 },
                 **({"record": adm.extra} if adm.extra else {}),
             },

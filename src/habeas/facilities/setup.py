@@ -34,6 +34,14 @@ from habeas.ledger.services import Event, ledger_append_many
 MSG_UNKNOWN_JURISDICTION = "{where}: jurisdiction {code} is not declared"
 MSG_UNKNOWN_FACILITY = "agreement {code}: facility {facility} is not declared"
 MSG_BELOW_OCCUPANCY = "cell {cell}: working capacity {new} is below the {n} people it holds now"
+MSG_OCCUPIED_MODULE = (
+    "module {module}: population and regime cannot change while it holds {n} people "
+    "(Mandela Rule 11: move them first)"
+)
+MSG_OCCUPIED_CELL_MODULE = (
+    "cell {cell}: cannot move to module {module} of another population or regime while it "
+    "holds {n} people (Mandela Rule 11: move them first)"
+)
 
 
 @dataclass
@@ -181,6 +189,16 @@ class _Applier:
             self.module(facility, m, decl.space_standard)
 
     def module(self, facility: Facility, decl: ModuleDecl, standard: str) -> None:
+        # Relabelling an occupied module would break separation without anyone being moved.
+        held = (
+            Module.objects.filter(facility=facility, code=decl.code)
+            .exclude(population=decl.population, regime=decl.regime)
+            .aggregate(
+                n=Count("cells__placements", filter=Q(cells__placements__ended_at__isnull=True))
+            )
+        )["n"]
+        if held:
+            raise Conflict(MSG_OCCUPIED_MODULE.format(module=decl.code, n=held))
         module = self.upsert(
             Module,
             {"facility_id": facility.pk, "code": decl.code},
@@ -192,9 +210,9 @@ class _Applier:
         cells = decl.all_cells()
         existing = {
             c.code: c
-            for c in Cell.objects.filter(
-                facility=facility, code__in=[c.code for c in cells]
-            ).annotate(occupants=Count("placements", filter=Q(placements__ended_at__isnull=True)))
+            for c in Cell.objects.filter(facility=facility, code__in=[c.code for c in cells])
+            .select_related("module")
+            .annotate(occupants=Count("placements", filter=Q(placements__ended_at__isnull=True)))
         }
         new_cells: list[tuple[CellDecl, Cell]] = []
         for c in cells:
@@ -208,6 +226,13 @@ class _Applier:
                 self.report.unchanged += 1
                 continue
             occupants = getattr(cell, "occupants", 0)
+            if occupants and (cell.module.population, cell.module.regime) != (
+                decl.population,
+                decl.regime,
+            ):
+                raise Conflict(
+                    MSG_OCCUPIED_CELL_MODULE.format(cell=c.code, module=decl.code, n=occupants)
+                )
             if c.working_capacity < occupants:
                 raise Conflict(
                     MSG_BELOW_OCCUPANCY.format(cell=c.code, new=c.working_capacity, n=occupants)
@@ -227,7 +252,10 @@ class _Applier:
                 snapshot = {
                     "id": made.pk,
                     "facility": facility.code,
+                    "facility_id": facility.pk,
                     "module": decl.code,
+                    "module_id": module.pk,
+                    "active": made.active,
                     "code": made.code,
                     **{k: getattr(made, k) for k in CELL_FIELDS},
                 }

@@ -8,7 +8,8 @@ Checks, in order, reporting the first entry at fault for each kind of problem:
 3. the root recomputed from the leaves equals the root folded from the stored tree nodes
    (an edited or missing node is found).
 
-Table-vs-ledger replay and signed checkpoints build on this (accountability issue).
+4. the tables agree with the state the ledger implies (``habeas.ledger.replay``): a row
+   changed, added or removed behind Habeas's back is named ``table.row.field``.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def _rows() -> Iterator[tuple[int, str, str]]:
         last = batch[-1][0]
 
 
-def verify_ledger(*, progress: Any = None) -> VerifyResult:
+def verify_ledger(*, progress: Any = None, tables: bool = True) -> VerifyResult:
     result = VerifyResult()
     leaves: list[bytes] = []
     expected = 0
@@ -128,4 +129,53 @@ def verify_ledger(*, progress: Any = None) -> VerifyResult:
                         "the stored Merkle tree's root differs from the root of the entries",
                     )
                 )
+    if tables:
+        from habeas.ledger.replay import compare
+
+        for diff in compare().differences:
+            result.problems.append(Problem(diff.where, diff.message))
     return result
+
+
+def verify_against(text: str, result: VerifyResult) -> None:
+    """Prove the ledger extends a signed checkpoint (RFC 9162 §2.1.4 consistency proof from
+    the stored tree, checked against the root recomputed from the entries)."""
+    from habeas.ledger.checkpoint import CheckpointError, parse_and_verify
+    from habeas.ledger.keys import public_key
+    from habeas.ledger.proofs import key_name
+
+    try:
+        old = parse_and_verify(text, public_key(), name=key_name())
+    except CheckpointError as exc:
+        result.problems.append(Problem("checkpoint", str(exc)))
+        return
+    size = result.entries
+    if old.size > size:
+        result.problems.append(
+            Problem(
+                f"entry {size}",
+                f"the ledger holds {size} entries but the checkpoint vouches for {old.size}: "
+                "entries were removed",
+            )
+        )
+        return
+    if old.size == 0:
+        return
+    try:
+        proof = (
+            merkle.consistency_proof_from_store(old.size, size, DatabaseNodeStore(connection.alias))
+            if old.size < size
+            else []
+        )
+    except LookupError as exc:
+        result.problems.append(Problem("ledger_ledgernode", f"stored tree incomplete: {exc}"))
+        return
+    try:
+        merkle.verify_consistency(old.size, size, old.root, result.root, proof)
+    except merkle.ProofError as exc:
+        result.problems.append(
+            Problem(
+                "checkpoint",
+                f"the ledger does not extend the checkpoint of size {old.size}: {exc}",
+            )
+        )

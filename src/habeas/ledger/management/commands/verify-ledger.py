@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from habeas.core.commands import HabeasCommand, spinner
 from habeas.ledger.services import verification_record
-from habeas.ledger.verify import verify_ledger
+from habeas.ledger.verify import verify_against, verify_ledger
 
 
 class Command(HabeasCommand):
@@ -17,10 +18,20 @@ class Command(HabeasCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print the JSON document")
+        parser.add_argument(
+            "--against",
+            type=Path,
+            help="a signed checkpoint (from `habeas ledger checkpoint`) the ledger must extend",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        against = options.get("against")
+        if against is not None and not against.is_file():
+            raise CommandError(f"{against}: no such file", returncode=2)
         with spinner("Verifying the ledger…"):
             result = verify_ledger()
+            if against is not None:
+                verify_against(against.read_text(encoding="utf-8"), result)
         verification_record(
             size=result.entries,
             root=result.root,

@@ -1,0 +1,140 @@
+"""Replay of custody events for table-vs-ledger verification (habeas.ledger.replay)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from habeas.ledger.replay import State, day, handles, instant, snapshot
+
+E = "custody.CustodyEpisode"
+EB = "custody.CustodyEpisode.legal_bases"
+B = "custody.LegalBasis"
+PL = "custody.Placement"
+BASIS_FIELDS = (
+    "kind", "ref", "authority", "status_in_sending_state", "order_date", "removal_protection",
+    "offence", "conviction_date", "judgment_final", "sentence", "sentence_start",
+    "custody_credit_days", "consent",
+)  # fmt: skip
+BASIS_DATES = ("order_date", "conviction_date", "sentence_start")
+
+
+def _basis(values: dict[str, Any], person: Any) -> dict[str, Any]:
+    row = {k: values.get(k) for k in BASIS_FIELDS}
+    for k in BASIS_DATES:
+        row[k] = day(row[k])
+    row["person_id"] = person
+    return row
+
+
+@handles("custody.admitted")
+def _admitted(state: State, p: dict[str, Any]) -> None:
+    ep = p["episode"]
+    state.setdefault(E, {})[ep["id"]] = {
+        "person_id": ep["person"],
+        "facility": ep["facility"],
+        "agreement": ep["agreement"],
+        "admitted_at": instant(ep["admitted_at"]),
+        "released_at": None,
+        "release_reason": "",
+        "release_destination": "",
+        "release_note": "",
+    }
+    state.setdefault(EB, {})[ep["id"]] = {"legal_bases": sorted(ep["legal_bases"])}
+    for b in p["legal_bases"]:
+        state.setdefault(B, {})[b["id"]] = _basis(b, b["person"])
+    pl = p["placement"]
+    state.setdefault(PL, {})[pl["id"]] = {
+        "episode_id": ep["id"],
+        "cell": pl["cell"],
+        "started_at": instant(pl["started_at"]),
+        "ended_at": None,
+        "reason": pl.get("reason", "admission"),
+    }
+
+
+@handles("placement.moved")
+def _moved(state: State, p: dict[str, Any]) -> None:
+    placements = state.setdefault(PL, {})
+    if p.get("ended"):
+        placements.setdefault(p["ended"]["id"], {})["ended_at"] = instant(p["ended"]["ended_at"])
+    new = p["placement"]
+    placements[new["id"]] = {
+        "episode_id": p["episode"],
+        "cell": new["cell"],
+        "started_at": instant(new["started_at"]),
+        "ended_at": None,
+        "reason": new["reason"],
+    }
+
+
+@handles("custody.released")
+def _released(state: State, p: dict[str, Any]) -> None:
+    ep = p["episode"]
+    row = state.setdefault(E, {}).setdefault(ep["id"], {})
+    row.update(
+        released_at=instant(ep["released_at"]),
+        release_reason=ep["reason"],
+        release_destination=ep["destination"],
+        release_note=ep.get("note", ""),
+    )
+    if p.get("placement_ended"):
+        ended = p["placement_ended"]
+        state.setdefault(PL, {}).setdefault(ended["id"], {})["ended_at"] = instant(
+            ended["ended_at"]
+        )
+
+
+@snapshot
+def _tables() -> State:
+    from habeas.custody.models import CustodyEpisode, LegalBasis, Placement
+
+    episodes = {
+        e["id"]: {
+            "person_id": e["person_id"],
+            "facility": e["facility__code"],
+            "agreement": e["agreement__code"],
+            "admitted_at": instant(e["admitted_at"]),
+            "released_at": instant(e["released_at"]),
+            "release_reason": e["release_reason"],
+            "release_destination": e["release_destination"],
+            "release_note": e["release_note"],
+        }
+        for e in CustodyEpisode.objects.values(
+            "id", "person_id", "facility__code", "agreement__code", "admitted_at", "released_at",
+            "release_reason", "release_destination", "release_note",
+        ).iterator(chunk_size=5000)
+    }  # fmt: skip
+    links: dict[int, list[int]] = {}
+    through = CustodyEpisode.legal_bases.through
+    for episode_id, basis_id in through.objects.values_list("custodyepisode_id", "legalbasis_id"):
+        links.setdefault(episode_id, []).append(basis_id)
+    bases = {
+        b["id"]: _basis(b, b["person_id"])
+        for b in LegalBasis.objects.values("id", "person_id", *BASIS_FIELDS).iterator(
+            chunk_size=5000
+        )
+    }
+    placements = {
+        pl["id"]: {
+            "episode_id": pl["episode_id"],
+            "cell": f"{pl['cell__facility__code']}/{pl['cell__code']}",
+            "started_at": instant(pl["started_at"]),
+            "ended_at": instant(pl["ended_at"]),
+            "reason": pl["reason"],
+        }
+        for pl in Placement.objects.values(
+            "id",
+            "episode_id",
+            "cell__facility__code",
+            "cell__code",
+            "started_at",
+            "ended_at",
+            "reason",
+        ).iterator(chunk_size=5000)
+    }
+    return {
+        E: episodes,
+        EB: {e: {"legal_bases": sorted(ids)} for e, ids in links.items()},
+        B: bases,
+        PL: placements,
+    }

@@ -1,0 +1,161 @@
+"""Table-vs-ledger verification (ARCHITECTURE.md rule 4; issue: accountability, item 3).
+
+Replaying the ledger gives the state the ledger vouches for; comparing it with the tables finds
+a row changed, added or removed behind Habeas's back, named as ``table.row.field``.
+
+Each domain app contributes, in its ``replay.py`` (registered from ``AppConfig.ready``), the
+handlers of its actions and a snapshot of its current tables *in the same representation*, so
+the ledger app stays below the domain apps (it imports none of them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from habeas.core.canonical import plain
+
+Row = dict[str, Any]
+Table = dict[Any, Row]
+State = dict[str, Table]
+Handler = Callable[[State, dict[str, Any]], None]
+Snapshot = Callable[[], State]
+
+_handlers: dict[str, Handler] = {}
+_snapshots: list[Snapshot] = []
+
+
+def handles(action: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        _handlers[action] = fn
+        return fn
+
+    return register
+
+
+def snapshot(fn: Snapshot) -> Snapshot:
+    _snapshots.append(fn)
+    return fn
+
+
+def dec(value: Any) -> str | None:
+    """Decimals compare by value: ``100.0`` (from TOML) equals ``100.00`` (from the table)."""
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return format(number.normalize(), "f")
+
+
+def instant(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    result: str = plain(value)
+    return result
+
+
+def day(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    return str(value.isoformat())
+
+
+def amend(
+    table: Table,
+    key: Any,
+    changes: dict[str, list[Any]],
+    norm: Mapping[str, Callable[[Any], Any]] | None = None,
+) -> None:
+    row = table.setdefault(key, {})
+    for name, (_, new) in changes.items():
+        row[name] = (norm or {}).get(name, lambda v: v)(new)
+
+
+@dataclass
+class Difference:
+    where: str
+    message: str
+
+
+@dataclass
+class ReplayResult:
+    differences: list[Difference] = field(default_factory=list)
+    unknown_actions: set[str] = field(default_factory=set)
+
+
+def _entries() -> Iterator[tuple[int, str]]:
+    from habeas.ledger.models import LedgerEntry
+
+    last = -1
+    while True:
+        batch = list(
+            LedgerEntry.objects.filter(index__gt=last)
+            .order_by("index")
+            .values_list("index", "canonical")[:5000]
+        )
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1][0]
+
+
+def replay() -> State:
+    state: State = {}
+    for _, canonical in _entries():
+        doc = json.loads(canonical)
+        handler = _handlers.get(doc["action"])
+        if handler is not None:
+            handler(state, doc["payload"])
+    return state
+
+
+def compare(limit: int = 50) -> ReplayResult:
+    """Differences between the replayed ledger and the tables (at most ``limit`` named)."""
+    result = ReplayResult()
+    expected = replay()
+    actual: State = {}
+    for snap in _snapshots:
+        actual.update(snap())
+    for table in sorted(set(expected) | set(actual)):
+        if table not in actual:
+            continue  # a table the ledger mentions but no app snapshots (not compared)
+        want = expected.get(table, {})
+        have = actual[table]
+        for key in sorted(set(want) | set(have), key=str):
+            if len(result.differences) >= limit:
+                return result
+            if key not in have:
+                result.differences.append(
+                    Difference(
+                        f"{table}.{key}", "row removed: the ledger records it, the table lacks it"
+                    )
+                )
+            elif key not in want:
+                result.differences.append(
+                    Difference(
+                        f"{table}.{key}",
+                        "row added behind Habeas's back: no ledger entry records it",
+                    )
+                )
+            else:
+                for name in sorted(set(want[key]) | set(have[key])):
+                    a, b = want[key].get(name), have[key].get(name)
+                    if a != b:
+                        result.differences.append(
+                            Difference(
+                                f"{table}.{key}.{name}",
+                                f"changed behind Habeas's back: the ledger says {a!r}, "
+                                f"the table holds {b!r}",
+                            )
+                        )
+    return result
