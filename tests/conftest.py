@@ -225,3 +225,27 @@ def users(db: Any) -> dict[str, Any]:
         name: User.objects.create_user(username=name, password="pw-" + name + "-long", **fields)
         for name, fields in spec.items()
     }
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """Run ``habeas ARGS`` in-process and return (exit code, stdout, stderr).
+
+    Uses ``call_command`` (not ``run_from_argv``, which closes the database connections and
+    so would break the test transaction on PostgreSQL), mapping errors to the CLI's exit
+    codes: ``CommandError.returncode`` (2 for refusals) and ``SystemExit`` (1 for checks).
+    """
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out, err = StringIO(), StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=err)
+        code = 0
+    except CommandError as exc:
+        err.write(f"CommandError: {exc}\n")
+        code = exc.returncode
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()

@@ -8,19 +8,16 @@ from typing import Any
 
 import pytest
 
-from habeas.__main__ import main
 from habeas.ledger.services import ledger_size
-from tests.conftest import DEMO_SETUP, SMALL_SETUP, admit, make_person, removal_order, sentence
-
-
-def run(capsys: Any, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.conftest import (
+    DEMO_SETUP,
+    SMALL_SETUP,
+    admit,
+    make_person,
+    removal_order,
+    run_cli,
+    sentence,
+)
 
 
 @pytest.fixture
@@ -31,24 +28,24 @@ def setup_file(tmp_path: Path) -> Path:
 
 
 @pytest.mark.django_db
-def test_apply_twice_is_idempotent(capsys: Any, setup_file: Path) -> None:
-    code, out, _ = run(capsys, "apply", str(setup_file))
+def test_apply_twice_is_idempotent(setup_file: Path) -> None:
+    code, out, _ = run_cli("apply", str(setup_file))
     assert code == 0
     assert "declared" in out
     size = ledger_size()
     assert size > 0
-    code, out, _ = run(capsys, "apply", str(setup_file))
+    code, out, _ = run_cli("apply", str(setup_file))
     assert code == 0
     assert "nothing changed" in out
     assert ledger_size() == size
 
 
 @pytest.mark.django_db
-def test_apply_amendment_is_one_event(capsys: Any, setup_file: Path) -> None:
-    run(capsys, "apply", str(setup_file))
+def test_apply_amendment_is_one_event(setup_file: Path) -> None:
+    run_cli("apply", str(setup_file))
     size = ledger_size()
     setup_file.write_text(SMALL_SETUP.replace('phone = "+503 0000"', 'phone = "+503 1111"'))
-    code, out, _ = run(capsys, "apply", str(setup_file))
+    code, out, _ = run_cli("apply", str(setup_file))
     assert code == 0
     assert "1 amended" in out
     assert "facility:TEC" in out
@@ -56,10 +53,10 @@ def test_apply_amendment_is_one_event(capsys: Any, setup_file: Path) -> None:
 
 
 @pytest.mark.django_db
-def test_apply_broken_toml_exits_2_naming_the_line(capsys: Any, tmp_path: Path) -> None:
+def test_apply_broken_toml_exits_2_naming_the_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.toml"
     path.write_text('[[jurisdiction]]\ncode = "US"\nname = "United States\n')
-    code, _, err = run(capsys, "apply", str(path))
+    code, _, err = run_cli("apply", str(path))
     assert code == 2
     assert "broken.toml" in err
     assert "line 3" in err
@@ -67,14 +64,14 @@ def test_apply_broken_toml_exits_2_naming_the_line(capsys: Any, tmp_path: Path) 
 
 
 @pytest.mark.django_db
-def test_apply_invalid_value_names_file_table_and_key(capsys: Any, tmp_path: Path) -> None:
+def test_apply_invalid_value_names_file_table_and_key(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(
         SMALL_SETUP.replace("working_capacity = 4}", "working_capacity = 9}", 1).replace(
             'code = "GT"', 'code = "XX"'
         )
     )
-    code, _, err = run(capsys, "apply", str(path))
+    code, _, err = run_cli("apply", str(path))
     assert code == 2
     assert "bad.toml" in err
     assert "[[facility]] TEC → [[facility.module]] M1 → cell_block" in err
@@ -84,17 +81,17 @@ def test_apply_invalid_value_names_file_table_and_key(capsys: Any, tmp_path: Pat
 
 
 @pytest.mark.django_db
-def test_apply_missing_file_exits_2(capsys: Any, tmp_path: Path) -> None:
-    code, _, err = run(capsys, "apply", str(tmp_path / "nope.toml"))
+def test_apply_missing_file_exits_2(tmp_path: Path) -> None:
+    code, _, err = run_cli("apply", str(tmp_path / "nope.toml"))
     assert code == 2
     assert "no such file" in err
 
 
 @pytest.mark.django_db
-def test_demo_setup_file_declares_the_facility_of_the_standards(capsys: Any) -> None:
-    code, _, _ = run(capsys, "apply", str(DEMO_SETUP))
+def test_demo_setup_file_declares_the_facility_of_the_standards() -> None:
+    code, _, _ = run_cli("apply", str(DEMO_SETUP))
     assert code == 0
-    code, out, _ = run(capsys, "stats", "--json")
+    code, out, _ = run_cli("stats", "--json")
     doc = json.loads(out)
     (tec,) = doc["facilities"]
     assert len(tec["modules"]) == 8
@@ -104,13 +101,13 @@ def test_demo_setup_file_declares_the_facility_of_the_standards(capsys: Any) -> 
 
 
 @pytest.mark.django_db
-def test_show_and_stats_documents(capsys: Any, world: dict[str, Any], actor: Any) -> None:
+def test_show_and_stats_documents(world: dict[str, Any], actor: Any) -> None:
     person = make_person(actor, given_names="María José", first_surname="Núñez", sex="F")
     admit(actor, person, world["tec"], world["us"], bases=[removal_order()], cell="W1-01")
     sentenced = make_person(actor)
     admit(actor, sentenced, world["tec"], world["us"], bases=[sentence("P2Y")])
     ref = person.identifiers.get().value
-    code, out, _ = run(capsys, "show", ref, "--json")
+    code, out, _ = run_cli("show", ref, "--json")
     assert code == 0
     doc = json.loads(out)
     for key in (
@@ -131,11 +128,11 @@ def test_show_and_stats_documents(capsys: Any, world: dict[str, Any], actor: Any
     assert doc["cell"] == "W1-01"
     assert doc["legal_bases"][0]["kind"] == "removal_order"
     assert doc["release_date"] is None
-    other = json.loads(run(capsys, "show", str(sentenced.pk), "--json")[1])
+    other = json.loads(run_cli("show", str(sentenced.pk), "--json")[1])
     assert other["legal_bases"][0]["ends_on"] == "2026-01-01"
     assert other["release_date"] == "2026-01-01"
     assert other["cell"].startswith("M1-")
-    code, out, _ = run(capsys, "stats", "--json")
+    code, out, _ = run_cli("stats", "--json")
     stats = json.loads(out)
     for key in ("facilities", "by_nationality", "by_sex", "by_legal_basis", "open_alerts"):
         assert key in stats
@@ -156,19 +153,18 @@ def test_show_and_stats_documents(capsys: Any, world: dict[str, Any], actor: Any
 
 
 @pytest.mark.django_db
-def test_show_unknown_person_exits_2(capsys: Any, world: dict[str, Any]) -> None:
-    code, _, err = run(capsys, "show", "NOPE-1")
+def test_show_unknown_person_exits_2(world: dict[str, Any]) -> None:
+    code, _, err = run_cli("show", "NOPE-1")
     assert code == 2
     assert "NOPE-1" in err
 
 
 @pytest.mark.django_db
-def test_release_command(capsys: Any, world: dict[str, Any], actor: Any) -> None:
+def test_release_command(world: dict[str, Any], actor: Any) -> None:
     person = make_person(actor)
     admit(actor, person, world["tec"], world["us"])
     size = ledger_size()
-    code, out, _ = run(
-        capsys,
+    code, out, _ = run_cli(
         "release",
         str(person.pk),
         "--reason",
@@ -180,12 +176,11 @@ def test_release_command(capsys: Any, world: dict[str, Any], actor: Any) -> None
     )
     assert code == 0, out
     assert ledger_size() == size + 1
-    code, out, _ = run(capsys, "show", str(person.pk), "--json")
+    code, out, _ = run_cli("show", str(person.pk), "--json")
     custody = json.loads(out)["custody"][0]
     assert custody["release_reason"] == "repatriated"
     assert custody["release_destination"] == "VE"
-    code, _, err = run(
-        capsys,
+    code, _, err = run_cli(
         "release",
         str(person.pk),
         "--reason",
@@ -198,22 +193,22 @@ def test_release_command(capsys: Any, world: dict[str, Any], actor: Any) -> None
 
 
 @pytest.mark.django_db
-def test_release_needs_an_offset(capsys: Any, world: dict[str, Any], actor: Any) -> None:
+def test_release_needs_an_offset(world: dict[str, Any], actor: Any) -> None:
     person = make_person(actor)
     admit(actor, person, world["tec"], world["us"])
-    code, _, err = run(
-        capsys, "release", str(person.pk), "--reason", "other", "--at", "2025-04-01T10:00:00"
+    code, _, err = run_cli(
+        "release", str(person.pk), "--reason", "other", "--at", "2025-04-01T10:00:00"
     )
     assert code == 2
     assert "time zone" in err
 
 
 @pytest.mark.django_db
-def test_demo_then_verify_ledger(capsys: Any) -> None:
-    code, out, _ = run(capsys, "demo", "--no-serve")
+def test_demo_then_verify_ledger() -> None:
+    code, out, _ = run_cli("demo", "--no-serve")
     assert code == 0
     assert "staff-demo" in out
-    code, out, _ = run(capsys, "verify-ledger", "--json")
+    code, out, _ = run_cli("verify-ledger", "--json")
     assert code == 0
     doc = json.loads(out)
     assert doc["ok"] is True
@@ -221,6 +216,6 @@ def test_demo_then_verify_ledger(capsys: Any) -> None:
     assert len(doc["root"]) == 64
     assert doc["problems"] == []
     # a second demo keeps what is there
-    code, out, _ = run(capsys, "demo", "--no-serve")
+    code, out, _ = run_cli("demo", "--no-serve")
     assert "already loaded" in out
-    assert json.loads(run(capsys, "verify-ledger", "--json")[1])["entries"] == doc["entries"]
+    assert json.loads(run_cli("verify-ledger", "--json")[1])["entries"] == doc["entries"]

@@ -1,0 +1,185 @@
+"""verify-ledger: hashes, stored tree, table-vs-ledger replay, signed checkpoints, proofs."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from habeas.core.actor import Actor
+from habeas.ledger import merkle
+from habeas.ledger.checkpoint import Checkpoint, CheckpointError, parse_and_verify, sign
+from habeas.ledger.keys import ensure_signing_key, load_signing_key, public_key
+from habeas.ledger.proofs import (
+    checkpoint_issue,
+    consistency_proof,
+    entry_document,
+    inclusion_proof,
+    key_name,
+)
+from habeas.ledger.services import ledger_root, ledger_size
+from habeas.ledger.verify import verify_against, verify_ledger
+from tests.conftest import admit, make_person, removal_order, run_cli
+
+
+def tamper(sql: str, params: list[Any] | None = None) -> None:
+    """Write behind Habeas's back: drop the append-only triggers (the test transaction rolls the
+    DDL back on both engines) and run ``sql``."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for table in ("ledger_ledgerentry", "ledger_ledgernode"):
+                for op in ("update", "delete"):
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_{op}")
+        else:
+            for table in ("ledger_ledgerentry", "ledger_ledgernode"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        cursor.execute(sql, params or [])
+
+
+@pytest.fixture
+def held(world: dict[str, Any], actor: Any) -> list[Any]:
+    people = [make_person(actor) for _ in range(5)]
+    for p in people[:3]:
+        admit(actor, p, world["tec"], world["us"])
+    admit(actor, people[3], world["tec"], world["us"], bases=[removal_order()])
+    return people
+
+
+@pytest.fixture
+def signing_key(settings: Any, tmp_path: Path) -> Path:
+    settings.LEDGER_KEY_PATH = tmp_path / "key.pem"
+    path, _ = ensure_signing_key(settings.LEDGER_KEY_PATH)
+    return path
+
+
+def test_verify_ok_and_root_matches_stored_tree(held: list[Any]) -> None:
+    result = verify_ledger()
+    assert result.ok, result.problems
+    assert result.entries == ledger_size()
+    assert result.root == ledger_root()
+
+
+def test_edited_domain_row_is_named(held: list[Any]) -> None:
+    person = held[0]
+    tamper("UPDATE people_person SET first_surname = %s WHERE id = %s", ["Nadie", person.pk])
+    result = verify_ledger()
+    assert not result.ok
+    where = [p.where for p in result.problems]
+    assert f"people.Person.{person.pk}.first_surname" in where
+
+
+def test_added_and_removed_rows_are_named(held: list[Any]) -> None:
+    from habeas.custody.models import Placement
+
+    placement = Placement.objects.filter(episode__person=held[0]).get()
+    tamper("DELETE FROM custody_placement WHERE id = %s", [placement.pk])
+    from habeas.people.models import Person
+
+    columns = ", ".join(f.column for f in Person._meta.concrete_fields if not f.primary_key)
+    tamper(
+        f"INSERT INTO people_person ({columns}) SELECT {columns} FROM people_person WHERE id = %s",
+        [held[0].pk],
+    )
+    messages = {p.where: p.message for p in verify_ledger().problems}
+    assert any(
+        w == f"custody.Placement.{placement.pk}" and "removed" in m for w, m in messages.items()
+    )
+    assert any(w.startswith("people.Person.") and "added" in m for w, m in messages.items())
+
+
+def test_edited_ledger_payload_is_named(held: list[Any]) -> None:
+    tamper(
+        "UPDATE ledger_ledgerentry SET canonical = REPLACE(canonical, 'robbery', 'theft') "
+        "WHERE action = 'custody.admitted'"
+    )
+    code, out, _ = run_cli("verify-ledger", "--json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["ok"] is False
+    assert doc["problems"][0]["where"].startswith("entry ")
+    assert "leaf hash" in doc["problems"][0]["message"]
+
+
+def test_checkpoint_round_trip_and_truncation_found(
+    held: list[Any], signing_key: Path, tmp_path: Path
+) -> None:
+    cp = tmp_path / "cp.txt"
+    code, out, _ = run_cli("ledger", "checkpoint", "--out", str(cp))
+    assert code == 0
+    text = cp.read_text()
+    old = parse_and_verify(text, public_key(), name=key_name())
+    assert old.size == ledger_size()
+    assert old.root == ledger_root()
+    # more events: the ledger still extends the checkpoint
+    admit(Actor(name="test"), held[4], held[0].episodes.get().facility, None)
+    code, out, _ = run_cli("verify-ledger", "--against", str(cp))
+    assert code == 0, out
+    # truncation (with the triggers dropped) is found with only the old checkpoint
+    size = ledger_size()
+    tamper('DELETE FROM ledger_ledgerentry WHERE "index" >= %s', [old.size - 2])
+    tamper("UPDATE ledger_ledgerhead SET size = %s", [old.size - 2])
+    code, out, _ = run_cli("verify-ledger", "--against", str(cp), "--json")
+    assert code == 1
+    problems = json.loads(out)["problems"]
+    assert any("removed" in p["message"] for p in problems), problems
+    assert size > old.size
+
+
+def test_rewritten_history_fails_consistency(held: list[Any], signing_key: Path) -> None:
+    checkpoint = checkpoint_issue()
+    # rewrite an old leaf and its node consistently with the entry: hashes line up locally,
+    # but the history no longer extends the signed checkpoint.
+    result = verify_ledger(tables=False)
+    assert result.ok
+    forged = Checkpoint(origin=key_name(), size=checkpoint.size, root=b"\x01" * 32)
+    text = sign(forged, load_signing_key(), name=key_name())
+    verify_against(text, result)
+    assert any("does not extend" in p.message for p in result.problems)
+
+
+def test_checkpoint_with_a_changed_byte_is_refused(signing_key: Path) -> None:
+    text = sign(Checkpoint("o", 3, b"\x02" * 32), load_signing_key(), name="o")
+    with pytest.raises(CheckpointError):
+        parse_and_verify(text.replace("\n3\n", "\n4\n"), public_key(), name="o")
+    with pytest.raises(CheckpointError):
+        parse_and_verify(text, public_key(), name="other")
+
+
+def test_entry_document_is_the_hashed_bytes(held: list[Any]) -> None:
+    doc = entry_document(3)
+    raw = base64.b64decode(doc["canonical"])
+    assert merkle.leaf_hash(raw).hex() == doc["leaf_hash"]
+    assert json.loads(raw)["index"] == 3
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_stored_tree_proofs_verify(held: list[Any], data: st.DataObject) -> None:
+    n = ledger_size()
+    size = data.draw(st.integers(1, n))
+    index = data.draw(st.integers(0, size - 1))
+    doc = inclusion_proof(index, size)
+    merkle.verify_inclusion(
+        index,
+        size,
+        bytes.fromhex(doc["leaf_hash"]),
+        [bytes.fromhex(p) for p in doc["proof"]],
+        bytes.fromhex(doc["root"]),
+    )
+    m = data.draw(st.integers(1, size))
+    cons = consistency_proof(m, size)
+    merkle.verify_consistency(
+        m,
+        size,
+        bytes.fromhex(cons["old_root"]),
+        bytes.fromhex(cons["root"]),
+        [bytes.fromhex(p) for p in cons["proof"]],
+    )
