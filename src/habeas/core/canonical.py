@@ -12,7 +12,6 @@ import json
 from decimal import Decimal
 from typing import Any
 
-
 _SCALARS = (str, int, bool, type(None))
 
 
