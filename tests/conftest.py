@@ -95,6 +95,14 @@ fees = {per_person_day = "30.00"}
 _refs = itertools.count(1)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _ledger_signing_key() -> None:
+    """``habeas init`` creates the key in HABEAS_HOME; tests start from an empty home."""
+    from habeas.ledger.keys import ensure_signing_key
+
+    ensure_signing_key()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2 at Django's production cost takes ~0.7 s a user; tests need no such strength."""

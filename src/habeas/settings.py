@@ -26,9 +26,16 @@ def _secret_key() -> str:
         return key
     path = HABEAS_HOME / "secret_key"
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = path.with_name(f".secret_key.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(50))
+        try:
+            os.link(tmp, path)  # atomic: concurrent starts agree on one key
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
 
 
@@ -51,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves the API docs' assets locally (no CDN: prisons run offline)
     "habeas.core",
     "habeas.ledger",
     "habeas.accounts",
@@ -58,6 +66,7 @@ INSTALLED_APPS = [
     "habeas.agreements",
     "habeas.facilities",
     "habeas.custody",
+    "habeas.transfers",
     "habeas.oversight",
     "habeas.web",
 ]
@@ -138,7 +147,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = HABEAS_HOME / "static"
+STATIC_ROOT = HABEAS_HOME / "static"  # whitenoise serves from the finders; kept for collectstatic
+STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = HABEAS_HOME / "uploads"
 

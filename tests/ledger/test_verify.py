@@ -183,3 +183,22 @@ def test_stored_tree_proofs_verify(held: list[Any], data: st.DataObject) -> None
         bytes.fromhex(cons["root"]),
         [bytes.fromhex(p) for p in cons["proof"]],
     )
+
+
+def test_housing_events_replay_cleanly(world: dict[str, Any]) -> None:
+    """Certification, deactivation and reactivation change cells: the replay must agree."""
+    from habeas.facilities.models import Cell
+    from habeas.facilities.services import cell_certify, cell_deactivate, cell_reactivate
+
+    director = Actor(name="director", role="facility_admin")
+    cell = Cell.objects.get(facility=world["tec"], code="M2-02")
+    cell_certify(actor=director, cell=cell, working_capacity=5, max_capacity=6, reason="survey")
+    cell_deactivate(actor=director, cell=cell, reason="maintenance", note="roof")
+    assert verify_ledger().ok, verify_ledger().problems
+    cell_reactivate(actor=director, cell=cell, note="fixed")
+    result = verify_ledger()
+    assert result.ok, result.problems
+    tamper("UPDATE facilities_cell SET working_capacity = 3 WHERE id = %s", [cell.pk])
+    assert [p.where for p in verify_ledger().problems] == [
+        f"facilities.Cell.{cell.pk}.working_capacity"
+    ]

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from habeas.agreements.choices import DayCount, Policy
-from habeas.core.services import ServiceModel
+from habeas.core.services import ServiceModel, ServiceQuerySet
 
 if TYPE_CHECKING:
     from habeas.accounts.models import User
@@ -29,7 +29,7 @@ class Jurisdiction(ServiceModel):
         return f"{self.name} ({self.code})"
 
 
-class AgreementQuerySet(models.QuerySet["Agreement"]):
+class AgreementQuerySet(ServiceQuerySet):
     def visible_to(self, user: User | Any) -> AgreementQuerySet:
         """Liaisons and finance see the agreements their state is party to; facility roles
         those covering their facilities; oversight and auditors all."""
@@ -63,7 +63,7 @@ class Agreement(ServiceModel):
         max_length=32, choices=DayCount.choices, default=DayCount.ARRIVAL_NOT_DEPARTURE
     )
 
-    objects = AgreementQuerySet.as_manager()
+    objects = AgreementQuerySet.as_manager()  # type: ignore[misc]  # narrows the guarded base manager
 
     class Meta:
         ordering = ["code"]

@@ -50,8 +50,36 @@ def service(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _guard(what: str, model: type[models.Model]) -> None:
+    if not in_service():
+        raise WriteOutsideService(f"{model.__name__}: {what} outside a service")
+
+
+class ServiceQuerySet(models.QuerySet[Any]):
+    """Bulk writes (``update``, ``delete``, ``bulk_create``, ``bulk_update``) are refused
+    outside a service too: they bypass ``save`` and would escape the ledger."""
+
+    def update(self, **kwargs: Any) -> int:
+        _guard("queryset update", self.model)
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        _guard("queryset delete", self.model)
+        return super().delete()
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        _guard("bulk_create", self.model)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs: Any, *args: Any, **kwargs: Any) -> int:
+        _guard("bulk_update", self.model)
+        return super().bulk_update(objs, *args, **kwargs)
+
+
 class ServiceModel(models.Model):
     """Base of every domain model: saving or deleting is only allowed inside a service."""
+
+    objects = ServiceQuerySet.as_manager()
 
     class Meta:
         abstract = True

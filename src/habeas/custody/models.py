@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from habeas.core.services import ServiceModel
+from habeas.core.services import ServiceModel, ServiceQuerySet
 from habeas.custody.choices import (
     Consent,
     LegalBasisKind,
@@ -59,7 +59,7 @@ class LegalBasis(ServiceModel):
         return f"{self.get_kind_display()} {self.ref}"
 
 
-class EpisodeQuerySet(models.QuerySet["CustodyEpisode"]):
+class EpisodeQuerySet(ServiceQuerySet):
     def open(self) -> EpisodeQuerySet:
         return self.filter(released_at__isnull=True)
 
@@ -105,7 +105,7 @@ class CustodyEpisode(ServiceModel):
     release_destination = models.CharField(max_length=2, blank=True)
     release_note = models.TextField(blank=True)
 
-    objects = EpisodeQuerySet.as_manager()
+    objects = EpisodeQuerySet.as_manager()  # type: ignore[misc]  # narrows the guarded base manager
 
     class Meta:
         ordering = ["-admitted_at"]

@@ -63,15 +63,25 @@ def person_history(person: Person) -> list[LedgerEntry]:
     return list(LedgerEntry.objects.filter(subject=f"person:{person.pk}").order_by("index"))
 
 
-def person_file(person: Person) -> dict[str, Any]:
-    """The ``show --json`` document (INTERFACES.md); alarms come with the conditions app."""
-    episodes = list(
-        CustodyEpisode.objects.filter(person=person)
-        .select_related("facility", "agreement")
-        .order_by("admitted_at")
-    )
-    bases = list(LegalBasis.objects.filter(person=person).order_by("pk"))
+def person_file(person: Person, *, user: Any = None) -> dict[str, Any]:
+    """The ``show --json`` document (INTERFACES.md); alarms come with the conditions app.
+
+    With ``user``, the file as that user may see it (Mandela Rule 9, need-to-know): the
+    receiving prison service and oversight see the whole custody history of a person they may
+    see; a sending state's liaison or finance officer only the episodes under their state's
+    agreements, the legal bases behind them, and no cell. Without ``user``: the whole file
+    (the CLI on the server itself).
+    """
+    episode_qs = CustodyEpisode.objects.filter(person=person)
+    bases_qs = LegalBasis.objects.filter(person=person)
+    if user is not None and not user.sees_housing:
+        episode_qs = episode_qs.filter(pk__in=CustodyEpisode.objects.visible_to(user))
+        bases_qs = bases_qs.filter(episodes__in=episode_qs).distinct()
+    episodes = list(episode_qs.select_related("facility", "agreement").order_by("admitted_at"))
+    bases = list(bases_qs.order_by("pk"))
     placement = current_placement(person)
+    if user is not None and not user.sees_housing:
+        placement = None
     return plain(
         {
             "id": str(person.pk),

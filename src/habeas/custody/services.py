@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pycountry
+
 from habeas.agreements.models import Agreement
 from habeas.core.actor import Actor
 from habeas.core.clock import now
@@ -20,8 +22,9 @@ from habeas.core.services import service
 from habeas.custody.choices import Consent, LegalBasisKind, ReleaseReason
 from habeas.custody.models import CustodyEpisode, LegalBasis, Placement
 from habeas.custody.sentences import parse_sentence
-from habeas.facilities.housing import Allocator, Occupant, Regime, refusals
+from habeas.facilities.housing import Allocator, Occupant, Regime, is_untried, refusals
 from habeas.facilities.models import Cell, Facility
+from habeas.facilities.services import keep_apart_override
 from habeas.ledger.services import Event, ledger_append_many
 from habeas.people.choices import DatePrecision
 from habeas.people.models import Person
@@ -37,6 +40,7 @@ MSG_BEFORE = "{what} ({at}) is before {other} ({other_at})"
 MSG_REPEATED = "person {person} appears twice in one admission batch"
 MSG_SAME_CELL = "person {person} is already in cell {cell}"
 MSG_RELEASE_REASON = "unknown release reason {reason!r}"
+MSG_DESTINATION = "{destination!r} is not an ISO 3166-1 alpha-2 country code"
 
 #: Grace for clock skew between the recording device and the server.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
@@ -113,8 +117,16 @@ def is_youth(person: Person, on: dt.date) -> bool:
     return on < adult_on
 
 
-def occupant_for(person: Person, kinds: Sequence[str], on: dt.date) -> Occupant:
-    return Occupant(sex=person.sex, youth=is_youth(person, on), regime=regime_for(kinds))
+def occupant_for(
+    person: Person, kinds: Sequence[str], on: dt.date, *, untried: bool = False
+) -> Occupant:
+    return Occupant(
+        sex=person.sex,
+        youth=is_youth(person, on),
+        regime=regime_for(kinds),
+        untried=untried,
+        person_id=person.pk,
+    )
 
 
 def basis_snapshot(basis: LegalBasis) -> dict[str, Any]:
@@ -176,9 +188,15 @@ def custody_admit_many(
         raise Conflict(MSG_ALREADY_HELD.format(person=person, episode=episode))
 
     allocator = Allocator(facility)
+    allocator.prepare(seen)  # keep-apart records of the batch, in a few queries
     cells: list[Cell] = []
     for adm in admissions:
-        who = occupant_for(adm.person, [b.kind for b in adm.legal_bases], adm.admitted_at.date())
+        who = occupant_for(
+            adm.person,
+            [b.kind for b in adm.legal_bases],
+            adm.admitted_at.date(),
+            untried=is_untried((b.kind, b.judgment_final) for b in adm.legal_bases),
+        )
         if adm.cell_code:
             cell = allocator.by_code.get(adm.cell_code)
             if cell is None:
@@ -198,11 +216,12 @@ def custody_admit_many(
                     MSG_NO_CELL.format(
                         facility=facility.code,
                         person=adm.person.pk,
-                        why="every cell for this population and regime is at working capacity",
+                        why="every cell for this population and regime is at working capacity "
+                        "or refused by a separation or keep-apart rule",
                     )
                 )
             cell = chosen
-        allocator.take(cell)
+        allocator.take(cell, who)
         cells.append(cell)
 
     recorded = now()
@@ -340,10 +359,17 @@ def _open_placement(episode: CustodyEpisode) -> Placement | None:
 
 @service
 def placement_move(
-    *, actor: Actor, person: Person, cell: Cell, at: dt.datetime, reason: str
+    *,
+    actor: Actor,
+    person: Person,
+    cell: Cell,
+    at: dt.datetime,
+    reason: str,
+    override_reason: str = "",
 ) -> Placement:
     """Move a person to another cell of the same facility (Mandela Rule 7(c): every transfer
-    recorded), under the same housing rules as admission."""
+    recorded), under the same housing rules as admission. ``override_reason``: a facility
+    admin overrides module- or facility-scope keep-apart refusals (never any other rule)."""
     _not_future(at, "the move time")
     if not reason.strip():
         raise ValidationFailed("a move needs a reason")
@@ -364,9 +390,17 @@ def placement_move(
         )
     locked = Cell.objects.select_for_update().select_related("module").get(pk=cell.pk)
     occupants = Placement.objects.filter(cell=locked, ended_at__isnull=True).count()
-    kinds = list(episode.legal_bases.values_list("kind", flat=True))
-
-    refused = refusals(locked, occupants, occupant_for(person, kinds, at.date()))
+    bases = list(episode.legal_bases.values_list("kind", "judgment_final"))
+    who = occupant_for(person, [k for k, _ in bases], at.date(), untried=is_untried(bases))
+    refused = refusals(locked, occupants, who)
+    refused = keep_apart_override(
+        actor=actor,
+        refused=refused,
+        person_id=person.pk,
+        cell=locked,
+        reason=override_reason,
+        at=at,
+    )
     if refused:
         raise Conflict(
             MSG_CELL_REFUSED.format(cell=cell.code, why="; ".join(r.message for r in refused)),
@@ -420,6 +454,11 @@ def custody_release(
     release). ``destination`` is the ISO country the person leaves for, where known."""
     if reason not in ReleaseReason.values:
         raise ValidationFailed(MSG_RELEASE_REASON.format(reason=reason))
+    destination = destination.strip().upper()
+    if destination and (
+        len(destination) != 2 or pycountry.countries.get(alpha_2=destination) is None
+    ):
+        raise ValidationFailed(MSG_DESTINATION.format(destination=destination))
     _not_future(at, "the release time")
     episode = _open_episode(person)
     if at <= episode.admitted_at:
@@ -448,7 +487,7 @@ def custody_release(
         ended = {"id": current.pk, "ended_at": at}
     episode.released_at = at
     episode.release_reason = reason
-    episode.release_destination = destination.upper()
+    episode.release_destination = destination
     episode.release_note = note
     episode.save(
         update_fields=["released_at", "release_reason", "release_destination", "release_note"]

@@ -24,3 +24,48 @@ class ModuleRegime(models.TextChoices):
 
     CRIMINAL = "criminal", _("Criminal")
     CIVIL = "civil", _("Civil / administrative")
+
+
+class CellDeactivationReason(models.TextChoices):
+    """Why a cell is out of use (HMPPS locations model: a location taken out of use keeps
+    its reason)."""
+
+    DAMAGED = "damaged", _("Damaged")
+    MAINTENANCE = "maintenance", _("Maintenance")
+    SECURITY_SEALED = "security_sealed", _("Security-sealed")
+    STAFF_SHORTAGE = "staff_shortage", _("Staff shortage")
+    OTHER = "other", _("Other")
+
+
+class KeepApartScope(models.TextChoices):
+    """How far apart two people are held: never in one cell; never in one module; never in
+    one facility. A cell scope is absolute; module and facility scopes may be overridden by a
+    facility admin with a reason."""
+
+    CELL = "cell", _("Not in the same cell")
+    MODULE = "module", _("Not in the same module")
+    FACILITY = "facility", _("Not in the same facility")
+
+
+class KeepApartRole(models.TextChoices):
+    """The part each party plays in a keep-apart record."""
+
+    VICTIM = "victim", _("Victim")
+    AGGRESSOR = "aggressor", _("Aggressor")
+    WITNESS = "witness", _("Witness")
+    CO_ACCUSED = "co_accused", _("Co-accused")
+    RIVAL = "rival", _("Rival group")
+    INFORMANT = "informant", _("Informant")
+    FAMILY = "family", _("Family member")
+    OTHER = "other", _("Other")
+
+
+class KeepApartSource(models.TextChoices):
+    MANIFEST = "manifest", _("Transfer manifest")
+    STAFF = "staff", _("Staff")
+
+
+class RollCountSource(models.TextChoices):
+    CLI = "cli", _("Command line")
+    API = "api", _("API")
+    WEB = "web", _("Web page")

@@ -1,89 +1,254 @@
 """Choosing and checking cells (Mandela Rule 11; STANDARDS.md capacity terms).
 
-Rules applied to every placement (admission and move):
+Rules applied to every placement (admission, move and the housing planner):
 
 * ``capacity:working`` — working capacity is the hard cap (HMPPS operational capacity);
 * ``active`` — a deactivated cell holds nobody;
 * ``separation:sex`` and ``separation:age`` — Mandela Rule 11(a) and (d): the module's
   population must match the person's sex and age group;
 * ``separation:regime`` — Mandela Rule 11(c): someone held only on a removal order (a civil
-  detainee) is never placed in a criminal-regime module, nor a sentenced person in a civil one.
+  detainee) is never placed in a criminal-regime module, nor a sentenced person in a civil one;
+* ``separation:trial`` — Mandela Rule 11(b): untried people never share a cell with convicted
+  people. A person whose every criminal judgment is not yet final is untried (Mandela Rule
+  111(2): presumed innocent until the judgment is final);
+* ``keep_apart:cell`` — two people under an open keep-apart record never share a cell: never
+  overridable, whatever the record's scope;
+* ``keep_apart:module`` and ``keep_apart:facility`` — the same module (or facility) only with
+  a facility admin's override and a reason, on the ledger.
 
 Automatic choice prefers the least crowded cell relative to its certified capacity, so
 overcrowding (allowed, but reported) is spread as thinly as the building allows.
+
+Facilities sits below custody, so who is where is read through the reverse relations custody
+declares on :class:`Cell` (``placements``) and people (``episodes``), never by importing it.
 """
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import heapq
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
 
-from habeas.facilities.models import Cell, Facility
+from habeas.facilities.models import Cell, Facility, KeepApart
 
 Regime = Literal["criminal", "civil"]
+
+CRIMINAL_SENTENCE = "criminal_sentence"
+
+MSG_INACTIVE = _("the cell is out of use")
+MSG_WORKING = _("the cell is at its working capacity ({occupants}/{capacity})")
+MSG_AGE = _("Mandela Rule 11(d): young people and adults are held apart")
+MSG_SEX = _("Mandela Rule 11(a): men and women are held apart")
+MSG_REGIME = _(
+    "Mandela Rule 11(c): civil detainees and people held for a criminal offence are held apart"
+)
+MSG_TRIAL_UNTRIED = _(
+    "Mandela Rule 11(b): untried people are held apart from convicted people, and this cell "
+    "holds {n} convicted"
+)
+MSG_TRIAL_CONVICTED = _(
+    "Mandela Rule 11(b): convicted people are held apart from untried people, and this cell "
+    "holds {n} untried"
+)
+MSG_KEEP_APART_CELL = _("keep-apart record {ka}: person {other} is held in this cell")
+MSG_KEEP_APART_MODULE = _(
+    "keep-apart record {ka} ({scope} scope): person {other} is held in this module; a facility "
+    "admin may override with a reason"
+)
+MSG_KEEP_APART_FACILITY = _(
+    "keep-apart record {ka} (facility scope): person {other} is held in this facility; a "
+    "facility admin may override with a reason"
+)
 
 
 @dataclass(frozen=True)
 class Occupant:
-    """What the housing rules need to know about a person."""
+    """What the housing rules need to know about a person. ``person_id`` enables the
+    keep-apart rules; ``untried`` matters only in the criminal regime."""
 
     sex: str  # M | F | X
     youth: bool
     regime: Regime
+    untried: bool = False
+    person_id: int | None = None
 
 
 @dataclass(frozen=True)
 class Refusal:
     rule: str
     message: str
+    overridable: bool = False
+    keep_apart: int | None = None
+
+
+@dataclass(frozen=True)
+class Counterpart:
+    """Where the other party of an open keep-apart record is held now (cell None: not held)."""
+
+    keep_apart: int
+    scope: str
+    other: int
+    cell: int | None
+    module: int | None
+    facility: int | None
+
+
+@dataclass
+class TrialMix:
+    untried: int = 0
+    convicted: int = 0
+
+
+def is_untried(bases: Iterable[tuple[str, bool | None]]) -> bool:
+    """Untried: held on criminal grounds and no criminal judgment is final (Mandela Rule
+    111). ``bases`` are ``(kind, judgment_final)`` pairs; unknown finality counts as final."""
+    finals = [final for kind, final in bases if kind == CRIMINAL_SENTENCE]
+    return bool(finals) and all(final is False for final in finals)
+
+
+def regime_of(kinds: Iterable[str]) -> Regime:
+    """Mandela Rule 11(c): held only on removal orders → civil; any sentence → criminal."""
+    return "criminal" if CRIMINAL_SENTENCE in set(kinds) else "civil"
+
+
+def is_youth(date_of_birth: dt.date | None, precision: str, on: dt.date) -> bool:
+    """Under 18 on ``on``; with a partial date of birth the latest possible birthday is used,
+    so someone who may be a child is treated as one (CRC art. 1; Mandela Rule 11(d))."""
+    if date_of_birth is None:
+        return False
+    dob = date_of_birth
+    if precision == "year":
+        dob = dt.date(dob.year, 12, 31)
+    elif precision == "month":
+        dob = dt.date(dob.year, dob.month, calendar.monthrange(dob.year, dob.month)[1])
+    try:
+        adult_on = dob.replace(year=dob.year + 18)
+    except ValueError:  # 29 February
+        adult_on = dt.date(dob.year + 18, 3, 1)
+    return on < adult_on
+
+
+def population_for(who: Occupant) -> list[str]:
+    """Module populations that may hold ``who`` (sex X: either)."""
+    age = "youth" if who.youth else "adult"
+    sexes = {"M": ["male"], "F": ["female"]}.get(who.sex, ["male", "female"])
+    return [f"{age}_{sex}" for sex in sexes]
 
 
 def module_population_ok(population: str, who: Occupant) -> Refusal | None:
-    age, _, sex = population.partition("_")
+    age, _sep, sex = population.partition("_")
     if (age == "youth") != who.youth:
-        return Refusal(
-            "separation:age", "Mandela Rule 11(d): young people and adults are held apart"
-        )
+        return Refusal("separation:age", str(MSG_AGE))
     if (who.sex == "M" and sex != "male") or (who.sex == "F" and sex != "female"):
-        return Refusal("separation:sex", "Mandela Rule 11(a): men and women are held apart")
+        return Refusal("separation:sex", str(MSG_SEX))
     return None
 
 
-def refusals(cell: Cell, occupants: int, who: Occupant) -> list[Refusal]:
-    """Every rule that forbids placing ``who`` in ``cell`` holding ``occupants`` people."""
+def static_refusals(cell: Cell, who: Occupant) -> list[Refusal]:
+    """The rules that depend on the cell and the person only (not on who else is there)."""
     found: list[Refusal] = []
     if not cell.active:
-        found.append(Refusal("active", "the cell is deactivated"))
-    if occupants >= cell.working_capacity:
-        found.append(
-            Refusal(
-                "capacity:working",
-                f"the cell is at its working capacity ({occupants}/{cell.working_capacity})",
-            )
-        )
+        found.append(Refusal("active", str(MSG_INACTIVE)))
     population = module_population_ok(cell.module.population, who)
     if population:
         found.append(population)
     if cell.module.regime != who.regime:
-        found.append(
-            Refusal(
-                "separation:regime",
-                "Mandela Rule 11(c): civil detainees and people held for a criminal offence "
-                "are held apart",
-            )
-        )
+        found.append(Refusal("separation:regime", str(MSG_REGIME)))
     return found
 
 
-def crowding_key(cell: Cell, occupants: int) -> tuple[float, float, str]:
-    certified = cell.certified_capacity
-    after = occupants + 1
-    ratio = after / certified if certified else float("inf")
-    return (ratio, after / max(cell.working_capacity, 1), cell.code)
+def trial_refusal(mix: TrialMix, who: Occupant) -> Refusal | None:
+    if who.regime != "criminal":
+        return None
+    if who.untried and mix.convicted:
+        return Refusal("separation:trial", str(MSG_TRIAL_UNTRIED).format(n=mix.convicted))
+    if not who.untried and mix.untried:
+        return Refusal("separation:trial", str(MSG_TRIAL_CONVICTED).format(n=mix.untried))
+    return None
+
+
+def keep_apart_refusals(cell: Cell, apart: Sequence[Counterpart]) -> list[Refusal]:
+    found: list[Refusal] = []
+    for cp in apart:
+        if cp.cell is None:
+            continue
+        if cp.cell == cell.pk:
+            found.append(
+                Refusal(
+                    "keep_apart:cell",
+                    str(MSG_KEEP_APART_CELL).format(ka=cp.keep_apart, other=cp.other),
+                    keep_apart=cp.keep_apart,
+                )
+            )
+        elif cp.scope in {"module", "facility"} and cp.module == cell.module_id:
+            found.append(
+                Refusal(
+                    "keep_apart:module",
+                    str(MSG_KEEP_APART_MODULE).format(
+                        ka=cp.keep_apart, other=cp.other, scope=cp.scope
+                    ),
+                    overridable=True,
+                    keep_apart=cp.keep_apart,
+                )
+            )
+        elif cp.scope == "facility" and cp.facility == cell.facility_id:
+            found.append(
+                Refusal(
+                    "keep_apart:facility",
+                    str(MSG_KEEP_APART_FACILITY).format(ka=cp.keep_apart, other=cp.other),
+                    overridable=True,
+                    keep_apart=cp.keep_apart,
+                )
+            )
+    return found
+
+
+def refusals(
+    cell: Cell,
+    occupants: int,
+    who: Occupant,
+    *,
+    mix: TrialMix | None = None,
+    apart: Sequence[Counterpart] | None = None,
+) -> list[Refusal]:
+    """Every rule that forbids placing ``who`` in ``cell`` holding ``occupants`` people.
+
+    ``mix`` (untried/convicted held in the cell) and ``apart`` (where ``who``'s keep-apart
+    counterparts are) are read from the database when not given."""
+    found = static_refusals(cell, who)
+    if occupants >= cell.working_capacity:
+        found.insert(
+            1 if not cell.active else 0,
+            Refusal(
+                "capacity:working",
+                str(MSG_WORKING).format(occupants=occupants, capacity=cell.working_capacity),
+            ),
+        )
+    if who.regime == "criminal" and cell.module.regime == "criminal":
+        trial = trial_refusal(mix if mix is not None else trial_mix([cell.pk])[cell.pk], who)
+        if trial:
+            found.append(trial)
+    if who.person_id is not None:
+        if apart is None:
+            apart = counterparts([who.person_id]).get(who.person_id, [])
+        found.extend(keep_apart_refusals(cell, apart))
+    return found
+
+
+# --- reads of who is where (custody's reverse relations) ----------------------------------
+
+
+def placement_model() -> Any:
+    """Custody's ``Placement``, reached through the reverse relation it declares on
+    :class:`Cell` (facilities never imports custody)."""
+    return Cell._meta.get_field("placements").related_model
 
 
 def occupancy(cells: list[int]) -> dict[int, int]:
@@ -95,19 +260,149 @@ def occupancy(cells: list[int]) -> dict[int, int]:
     return dict(counts)
 
 
+def trial_mix(cells: list[int]) -> defaultdict[int, TrialMix]:
+    """Untried and convicted people held now per cell (Mandela Rule 11(b))."""
+    rows = (
+        Cell.objects.filter(
+            pk__in=cells,
+            placements__ended_at__isnull=True,
+            placements__episode__legal_bases__kind=CRIMINAL_SENTENCE,
+        )
+        .values("pk")
+        .annotate(
+            criminal=Count("placements", distinct=True),
+            final=Count(
+                "placements",
+                filter=Q(placements__episode__legal_bases__judgment_final=True)
+                | Q(placements__episode__legal_bases__judgment_final__isnull=True),
+                distinct=True,
+            ),
+        )
+        .values_list("pk", "criminal", "final")
+    )
+    mix: defaultdict[int, TrialMix] = defaultdict(TrialMix)
+    for pk, criminal, final in rows:
+        mix[pk] = TrialMix(untried=criminal - final, convicted=final)
+    return mix
+
+
+def positions(person_ids: Iterable[int]) -> dict[int, tuple[int, int, int]]:
+    """person id → (cell, module, facility) of their open placement."""
+    ids = list(set(person_ids))
+    if not ids:
+        return {}
+    rows = (
+        placement_model()
+        .objects.filter(ended_at__isnull=True, episode__person_id__in=ids)
+        .values_list("episode__person_id", "cell_id", "cell__module_id", "cell__facility_id")
+    )
+    return {person: (cell, module, facility) for person, cell, module, facility in rows}
+
+
+@dataclass
+class KeepApartIndex:
+    """Open keep-apart records of some people: person → [(record id, scope, other person)]."""
+
+    pairs: dict[int, list[tuple[int, str, int]]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, person_ids: Iterable[int]) -> KeepApartIndex:
+        ids = list(set(person_ids))
+        index = cls({pid: [] for pid in ids})
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            rows = (
+                KeepApart.objects.open()
+                .filter(Q(person_a_id__in=chunk) | Q(person_b_id__in=chunk))
+                .values_list("pk", "scope", "person_a_id", "person_b_id")
+            )
+            for pk, scope, a, b in rows:
+                for me, other in ((a, b), (b, a)):
+                    if me in index.pairs and (pk, scope, other) not in index.pairs[me]:
+                        index.pairs[me].append((pk, scope, other))
+        return index
+
+    def others(self) -> set[int]:
+        return {other for entries in self.pairs.values() for _, _, other in entries}
+
+
+def counterparts(person_ids: Iterable[int]) -> dict[int, list[Counterpart]]:
+    index = KeepApartIndex.load(person_ids)
+    where = positions(index.others())
+    return {
+        pid: [
+            Counterpart(pk, scope, other, *where.get(other, (None, None, None)))
+            for pk, scope, other in entries
+        ]
+        for pid, entries in index.pairs.items()
+    }
+
+
+def crowding_key(cell: Cell, occupants: int) -> tuple[float, float, str]:
+    certified = cell.certified_capacity
+    after = occupants + 1
+    ratio = after / certified if certified else float("inf")
+    return (ratio, after / max(cell.working_capacity, 1), cell.code)
+
+
 class Allocator:
     """In-transaction view of a facility's cells and their occupancy, for a batch of
     placements. On PostgreSQL the cells are locked (``SELECT … FOR UPDATE``) so concurrent
-    batches queue; SQLite's IMMEDIATE transactions serialise writers already."""
+    batches queue; SQLite's IMMEDIATE transactions serialise writers already.
+
+    Keep-apart records are read in bulk with :meth:`prepare` (or per person on demand), and
+    the batch's own placements are tracked, so two people of one batch under a keep-apart
+    record are held apart too."""
 
     def __init__(self, facility: Facility, *, lock: bool = True) -> None:
         qs = Cell.objects.filter(facility=facility).select_related("module").order_by("pk")
         if lock:
             qs = qs.select_for_update(of=("self",))
+        self.facility = facility
         self.cells = {c.pk: c for c in qs}
         self.by_code = {c.code: c for c in self.cells.values()}
         self.count = defaultdict(int, occupancy(list(self.cells)))
         self._heaps: dict[tuple[str, Regime], list[tuple[tuple[float, float, str], int]]] = {}
+        self._mix: defaultdict[int, TrialMix] | None = None
+        self._index = KeepApartIndex()
+        self._where: dict[int, tuple[int, int, int] | None] = {}
+
+    # -- context --------------------------------------------------------------------------
+
+    @property
+    def mix(self) -> defaultdict[int, TrialMix]:
+        if self._mix is None:
+            self._mix = trial_mix(list(self.cells))
+        return self._mix
+
+    def prepare(self, person_ids: Iterable[int]) -> None:
+        """Read the keep-apart records of a batch's people and where their counterparts are,
+        in a few queries."""
+        wanted = [p for p in set(person_ids) if p not in self._index.pairs]
+        if not wanted:
+            return
+        loaded = KeepApartIndex.load(wanted)
+        self._index.pairs.update(loaded.pairs)
+        unknown = [p for p in loaded.others() if p not in self._where]
+        where = positions(unknown)
+        for p in unknown:
+            self._where[p] = where.get(p)
+
+    def apart(self, who: Occupant) -> list[Counterpart]:
+        if who.person_id is None:
+            return []
+        self.prepare([who.person_id])
+        found = []
+        for pk, scope, other in self._index.pairs.get(who.person_id, []):
+            pos = self._where.get(other)
+            found.append(Counterpart(pk, scope, other, *(pos or (None, None, None))))
+        return found
+
+    def refusals(self, cell: Cell, who: Occupant) -> list[Refusal]:
+        mix = self.mix[cell.pk] if who.regime == "criminal" else TrialMix()
+        return refusals(cell, self.count[cell.pk], who, mix=mix, apart=self.apart(who))
+
+    # -- choice ---------------------------------------------------------------------------
 
     def _group(self, population: str, regime: Regime) -> list[tuple[tuple[float, float, str], int]]:
         key = (population, regime)
@@ -121,38 +416,76 @@ class Allocator:
             self._heaps[key] = heap
         return self._heaps[key]
 
-    def refusals(self, cell: Cell, who: Occupant) -> list[Refusal]:
-        return refusals(cell, self.count[cell.pk], who)
+    def _dynamic_ok(self, cell: Cell, who: Occupant, apart: Sequence[Counterpart]) -> bool:
+        if who.regime == "criminal" and trial_refusal(self.mix[cell.pk], who):
+            return False
+        return not keep_apart_refusals(cell, apart)
 
     def choose(self, who: Occupant) -> Cell | None:
-        """The least crowded cell (relative to certified capacity) that every rule allows."""
-        age = "youth" if who.youth else "adult"
-        sexes = {"M": ["male"], "F": ["female"]}.get(who.sex, ["male", "female"])
-        best: (
-            tuple[tuple[float, float, str], int, list[tuple[tuple[float, float, str], int]]] | None
-        ) = None
-        for sex in sexes:
-            heap = self._group(f"{age}_{sex}", who.regime)
-            while heap:
-                key, pk = heap[0]
-                cell = self.cells[pk]
-                if self.count[pk] >= cell.working_capacity:
-                    heapq.heappop(heap)  # full: out of the running for this batch
-                    continue
-                if best is None or key < best[0]:
-                    best = (key, pk, heap)
-                break
-        if best is None:
-            return None
-        return self.cells[best[1]]
+        """The least crowded cell (relative to certified capacity) that every rule allows;
+        overridable refusals count as refusals here (an override is a human decision)."""
+        apart = self.apart(who)
+        best: tuple[tuple[float, float, str], int] | None = None
+        for population in population_for(who):
+            heap = self._group(population, who.regime)
+            while heap and self.count[heap[0][1]] >= self.cells[heap[0][1]].working_capacity:
+                heapq.heappop(heap)  # full: out of the running for this batch
+            if not heap:
+                continue
+            candidate: tuple[tuple[float, float, str], int] | None = None
+            if self._dynamic_ok(self.cells[heap[0][1]], who, apart):
+                candidate = heap[0]
+            else:  # the top is refused for this person only: scan the group in order
+                for entry in sorted(heap):
+                    cell = self.cells[entry[1]]
+                    if self.count[cell.pk] < cell.working_capacity and self._dynamic_ok(
+                        cell, who, apart
+                    ):
+                        candidate = entry
+                        break
+            if candidate is not None and (best is None or candidate < best):
+                best = candidate
+        return None if best is None else self.cells[best[1]]
 
-    def take(self, cell: Cell) -> None:
+    def ranked(self, who: Occupant) -> tuple[list[Cell], list[tuple[Cell, list[Refusal]]]]:
+        """Every cell of the facility: those allowed, least crowded first, and those refused
+        with their reasons (the placement suggestion and the move dialog)."""
+        allowed: list[Cell] = []
+        refused: list[tuple[Cell, list[Refusal]]] = []
+        for cell in sorted(self.cells.values(), key=lambda c: c.code):
+            why = self.refusals(cell, who)
+            if why:
+                refused.append((cell, why))
+            else:
+                allowed.append(cell)
+        allowed.sort(key=lambda c: crowding_key(c, self.count[c.pk]))
+        return allowed, refused
+
+    # -- bookkeeping ----------------------------------------------------------------------
+
+    def take(self, cell: Cell, who: Occupant | None = None) -> None:
         self.count[cell.pk] += 1
+        self._track(cell, who, +1)
         self._reheap(cell)
 
-    def leave(self, cell: Cell) -> None:
+    def leave(self, cell: Cell, who: Occupant | None = None) -> None:
         self.count[cell.pk] -= 1
+        self._track(cell, who, -1)
         self._reheap(cell)
+
+    def _track(self, cell: Cell, who: Occupant | None, step: int) -> None:
+        if who is None:
+            return
+        if who.regime == "criminal" and self._mix is not None:
+            mix = self._mix[cell.pk]
+            if who.untried:
+                mix.untried += step
+            else:
+                mix.convicted += step
+        if who.person_id is not None:
+            self._where[who.person_id] = (
+                (cell.pk, cell.module_id, cell.facility_id) if step > 0 else None
+            )
 
     def _reheap(self, cell: Cell) -> None:
         key = (cell.module.population, cell.module.regime)
@@ -164,7 +497,7 @@ class Allocator:
             heapq.heapreplace(heap, entry)
             return
         # Otherwise replace the cell's entry: linear, but only for moves and releases.
-        for i, (_, pk) in enumerate(heap):
+        for i, (_key, pk) in enumerate(heap):
             if pk == cell.pk:
                 heap[i] = entry
                 break

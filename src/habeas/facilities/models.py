@@ -14,15 +14,24 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from habeas.core.services import ServiceModel
-from habeas.facilities.choices import ModulePopulation, ModuleRegime, SpaceStandard
+from habeas.core.services import ServiceModel, ServiceQuerySet
+from habeas.facilities.choices import (
+    CellDeactivationReason,
+    KeepApartRole,
+    KeepApartScope,
+    KeepApartSource,
+    ModulePopulation,
+    ModuleRegime,
+    RollCountSource,
+    SpaceStandard,
+)
 from habeas.facilities.standards import space_per_person
 
 if TYPE_CHECKING:
     from habeas.accounts.models import User
 
 
-class FacilityQuerySet(models.QuerySet["Facility"]):
+class FacilityQuerySet(ServiceQuerySet):
     def visible_to(self, user: User | Any) -> FacilityQuerySet:
         """Facility roles see their facilities; liaisons and finance the facilities named by
         their state's agreements; oversight and auditors all."""
@@ -61,7 +70,7 @@ class Facility(ServiceModel):
         "agreements.Agreement", related_name="facilities", blank=True
     )
 
-    objects = FacilityQuerySet.as_manager()
+    objects = FacilityQuerySet.as_manager()  # type: ignore[misc]  # narrows the guarded base manager
 
     class Meta:
         ordering = ["code"]
@@ -106,11 +115,21 @@ class Cell(ServiceModel):
         help_text=_("Computed from usable floor area and the facility's space standard.")
     )
     active = models.BooleanField(default=True)
+    deactivation_reason = models.CharField(
+        _("reason out of use"), max_length=16, choices=CellDeactivationReason.choices, blank=True
+    )
+    deactivation_note = models.TextField(_("note"), blank=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["facility", "code"]
         constraints = [
             models.UniqueConstraint(fields=["facility", "code"], name="cell_code_unique"),
+            models.CheckConstraint(
+                condition=Q(active=True, deactivation_reason="")
+                | Q(active=False) & ~Q(deactivation_reason=""),
+                name="cell_inactive_has_reason",
+            ),
             models.CheckConstraint(
                 condition=Q(working_capacity__lte=F("max_capacity")),
                 name="cell_working_le_max",
@@ -130,3 +149,174 @@ class Cell(ServiceModel):
 
     def space_per_person(self, occupants: int) -> Decimal | None:
         return space_per_person(self.floor_area_m2, self.sanitary_area_m2, occupants)
+
+
+class CellCertification(ServiceModel):
+    """One certification of a cell's capacities, with the approving user (HMPPS: certified
+    normal accommodation is certified, and re-certified on every change). The certified
+    capacity is always computed from the area and the facility's space standard
+    (STANDARDS.md), never typed in."""
+
+    cell = models.ForeignKey(Cell, on_delete=models.PROTECT, related_name="certifications")
+    certified_at = models.DateTimeField()
+    approved_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        related_name="cell_certifications",
+        null=True,
+        blank=True,
+    )
+    approved_by_name = models.CharField(max_length=150)
+    space_standard = models.CharField(max_length=8, choices=SpaceStandard.choices)
+    floor_area_m2 = models.DecimalField(max_digits=8, decimal_places=2)
+    sanitary_area_m2 = models.DecimalField(max_digits=8, decimal_places=2)
+    certified_capacity = models.PositiveIntegerField()
+    working_capacity = models.PositiveIntegerField()
+    max_capacity = models.PositiveIntegerField()
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-certified_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(working_capacity__lte=F("max_capacity")),
+                name="certification_working_le_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"certification of {self.cell_id} at {self.certified_at:%Y-%m-%d}"
+
+
+class KeepApartQuerySet(ServiceQuerySet):
+    def open(self) -> KeepApartQuerySet:
+        return self.filter(closed_at__isnull=True)
+
+    def involving(self, person_id: int) -> KeepApartQuerySet:
+        return self.filter(Q(person_a_id=person_id) | Q(person_b_id=person_id))
+
+    def visible_to(self, user: User | Any) -> KeepApartQuerySet:
+        """Facility roles see the records of people ever held in their facilities;
+        oversight and auditors all; nobody else (a keep-apart names a second person)."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user.sees_everything:
+            return self
+        if user.is_facility_role:
+            codes = user.facility_codes
+            return self.filter(
+                Q(person_a__episodes__facility__code__in=codes)
+                | Q(person_b__episodes__facility__code__in=codes)
+            ).distinct()
+        return self.none()
+
+
+class KeepApart(ServiceModel):
+    """Two people who must be held apart (Mandela Rule 1 and 36: safety and order; a
+    manifest's ``keep_apart_from`` or a staff decision). ``person_a`` has the lower id, so a
+    pair has one open record at most. Closing keeps the row: history is never erased."""
+
+    person_a = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="keep_aparts_as_a"
+    )
+    person_b = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="keep_aparts_as_b"
+    )
+    role_a = models.CharField(max_length=16, choices=KeepApartRole.choices)
+    role_b = models.CharField(max_length=16, choices=KeepApartRole.choices)
+    scope = models.CharField(max_length=16, choices=KeepApartScope.choices)
+    reason = models.TextField()
+    source = models.CharField(max_length=16, choices=KeepApartSource.choices)
+    source_ref = models.CharField(max_length=128, blank=True)
+    opened_at = models.DateTimeField()
+    opened_by = models.CharField(max_length=150)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.CharField(max_length=150, blank=True)
+    close_reason = models.TextField(blank=True)
+
+    objects = KeepApartQuerySet.as_manager()  # type: ignore[misc]  # narrows the guarded base manager
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(person_a__lt=F("person_b")), name="keep_apart_ordered_pair"
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=F("opened_at")),
+                name="keep_apart_interval_ordered",
+            ),
+            models.UniqueConstraint(
+                fields=["person_a", "person_b"],
+                condition=Q(closed_at__isnull=True),
+                name="one_open_keep_apart_per_pair",
+            ),
+        ]
+        indexes = [models.Index(fields=["person_b", "closed_at"])]
+
+    def __str__(self) -> str:
+        return f"keep apart {self.person_a_id} / {self.person_b_id} ({self.scope})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    def other(self, person_id: int) -> int:
+        return self.person_b_id if person_id == self.person_a_id else self.person_a_id
+
+    def role_of(self, person_id: int) -> str:
+        return self.role_a if person_id == self.person_a_id else self.role_b
+
+
+class KeepApartOverride(ServiceModel):
+    """A facility admin allowed a placement that a module- or facility-scope keep-apart
+    forbids, with a reason (on the ledger as ``facilities.keep_apart_overridden``)."""
+
+    keep_apart = models.ForeignKey(KeepApart, on_delete=models.PROTECT, related_name="overrides")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    cell = models.ForeignKey(Cell, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+
+class RollCount(ServiceModel):
+    """A counted roll of a facility (HMPPS establishment roll): what officers counted per
+    cell at ``counted_at`` against what the registry expected."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="roll_counts")
+    counted_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    recorded_by = models.CharField(max_length=150)
+    source = models.CharField(max_length=8, choices=RollCountSource.choices)
+    expected = models.PositiveIntegerField()
+    counted = models.PositiveIntegerField()
+    discrepancies = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-counted_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"roll count {self.facility_id} at {self.counted_at:%Y-%m-%d %H:%M}"
+
+
+class RollCountLine(ServiceModel):
+    """One cell of a counted roll; ``expected`` comes from open placements at recording."""
+
+    roll_count = models.ForeignKey(RollCount, on_delete=models.PROTECT, related_name="lines")
+    cell = models.ForeignKey(Cell, on_delete=models.PROTECT, related_name="roll_count_lines")
+    expected = models.PositiveIntegerField()
+    counted = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["roll_count", "cell"]
+        constraints = [
+            models.UniqueConstraint(fields=["roll_count", "cell"], name="roll_count_line_unique")
+        ]
+
+    @property
+    def difference(self) -> int:
+        return self.counted - self.expected

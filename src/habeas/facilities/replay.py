@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from habeas.ledger.replay import State, amend, dec, handles, snapshot
+from habeas.ledger.replay import State, amend, dec, handles, instant, snapshot
 
 F = "facilities.Facility"
 M = "facilities.Module"
@@ -18,11 +18,16 @@ MODULE_FIELDS = ("facility_id", "code", "population", "regime")
 CELL_FIELDS = (
     "facility_id", "module_id", "code", "floor_area_m2", "sanitary_area_m2", "height_m", "bunks",
     "window", "max_capacity", "working_capacity", "certified_capacity", "active",
+    "deactivation_reason", "deactivation_note", "deactivated_at",
 )  # fmt: skip
 CELL_NORM: dict[str, Callable[[Any], Any]] = {
     "floor_area_m2": dec,
     "sanitary_area_m2": dec,
     "height_m": dec,
+    "deactivated_at": instant,
+    "deactivation_reason": lambda v: v or "",
+    "deactivation_note": lambda v: v or "",
+    "active": lambda v: True if v is None else v,
 }
 
 
@@ -61,6 +66,37 @@ def _cell(state: State, p: dict[str, Any]) -> None:
 @handles("facilities.cell_amended")
 def _cell_amended(state: State, p: dict[str, Any]) -> None:
     amend(state.setdefault(C, {}), p["id"], p["changes"], CELL_NORM)
+
+
+def _update_cell(state: State, values: dict[str, Any]) -> None:
+    row = state.setdefault(C, {}).setdefault(values["id"], {})
+    for name, value in values.items():
+        if name in CELL_FIELDS:
+            row[name] = CELL_NORM.get(name, lambda v: v)(value)
+
+
+@handles("facilities.cell_certified")
+def _cell_certified(state: State, p: dict[str, Any]) -> None:
+    _update_cell(state, p["cell"])
+
+
+@handles("facilities.cell_deactivated")
+def _cell_deactivated(state: State, p: dict[str, Any]) -> None:
+    _update_cell(state, p["cell"])
+
+
+@handles("facilities.cell_reactivated")
+def _cell_reactivated(state: State, p: dict[str, Any]) -> None:
+    _update_cell(
+        state,
+        {
+            "id": p["cell"]["id"],
+            "active": True,
+            "deactivation_reason": "",
+            "deactivation_note": "",
+            "deactivated_at": None,
+        },
+    )
 
 
 @snapshot

@@ -3,14 +3,35 @@ rate = population × 100 / certified capacity), scoped to the user."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
+from django.utils import timezone
 
 from habeas.core.errors import NotFound
-from habeas.facilities.models import Cell, Facility, FacilityQuerySet
+from habeas.facilities.housing import (
+    Allocator,
+    Occupant,
+    Refusal,
+    is_untried,
+    is_youth,
+    placement_model,
+    regime_of,
+)
+from habeas.facilities.models import (
+    Cell,
+    Facility,
+    FacilityQuerySet,
+    KeepApart,
+    KeepApartQuerySet,
+    RollCount,
+)
+from habeas.facilities.standards import MURSIC_MINIMUM_M2
+from habeas.people.selectors import person_get_for
 
 
 def rate(population: int, capacity: int) -> Decimal | None:
@@ -201,3 +222,220 @@ def cell_get_for(*, user: Any, facility_code: str, cell_code: str) -> Cell:
     if cell is None:
         raise NotFound("cell not found")
     return cell
+
+
+# --- housing (issue 4): suggestion, roll, keep-apart, alerts ------------------------------
+
+
+@dataclass
+class Suggestion:
+    """The best cell for one person by the housing rules, the other allowed cells (least
+    crowded relative to certified capacity first) and why every other cell is refused."""
+
+    best: Cell | None
+    allowed: list[Cell]
+    refused: list[tuple[Cell, list[Refusal]]]
+    counts: dict[int, int]
+
+
+def placement_suggest(*, facility: Facility, who: Occupant) -> Suggestion:
+    """Mandela Rule 11 and the keep-apart records applied to every cell of the facility
+    (read-only; the placement service re-checks under lock)."""
+    allocator = Allocator(facility, lock=False)
+    allowed, refused = allocator.ranked(who)
+    return Suggestion(
+        best=allowed[0] if allowed else None,
+        allowed=allowed,
+        refused=refused,
+        counts=dict(allocator.count),
+    )
+
+
+@dataclass
+class ModuleRoll:
+    """HMPPS establishment roll of one module."""
+
+    code: str
+    population: int
+    in_cell: int
+    out: int
+    arrived_today: int
+    released_today: int
+    certified_capacity: int
+    working_capacity: int
+    cells_over_certified: int
+    people_over_certified: int
+
+    @property
+    def vacancies(self) -> int:
+        return self.working_capacity - self.population
+
+
+def roll_view(*, facility: Facility, on: dt.date | None = None) -> list[ModuleRoll]:
+    """Population, in cell, out, arrived and released on ``on`` (the facility's local day),
+    net vacancies against working capacity, cells and people above certified capacity, per
+    module. Temporary absences (court, hospital) are not recorded yet, so ``out`` is 0 and
+    everyone held is in their cell."""
+    zone = ZoneInfo(facility.timezone)
+    day = on or timezone.localtime(timezone.now(), zone).date()
+    begin = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    end = begin + dt.timedelta(days=1)
+    (occupancy,) = occupancy_for([facility])
+    arrived = dict(
+        Cell.objects.filter(
+            facility=facility,
+            placements__reason="admission",
+            placements__started_at__gte=begin,
+            placements__started_at__lt=end,
+        )
+        .values("module_id")
+        .annotate(n=Count("placements"))
+        .values_list("module_id", "n")
+    )
+    released = dict(
+        Cell.objects.filter(
+            facility=facility,
+            placements__episode__released_at__gte=begin,
+            placements__episode__released_at__lt=end,
+            placements__ended_at=F("placements__episode__released_at"),
+        )
+        .values("module_id")
+        .annotate(n=Count("placements"))
+        .values_list("module_id", "n")
+    )
+    return [
+        ModuleRoll(
+            code=m.code,
+            population=m.population,
+            in_cell=m.population,
+            out=0,
+            arrived_today=arrived.get(m.id, 0),
+            released_today=released.get(m.id, 0),
+            certified_capacity=m.certified_capacity,
+            working_capacity=m.working_capacity,
+            cells_over_certified=m.cells_over_certified,
+            people_over_certified=sum(max(0, c.population - c.certified_capacity) for c in m.cells),
+        )
+        for m in occupancy.modules
+    ]
+
+
+def keep_apart_list(*, user: Any, open_only: bool = False) -> KeepApartQuerySet:
+    qs = KeepApart.objects.visible_to(user).select_related("person_a", "person_b")
+    return qs.open() if open_only else qs
+
+
+def keep_apart_get_for(*, user: Any, pk: int) -> KeepApart:
+    ka = keep_apart_list(user=user).filter(pk=pk).first()
+    if ka is None:
+        raise NotFound("keep-apart record not found")
+    return ka
+
+
+def roll_count_list(*, user: Any, facility: Facility) -> Any:
+    return RollCount.objects.filter(
+        facility__in=Facility.objects.visible_to(user), facility=facility
+    ).order_by("-counted_at", "-pk")
+
+
+def housing_alerts(*, facilities: list[Facility]) -> list[dict[str, Any]]:
+    """Open housing alerts in the ``alerts --json`` shape: ``space`` for every cell under
+    3 m² per person (Muršić v. Croatia [GC] §138) and ``roll_count`` for every cell whose
+    latest counted roll differed from the registry."""
+    found: list[dict[str, Any]] = []
+    for occ in occupancy_for(facilities):
+        for module in occ.modules:
+            for cell in module.cells:
+                spp = cell.space_per_person
+                if spp is not None and spp < MURSIC_MINIMUM_M2:
+                    found.append(
+                        {
+                            "kind": "space",
+                            "subject": f"cell:{occ.code}/{cell.code}",
+                            "value": str(spp),
+                            "message": f"{spp} m² per person in {cell.code}: below 3 m² "
+                            "(Muršić v. Croatia [GC] §138)",
+                            "status": "open",
+                        }
+                    )
+        latest = RollCount.objects.filter(facility=occ.facility).order_by("-counted_at").first()
+        if latest is not None:
+            for line in latest.lines.select_related("cell").exclude(counted=F("expected")):
+                found.append(
+                    {
+                        "kind": "roll_count",
+                        "subject": f"cell:{occ.code}/{line.cell.code}",
+                        "value": str(line.counted - line.expected),
+                        "message": f"roll count {latest.pk}: counted {line.counted}, "
+                        f"expected {line.expected}",
+                        "since": latest.counted_at,
+                        "status": "open",
+                    }
+                )
+    return found
+
+
+# --- a person's housing (API, move dialog) -------------------------------------------------
+
+MSG_NOT_HELD = "person not held in a facility in your scope"
+
+
+@dataclass
+class Housed:
+    """A person held now, as the housing rules see them: the facility, the current cell and
+    the :class:`Occupant` (sex, age group, regime, untried) the placement service would use.
+    Custody is read through the reverse relations it declares (``Person.episodes``,
+    ``CustodyEpisode.placements``), never imported."""
+
+    person: Any
+    episode_id: int
+    facility: Facility
+    cell: Cell | None
+    who: Occupant
+
+
+def housed_get_for(*, user: Any, person_id: int | str) -> Housed:
+    """The person and where they are held, if the user may see housing (not sending-state
+    liaisons nor finance: Mandela Rule 9) and the facility is in their scope; otherwise the
+    same 404 as a missing person."""
+    if not getattr(user, "sees_housing", False):
+        raise NotFound("person not found")
+    person = person_get_for(user=user, person_id=person_id)
+    episode = (
+        person.episodes.filter(
+            released_at__isnull=True, facility__in=Facility.objects.visible_to(user)
+        )
+        .select_related("facility")
+        .first()
+    )
+    if episode is None:
+        raise NotFound(MSG_NOT_HELD)
+    bases = list(episode.legal_bases.values_list("kind", "judgment_final"))
+    placement = (
+        episode.placements.filter(ended_at__isnull=True).select_related("cell__module").first()
+    )
+    today = timezone.localtime(timezone.now(), ZoneInfo(episode.facility.timezone)).date()
+    who = Occupant(
+        sex=person.sex,
+        youth=is_youth(person.date_of_birth, person.dob_precision, today),
+        regime=regime_of(kind for kind, _final in bases),
+        untried=is_untried(bases),
+        person_id=person.pk,
+    )
+    return Housed(
+        person=person,
+        episode_id=episode.pk,
+        facility=episode.facility,
+        cell=placement.cell if placement is not None else None,
+        who=who,
+    )
+
+
+def placements_of(*, person: Any, facilities: FacilityQuerySet) -> list[Any]:
+    """A person's placements (every cell and when) in the given facilities, newest first."""
+    return list(
+        placement_model()
+        .objects.filter(episode__person=person, episode__facility__in=facilities)
+        .select_related("cell", "episode__facility")
+        .order_by("-started_at", "-pk")
+    )

@@ -25,9 +25,18 @@ def ensure_signing_key(path: Path | None = None) -> tuple[Path, bool]:
         format=serialization.PrivateFormat.PKCS8,
         encryption_algorithm=serialization.NoEncryption(),
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Write a private temporary file, then link it into place: a concurrent `init` either
+    # wins or finds the other's complete key, never a half-written one.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(pem)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return path, False
+    finally:
+        tmp.unlink()
     return path, True
 
 

@@ -17,9 +17,12 @@ from django.db import connections
 from habeas.core.actor import Actor
 from habeas.core.canonical import canonical_text_of_plain, instant_text, plain
 from habeas.core.clock import now
+from habeas.core.errors import ValidationFailed
 from habeas.ledger import merkle
 from habeas.ledger.models import LedgerEntry, LedgerHead, LedgerNode, node_key
 from habeas.ledger.store import DatabaseNodeStore
+
+MSG_BAD_TEXT = "text contains invalid Unicode (a lone surrogate); nothing was recorded"
 
 
 class LedgerOutsideTransaction(RuntimeError):
@@ -112,7 +115,13 @@ def ledger_append_many(
             "subject": event.subject,
         }
         text = canonical_text_of_plain(doc)
-        leaf = sha(b"\x00" + text.encode("utf-8")).digest()
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate cannot be stored as UTF-8 nor hashed canonically: refuse the
+            # whole change (the caller's transaction rolls back).
+            raise ValidationFailed(MSG_BAD_TEXT, details={"subject": event.subject}) from None
+        leaf = sha(b"\x00" + data).digest()
         leaves.append(leaf)
         entries.append(
             LedgerEntry(

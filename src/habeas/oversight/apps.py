@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class OversightConfig(AppConfig):
     name = "habeas.oversight"
     label = "oversight"
+
+    def ready(self) -> None:
+        from habeas.core import audit
+        from habeas.oversight.services import access_log_record
+
+        audit.register(access_log_record)

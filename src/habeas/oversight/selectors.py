@@ -1,15 +1,28 @@
 """Population statistics (Mandela Rule 10: reliable data on the prison population, including
-occupancy rates; STANDARDS.md: occupancy rate = population × 100 / certified capacity)."""
+occupancy rates; STANDARDS.md: occupancy rate = population × 100 / certified capacity), the
+public version of them (small counts suppressed), the daily population series, and the reads
+of the oversight pages: ledger status, deaths in custody, the access log (Mandela Rule 9)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
+
 from habeas.core.canonical import plain
+from habeas.core.clock import now
+from habeas.core.errors import Forbidden
+from habeas.custody.choices import ReleaseReason
 from habeas.custody.models import CustodyEpisode
 from habeas.facilities.models import Facility
 from habeas.facilities.selectors import FacilityOccupancy, occupancy_for
+from habeas.ledger.models import LedgerCheckpoint, LedgerVerification
+from habeas.ledger.services import ledger_root, ledger_size
+from habeas.oversight.models import AccessLog
 
 
 def _facility_doc(f: FacilityOccupancy) -> dict[str, Any]:
@@ -72,6 +85,176 @@ def stats_document(facilities: list[Facility] | None = None) -> dict[str, Any]:
             "by_sex": dict(sorted(by_sex.items())),
             "by_legal_basis": dict(sorted(by_basis.items())),
             "by_agreement": dict(sorted(by_agreement.items())),
+            "deaths_in_custody": CustodyEpisode.objects.filter(
+                facility__in=facilities, release_reason=ReleaseReason.DEATH
+            ).count(),
             "open_alerts": 0,
         }
     )
+
+
+# --- public statistics (small counts suppressed) --------------------------------------------
+
+#: Counts from 1 to ``SUPPRESS_BELOW - 1`` are published as ``"<5"`` (statistical disclosure
+#: control: a small count can identify a person). Zero is published: it discloses nobody.
+SUPPRESS_BELOW = 5
+SUPPRESSED = "<5"
+
+
+def suppress(n: int) -> int | str:
+    return SUPPRESSED if 0 < n < SUPPRESS_BELOW else n
+
+
+def _suppressed_counts(counts: dict[str, int]) -> dict[str, int | str]:
+    return {k: suppress(v) for k, v in counts.items()}
+
+
+def _suppressed_unit(unit: dict[str, Any]) -> dict[str, Any]:
+    """A facility or module: population suppressed and, with it, the rates (a rate times the
+    published capacity would give the count back)."""
+    out = dict(unit)
+    out["population"] = suppress(int(unit["population"]))
+    if out["population"] == SUPPRESSED:
+        out["occupancy_rate_certified"] = None
+        out["occupancy_rate_working"] = None
+    for key in ("people_above_certified",):
+        if key in out:
+            out[key] = suppress(int(out[key]))
+    if "modules" in out:
+        out["modules"] = [_suppressed_unit(m) for m in unit["modules"]]
+    return out
+
+
+def public_stats_document(series: bool = True) -> dict[str, Any]:
+    """The public statistics (Mandela Rule 10) for anyone, signed in or not: the ``stats``
+    document with every count from 1 to 4 shown as ``"<5"`` (``habeas stats`` itself is not
+    suppressed), plus the daily population series per facility."""
+    doc = stats_document()
+    public: dict[str, Any] = {
+        "facilities": [_suppressed_unit(f) for f in doc["facilities"]],
+        "population": suppress(doc["population"]),
+        "by_nationality": _suppressed_counts(doc["by_nationality"]),
+        "by_sex": _suppressed_counts(doc["by_sex"]),
+        "by_legal_basis": _suppressed_counts(doc["by_legal_basis"]),
+        "by_agreement": _suppressed_counts(doc["by_agreement"]),
+        "deaths_in_custody": suppress(doc["deaths_in_custody"]),
+        "open_alerts": suppress(doc["open_alerts"]),
+        "suppression": {"below": SUPPRESS_BELOW, "shown_as": SUPPRESSED},
+    }
+    if series:
+        public["population_series"] = {
+            code: [{"date": day.isoformat(), "population": suppress(n)} for day, n in points]
+            for code, points in population_series().items()
+        }
+    return public
+
+
+# --- population over time ------------------------------------------------------------------
+
+
+def population_series(
+    facilities: list[Facility] | None = None, *, until: dt.date | None = None
+) -> dict[str, list[tuple[dt.date, int]]]:
+    """People held at the end of each day (UTC), per facility code, from the first admission
+    to ``until`` (today): admissions minus releases, cumulated. Two grouped queries whatever
+    the number of episodes."""
+    if facilities is None:
+        facilities = list(Facility.objects.order_by("code"))
+    codes = {f.pk: f.code for f in facilities}
+    delta: dict[int, Counter[dt.date]] = {pk: Counter() for pk in codes}
+    episodes = CustodyEpisode.objects.filter(facility__in=facilities).order_by()
+    for row in (
+        episodes.annotate(day=TruncDate("admitted_at"))
+        .values("facility_id", "day")
+        .annotate(n=Count("pk"))
+    ):
+        delta[row["facility_id"]][row["day"]] += row["n"]
+    for row in (
+        episodes.filter(released_at__isnull=False)
+        .annotate(day=TruncDate("released_at"))
+        .values("facility_id", "day")
+        .annotate(n=Count("pk"))
+    ):
+        delta[row["facility_id"]][row["day"]] -= row["n"]
+    end = until or now().date()
+    out: dict[str, list[tuple[dt.date, int]]] = {}
+    for pk, code in codes.items():
+        changes = delta[pk]
+        if not changes:
+            out[code] = []
+            continue
+        day, last = min(changes), max(max(changes), end)
+        running = 0
+        points: list[tuple[dt.date, int]] = []
+        while day <= last:
+            running += changes.get(day, 0)
+            points.append((day, running))
+            day += dt.timedelta(days=1)
+        out[code] = points
+    return out
+
+
+# --- oversight pages -----------------------------------------------------------------------
+
+
+@dataclass
+class LedgerStatus:
+    size: int
+    root: str
+    checkpoint: LedgerCheckpoint | None
+    verification: LedgerVerification | None
+
+
+def ledger_status() -> LedgerStatus:
+    """Size and root of the ledger, the latest signed checkpoint and the latest
+    ``verify-ledger`` result (Mandela Rule 6: proof that no record was changed unseen)."""
+    size = ledger_size()
+    return LedgerStatus(
+        size=size,
+        root=ledger_root(size).hex(),
+        checkpoint=LedgerCheckpoint.objects.order_by("-size", "-created_at").first(),
+        verification=LedgerVerification.objects.order_by("-ran_at").first(),
+    )
+
+
+def deaths_list() -> list[CustodyEpisode]:
+    """Deaths in custody (Mandela Rules 71-72): episodes closed with reason ``death``. Who,
+    where and when only: no medical detail."""
+    return list(
+        CustodyEpisode.objects.filter(release_reason=ReleaseReason.DEATH)
+        .select_related("person", "facility", "agreement")
+        .order_by("-released_at")
+    )
+
+
+@dataclass(frozen=True)
+class AccessLogFilter:
+    username: str = ""
+    person_id: int | None = None
+    channel: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+def access_log_list(*, user: Any, filters: AccessLogFilter | None = None) -> QuerySet[AccessLog]:
+    """The access log, newest first (Mandela Rule 9), for oversight and auditors only."""
+    if not oversight_allowed(user):
+        raise Forbidden("only oversight and auditors may read the access log")
+    f = filters or AccessLogFilter()
+    qs = AccessLog.objects.select_related("person").order_by("-viewed_at", "-pk")
+    if f.username:
+        qs = qs.filter(username=f.username)
+    if f.person_id is not None:
+        qs = qs.filter(person_id=f.person_id)
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.since is not None:
+        qs = qs.filter(viewed_at__date__gte=f.since)
+    if f.until is not None:
+        qs = qs.filter(viewed_at__date__lte=f.until)
+    return qs
+
+
+def oversight_allowed(user: Any) -> bool:
+    """Oversight monitors and auditors (and superusers) read the oversight pages."""
+    return bool(getattr(user, "is_authenticated", False) and user.sees_everything)

@@ -14,14 +14,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from habeas.core.services import ServiceModel
+from habeas.core.services import ServiceModel, ServiceQuerySet
 from habeas.people.choices import DatePrecision, Sex
 
 if TYPE_CHECKING:
     from habeas.accounts.models import User
 
 
-class PersonQuerySet(models.QuerySet["Person"]):
+class PersonQuerySet(ServiceQuerySet):
     def visible_to(self, user: User | Any) -> PersonQuerySet:
         """Scope (ARCHITECTURE.md roles; NetBox ``restrict``): oversight and auditors see
         everyone; facility staff the people ever held in their facilities; a liaison or
@@ -58,8 +58,14 @@ class Person(ServiceModel):
     nationalities = models.JSONField(_("nationalities"), default=list)
     language = models.CharField(_("language"), max_length=8, blank=True)
     created_at = models.DateTimeField()
+    # Blocking keys of identity matching (habeas.people.matching.person_keys), filled by
+    # person_create_many: derived from the fields above, never edited on their own.
+    match_key_s1 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    match_key_s2 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    match_key_g = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    match_key_a = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
 
-    objects = PersonQuerySet.as_manager()
+    objects = PersonQuerySet.as_manager()  # type: ignore[misc]  # narrows the guarded base manager
 
     class Meta:
         indexes = [models.Index(fields=["first_surname", "given_names"])]

@@ -1,0 +1,42 @@
+"""Admin for custody data, read-only: admissions, moves and releases only go through
+``custody.services`` (Mandela Rule 7(c); every change a ledger event)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from habeas.custody.models import CustodyEpisode, LegalBasis, Placement
+from habeas.ledger.admin import ReadOnlyModelAdmin
+
+
+@admin.register(LegalBasis)
+class LegalBasisAdmin(ReadOnlyModelAdmin):
+    list_display = ["id", "person", "kind", "authority", "ref", "sentence", "sentence_start"]
+    list_select_related = ["person"]
+    list_filter = ["kind"]
+    search_fields = ["=ref"]
+    raw_id_fields = ["person"]
+
+
+@admin.register(CustodyEpisode)
+class CustodyEpisodeAdmin(ReadOnlyModelAdmin):
+    list_display = [
+        "id",
+        "person",
+        "facility",
+        "agreement",
+        "admitted_at",
+        "released_at",
+        "release_reason",
+    ]
+    list_select_related = ["person", "facility", "agreement"]
+    list_filter = ["facility", "agreement", "release_reason"]
+    raw_id_fields = ["person"]
+    date_hierarchy = "admitted_at"
+
+
+@admin.register(Placement)
+class PlacementAdmin(ReadOnlyModelAdmin):
+    list_display = ["id", "episode", "cell", "started_at", "ended_at", "reason"]
+    list_select_related = ["episode", "cell"]
+    raw_id_fields = ["episode", "cell"]

@@ -1,0 +1,151 @@
+"""``/api/v1/locator`` and ``/api/v1/statistics`` (public, no authentication) and
+``/api/v1/access-log/`` (oversight monitors and auditors).
+
+* The locator answers the ``locate --json`` document (INTERFACES.md): never a cell, a legal
+  document, another person's data, or whether a non-matching person exists; rate-limited per
+  client address (429 with the error document and ``Retry-After``).
+* The statistics are the public ones (Mandela Rule 10): counts from 1 to 4 read ``"<5"``.
+* The access log (Mandela Rule 9) is for oversight and auditors only: 403 for every other role.
+"""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from habeas.accounts.auth import api_user
+from habeas.core.api import ErrorOut, IdStr, InstantStr, Pagination, errors, instant_str
+from habeas.core.errors import Forbidden
+from habeas.oversight.locator import LocatorQuery, client_address, locate, locator_throttle
+from habeas.oversight.models import AccessLog
+from habeas.oversight.selectors import (
+    AccessLogFilter,
+    access_log_list,
+    oversight_allowed,
+    public_stats_document,
+)
+
+router = Router(tags=["oversight"])
+
+
+class FacilityPublicOut(Schema):
+    name: str
+    address: str
+    phone: str
+    visiting: str
+
+
+class LocateMatchOut(Schema):
+    """One person the search found (or one ``not_found`` echo of the query)."""
+
+    name: str
+    year_of_birth: int | None
+    status: str = Field(..., examples=["in_custody"])  # in_custody | released | not_found
+    facility: FacilityPublicOut | None
+    since: str | None
+    released_on: str | None
+
+
+class LocateOut(Schema):
+    matches: list[LocateMatchOut]
+
+
+class LocateIn(Schema):
+    name: str = ""
+    ref: str = ""
+    dob: str = Field("", description="YYYY, YYYY-MM or YYYY-MM-DD")
+    nationality: str = Field("", description="ISO 3166-1 alpha-2")
+
+
+@router.get(
+    "/locator",
+    response={200: LocateOut, 400: ErrorOut, 429: ErrorOut},
+    auth=None,
+    summary="Where is this person held? (public locator)",
+    operation_id="locator",
+)
+def locator_get(request: HttpRequest, response: HttpResponse, params: Query[LocateIn]) -> Any:
+    """By ``ref`` + ``nationality``, or ``name`` + ``dob`` (year or date) + ``nationality``.
+    Accent-, case- and surname-order-proof, one typo tolerated. People released in the last
+    90 days are shown as released; anyone else not held answers ``not_found``."""
+    throttle = locator_throttle(client_address(request))
+    if not throttle.allowed:
+        response["Retry-After"] = str(throttle.retry_after)
+        return Status(
+            429,
+            {
+                "code": "throttled",
+                "message": _("too many searches; try again in a minute"),
+                "details": {
+                    "retry_after": throttle.retry_after,
+                    "limit_per_minute": throttle.limit,
+                },
+            },
+        )
+    query = LocatorQuery.build(
+        name=params.name, ref=params.ref, dob=params.dob, nationality=params.nationality
+    )
+    return Status(200, locate(query))
+
+
+@router.get(
+    "/statistics",
+    response={200: dict[str, Any]},
+    auth=None,
+    summary="Public statistics (Mandela Rule 10)",
+    operation_id="statistics",
+)
+def statistics_get(request: HttpRequest) -> dict[str, Any]:
+    """Population and occupancy against certified and working capacity per facility and
+    module; by nationality, sex, legal basis and agreement; deaths in custody; the daily
+    population series. Counts from 1 to 4 are ``"<5"``."""
+    return public_stats_document()
+
+
+class AccessLogOut(Schema):
+    id: IdStr
+    viewed_at: InstantStr
+    username: str
+    role: str
+    person: IdStr
+    channel: str
+
+    @staticmethod
+    def resolve_id(obj: AccessLog) -> str:
+        return str(obj.pk)
+
+    @staticmethod
+    def resolve_viewed_at(obj: AccessLog) -> str:
+        return str(instant_str(obj.viewed_at))
+
+    @staticmethod
+    def resolve_person(obj: AccessLog) -> str:
+        return str(obj.person_id)
+
+
+class AccessLogFilterIn(Schema):
+    username: str = ""
+    person: int | None = None
+    channel: str = ""
+
+
+@router.get(
+    "/access-log/",
+    response={200: list[AccessLogOut], **errors()},
+    summary="Who viewed which person's file (oversight and auditors)",
+    operation_id="access_log_list",
+)
+@paginate(Pagination)
+def access_log_get(request: HttpRequest, filters: Query[AccessLogFilterIn]) -> Any:
+    """Newest first. 403 for every role but oversight and auditor (Mandela Rule 9)."""
+    user = api_user(request)
+    if not oversight_allowed(user):
+        raise Forbidden(_("only oversight and auditors may read the access log"))
+    return access_log_list(
+        user=user,
+        filters=AccessLogFilter(
+            username=filters.username.strip(), person_id=filters.person, channel=filters.channel
+        ),
+    )

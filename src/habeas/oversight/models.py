@@ -1,0 +1,92 @@
+"""Oversight tables: the access log (Mandela Rules 6 and 9) and the locator's search index.
+
+Neither is a domain model (``ServiceModel``): nothing here says who is held, where or why.
+
+* ``AccessLog`` is a *security record*: who opened which person's file, when, with which role
+  and through which channel. It is append-only in the database (migration 0002 installs the
+  same UPDATE/DELETE-refusing triggers as the ledger) but it is deliberately **not** on the
+  ledger: reads happen on every page view, and one Merkle leaf per read would grow the ledger
+  without bound and bury the events Habeas answers for (admissions, moves, releases).
+* ``LocatorToken`` / ``LocatorState`` are a derived, rebuildable search index for the public
+  locator (one row per normalised name token, blocked by nationality and year of birth), kept
+  in step with the ``people.*`` ledger events (see ``services.locator_index_sync``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from habeas.oversight.choices import AccessChannel
+
+
+class AccessLog(models.Model):
+    """One view of a person's file by a user (Mandela Rule 9: records are need-to-know, so
+    every access is recorded; Rule 6: an audit trail against unauthorised access).
+
+    ``username`` and ``role`` are copied at the time of the view: a later change of role must
+    not rewrite who looked with which authority."""
+
+    viewed_at = models.DateTimeField(_("viewed at"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    username = models.CharField(_("user"), max_length=150)
+    role = models.CharField(_("role"), max_length=32, blank=True)
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(_("channel"), max_length=8, choices=AccessChannel.choices)
+
+    class Meta:
+        ordering = ["-viewed_at", "-pk"]
+        indexes = [
+            models.Index(fields=["person", "viewed_at"], name="accesslog_person_time"),
+            models.Index(fields=["username", "viewed_at"], name="accesslog_user_time"),
+            models.Index(fields=["viewed_at"], name="accesslog_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} viewed person {self.person_id} ({self.channel})"
+
+    @property
+    def role_label(self) -> str:
+        from habeas.accounts.choices import Role
+
+        try:
+            return str(Role(self.role).label)
+        except ValueError:
+            return self.role
+
+
+class LocatorToken(models.Model):
+    """One normalised name token of a person, blocked by (nationality, birth year): the
+    locator reads only the rows of one block and one of the searched tokens, so a search
+    costs the same at 1,000 or 1,000,000 people (INTERFACES.md ``locate``)."""
+
+    person_id = models.BigIntegerField()
+    nationality = models.CharField(max_length=3)
+    birth_year = models.SmallIntegerField(null=True)  # unknown: found by reference only
+    token = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["nationality", "birth_year", "token", "person_id"],
+                name="locator_block_token",
+            ),
+            models.Index(fields=["token", "person_id"], name="locator_token"),
+            models.Index(fields=["person_id"], name="locator_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nationality}/{self.birth_year}/{self.token} → {self.person_id}"
+
+
+class LocatorState(models.Model):
+    """The ledger size up to which ``LocatorToken`` reflects ``people.*`` events (one row)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    ledger_size = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"locator index at ledger size {self.ledger_size}"

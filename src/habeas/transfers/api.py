@@ -1,0 +1,289 @@
+"""``/api/v1/manifests/`` and ``/api/v1/matching/`` (INTERFACES.md: every command has an
+endpoint; the import answers the ``import-manifest --report`` document).
+
+Who may do what: the sending state's liaison and the receiving facilities' staff import;
+only the receiving facilities' staff and admins accept and admit. Manifests are read through
+``Manifest.objects.visible_to`` (out of scope and missing: the same 404).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+
+from habeas.accounts.auth import api_user
+from habeas.accounts.models import User
+from habeas.agreements.models import Agreement
+from habeas.core.actor import Actor
+from habeas.core.api import errors
+from habeas.core.clock import parse_instant
+from habeas.core.errors import Forbidden, NotFound, ValidationFailed
+from habeas.facilities.models import Facility
+from habeas.people.matching import PersonRecord, registry_match
+from habeas.transfers.manifest import country_code, parse_partial_date
+from habeas.transfers.selectors import manifest_get_for, manifest_list, manifest_report
+from habeas.transfers.services import manifest_accept, manifest_admit, manifest_import
+
+router = Router(tags=["transfers"])
+
+MSG_RECEIVING_ONLY = "only the receiving facility's staff may do this"
+MSG_NO_IMPORT = "only the sending state's liaison or the receiving facility's staff may import"
+
+
+def _agreement_for(user: User, code: str) -> Agreement:
+    found = Agreement.objects.visible_to(user).filter(code=code).first()
+    if found is None:
+        raise NotFound("agreement not found")
+    return found
+
+
+def _receiving_staff(user: User, agreement: Agreement) -> None:
+    if user.is_superuser:
+        return
+    codes = set(agreement.facilities.values_list("code", flat=True))
+    if not user.is_facility_role or not codes & set(user.facility_codes):
+        raise Forbidden(MSG_RECEIVING_ONLY)
+
+
+def _may_import(user: User, agreement: Agreement) -> None:
+    if user.role == "liaison" and user.jurisdiction_code == agreement.sending.code:
+        return
+    _receiving_staff(user, agreement)
+
+
+class RuleOut(Schema):
+    rule: str
+    outcome: str
+    message: str
+    message_es: str
+    source: str
+
+
+class EntryOut(Schema):
+    row: int
+    sending_ref: str
+    decision: str
+    decided_on: str
+    status: str
+    person: str | None
+    matched_existing: bool
+    candidates: list[dict[str, Any]]
+    rules: list[RuleOut]
+
+
+class ReportOut(Schema):
+    """The ``import-manifest --report`` document."""
+
+    manifest: str
+    agreement: str
+    decided_on: str
+    counts: dict[str, int]
+    entries: list[EntryOut]
+
+
+class ManifestOut(Schema):
+    ref: str
+    agreement: str
+    rows: int
+    decided_on: str
+    imported_at: str
+    counts: dict[str, int]
+
+
+@router.get(
+    "/manifests/",
+    response={200: list[ManifestOut], **errors()},
+    summary="List manifests",
+    operation_id="manifests_list",
+)
+def manifests_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {
+            "ref": m.ref,
+            "agreement": m.agreement.code,
+            "rows": m.rows,
+            "decided_on": m.decided_on.isoformat(),
+            "imported_at": m.imported_at.isoformat(),
+            "counts": {
+                "eligible": m.eligible,
+                "ineligible": m.ineligible,
+                "needs_review": m.needs_review,
+            },
+        }
+        for m in manifest_list(user=api_user(request))[:500]
+    ]
+
+
+@router.post(
+    "/manifests/",
+    response={200: ReportOut, **errors(400, 401, 403, 404, 409)},
+    summary="Import a manifest (CSV or JSON file)",
+    operation_id="manifests_import",
+)
+def manifests_import(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    agreement: Form[str],
+    ref: Form[str | None] = None,
+    dry_run: Form[bool] = False,
+    on: Form[dt.date | None] = None,
+) -> dict[str, Any]:
+    """400 with every problem (``details.problems``: row, column, message) when the file is
+    not a manifest; nothing is stored then. The same manifest again answers its report."""
+    user = api_user(request)
+    found = _agreement_for(user, agreement)
+    _may_import(user, found)
+    if file.file is None:
+        raise ValidationFailed("no file was uploaded")
+    result = manifest_import(
+        actor=Actor.from_user(user),
+        data=file.file,
+        agreement=found,
+        ref=ref or None,
+        filename=file.name or "",
+        decided_on=on,
+        dry_run=dry_run,
+    )
+    return result.report
+
+
+@router.get(
+    "/manifests/{ref}/",
+    response={200: ReportOut, **errors()},
+    summary="A manifest's decisions",
+    operation_id="manifests_get",
+)
+def manifests_get(request: HttpRequest, ref: str) -> dict[str, Any]:
+    return manifest_report(manifest_get_for(user=api_user(request), ref=ref))
+
+
+class AcceptIn(Schema):
+    all_eligible: bool = False
+    only: list[str] = []
+
+
+class AcceptOut(Schema):
+    manifest: str
+    accepted: list[str]
+
+
+@router.post(
+    "/manifests/{ref}/accept",
+    response={200: AcceptOut, **errors(400, 401, 403, 404, 409)},
+    summary="Accept entries",
+    operation_id="manifests_accept",
+)
+def manifests_accept(request: HttpRequest, ref: str, body: AcceptIn) -> dict[str, Any]:
+    user = api_user(request)
+    manifest = manifest_get_for(user=user, ref=ref)
+    _receiving_staff(user, manifest.agreement)
+    accepted = manifest_accept(
+        actor=Actor.from_user(user),
+        manifest=manifest,
+        all_eligible=body.all_eligible,
+        only=body.only,
+    )
+    return {"manifest": manifest.ref, "accepted": [e.sending_ref for e in accepted]}
+
+
+class AdmitIn(Schema):
+    arrived_at: str
+    facility: str | None = None
+
+
+class AdmitOut(Schema):
+    manifest: str
+    admitted: list[dict[str, str]]
+
+
+@router.post(
+    "/manifests/{ref}/admit",
+    response={200: AdmitOut, **errors(400, 401, 403, 404, 409)},
+    summary="Admit the accepted entries that arrived",
+    operation_id="manifests_admit",
+)
+def manifests_admit(request: HttpRequest, ref: str, body: AdmitIn) -> dict[str, Any]:
+    user = api_user(request)
+    manifest = manifest_get_for(user=user, ref=ref)
+    _receiving_staff(user, manifest.agreement)
+    try:
+        at = parse_instant(body.arrived_at)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), details={"arrived_at": [str(exc)]}) from None
+    facility = None
+    if body.facility:
+        facility = Facility.objects.visible_to(user).filter(code=body.facility).first()
+        if facility is None:
+            raise NotFound("facility not found")
+    episodes = manifest_admit(
+        actor=Actor.from_user(user), manifest=manifest, arrived_at=at, facility=facility
+    )
+    return {
+        "manifest": manifest.ref,
+        "admitted": [{"person": str(e.person_id), "episode": str(e.pk)} for e in episodes],
+    }
+
+
+class MatchIn(Schema):
+    given_names: str
+    first_surname: str
+    second_surname: str = ""
+    aliases: list[str] = []
+    date_of_birth: str | None = None
+    sex: str = ""
+    nationalities: list[str] = []
+
+
+class MatchOut(Schema):
+    person: str
+    score: float
+    band: str
+    reasons: list[str]
+
+
+@router.post(
+    "/matching/",
+    response={200: list[MatchOut], **errors()},
+    summary="Match a person against the registry",
+    operation_id="matching_match",
+)
+def matching_match(request: HttpRequest, body: MatchIn) -> list[dict[str, Any]]:
+    """Candidates in the *same* and *possible* bands, best first, limited to the people the
+    user may see (matching itself looks at everyone; the answer never leaks beyond scope)."""
+    from habeas.people.models import Person
+
+    user = api_user(request)
+    dob, precision = None, "day"
+    try:
+        if body.date_of_birth:
+            dob, precision = parse_partial_date(body.date_of_birth)
+        nats = [country_code(c) for c in body.nationalities]
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from None
+    found = registry_match(
+        PersonRecord(
+            ref="query",
+            given_names=body.given_names,
+            first_surname=body.first_surname,
+            second_surname=body.second_surname,
+            aliases=body.aliases,
+            date_of_birth=dob,
+            dob_precision=precision,
+            sex=body.sex.upper(),
+            nationalities=nats,
+        )
+    )
+    visible = set(
+        Person.objects.visible_to(user)
+        .filter(pk__in=[int(m.ref) for m in found])
+        .values_list("pk", flat=True)
+    )
+    return [
+        {"person": m.ref, "score": m.score, "band": m.band, "reasons": list(m.reasons)}
+        for m in found
+        if int(m.ref) in visible
+    ][:20]

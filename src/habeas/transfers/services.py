@@ -1,0 +1,915 @@
+"""Intake writes: import a manifest, accept entries, admit arrivals with the Rule 7 record and
+the notification outbox (ARCHITECTURE.md data flow; ISSUE 3).
+
+Every service runs in one transaction with its ledger entries: ``transfers.entry_decided``
+(one per entry) and ``transfers.manifest_imported``; ``transfers.manifest_accepted``;
+``transfers.admission_recorded`` and ``transfers.notification_queued``. A process killed in
+the middle of an import leaves nothing of it, and the rerun stores it once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from habeas.agreements.models import Agreement
+from habeas.core.actor import Actor
+from habeas.core.clock import now
+from habeas.core.errors import Conflict, NotFound, ValidationFailed
+from habeas.core.services import service, service_context
+from habeas.custody.models import CustodyEpisode, Placement
+from habeas.custody.services import AdmissionSpec, LegalBasisSpec, custody_admit_many
+from habeas.facilities.models import Cell, Facility, Module
+from habeas.ledger.services import Event, ledger_append_many
+from habeas.people.matching import PersonRecord, registry_match_many
+from habeas.people.models import Person, PersonIdentifier
+from habeas.people.services import Identifier, PersonSpec, person_create_many
+from habeas.transfers.choices import Decision, EntryStatus, NotificationKind, NotificationStatus
+from habeas.transfers.manifest import (
+    FileCheck,
+    ManifestRefused,
+    ParsedRow,
+    Problem,
+    Source,
+    check_file,
+    raw_rows,
+    validate_row,
+)
+from habeas.transfers.models import (
+    AdmissionRecord,
+    Manifest,
+    ManifestEntry,
+    Notification,
+    RuleOutcome,
+)
+from habeas.transfers.rules import (
+    Context,
+    MatchInfo,
+    Quota,
+    RuleResult,
+    decide,
+    evaluate,
+    invalid_results,
+    rules_for,
+)
+
+CHUNK = 1000
+
+MSG_REF_TAKEN = "manifest reference {ref} already names a different manifest"
+MSG_REF_FORMAT = "a manifest reference is 1-64 letters, digits, '.', '_' or '-'"
+MSG_NOT_DECIDED = "entries {refs} are not in manifest {ref}"
+MSG_INELIGIBLE = "entries {refs} are ineligible and can never be accepted"
+MSG_QUOTA = (
+    "accepting {n} would exceed the quota of agreement {agreement}: {used} of {max} places "
+    "are held or accepted"
+)
+MSG_CAPACITY = (
+    "accepting {n} would exceed the working capacity of {facilities}: {free} places free "
+    "(working capacity less people held and accepted)"
+)
+MSG_NOTHING = "nothing to accept: no entry matches"
+MSG_NOTHING_TO_ADMIT = "manifest {ref} has no accepted entry waiting for admission"
+MSG_FACILITY = "agreement {agreement} covers several facilities: say which one (--facility)"
+
+_REF = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@dataclass
+class ImportResult:
+    manifest: Manifest | None
+    recognised: bool
+    dry_run: bool
+    report: dict[str, Any]
+
+
+class _DryRun(Exception):
+    def __init__(self, report: dict[str, Any]) -> None:
+        self.report = report
+
+
+def _chunks(it: Iterator[tuple[int, dict[str, str]]], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in it:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def quota_used(agreement: Agreement) -> int:
+    """People held under the agreement now plus entries accepted and not yet admitted."""
+    held = CustodyEpisode.objects.open().filter(agreement=agreement).count()
+    accepted = ManifestEntry.objects.filter(
+        manifest__agreement=agreement, status=EntryStatus.ACCEPTED
+    ).count()
+    return held + accepted
+
+
+def _record_of(parsed: ParsedRow, sending: str) -> PersonRecord:
+    dob, precision = parsed.date_of_birth
+    return PersonRecord(
+        ref=parsed.sending_ref,
+        given_names=parsed.given_names,
+        first_surname=parsed.first_surname,
+        second_surname=parsed.second_surname,
+        aliases=parsed.aliases,
+        date_of_birth=dob,
+        dob_precision=precision,
+        sex=parsed.sex,
+        nationalities=parsed.nationalities,
+        identifiers=(f"{sending}:{parsed.sending_ref}",),
+    )
+
+
+def manifest_import(
+    *,
+    actor: Actor,
+    data: bytes | Path | IO[bytes],
+    agreement: Agreement,
+    ref: str | None = None,
+    filename: str = "",
+    decided_on: dt.date | None = None,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Read, validate, match and decide a manifest (MANIFEST.md; STANDARDS.md transfer
+    eligibility). A file-level problem refuses it whole (:class:`ManifestRefused`); the same
+    reference or the same content again is recognised and nothing is stored twice."""
+    source = Source(data, name=filename)
+    if ref is not None and not _REF.match(ref):
+        raise ValidationFailed(MSG_REF_FORMAT)
+    sha, _ = source.sha256_and_size()
+    existing = _recognise(agreement, sha, ref)
+    if existing is not None:
+        return ImportResult(existing, True, dry_run, manifest_report(existing))
+    checked = check_file(source)
+    try:
+        rules_for(agreement.policy, agreement.policy_options or {})
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from None
+    try:
+        manifest = _import(
+            actor=actor,
+            source=source,
+            checked=checked,
+            agreement=agreement,
+            ref=ref or f"M-{checked.sha256[:12]}",
+            decided_on=decided_on or timezone.localdate(),
+            dry_run=dry_run,
+        )
+    except _DryRun as done:
+        return ImportResult(None, False, True, done.report)
+    return ImportResult(manifest, False, False, manifest_report(manifest))
+
+
+def _recognise(agreement: Agreement, sha: str, ref: str | None) -> Manifest | None:
+    if ref is not None:
+        found = Manifest.objects.filter(ref=ref).first()
+        if found is not None:
+            if found.content_sha256 != sha or found.agreement_id != agreement.pk:
+                raise Conflict(MSG_REF_TAKEN.format(ref=ref))
+            return found
+    return Manifest.objects.filter(agreement=agreement, content_sha256=sha).first()
+
+
+@service
+def _import(
+    *,
+    actor: Actor,
+    source: Source,
+    checked: FileCheck,
+    agreement: Agreement,
+    ref: str,
+    decided_on: dt.date,
+    dry_run: bool,
+) -> Manifest:
+    Agreement.objects.select_for_update().filter(pk=agreement.pk).first()  # quota: one at a time
+    if Manifest.objects.filter(ref=ref).exists():
+        raise Conflict(MSG_REF_TAKEN.format(ref=ref))
+    recorded = now()
+    manifest = Manifest(
+        ref=ref,
+        agreement=agreement,
+        content_sha256=checked.sha256,
+        filename=(source.name or "")[:255],
+        file_format=checked.fmt,
+        rows=checked.rows,
+        decided_on=decided_on,
+        imported_at=recorded,
+        imported_by=actor.name[:150],
+    )
+    manifest.save()
+    options = dict(agreement.policy_options or {})
+    rules = rules_for(agreement.policy, options)
+    sending = agreement.sending.code
+    populations = frozenset(
+        Module.objects.filter(facility__agreements=agreement).values_list("population", flat=True)
+    )
+    quota = Quota(maximum=agreement.max_persons, used=quota_used(agreement))
+    counts = dict.fromkeys(Decision.values, 0)
+    for batch in _chunks(raw_rows(source, checked.fmt), CHUNK):
+        _decide_batch(
+            actor=actor,
+            manifest=manifest,
+            batch=batch,
+            rules=rules,
+            options=options,
+            agreement=agreement,
+            sending=sending,
+            populations=populations,
+            quota=quota,
+            counts=counts,
+        )
+    manifest.eligible = counts["eligible"]
+    manifest.needs_review = counts["needs_review"]
+    manifest.ineligible = counts["ineligible"]
+    manifest.save(update_fields=["eligible", "needs_review", "ineligible"])
+    ledger_append_many(
+        actor=actor,
+        events=[
+            Event(
+                action="transfers.manifest_imported",
+                subject=f"manifest:{manifest.ref}",
+                payload={
+                    "manifest": {
+                        "id": manifest.pk,
+                        "ref": manifest.ref,
+                        "agreement": agreement.code,
+                        "sha256": manifest.content_sha256,
+                        "format": manifest.file_format,
+                        "rows": manifest.rows,
+                        "decided_on": decided_on,
+                        "counts": counts,
+                    }
+                },
+            )
+        ],
+    )
+    if dry_run:
+        raise _DryRun(manifest_report(manifest))
+    return manifest
+
+
+def _decide_batch(
+    *,
+    actor: Actor,
+    manifest: Manifest,
+    batch: list[tuple[int, dict[str, str]]],
+    rules: Sequence[Any],
+    options: dict[str, Any],
+    agreement: Agreement,
+    sending: str,
+    populations: frozenset[str],
+    quota: Quota,
+    counts: dict[str, int],
+) -> None:
+    validated = [(row, data, *validate_row(data)) for row, data in batch]
+    parsed_rows = [p for _, _, p, _ in validated if p is not None]
+    matches = registry_match_many([_record_of(p, sending) for p in parsed_rows])
+    by_ref = {p.sending_ref: m for p, m in zip(parsed_rows, matches, strict=True)}
+    top = {ref: int(m[0].ref) for ref, m in by_ref.items() if m}
+    open_eps = dict(
+        CustodyEpisode.objects.open()
+        .filter(person_id__in=set(top.values()))
+        .values_list("person_id", "pk")
+    )
+    entries: list[ManifestEntry] = []
+    results_per: list[list[RuleResult]] = []
+    for row, data, parsed, problems in validated:
+        results = invalid_results(problems)
+        info = MatchInfo()
+        candidates: list[dict[str, Any]] = []
+        if parsed is not None:
+            found = by_ref.get(parsed.sending_ref, [])
+            candidates = [
+                {"person": m.ref, "score": m.score, "band": m.band, "reasons": list(m.reasons)}
+                for m in found[:5]
+            ]
+            if found:
+                best = found[0]
+                pid = int(best.ref)
+                info = MatchInfo(
+                    band=best.band,
+                    person=pid,
+                    score=best.score,
+                    in_custody=pid in open_eps,
+                    episode=open_eps.get(pid),
+                )
+            ctx = Context(
+                row=parsed,
+                on=manifest.decided_on,
+                sending=sending,
+                receiving=agreement.receiving.code,
+                agreement_starts=agreement.starts,
+                agreement_ends=agreement.ends,
+                populations=populations,
+                match=info,
+                quota=quota,
+                options=options,
+            )
+            results += evaluate(rules, ctx)
+        decision = decide(results)
+        counts[decision] += 1
+        same = info.band == "same"
+        entries.append(
+            ManifestEntry(
+                manifest=manifest,
+                row=row,
+                sending_ref=data.get("sending_ref", "").strip(),
+                data={k: v for k, v in data.items() if v != ""},
+                given_names=data.get("given_names", "")[:200],
+                first_surname=data.get("first_surname", "")[:200],
+                second_surname=data.get("second_surname", "")[:200],
+                decision=decision,
+                decided_on=manifest.decided_on,
+                person_id=info.person if same else None,
+                matched_existing=same,
+                match_score=info.score,
+                candidates=candidates,
+            )
+        )
+        results_per.append(results)
+    created = ManifestEntry.objects.bulk_create(entries, batch_size=500)
+    RuleOutcome.objects.bulk_create(
+        [
+            RuleOutcome(
+                entry=e,
+                position=i,
+                rule=r.rule,
+                outcome=r.outcome,
+                message=r.message,
+                message_es=r.message_es,
+                source=r.source,
+            )
+            for e, results in zip(created, results_per, strict=True)
+            for i, r in enumerate(results)
+        ],
+        batch_size=1000,
+    )
+    ledger_append_many(
+        actor=actor,
+        events=[
+            Event(
+                action="transfers.entry_decided",
+                subject=f"manifest:{manifest.ref}",
+                payload={
+                    "entry": {
+                        "id": e.pk,
+                        "manifest": manifest.ref,
+                        "row": e.row,
+                        "sending_ref": e.sending_ref,
+                        "data": e.data,
+                        "decision": e.decision,
+                        "decided_on": e.decided_on,
+                        "person": e.person_id,
+                        "matched_existing": e.matched_existing,
+                        "rules": [[r.rule, r.outcome] for r in results],
+                    }
+                },
+            )
+            for e, results in zip(created, results_per, strict=True)
+        ],
+    )
+
+
+# --- acceptance ---------------------------------------------------------------------------
+
+
+def free_places(facilities: Sequence[Facility]) -> int:
+    """Working capacity of the facilities' active cells, less the people held there and the
+    entries accepted for them and not yet admitted (STANDARDS.md: working capacity is the
+    hard cap)."""
+    ids = [f.pk for f in facilities]
+    capacity = sum(
+        Cell.objects.filter(facility_id__in=ids, active=True).values_list(
+            "working_capacity", flat=True
+        )
+    )
+    held = Placement.objects.filter(cell__facility_id__in=ids, ended_at__isnull=True).count()
+    pending = (
+        ManifestEntry.objects.filter(
+            status=EntryStatus.ACCEPTED, manifest__agreement__facilities__in=ids
+        )
+        .distinct()
+        .count()
+    )
+    return capacity - held - pending
+
+
+@service
+def manifest_accept(
+    *,
+    actor: Actor,
+    manifest: Manifest,
+    all_eligible: bool = False,
+    only: Sequence[str] = (),
+    at: dt.datetime | None = None,
+) -> list[ManifestEntry]:
+    """The receiving state accepts entries (``--all-eligible`` or ``--only``). An ineligible
+    entry is never accepted; a needs-review entry only when named (a person reviewed it).
+    Refused whole if it would exceed the agreement's quota (``max_persons``) or the working
+    capacity of its facilities."""
+    at = at or now()
+    agreement = Agreement.objects.select_for_update().get(pk=manifest.agreement_id)
+    qs = ManifestEntry.objects.filter(manifest=manifest).select_for_update()
+    chosen: list[ManifestEntry] = []
+    if only:
+        wanted = list(dict.fromkeys(r.strip() for r in only if r.strip()))
+        found = {e.sending_ref: e for e in qs.filter(sending_ref__in=wanted)}
+        missing = [r for r in wanted if r not in found]
+        if missing:
+            raise NotFound(MSG_NOT_DECIDED.format(refs=", ".join(missing), ref=manifest.ref))
+        bad = [r for r in wanted if found[r].decision == Decision.INELIGIBLE]
+        if bad:
+            raise Conflict(MSG_INELIGIBLE.format(refs=", ".join(bad)))
+        chosen += [found[r] for r in wanted if found[r].status == EntryStatus.DECIDED]
+    if all_eligible:
+        have = {e.pk for e in chosen}
+        chosen += [
+            e
+            for e in qs.filter(decision=Decision.ELIGIBLE, status=EntryStatus.DECIDED)
+            if e.pk not in have
+        ]
+    if not chosen:
+        raise ValidationFailed(MSG_NOTHING)
+    n = len(chosen)
+    if agreement.max_persons is not None:
+        used = quota_used(agreement)
+        if used + n > agreement.max_persons:
+            raise Conflict(
+                MSG_QUOTA.format(
+                    n=n, agreement=agreement.code, used=used, max=agreement.max_persons
+                ),
+                details={"quota": agreement.max_persons, "used": used, "requested": n},
+            )
+    facilities = list(agreement.facilities.all())
+    free = free_places(facilities)
+    if n > free:
+        raise Conflict(
+            MSG_CAPACITY.format(
+                n=n, facilities=", ".join(f.code for f in facilities), free=max(free, 0)
+            ),
+            details={"free": free, "requested": n},
+        )
+    for e in chosen:
+        e.status = EntryStatus.ACCEPTED
+        e.accepted_at = at
+        e.accepted_by = actor.name[:150]
+        e.reviewed = e.decision == Decision.NEEDS_REVIEW
+    ManifestEntry.objects.bulk_update(
+        chosen, ["status", "accepted_at", "accepted_by", "reviewed"], batch_size=500
+    )
+    ledger_append_many(
+        actor=actor,
+        events=[
+            Event(
+                action="transfers.manifest_accepted",
+                subject=f"manifest:{manifest.ref}",
+                occurred_at=at,
+                payload={
+                    "manifest": manifest.ref,
+                    "agreement": agreement.code,
+                    "accepted": [
+                        {"id": e.pk, "sending_ref": e.sending_ref, "reviewed": e.reviewed}
+                        for e in chosen
+                    ],
+                },
+            )
+        ],
+    )
+    return chosen
+
+
+# --- admission ----------------------------------------------------------------------------
+
+
+def bases_of(parsed: ParsedRow, sending: str) -> list[LegalBasisSpec]:
+    """The commitment orders of a manifest row (Mandela Rule 7(b))."""
+    bases = []
+    if parsed.has_sentence:
+        bases.append(
+            LegalBasisSpec(
+                kind="criminal_sentence",
+                ref=parsed.sending_ref,
+                authority=sending,
+                status_in_sending_state=parsed.status_in_sending_state,
+                offence=parsed.offence,
+                conviction_date=parsed.conviction_date,
+                judgment_final=parsed.judgment_final,
+                sentence=parsed.sentence,
+                sentence_start=parsed.sentence_start,
+                custody_credit_days=parsed.custody_credit_days,
+                consent=parsed.consent,
+            )
+        )
+    if parsed.has_removal_order:
+        bases.append(
+            LegalBasisSpec(
+                kind="removal_order",
+                ref=parsed.removal_order_ref,
+                authority=sending,
+                status_in_sending_state=parsed.status_in_sending_state,
+                order_date=parsed.removal_order_date,
+                removal_protection=parsed.removal_protection,
+                consent=parsed.consent,
+            )
+        )
+    return bases
+
+
+def _commitment(parsed: ParsedRow, sending: str) -> tuple[str, str]:
+    parts = []
+    if parsed.has_sentence:
+        parts.append(
+            f"criminal sentence {parsed.sentence} for {parsed.offence} "
+            f"(convicted {parsed.conviction_date}, from {parsed.sentence_start})"
+        )
+    if parsed.has_removal_order:
+        parts.append(f"removal order {parsed.removal_order_ref} of {parsed.removal_order_date}")
+    return "; ".join(parts), sending
+
+
+def record_snapshot(record: AdmissionRecord) -> dict[str, Any]:
+    return {
+        "id": record.pk,
+        "episode": record.episode_id,
+        "version": record.version,
+        "gender_identity": record.gender_identity,
+        "commitment_reason": record.commitment_reason,
+        "commitment_authority": record.commitment_authority,
+        "arrest_at": record.arrest_at,
+        "arrest_place": record.arrest_place,
+        "visible_injuries": record.visible_injuries,
+        "ill_treatment_complaint": record.ill_treatment_complaint,
+        "property_items": record.property_items,
+        "family": record.family,
+        "contact": {
+            "name": record.contact_name,
+            "relation": record.contact_relation,
+            "phone": record.contact_phone,
+            "email": record.contact_email,
+        },
+        "rights_language": record.rights_language,
+        "rights_informed_at": record.rights_informed_at,
+        "completed_at": record.completed_at,
+    }
+
+
+def notification_snapshot(n: Notification) -> dict[str, Any]:
+    return {
+        "id": n.pk,
+        "episode": n.episode_id,
+        "kind": n.kind,
+        "country": n.country,
+        "recipient": n.recipient,
+        "language": n.language,
+        "status": n.status,
+        "payload": n.payload,
+    }
+
+
+def _parsed(entry: ManifestEntry) -> ParsedRow:
+    parsed, _ = validate_row({k: str(v) for k, v in entry.data.items()})
+    if parsed is None:  # decided ineligible: cannot have been accepted
+        raise ValidationFailed(f"entry {entry.sending_ref} is not a valid row")
+    return parsed
+
+
+@service
+def manifest_admit(
+    *,
+    actor: Actor,
+    manifest: Manifest,
+    arrived_at: dt.datetime,
+    facility: Facility | None = None,
+    only: Sequence[str] = (),
+) -> list[CustodyEpisode]:
+    """Admit the accepted entries of a manifest that arrived (Mandela Rule 7): the person
+    (the registry record when matched, else a new one), the custody episode with its legal
+    bases and placement (the housing rules choose the cell), the admission record with what
+    the manifest says (b, c, g and the rights language), a consular notification per foreign
+    nationality (VCCR art. 36(1)(b); Rule 62) and a family notification (Rule 68)."""
+    agreement = manifest.agreement
+    if facility is None:
+        facilities = list(agreement.facilities.all())
+        if len(facilities) != 1:
+            raise ValidationFailed(MSG_FACILITY.format(agreement=agreement.code))
+        facility = facilities[0]
+    qs = ManifestEntry.objects.select_for_update().filter(
+        manifest=manifest, status=EntryStatus.ACCEPTED
+    )
+    if only:
+        qs = qs.filter(sending_ref__in=list(only))
+    entries = list(qs.order_by("row"))
+    if not entries:
+        raise ValidationFailed(MSG_NOTHING_TO_ADMIT.format(ref=manifest.ref))
+    sending = agreement.sending.code
+    parsed = {e.pk: _parsed(e) for e in entries}
+
+    # People: the registry record when matched, otherwise a new one.
+    new = [e for e in entries if e.person_id is None]
+    new_ids = {e.pk for e in new}
+    specs = [
+        PersonSpec(
+            given_names=parsed[e.pk].given_names,
+            first_surname=parsed[e.pk].first_surname,
+            second_surname=parsed[e.pk].second_surname,
+            aliases=parsed[e.pk].aliases,
+            sex=parsed[e.pk].sex,
+            nationalities=parsed[e.pk].nationalities,
+            date_of_birth=parsed[e.pk].date_of_birth[0],
+            dob_precision=parsed[e.pk].date_of_birth[1],
+            language=parsed[e.pk].language,
+            identifiers=[Identifier(authority=sending, value=e.sending_ref)],
+        )
+        for e in new
+    ]
+    for e, person in zip(
+        new, person_create_many(actor=actor, specs=specs, occurred_at=arrived_at), strict=True
+    ):
+        e.person = person
+    matched_ids = [e.person_id for e in entries if e.pk not in new_ids]
+    people = {p.pk: p for p in Person.objects.filter(pk__in=matched_ids)}
+    for e in entries:
+        if e.pk not in new_ids:
+            e.person = people[e.person_id]  # type: ignore[index]
+    _identifiers_for_matched(
+        actor, [e for e in entries if e.pk not in new_ids], sending, arrived_at
+    )
+    _keep_apart(actor, manifest, entries, parsed, sending, arrived_at)
+
+    admissions = []
+    for e in entries:
+        p = parsed[e.pk]
+        reason, authority = _commitment(p, sending)
+        admissions.append(
+            AdmissionSpec(
+                person=e.person,  # type: ignore[arg-type]
+                legal_bases=bases_of(p, sending),
+                admitted_at=arrived_at,
+                extra={
+                    "manifest": manifest.ref,
+                    "sending_ref": e.sending_ref,
+                    "commitment_reason": reason,
+                    "commitment_authority": authority,
+                    "rights_language": p.language or "es",
+                },
+            )
+        )
+    episodes = custody_admit_many(
+        actor=actor, facility=facility, agreement=agreement, admissions=admissions
+    )
+    recorded = now()
+    records = []
+    notes: list[Notification] = []
+    receiving = agreement.receiving.code
+    for e, ep in zip(entries, episodes, strict=True):
+        p = parsed[e.pk]
+        reason, authority = _commitment(p, sending)
+        records.append(
+            AdmissionRecord(
+                episode=ep,
+                commitment_reason=reason,
+                commitment_authority=authority,
+                contact_name=p.contact_name,
+                contact_relation=p.contact_relation,
+                contact_phone=p.contact_phone,
+                contact_email=p.contact_email,
+                rights_language=p.language or "es",
+                updated_at=recorded,
+            )
+        )
+        for country in p.nationalities:
+            if country != receiving:
+                notes.append(
+                    Notification(
+                        episode=ep,
+                        kind=NotificationKind.CONSULAR,
+                        country=country,
+                        recipient=f"consulate of {country}",
+                        language=p.language,
+                        status=NotificationStatus.QUEUED,
+                        queued_at=recorded,
+                        payload={
+                            "person": e.person_id,
+                            "facility": facility.code,
+                            "admitted_at": arrived_at.isoformat(),
+                            "on_request": True,
+                        },
+                    )
+                )
+        contact = p.contact_name or p.contact_phone or p.contact_email
+        notes.append(
+            Notification(
+                episode=ep,
+                kind=NotificationKind.FAMILY,
+                recipient=" / ".join(
+                    x for x in (p.contact_name, p.contact_phone, p.contact_email) if x
+                ),
+                language=p.language,
+                status=NotificationStatus.QUEUED if contact else NotificationStatus.NO_RECIPIENT,
+                queued_at=recorded,
+                payload={
+                    "person": e.person_id,
+                    "facility": facility.code,
+                    "admitted_at": arrived_at.isoformat(),
+                    "relation": p.contact_relation,
+                },
+            )
+        )
+    records = AdmissionRecord.objects.bulk_create(records, batch_size=500)
+    notes = Notification.objects.bulk_create(notes, batch_size=500)
+    for e, ep in zip(entries, episodes, strict=True):
+        e.status = EntryStatus.ADMITTED
+        e.episode = ep
+    ManifestEntry.objects.bulk_update(entries, ["status", "episode", "person"], batch_size=500)
+    events = [
+        Event(
+            action="transfers.admission_recorded",
+            subject=f"person:{ep.person_id}",
+            occurred_at=arrived_at,
+            payload={"manifest": manifest.ref, "record": record_snapshot(r)},
+        )
+        for r, ep in zip(records, episodes, strict=True)
+    ]
+    events += [
+        Event(
+            action="transfers.notification_queued",
+            subject=f"person:{n.payload['person']}",
+            occurred_at=arrived_at,
+            payload={"notification": notification_snapshot(n)},
+        )
+        for n in notes
+    ]
+    ledger_append_many(actor=actor, events=events)
+    return episodes
+
+
+def _identifiers_for_matched(
+    actor: Actor, entries: list[ManifestEntry], sending: str, at: dt.datetime
+) -> None:
+    """A matched person keeps the manifest's reference too (one identity, every name)."""
+    wanted = {(sending, e.sending_ref): e for e in entries}
+    if not wanted:
+        return
+    taken = set(
+        PersonIdentifier.objects.filter(
+            authority=sending, kind="sending_ref", value__in=[v for _, v in wanted]
+        ).values_list("authority", "value")
+    )
+    rows = [
+        PersonIdentifier(person=e.person, authority=a, kind="sending_ref", value=v)
+        for (a, v), e in wanted.items()
+        if (a, v) not in taken
+    ]
+    if not rows:
+        return
+    PersonIdentifier.objects.bulk_create(rows, batch_size=500)
+    ledger_append_many(
+        actor=actor,
+        events=[
+            Event(
+                action="people.identifier_added",
+                subject=f"person:{r.person_id}",
+                occurred_at=at,
+                payload={
+                    "person": r.person_id,
+                    "identifier": {"authority": r.authority, "kind": r.kind, "value": r.value},
+                },
+            )
+            for r in rows
+        ],
+    )
+
+
+def _keep_apart(
+    actor: Actor,
+    manifest: Manifest,
+    entries: list[ManifestEntry],
+    parsed: dict[int, ParsedRow],
+    sending: str,
+    at: dt.datetime,
+) -> None:
+    """A manifest's ``keep_apart_from``: opened as cell-scope keep-apart records before the
+    placement, so the housing rules can respect them."""
+    try:
+        from habeas.facilities.models import KeepApart
+        from habeas.facilities.services import KeepApartSpec, keep_apart_open_many
+    except ImportError:  # pragma: no cover - older facilities app
+        return
+    refs = {r for e in entries for r in parsed[e.pk].keep_apart_from}
+    if not refs:
+        return
+    by_ref: dict[str, Person] = {e.sending_ref: e.person for e in entries if e.person is not None}
+    for ident in PersonIdentifier.objects.filter(
+        authority=sending, value__in=refs - set(by_ref)
+    ).select_related("person"):
+        by_ref[ident.value] = ident.person
+    pairs: dict[tuple[int, int], KeepApartSpec] = {}
+    for e in entries:
+        for other_ref in parsed[e.pk].keep_apart_from:
+            other = by_ref.get(other_ref)
+            if other is None or e.person is None or other.pk == e.person.pk:
+                continue
+            key = (min(e.person.pk, other.pk), max(e.person.pk, other.pk))
+            pairs.setdefault(
+                key,
+                KeepApartSpec(
+                    person=e.person,
+                    other=other,
+                    scope="cell",
+                    reason=f"manifest {manifest.ref}: keep_apart_from {other_ref}",
+                    source="manifest",
+                    source_ref=manifest.ref,
+                ),
+            )
+    if not pairs:
+        return
+    open_pairs = set(
+        KeepApart.objects.open()
+        .filter(Q(person_a_id__in=[a for a, _ in pairs]) & Q(person_b_id__in=[b for _, b in pairs]))
+        .values_list("person_a_id", "person_b_id")
+    )
+    specs = [s for k, s in pairs.items() if k not in open_pairs]
+    if specs:
+        keep_apart_open_many(actor=actor, specs=specs, at=at)
+
+
+# --- the admission form -------------------------------------------------------------------
+
+RECORD_FIELDS = (
+    "gender_identity",
+    "commitment_reason",
+    "commitment_authority",
+    "arrest_at",
+    "arrest_place",
+    "visible_injuries",
+    "ill_treatment_complaint",
+    "property_items",
+    "family",
+    "contact_name",
+    "contact_relation",
+    "contact_phone",
+    "contact_email",
+    "rights_language",
+    "rights_informed_at",
+)
+
+
+@service
+def admission_record_update(
+    *, actor: Actor, record: AdmissionRecord, complete: bool = False, **fields: Any
+) -> AdmissionRecord:
+    """Complete or correct the Rule 7 record after arrival (a new version each time, the
+    previous one stays on the ledger). ``complete`` marks (d) as examined."""
+    unknown = set(fields) - set(RECORD_FIELDS)
+    if unknown:
+        raise ValidationFailed(f"unknown admission record fields: {', '.join(sorted(unknown))}")
+    record = AdmissionRecord.objects.select_for_update().get(pk=record.pk)
+    for name, value in fields.items():
+        setattr(record, name, value)
+    if not record.rights_language:
+        raise ValidationFailed("Mandela Rules 54-55: the language of the rights information")
+    record.version += 1
+    record.updated_at = now()
+    if complete and record.completed_at is None:
+        record.completed_at = record.updated_at
+    record.save()
+    ledger_append_many(
+        actor=actor,
+        events=[
+            Event(
+                action="transfers.admission_recorded",
+                subject=f"person:{record.episode.person_id}",
+                payload={"record": record_snapshot(record)},
+            )
+        ],
+    )
+    return record
+
+
+__all__ = [
+    "ImportResult",
+    "ManifestRefused",
+    "Problem",
+    "admission_record_update",
+    "manifest_accept",
+    "manifest_admit",
+    "manifest_import",
+    "service_context",
+]
+
+
+def manifest_report(manifest: Manifest) -> dict[str, Any]:
+    """The ``import-manifest --report`` document (INTERFACES.md)."""
+    from habeas.transfers.selectors import manifest_report as report
+
+    return report(manifest)

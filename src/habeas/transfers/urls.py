@@ -1,0 +1,14 @@
+"""Intake pages (namespace ``transfers``; the lead mounts them at /transfers/)."""
+
+from django.urls import path
+
+from habeas.transfers import views
+
+app_name = "transfers"
+urlpatterns = [
+    path("", views.manifest_list_view, name="manifest_list"),
+    path("manifests/<str:ref>/", views.manifest_detail, name="manifest_detail"),
+    path("manifests/<str:ref>/accept/", views.manifest_accept_view, name="manifest_accept"),
+    path("manifests/<str:ref>/history/", views.manifest_history, name="manifest_history"),
+    path("admissions/<int:record_id>/", views.admission_record_view, name="admission_record"),
+]

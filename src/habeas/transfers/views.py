@@ -1,0 +1,177 @@
+"""Intake pages: manifest upload and history, the decision table (filter, every rule with its
+citation, accept selected), the admission form of Mandela Rule 7. Views validate and call
+services; reads go through the scoped selectors. Names are data: always escaped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from habeas.agreements.models import Agreement
+from habeas.core.actor import Actor
+from habeas.core.errors import ApplicationError, NotFound
+from habeas.ledger.models import LedgerEntry
+from habeas.transfers.forms import AdmissionRecordForm, DecisionFilterForm, ManifestUploadForm
+from habeas.transfers.manifest import ManifestRefused
+from habeas.transfers.selectors import (
+    admission_record_get_for,
+    entry_list,
+    manifest_get_for,
+    manifest_list,
+)
+from habeas.transfers.services import (
+    RECORD_FIELDS,
+    admission_record_update,
+    manifest_accept,
+    manifest_import,
+)
+
+
+def _manifest_or_404(request: HttpRequest, ref: str) -> Any:
+    try:
+        return manifest_get_for(user=request.user, ref=ref)
+    except NotFound:
+        raise Http404(_("manifest not found")) from None
+
+
+@login_required
+def manifest_list_view(request: HttpRequest) -> HttpResponse:
+    """Every manifest in scope, newest first, and the upload form."""
+    agreements = list(Agreement.objects.visible_to(request.user).values_list("code", flat=True))
+    form = ManifestUploadForm(request.POST or None, request.FILES or None, agreements=agreements)
+    problems: list[Any] = []
+    if request.method == "POST" and form.is_valid():
+        agreement = Agreement.objects.visible_to(request.user).get(
+            code=form.cleaned_data["agreement"]
+        )
+        upload = form.cleaned_data["file"]
+        try:
+            result = manifest_import(
+                actor=Actor.from_user(request.user),
+                data=upload.file,
+                agreement=agreement,
+                ref=form.cleaned_data["ref"] or None,
+                filename=upload.name or "",
+                decided_on=form.cleaned_data["on"],
+            )
+        except ManifestRefused as exc:
+            problems = exc.problems
+            messages.error(request, _("The file was refused: nothing was stored."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            if result.recognised:
+                messages.info(request, _("This manifest was already imported: nothing duplicated."))
+            assert result.manifest is not None
+            return redirect("transfers:manifest_detail", ref=result.manifest.ref)
+    return render(
+        request,
+        "transfers/manifest_list.html",
+        {"manifests": manifest_list(user=request.user)[:200], "form": form, "problems": problems},
+    )
+
+
+@login_required
+def manifest_detail(request: HttpRequest, ref: str) -> HttpResponse:
+    """The decision table: filter by decision, each rule with its citation."""
+    manifest = _manifest_or_404(request, ref)
+    filt = DecisionFilterForm(request.GET or None)
+    decision = filt.cleaned_data["decision"] if filt.is_valid() else ""
+    entries = entry_list(manifest, decision=decision)[:2000]
+    can_accept = request.user.is_facility_role or request.user.is_superuser  # type: ignore[union-attr]
+    return render(
+        request,
+        "transfers/manifest_detail.html",
+        {
+            "manifest": manifest,
+            "entries": entries,
+            "filter": filt,
+            "decision": decision,
+            "can_accept": can_accept,
+        },
+    )
+
+
+@login_required
+@require_POST
+def manifest_accept_view(request: HttpRequest, ref: str) -> HttpResponse:
+    manifest = _manifest_or_404(request, ref)
+    user: Any = request.user
+    codes = set(manifest.agreement.facilities.values_list("code", flat=True))
+    if not user.is_superuser and not (user.is_facility_role and codes & set(user.facility_codes)):
+        messages.error(request, _("Only the receiving facility's staff may accept entries."))
+        return redirect("transfers:manifest_detail", ref=ref)
+    only = request.POST.getlist("only")
+    try:
+        accepted = manifest_accept(actor=Actor.from_user(user), manifest=manifest, only=only)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(n)d entries accepted.") % {"n": len(accepted)})
+    return redirect("transfers:manifest_detail", ref=ref)
+
+
+@login_required
+def manifest_history(request: HttpRequest, ref: str) -> HttpResponse:
+    """The manifest's history as the ledger records it."""
+    manifest = _manifest_or_404(request, ref)
+    entries = LedgerEntry.objects.filter(subject=f"manifest:{manifest.ref}").order_by("index")
+    return render(
+        request,
+        "transfers/manifest_history.html",
+        {"manifest": manifest, "ledger": entries[:5000]},
+    )
+
+
+@login_required
+def admission_record_view(request: HttpRequest, record_id: int) -> HttpResponse:
+    """Complete the Rule 7 record after arrival (a new version on the ledger each time)."""
+    try:
+        record = admission_record_get_for(user=request.user, record_id=record_id)
+    except NotFound:
+        raise Http404(_("admission record not found")) from None
+    user: Any = request.user
+    may_edit = user.is_superuser or user.is_facility_role
+    initial = {name: getattr(record, name) for name in RECORD_FIELDS}
+    form = AdmissionRecordForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not may_edit:
+            raise Http404(_("admission record not found"))
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "complete"}
+            for key in (
+                "gender_identity",
+                "commitment_reason",
+                "commitment_authority",
+                "arrest_place",
+                "visible_injuries",
+                "ill_treatment_complaint",
+                "contact_name",
+                "contact_relation",
+                "contact_phone",
+                "contact_email",
+            ):
+                data[key] = data.get(key) or ""
+            try:
+                admission_record_update(
+                    actor=Actor.from_user(user),
+                    record=record,
+                    complete=form.cleaned_data["complete"],
+                    **data,
+                )
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Admission record saved."))
+                return redirect("transfers:admission_record", record_id=record.pk)
+    return render(
+        request,
+        "transfers/admission_record.html",
+        {"record": record, "form": form, "may_edit": may_edit},
+    )

@@ -1,0 +1,71 @@
+"""Template helpers of the web shell: ledger footer, country names, role label."""
+
+from __future__ import annotations
+
+import gettext
+from functools import lru_cache
+from typing import Any
+
+import pycountry
+from django import template
+from django.db import DatabaseError
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from habeas.accounts.choices import Role
+from habeas.ledger.models import LedgerHead
+from habeas.ledger.services import ledger_root, ledger_size
+
+register = template.Library()
+
+#: Hex digits of the Merkle root shown in the footer (enough to compare at a glance).
+ROOT_PREFIX = 16
+
+
+@register.simple_tag
+def ledger_status() -> dict[str, Any] | None:
+    """Size and root prefix of the ledger (Mandela Rule 6), two indexed reads: the head row
+    and the O(log n) stored subtree hashes that fold into the root."""
+    try:
+        size = ledger_size()
+        root = ledger_root(size).hex()
+    except (DatabaseError, LookupError, LedgerHead.DoesNotExist):
+        return None
+    return {"size": size, "root": root[:ROOT_PREFIX], "root_full": root}
+
+
+@lru_cache(maxsize=4)
+def _country_translation(language: str) -> gettext.NullTranslations:
+    return gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
+    )
+
+
+@register.filter
+def country(code: str) -> str:
+    """The country's short name in the active language (ISO 3166-1, pycountry's
+    translations): "Venezuela", not "Venezuela, Bolivarian Republic of"."""
+    found = pycountry.countries.get(alpha_2=str(code).upper()) if code else None
+    if found is None:
+        return str(code)
+    common = getattr(found, "common_name", None)
+    language = (get_language() or "en").split("-")[0]
+    if language == "en":
+        return str(common or found.name)
+    translated = _country_translation(language).gettext(found.name)
+    head, comma, _rest = found.name.partition(", ")
+    if common and comma and common == head:
+        # "Venezuela, República Bolivariana de" → "Venezuela", as the English short name does
+        return translated.partition(", ")[0]
+    return translated
+
+
+@register.filter
+def role_label(user: Any) -> str:
+    """The user's role as shown in the header."""
+    if getattr(user, "is_superuser", False) and not getattr(user, "role", ""):
+        return _("Administrator")
+    try:
+        return str(Role(user.role).label)
+    except ValueError:
+        return _("No role")

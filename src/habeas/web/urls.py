@@ -1,0 +1,26 @@
+"""URLs of the web shell (namespace ``web``)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from habeas.web import views
+
+app_name = "web"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="web/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("people/", views.person_list_view, name="person_list"),
+    path("people/<int:person_id>/", views.person_detail, name="person_detail"),
+    path(
+        "facilities/<str:facility_code>/cells/<str:cell_code>/",
+        views.cell_detail,
+        name="cell_detail",
+    ),
+]

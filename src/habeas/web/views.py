@@ -1,0 +1,360 @@
+"""The web shell: dashboard, people, person file, cell page (ARCHITECTURE.md, web/).
+
+Views only read, through each app's selectors, which start from ``visible_to(user)``; a row
+outside the user's scope and a missing row both answer 404 with the same page (Zulip
+``access_stream_by_id``). Sending-state liaisons and finance officers see facility and module
+totals (public statistics, Mandela Rule 10) but never who is in which cell (Rule 9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from habeas.accounts.choices import Role
+from habeas.core import audit
+from habeas.core.errors import NotFound
+from habeas.custody.choices import LegalBasisKind
+from habeas.custody.models import CustodyEpisode, LegalBasis, Placement
+from habeas.custody.selectors import basis_ends_on, current_placement, person_history, release_date
+from habeas.facilities.choices import ModulePopulation, ModuleRegime, SpaceStandard
+from habeas.facilities.selectors import (
+    CellOccupancy,
+    FacilityOccupancy,
+    ModuleOccupancy,
+    cell_get_for,
+    occupancy_list,
+    rate,
+)
+from habeas.facilities.standards import MURSIC_MINIMUM_M2, STANDARDS, usable_area
+from habeas.people.selectors import person_get_for, person_list
+from habeas.web.forms import PersonSearchForm
+from habeas.web.ledger_text import action_label, entry_summary, visible_in_history
+
+PEOPLE_PER_PAGE = 50
+
+#: Roles that see totals but not cells or their occupants (Mandela Rules 9 and 10).
+NO_CELL_ROLES = frozenset({Role.LIAISON, Role.FINANCE})
+
+#: Occupancy bands of the dashboard grid (``CellOccupancy.band``), in legend order.
+BANDS: list[tuple[str, Any]] = [
+    ("empty", gettext_lazy("Empty")),
+    ("ok", gettext_lazy("Up to 85% of certified capacity")),
+    ("near", gettext_lazy("85–100%")),
+    ("over", gettext_lazy("100–200%: overcrowded")),
+    ("severe", gettext_lazy("Over 200%: severely overcrowded")),
+    ("inactive", gettext_lazy("Out of use")),
+]
+BAND_LABELS = dict(BANDS)
+
+
+def sees_cells(user: Any) -> bool:
+    """Whether the user may see cells and who is in them: not sending-state liaisons nor
+    finance officers, who see facility and module totals only (Mandela Rules 9 and 10)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.sees_everything or user.role not in NO_CELL_ROLES)
+
+
+def _label(choices: Any, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def _num(value: Decimal | int | None, places: int = 1) -> str:
+    if value is None:
+        return "—"
+    return number_format(value, decimal_pos=places if isinstance(value, Decimal) else None)
+
+
+# --- dashboard ----------------------------------------------------------------------------
+
+
+@dataclass
+class Bar:
+    """Population drawn against one capacity: the track spans the larger of the two, the
+    fill is the population and the marker is where the capacity lies."""
+
+    label: str
+    capacity: int
+    population: int
+    rate: Decimal | None
+
+    @property
+    def scale(self) -> int:
+        return max(self.population, self.capacity, 1)
+
+    @property
+    def fill_pct(self) -> str:
+        return f"{self.population * 100 / self.scale:.2f}"
+
+    @property
+    def marker_pct(self) -> str:
+        return f"{self.capacity * 100 / self.scale:.2f}"
+
+    @property
+    def over(self) -> bool:
+        return self.population > self.capacity
+
+    @property
+    def excess(self) -> int:
+        return max(0, self.population - self.capacity)
+
+
+def _cell_title(cell: CellOccupancy) -> str:
+    parts = [
+        cell.code,
+        _("%(population)s held / %(certified)s certified / %(working)s working")
+        % {
+            "population": _num(cell.population),
+            "certified": _num(cell.certified_capacity),
+            "working": _num(cell.working_capacity),
+        },
+    ]
+    if cell.space_per_person is not None:
+        parts.append(_("%(m2)s m² per person") % {"m2": _num(cell.space_per_person, 2)})
+    if not cell.active:
+        parts.append(str(BAND_LABELS["inactive"]))
+    return " · ".join(parts)
+
+
+def _module_row(module: ModuleOccupancy, facility_code: str, link: bool) -> dict[str, Any]:
+    return {
+        "code": module.code,
+        "population_kind": _label(ModulePopulation, module.population_kind),
+        "regime": _label(ModuleRegime, module.regime),
+        "population": module.population,
+        "certified": module.certified_capacity,
+        "working": module.working_capacity,
+        "rate_certified": module.rate_certified,
+        "cells_over": module.cells_over_certified,
+        "cells": [
+            {
+                "code": c.code,
+                "band": c.band,
+                "population": c.population,
+                "title": _cell_title(c),
+                "url": reverse("web:cell_detail", args=[facility_code, c.code]) if link else "",
+            }
+            for c in module.cells
+        ],
+    }
+
+
+def _facility_card(occ: FacilityOccupancy, link: bool) -> dict[str, Any]:
+    return {
+        "code": occ.code,
+        "name": occ.facility.name,
+        "standard": _label(SpaceStandard, occ.facility.space_standard),
+        "declared_capacity": occ.facility.declared_capacity,
+        "population": occ.population,
+        "certified": occ.certified_capacity,
+        "working": occ.working_capacity,
+        "rate_certified": occ.rate_certified,
+        "rate_working": occ.rate_working,
+        "people_above": occ.people_above_certified,
+        "cells_over": occ.cells_over_certified,
+        "cell_count": sum(len(m.cells) for m in occ.modules),
+        "bars": [
+            Bar(
+                _("Certified capacity"), occ.certified_capacity, occ.population, occ.rate_certified
+            ),
+            Bar(_("Working capacity"), occ.working_capacity, occ.population, occ.rate_working),
+        ],
+        "modules": [_module_row(m, occ.code, link) for m in occ.modules],
+    }
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Occupancy per facility against certified and working capacity (Mandela Rule 10;
+    STANDARDS.md: occupancy rate = population × 100 / certified capacity)."""
+    show_cells = sees_cells(request.user)
+    facilities = [_facility_card(f, show_cells) for f in occupancy_list(user=request.user)]
+    return render(
+        request,
+        "web/dashboard.html",
+        {"facilities": facilities, "show_cells": show_cells, "bands": BANDS},
+    )
+
+
+# --- people -------------------------------------------------------------------------------
+
+
+def _visible_episodes(user: Any) -> Any:
+    return CustodyEpisode.objects.visible_to(user).select_related("facility", "agreement")
+
+
+@login_required
+def person_list_view(request: HttpRequest) -> HttpResponse:
+    """Search the people the user may see (names as written, or an exact identifier)."""
+    form = PersonSearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    people = person_list(user=request.user, query=query).prefetch_related(
+        "identifiers",
+        Prefetch(
+            "episodes",
+            queryset=_visible_episodes(request.user).order_by("-admitted_at"),
+            to_attr="visible_episodes",
+        ),
+    )
+    page = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/person_list.html",
+        {"form": form, "query": query, "page": page, "people": page.object_list},
+    )
+
+
+def _basis_row(basis: LegalBasis) -> dict[str, Any]:
+    return {
+        "kind": _label(LegalBasisKind, basis.kind),
+        "is_sentence": basis.kind == LegalBasisKind.CRIMINAL_SENTENCE,
+        "ref": basis.ref,
+        "authority": basis.authority,
+        "offence": basis.offence,
+        "order_date": basis.order_date,
+        "sentence": basis.sentence,
+        "sentence_start": basis.sentence_start,
+        "credit_days": basis.custody_credit_days,
+        "ends_on": basis_ends_on(basis),
+        "removal_protection": basis.removal_protection,
+    }
+
+
+@login_required
+def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The person's file as the user may see it (Mandela Rules 7-9) and the custody history
+    read from the ledger (Rule 6), not from the current tables."""
+    user = request.user
+    try:
+        person = person_get_for(user=user, person_id=person_id)
+    except NotFound:
+        raise Http404(_("Not found")) from None
+    audit.file_viewed(user=user, person=person, channel="web")
+    show_cells = sees_cells(user)
+    episodes = list(
+        _visible_episodes(user)
+        .filter(person=person)
+        .prefetch_related("legal_bases")
+        .order_by("-admitted_at", "-pk")
+    )
+    bases: dict[int, LegalBasis] = {}
+    for episode in episodes:
+        for basis in episode.legal_bases.all():
+            bases[basis.pk] = basis
+    open_episode = next((e for e in episodes if e.is_open), None)
+    placement = None
+    if show_cells and open_episode is not None:
+        found = current_placement(person)
+        if found is not None and found.episode_id == open_episode.pk:
+            placement = found
+    history = [
+        {
+            "index": entry.index,
+            "action": action_label(entry.action),
+            "action_code": entry.action,
+            "occurred_at": entry.occurred_at,
+            "recorded_at": entry.recorded_at,
+            "actor": entry.actor,
+            "summary": entry_summary(entry, show_cells=show_cells),
+        }
+        for entry in person_history(person)
+        if visible_in_history(entry.action, show_cells=show_cells)
+    ]
+    return render(
+        request,
+        "web/person_detail.html",
+        {
+            "person": person,
+            "identifiers": list(person.identifiers.all()),
+            "bases": [_basis_row(b) for _pk, b in sorted(bases.items())],
+            "episodes": episodes,
+            "open_episode": open_episode,
+            "release_date": release_date(person) if open_episode is not None else None,
+            "placement": placement,
+            "show_cells": show_cells,
+            "history": history,
+        },
+    )
+
+
+# --- cells --------------------------------------------------------------------------------
+
+
+@login_required
+def cell_detail(request: HttpRequest, facility_code: str, cell_code: str) -> HttpResponse:
+    """A cell: dimensions, certified / working / maximum capacity under the facility's space
+    standard (STANDARDS.md), space per person and who is in it now."""
+    user = request.user
+    if not sees_cells(user):
+        raise Http404(_("Not found"))
+    try:
+        cell = cell_get_for(user=user, facility_code=facility_code, cell_code=cell_code)
+    except NotFound:
+        raise Http404(_("Not found")) from None
+    open_placements = Placement.objects.filter(cell=cell, ended_at__isnull=True)
+    population = open_placements.count()
+    occupants = list(
+        open_placements.filter(episode__in=CustodyEpisode.objects.visible_to(user))
+        .select_related("episode__person")
+        .prefetch_related("episode__legal_bases")
+        .order_by("episode__person__first_surname", "episode__person__given_names", "pk")
+    )
+    occupancy = CellOccupancy(
+        id=cell.pk,
+        code=cell.code,
+        population=population,
+        certified_capacity=cell.certified_capacity,
+        working_capacity=cell.working_capacity,
+        max_capacity=cell.max_capacity,
+        active=cell.active,
+        usable_area_m2=usable_area(cell.floor_area_m2, cell.sanitary_area_m2),
+    )
+    standard = STANDARDS.get(cell.facility.space_standard)
+    space = occupancy.space_per_person
+    return render(
+        request,
+        "web/cell_detail.html",
+        {
+            "cell": cell,
+            "facility": cell.facility,
+            "module": cell.module,
+            "module_population": _label(ModulePopulation, cell.module.population),
+            "module_regime": _label(ModuleRegime, cell.module.regime),
+            "occ": occupancy,
+            "band_label": BAND_LABELS.get(occupancy.band, ""),
+            "rate_certified": occupancy.rate_certified,
+            "rate_working": rate(population, cell.working_capacity),
+            "standard": standard,
+            "standard_label": _label(SpaceStandard, cell.facility.space_standard),
+            "space_per_person": space,
+            "below_mursic": space is not None and space < MURSIC_MINIMUM_M2,
+            "mursic_minimum": MURSIC_MINIMUM_M2,
+            "occupants": [
+                {
+                    "person": p.episode.person,
+                    "admitted_at": p.episode.admitted_at,
+                    "in_cell_since": p.started_at,
+                    "bases": sorted(
+                        {_label(LegalBasisKind, b.kind) for b in p.episode.legal_bases.all()}
+                    ),
+                }
+                for p in occupants
+            ],
+            "hidden_occupants": population - len(occupants),
+        },
+    )

@@ -1,0 +1,191 @@
+"""Every endpoint × every role (NetBox style): one table, one generated test per cell.
+
+Rows are endpoints, columns the users of the ``users`` fixture plus ``anonymous``. 200 means
+the user may read it; 401 not signed in; 403 signed in without a role; 404 outside the user's
+scope, which must be indistinguishable from missing (Zulip ``access_stream_by_id``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+TABLE = """
+endpoint        path                                   anonymous staff staff_oth admin liaison_us liaison_gt finance_us oversight auditor norole
+persons         /api/v1/persons/                       401       200   200       200   200        200        200        200       200     403
+persons_q       /api/v1/persons/?q=Uno                 401       200   200       200   200        200        200        200       200     403
+person_us       /api/v1/persons/{p_us}/                401       200   404       200   200        404        200        200       200     403
+person_gt_oth   /api/v1/persons/{p_gt_oth}/            401       404   200       404   404        200        404        200       200     403
+person_gt_tec   /api/v1/persons/{p_gt_tec}/            401       200   404       200   404        200        404        200       200     403
+person_moved    /api/v1/persons/{p_moved}/             401       200   200       200   200        200        200        200       200     403
+person_missing  /api/v1/persons/999999999/             401       404   404       404   404        404        404        404       404     403
+person_bad_id   /api/v1/persons/not-a-number/          401       404   404       404   404        404        404        404       404     403
+episodes        /api/v1/custody-episodes/              401       200   200       200   200        200        200        200       200     403
+episodes_open   /api/v1/custody-episodes/?open=true    401       200   200       200   200        200        200        200       200     403
+episode_us      /api/v1/custody-episodes/{e_us}/       401       200   404       200   200        404        200        200       200     403
+episode_gt_oth  /api/v1/custody-episodes/{e_gt_oth}/   401       404   200       404   404        200        404        200       200     403
+episode_gt_tec  /api/v1/custody-episodes/{e_gt_tec}/   401       200   404       200   404        200        404        200       200     403
+episode_missing /api/v1/custody-episodes/999999999/    401       404   404       404   404        404        404        404       404     403
+facilities      /api/v1/facilities/                    401       200   200       200   200        200        200        200       200     403
+facility_tec    /api/v1/facilities/TEC/                401       200   404       200   200        200        200        200       200     403
+facility_oth    /api/v1/facilities/OTH/                401       404   200       404   404        200        404        200       200     403
+facility_none   /api/v1/facilities/NOPE/               401       404   404       404   404        404        404        404       404     403
+agreements      /api/v1/agreements/                    401       200   200       200   200        200        200        200       200     403
+agreement_us    /api/v1/agreements/US-SV/              401       200   404       200   200        404        200        200       200     403
+agreement_gt    /api/v1/agreements/GT-SV/              401       200   200       200   404        200        404        200       200     403
+keep_aparts     /api/v1/keep-aparts/                   401       200   200       200   403        403        403        200       200     403
+keep_aparts_o   /api/v1/keep-aparts/?open=true         401       200   200       200   403        403        403        200       200     403
+keep_apart_none /api/v1/keep-aparts/999999999/         401       404   404       404   403        403        403        404       404     403
+roll_tec        /api/v1/facilities/TEC/roll            401       200   404       200   403        403        403        200       200     403
+roll_oth        /api/v1/facilities/OTH/roll            401       404   200       404   403        403        403        200       200     403
+roll_counts     /api/v1/facilities/TEC/roll-counts/    401       200   404       200   403        403        403        200       200     403
+cell_tec        /api/v1/facilities/TEC/cells/M1-01/    401       200   404       200   403        403        403        200       200     403
+cell_none       /api/v1/facilities/TEC/cells/NOPE/     401       404   404       404   403        403        403        404       404     403
+cell_certs      /api/v1/facilities/TEC/cells/M1-01/certifications/ 401 200 404 200 403        403        403        200       200     403
+cell_deact      /api/v1/facilities/TEC/cells/M1-01/deactivation 401 200 404 200 403           403        403        200       200     403
+suggest_us      /api/v1/persons/{p_us}/placement-suggestion 401  200   404       200   403        403        403        200       200     403
+suggest_gt_oth  /api/v1/persons/{p_gt_oth}/placement-suggestion 401 404 200     404   403        403        403        200       200     403
+moves_us        /api/v1/persons/{p_us}/moves/          401       200   404       200   403        403        403        200       200     403
+housing_plan    /api/v1/facilities/TEC/housing-plan?time_limit=2 401 200 404 200 403         403        403        200       200     403
+ledger_size     /api/v1/ledger/size                    200       200   200       200   200        200        200        200       200     200
+ledger_head     /api/v1/ledger/tree-head               200       200   200       200   200        200        200        200       200     200
+ledger_key      /api/v1/ledger/public-key              200       200   200       200   200        200        200        200       200     200
+ledger_cp_none  /api/v1/ledger/checkpoint              404       404   404       404   404        404        404        404       404     404
+ledger_incl     /api/v1/ledger/proofs/inclusion?index=0 200      200   200       200   200        200        200        200       200     200
+ledger_cons     /api/v1/ledger/proofs/consistency?first=1 200    200   200       200   200        200        200        200       200     200
+ledger_entry    /api/v1/ledger/entries/0               401       403   403       403   403        403        403        200       200     403
+ledger_no_entry /api/v1/ledger/entries/999999          401       403   403       403   403        403        403        404       404     403
+"""
+
+
+def _parse(table: str) -> list[tuple[str, str, str, int]]:
+    lines = [line.split() for line in table.strip().splitlines()]
+    header, rows = lines[0], lines[1:]
+    users = header[2:]
+    cases = []
+    for row in rows:
+        endpoint, path, statuses = row[0], row[1], row[2:]
+        assert len(statuses) == len(users), f"row {endpoint} has {len(statuses)} columns"
+        cases += [(endpoint, path, u, int(s)) for u, s in zip(users, statuses, strict=True)]
+    return cases
+
+
+CASES = _parse(TABLE)
+
+
+def test_table_covers_every_user_of_the_fixture(users: dict[str, Any]) -> None:
+    assert {user for _, _, user, _ in CASES} == {*users, "anonymous"}
+
+
+def test_table_covers_every_api_path() -> None:
+    """A new endpoint must get a row: every documented path matches some row of the table."""
+    import re
+
+    from habeas.api import api
+
+    tested = [path.split("?")[0] for _, path, _, _ in CASES]
+    for documented in api.get_openapi_schema()["paths"]:
+        pattern = re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(documented)) + "$")
+        assert any(pattern.match(p) for p in tested), f"no row in TABLE for {documented}"
+
+
+USERS = sorted({user for _, _, user, _ in CASES})
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_access(scene: dict[str, Any], client_for: Any, user: str) -> None:
+    """One test per column (the scene is built once per user, not once per cell); every
+    mismatching cell is reported, not just the first."""
+    people, episodes = scene["people"], scene["episodes"]
+    ids = {
+        "p_us": people["us"].pk,
+        "p_gt_oth": people["gt_oth"].pk,
+        "p_gt_tec": people["gt_tec"].pk,
+        "p_moved": people["moved"].pk,
+        "e_us": episodes["us"].pk,
+        "e_gt_oth": episodes["gt_oth"].pk,
+        "e_gt_tec": episodes["gt_tec"].pk,
+    }
+    client = client_for(user)
+    wrong = []
+    for endpoint, path, column, status in CASES:
+        if column != user:
+            continue
+        response = client.get(path.format(**ids))
+        if response["Content-Type"].startswith("application/json"):
+            body = response.json()
+        else:  # the public key is PEM
+            body = {"text": response.content.decode()[:40]}
+        if response.status_code != status:
+            wrong.append(f"{endpoint}: {response.status_code} (expected {status}) {body}")
+        elif status != 200 and (
+            set(body) != {"code", "message", "details"}
+            or body["code"] != {401: "unauthenticated", 403: "forbidden", 404: "not_found"}[status]
+        ):
+            wrong.append(f"{endpoint}: error document {body}")
+    assert not wrong, f"{user}:\n" + "\n".join(wrong)
+
+
+#: Who sees which of the scene's people in list endpoints (counts must not leak others).
+VISIBLE = {
+    "staff": {"us", "gt_tec", "moved"},
+    "staff_oth": {"gt_oth", "moved"},
+    "admin": {"us", "gt_tec", "moved"},
+    "liaison_us": {"us", "moved"},
+    "liaison_gt": {"gt_oth", "gt_tec", "moved"},
+    "finance_us": {"us", "moved"},
+    "oversight": {"us", "gt_oth", "gt_tec", "moved"},
+    "auditor": {"us", "gt_oth", "gt_tec", "moved"},
+}
+
+
+@pytest.mark.parametrize("user", sorted(VISIBLE))
+def test_person_list_holds_only_people_in_scope(
+    scene: dict[str, Any], client_for: Any, user: str
+) -> None:
+    body = client_for(user).get("/api/v1/persons/").json()
+    expected = {str(scene["people"][k].pk) for k in VISIBLE[user]}
+    assert {item["id"] for item in body["items"]} == expected
+    assert body["count"] == len(expected)
+
+
+@pytest.mark.parametrize("user", sorted(VISIBLE))
+def test_episode_list_holds_only_episodes_in_scope(
+    scene: dict[str, Any], client_for: Any, user: str
+) -> None:
+    from habeas.custody.models import CustodyEpisode
+
+    body = client_for(user).get("/api/v1/custody-episodes/").json()
+    expected = {str(e.pk) for e in CustodyEpisode.objects.visible_to(_user(user))}
+    assert {item["id"] for item in body["items"]} == expected
+    assert body["count"] == len(expected)
+    people = {item["person"] for item in body["items"]}
+    assert people == {str(scene["people"][k].pk) for k in VISIBLE[user]}
+
+
+def _user(name: str) -> Any:
+    from habeas.accounts.models import User
+
+    return User.objects.get(username=name)
+
+
+def test_person_outside_scope_does_not_leak(scene: dict[str, Any], client_for: Any) -> None:
+    """A person held under the GT agreement is, for the US liaison, exactly a missing one."""
+    client = client_for("liaison_us")
+    gt = scene["people"]["gt_tec"]
+    hidden = client.get(f"/api/v1/persons/{gt.pk}/")
+    missing = client.get("/api/v1/persons/999999999/")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() == missing.json()
+    ref = gt.identifiers.get().value
+    by_ref = client.get("/api/v1/persons/", {"q": ref}).json()
+    assert by_ref == {"items": [], "count": 0}
+    by_name = client.get("/api/v1/persons/", {"q": "Carla Tres"}).json()
+    assert by_name == {"items": [], "count": 0}
+    episodes = client.get("/api/v1/custody-episodes/").json()
+    assert str(gt.pk) not in {e["person"] for e in episodes["items"]}
+    episode = scene["episodes"]["gt_tec"]
+    hidden_episode = client.get(f"/api/v1/custody-episodes/{episode.pk}/")
+    missing_episode = client.get("/api/v1/custody-episodes/999999999/")
+    assert hidden_episode.json() == missing_episode.json()

@@ -1,0 +1,149 @@
+"""Acceptance within quota and working capacity; admission with the Rule 7 record and the
+notification outbox (ISSUE 3 deliverable 4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from habeas.core.errors import Conflict, NotFound, ValidationFailed
+from habeas.core.services import service_context
+from habeas.custody.models import CustodyEpisode, Placement
+from habeas.ledger.models import LedgerEntry
+from habeas.transfers.models import AdmissionRecord, ManifestEntry, Notification
+from habeas.transfers.services import admission_record_update, manifest_accept, manifest_admit
+from tests.conftest import make_person
+from tests.transfers.helpers import removal_row, row, to_csv
+
+ARRIVED = dt.datetime(2025, 3, 21, 14, 5, tzinfo=dt.UTC)
+
+
+def people(n: int, **kw: Any) -> list[dict[str, str]]:
+    names = [
+        "Luis",
+        "Carlos",
+        "Jorge",
+        "Pedro",
+        "Andrés",
+        "Óscar",
+        "Rafael",
+        "Héctor",
+        "Ramón",
+        "Edwin",
+    ]
+    return [
+        row(sending_ref=f"P{i}", given_names=names[i % 10], first_surname=f"Apellido{i}", **kw)
+        for i in range(n)
+    ]
+
+
+def test_accept_all_eligible_and_admit(importer: Any, actor: Any) -> None:
+    rows = people(3, contact_name="María", contact_phone="+58 1", language="es")
+    rows.append(removal_row(sending_ref="R1", given_names="Ana", sex="F", first_surname="Mora"))
+    rows.append(row(sending_ref="BAD", date_of_birth="1990-02-30"))
+    result = importer(to_csv(rows), ref="F1")
+    manifest = result.manifest
+    accepted = manifest_accept(actor=actor, manifest=manifest, all_eligible=True)
+    assert len(accepted) == 4
+    with pytest.raises(Conflict):
+        manifest_accept(actor=actor, manifest=manifest, only=["BAD"])
+    with pytest.raises(NotFound):
+        manifest_accept(actor=actor, manifest=manifest, only=["NOPE"])
+    episodes = manifest_admit(actor=actor, manifest=manifest, arrived_at=ARRIVED)
+    assert len(episodes) == 4
+    assert CustodyEpisode.objects.open().count() == 4
+    cells = dict(Placement.objects.values_list("episode__person__given_names", "cell__code"))
+    assert cells["Ana"].startswith("W1")  # the women's civil module
+    assert cells["Luis"].startswith("M1")  # sentenced men: criminal module
+    record = AdmissionRecord.objects.get(episode__person__given_names="Luis")
+    assert record.contact_name == "María"
+    assert record.rights_language == "es"
+    assert "robbery" in record.commitment_reason
+    kinds = sorted(
+        Notification.objects.filter(episode=record.episode).values_list("kind", flat=True)
+    )
+    assert kinds == ["consular", "family"]  # VE national held in SV
+    ana = Notification.objects.get(episode__person__given_names="Ana", kind="family")
+    assert ana.status == "no_recipient"
+    actions = set(LedgerEntry.objects.values_list("action", flat=True))
+    assert {
+        "transfers.manifest_accepted",
+        "transfers.admission_recorded",
+        "transfers.notification_queued",
+        "custody.admitted",
+    } <= actions
+    assert set(
+        ManifestEntry.objects.filter(status="admitted").values_list("sending_ref", flat=True)
+    ) == {"P0", "P1", "P2", "R1"}
+    with pytest.raises(ValidationFailed):
+        manifest_admit(actor=actor, manifest=manifest, arrived_at=ARRIVED)
+
+
+def test_accept_refuses_beyond_quota(importer: Any, actor: Any, world: Any) -> None:
+    from habeas.agreements.models import Agreement
+
+    result = importer(to_csv(people(3)))
+    with service_context():  # test set-up written directly, on purpose
+        Agreement.objects.filter(pk=world["us"].pk).update(max_persons=2)
+    manifest = result.manifest
+    manifest.agreement.refresh_from_db()
+    with pytest.raises(Conflict, match="quota"):
+        manifest_accept(actor=actor, manifest=manifest, all_eligible=True)
+    assert ManifestEntry.objects.filter(status="accepted").count() == 0
+    manifest_accept(actor=actor, manifest=manifest, only=["P0", "P1"])
+    with pytest.raises(Conflict, match="quota"):
+        manifest_accept(actor=actor, manifest=manifest, only=["P2"])
+
+
+def test_accept_refuses_beyond_working_capacity(importer: Any, actor: Any) -> None:
+    # TEC: 3x4 + 2x4 + 2 = 22 working places
+    result = importer(to_csv(people(23)))
+    with pytest.raises(Conflict, match="working capacity"):
+        manifest_accept(actor=actor, manifest=result.manifest, all_eligible=True)
+    assert (
+        len(
+            manifest_accept(
+                actor=actor, manifest=result.manifest, only=[f"P{i}" for i in range(22)]
+            )
+        )
+        == 22
+    )
+
+
+def test_matched_person_is_reused_and_review_needs_naming(importer: Any, actor: Any) -> None:
+    known = make_person(
+        actor, given_names="José Alberto", first_surname="Hernández", second_surname="Ramírez"
+    )
+    result = importer(
+        to_csv([row(given_names="Jose A", first_surname="Hernandez", second_surname="")])
+    )
+    entry = result.report["entries"][0]
+    assert entry["matched_existing"] is True
+    assert entry["person"] == str(known.pk)
+    manifest_accept(actor=actor, manifest=result.manifest, all_eligible=True)
+    episodes = manifest_admit(actor=actor, manifest=result.manifest, arrived_at=ARRIVED)
+    assert episodes[0].person_id == known.pk
+    assert known.identifiers.filter(value="A100").exists()
+
+
+def test_admission_record_update_versions_on_ledger(importer: Any, actor: Any) -> None:
+    result = importer(to_csv(people(1)))
+    manifest_accept(actor=actor, manifest=result.manifest, all_eligible=True)
+    manifest_admit(actor=actor, manifest=result.manifest, arrived_at=ARRIVED)
+    record = AdmissionRecord.objects.get()
+    updated = admission_record_update(
+        actor=actor,
+        record=record,
+        complete=True,
+        visible_injuries="bruise on left arm",
+        ill_treatment_complaint="",
+        property_items=[{"item": "watch", "quantity": 1}],
+        family=[{"name": "Sofía", "relation": "daughter", "age": 6, "location": "Caracas"}],
+    )
+    assert updated.version == 2
+    assert updated.completed_at is not None
+    assert LedgerEntry.objects.filter(action="transfers.admission_recorded").count() == 2
+    with pytest.raises(ValidationFailed):
+        admission_record_update(actor=actor, record=record, shoe_size="44")
