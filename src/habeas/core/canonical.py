@@ -8,9 +8,11 @@ value always yields the same bytes, so a leaf hash can be recomputed by anyone.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import math
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 _SCALARS = (str, int, bool, type(None))
 
@@ -33,8 +35,8 @@ def _plain(value: Any) -> Any:
         return instant_text(value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, float) and value != value:  # NaN
-        raise ValueError("NaN in a ledger payload")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("NaN or infinity in a ledger payload")
     return value
 
 
@@ -50,15 +52,43 @@ def plain(value: Any) -> Any:
     return _plain(value)
 
 
-_encoder = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)
+def canonical_bytes_of_plain(value: Any) -> bytes:
+    """Canonical bytes of a value already in plain form (skips the conversion pass).
+
+    orjson with sorted keys gives byte for byte what ``json.dumps(sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False)`` gives for JSON values (checked by property
+    test), an order of magnitude faster: the ledger encodes every domain event."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError as exc:  # lone surrogate, NaN, int beyond 64 bits, …
+        raise ValueError(f"not representable as canonical JSON: {exc}") from None
+
+
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return instant_text(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def canonical_bytes(value: Any) -> bytes:
-    return _encoder.encode(_plain(value)).encode("utf-8")
+    """Canonical bytes of any payload. The fast path lets orjson walk the value and call back
+    only for decimals and dates; orjson writes NaN and infinity as ``null``, so output with a
+    ``null`` takes the checked path (which refuses them) — the bytes are the same either way."""
+    try:
+        data = orjson.dumps(value, default=_default, option=_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError):
+        data = b"null"  # non-string keys, naive times, …: let the checked path decide
+    if b"null" in data:
+        return canonical_bytes_of_plain(_plain(value))
+    return data
 
 
-def canonical_text_of_plain(value: Any) -> str:
-    """Canonical text of a value already in plain form (skips the conversion pass)."""
-    return _encoder.encode(value)
+def loads(data: bytes | str) -> Any:
+    return orjson.loads(data)

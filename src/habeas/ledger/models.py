@@ -3,7 +3,8 @@
 * ``LedgerEntry``: one domain event, gapless 0-based ``index`` (the leaf index), the exact
   canonical bytes that were hashed and ``leaf_hash = SHA-256(0x00 || canonical)``.
 * ``LedgerNode``: the stored incremental Merkle tree: the hash of every *perfect* subtree
-  (level, idx) covering leaves [idx·2^level, (idx+1)·2^level), level 0 being the leaves, so
+  (level ≥ 1, idx) covering leaves [idx·2^level, (idx+1)·2^level) — level 0, the leaves, is
+  the entries' ``leaf_hash`` —, so
   an append costs O(log n) and a root or proof folds O(log n) stored nodes.
 * ``LedgerHead``: the single row that allocates indices; it is locked for the duration of the
   appending transaction so concurrent writers on PostgreSQL queue instead of racing.

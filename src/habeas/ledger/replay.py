@@ -11,13 +11,12 @@ the ledger app stays below the domain apps (it imports none of them).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from habeas.core.canonical import plain
+from habeas.core.canonical import loads, plain
 
 Row = dict[str, Any]
 Table = dict[Any, Row]
@@ -112,7 +111,7 @@ def _entries() -> Iterator[tuple[int, str]]:
 def replay() -> State:
     state: State = {}
     for _, canonical in _entries():
-        doc = json.loads(canonical)
+        doc = loads(canonical)
         handler = _handlers.get(doc["action"])
         if handler is not None:
             handler(state, doc["payload"])

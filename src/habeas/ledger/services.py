@@ -15,14 +15,18 @@ from typing import Any
 from django.db import connections
 
 from habeas.core.actor import Actor
-from habeas.core.canonical import canonical_text_of_plain, instant_text, plain
+from habeas.core.canonical import canonical_bytes, instant_text, loads
 from habeas.core.clock import now
 from habeas.core.errors import ValidationFailed
 from habeas.ledger import merkle
 from habeas.ledger.models import LedgerEntry, LedgerHead, LedgerNode, node_key
 from habeas.ledger.store import DatabaseNodeStore
 
-MSG_BAD_TEXT = "text contains invalid Unicode (a lone surrogate); nothing was recorded"
+MSG_BAD_PAYLOAD = "nothing was recorded: {error}"
+
+
+class InvalidPayload(ValidationFailed, ValueError):
+    """A value that has no canonical JSON form (a naive time, NaN, a lone surrogate)."""
 
 
 class LedgerOutsideTransaction(RuntimeError):
@@ -61,6 +65,25 @@ def entry_document(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class AppendedEntry:
+    """What an append wrote (the stored row is :class:`~habeas.ledger.models.LedgerEntry`)."""
+
+    index: int
+    occurred_at: dt.datetime
+    recorded_at: dt.datetime
+    actor: str
+    action: str
+    subject: str
+    canonical: str
+    leaf_hash: str
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        value: dict[str, Any] = loads(self.canonical)["payload"]
+        return value
+
+
 def ledger_append(
     *,
     actor: Actor,
@@ -69,7 +92,7 @@ def ledger_append(
     payload: dict[str, Any],
     occurred_at: dt.datetime | None = None,
     using: str = "default",
-) -> LedgerEntry:
+) -> AppendedEntry:
     """Append one event; must run inside the calling service's transaction."""
     return ledger_append_many(
         actor=actor,
@@ -80,12 +103,13 @@ def ledger_append(
 
 def ledger_append_many(
     *, actor: Actor, events: Sequence[Event], using: str = "default"
-) -> list[LedgerEntry]:
+) -> list[AppendedEntry]:
     """Append events with consecutive indices: one lock on the head, one multi-row insert of
-    the entries and one of the new tree nodes (O(log n) nodes per entry at most).
+    the entries and one of the new internal tree nodes (at most O(log n) per entry; leaves
+    are read from the entries themselves).
 
-    The inserts bypass the ORM's per-field preparation (the ledger is the hottest write path:
-    every domain event lands here); the rows are plain text, integers and bytes."""
+    The ledger is the hottest write path (every domain event lands here), so the inserts
+    bypass the ORM's per-field preparation: the rows are plain text, integers and bytes."""
     connection = connections[using]
     if not connection.in_atomic_block:
         raise LedgerOutsideTransaction("ledger_append must run inside the service's transaction")
@@ -96,75 +120,72 @@ def ledger_append_many(
     recorded_at = now()
     recorded_text = instant_text(recorded_at)
     who = actor.ledger_name
-    entries: list[LedgerEntry] = []
-    leaves: list[bytes] = []
-    rows: list[tuple[Any, ...]] = []
     adapt = connection.ops.adapt_datetimefield_value
     recorded_db = adapt(recorded_at)
     sha = hashlib.sha256
+    appended: list[AppendedEntry] = []
+    leaves: list[bytes] = []
+    rows: list[tuple[Any, ...]] = []
+    texts: dict[dt.datetime, tuple[str, Any]] = {}
     for offset, event in enumerate(events):
         index = start + offset
         occurred_at = event.occurred_at or recorded_at
+        occurred = texts.get(occurred_at)
+        if occurred is None:
+            occurred = texts[occurred_at] = (instant_text(occurred_at), adapt(occurred_at))
         doc = {
             "action": event.action,
             "actor": who,
             "index": index,
-            "occurred_at": instant_text(occurred_at),
-            "payload": plain(event.payload),
+            "occurred_at": occurred[0],
+            "payload": event.payload,
             "recorded_at": recorded_text,
             "subject": event.subject,
         }
-        text = canonical_text_of_plain(doc)
         try:
-            data = text.encode("utf-8")
-        except UnicodeEncodeError:
-            # A lone surrogate cannot be stored as UTF-8 nor hashed canonically: refuse the
-            # whole change (the caller's transaction rolls back).
-            raise ValidationFailed(MSG_BAD_TEXT, details={"subject": event.subject}) from None
+            data = canonical_bytes(doc)
+        except ValueError as exc:
+            # e.g. a lone surrogate or a naive time: not storable nor hashable canonically.
+            # Refuse the whole change (the caller's transaction rolls back).
+            raise InvalidPayload(
+                MSG_BAD_PAYLOAD.format(error=exc), details={"subject": event.subject}
+            ) from None
         leaf = sha(b"\x00" + data).digest()
         leaves.append(leaf)
-        entries.append(
-            LedgerEntry(
-                index=index,
-                occurred_at=occurred_at,
-                recorded_at=recorded_at,
-                actor=who,
-                action=event.action,
-                subject=event.subject,
-                canonical=text,
-                leaf_hash=leaf.hex(),
-            )
-        )
+        text = data.decode("utf-8")
+        leaf_hex = leaf.hex()
         rows.append(
-            (
-                index,
-                adapt(occurred_at),
-                recorded_db,
-                who,
-                event.action,
-                event.subject,
-                text,
-                leaf.hex(),
+            (index, occurred[1], recorded_db, who, event.action, event.subject, text, leaf_hex)
+        )
+        appended.append(
+            AppendedEntry(
+                index, occurred_at, recorded_at, who, event.action, event.subject, text, leaf_hex
             )
         )
     new_nodes = merkle.compute_new_nodes(start, leaves, DatabaseNodeStore(using))
-    nodes = [(node_key(0, start + i), leaf) for i, leaf in enumerate(leaves)]
-    nodes += [(node_key(level, idx), h) for (level, idx), h in new_nodes.items()]
-    q = connection.ops.quote_name
-    entry_sql = (  # table and column names are constants, values are parameters
-        f"INSERT INTO {q(LedgerEntry._meta.db_table)} ({q('index')}, {q('occurred_at')}, "  # noqa: S608
-        f"{q('recorded_at')}, {q('actor')}, {q('action')}, {q('subject')}, {q('canonical')}, "
-        f"{q('leaf_hash')}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-    )
-    node_sql = (
-        f"INSERT INTO {q(LedgerNode._meta.db_table)} ({q('key')}, {q('hash')}) "  # noqa: S608
-        "VALUES (%s, %s)"
-    )
+    nodes = [(node_key(level, idx), h) for (level, idx), h in new_nodes.items()]
     with connection.cursor() as cursor:
-        cursor.executemany(entry_sql, rows)
-        cursor.executemany(node_sql, nodes)
+        cursor.executemany(_insert_sql(connection, "entry"), rows)
+        if nodes:
+            cursor.executemany(_insert_sql(connection, "node"), nodes)
     LedgerHead.objects.using(using).filter(pk=1).update(size=start + len(events))
-    return entries
+    return appended
+
+
+def _insert_sql(connection: Any, table: str) -> str:
+    """The two INSERT statements; table and column names are constants, values parameters."""
+    q = connection.ops.quote_name
+    if table == "entry":
+        columns = (
+            "index", "occurred_at", "recorded_at", "actor", "action", "subject", "canonical",
+            "leaf_hash",
+        )  # fmt: skip
+        name = LedgerEntry._meta.db_table
+    else:
+        columns = ("key", "hash")
+        name = LedgerNode._meta.db_table
+    marks = ", ".join(["%s"] * len(columns))
+    return f"INSERT INTO {q(name)} ({', '.join(q(c) for c in columns)}) VALUES ({marks})"  # noqa: S608
 
 
 def ledger_size(using: str = "default") -> int:

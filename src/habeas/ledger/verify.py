@@ -15,14 +15,13 @@ Checks, in order, reporting the first entry at fault for each kind of problem:
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
 
-from habeas.core.canonical import canonical_bytes
+from habeas.core.canonical import canonical_bytes_of_plain, loads
 from habeas.ledger import merkle
 from habeas.ledger.models import LedgerEntry, LedgerHead
 from habeas.ledger.store import DatabaseNodeStore
@@ -93,8 +92,8 @@ def verify_ledger(*, progress: Any = None, tables: bool = True) -> VerifyResult:
             seen_hash = True
         if not seen_doc:
             try:
-                doc = json.loads(canonical)
-                if canonical_bytes(doc) != data or doc.get("index") != index:
+                doc = loads(data)
+                if canonical_bytes_of_plain(doc) != data or doc.get("index") != index:
                     raise ValueError
             except ValueError:
                 result.problems.append(
