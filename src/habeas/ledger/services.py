@@ -175,6 +175,7 @@ def ledger_append_many(
 def _insert_sql(connection: Any, table: str) -> str:
     """The two INSERT statements; table and column names are constants, values parameters."""
     q = connection.ops.quote_name
+    columns: tuple[str, ...]
     if table == "entry":
         columns = (
             "index", "occurred_at", "recorded_at", "actor", "action", "subject", "canonical",

@@ -21,12 +21,12 @@ class DatabaseNodeStore:
         found: dict[tuple[int, int], bytes] = {}
         leaves = [idx for level, idx in keys if level == 0]
         for start in range(0, len(leaves), _CHUNK):
-            rows = (
+            leaf_rows = (
                 LedgerEntry.objects.using(self.using)
                 .filter(index__in=leaves[start : start + _CHUNK])
                 .values_list("index", "leaf_hash")
             )
-            for index, leaf_hex in rows:
+            for index, leaf_hex in leaf_rows:
                 found[(0, index)] = bytes.fromhex(leaf_hex)
         wanted = {node_key(level, idx): (level, idx) for level, idx in keys if level > 0}
         ids = list(wanted)

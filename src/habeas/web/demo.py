@@ -330,13 +330,13 @@ def load_demo(
         )
     from habeas.transfers.demo import load_demo_flights
 
-    flights = load_demo_flights(actor=actor)
+    flight_summary = load_demo_flights(actor=actor)
     logins = []
     for u in USERS:
         fields = {k: v for k, v in u.items() if k not in {"label"}}
         user_create(actor=actor, password=demo_password(u["username"]), **fields)
         logins.append((u["username"], demo_password(u["username"]), u["label"]))
-    return {"logins": logins, "flights": flights}
+    return {"logins": logins, "flights": flight_summary}
 
 
 def total_people(scale: str) -> int:
