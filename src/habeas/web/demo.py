@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -162,12 +162,21 @@ class Scale:
     transferees_civil: int
     transferees_criminal: int
     released: int
+    domestic_civil: int = 0  # the receiving state's own immigration detainees (civil regime)
 
 
 SCALES = {
     "small": Scale(domestic=330, transferees_civil=45, transferees_criminal=25, released=12),
-    # 8 × 32 cells × 157 working places = 40,192; the declared capacity is 40,000.
-    "full": Scale(domestic=29_700, transferees_civil=10_000, transferees_criminal=300, released=40),
+    # 8 × 32 cells × 157 working places = 40,192; the declared capacity is 40,000. The US
+    # agreement's quota (300) holds: the crowd is the receiving state's own population, held
+    # on its sentences (criminal modules M1-M6) and removal orders (civil modules M7-M8).
+    "full": Scale(
+        domestic=29_950,
+        domestic_civil=9_950,
+        transferees_civil=45,
+        transferees_criminal=25,
+        released=40,
+    ),
 }
 
 
@@ -215,13 +224,15 @@ def _sentence(rng: random.Random, authority: str, admitted: dt.date) -> LegalBas
     )
 
 
-def _removal(rng: random.Random) -> LegalBasisSpec:
+def _removal(
+    rng: random.Random, *, authority: str = "US", on: dt.date | None = None
+) -> LegalBasisSpec:
     return LegalBasisSpec(
         kind="removal_order",
-        authority="US",
-        ref=f"RO-{rng.randint(100000, 999999)}",
+        authority=authority,
+        ref=f"{authority}-RO-{rng.randint(100000, 999999)}",
         status_in_sending_state="other",
-        order_date=dt.date(2025, 2, rng.randint(1, 28)),
+        order_date=on or dt.date(2025, 2, rng.randint(1, 28)),
     )
 
 
@@ -278,6 +289,18 @@ def load_demo(
         domestic_when,
         None,
     )
+    if spec.domestic_civil:
+        migrants = _people(
+            rng, spec.domestic_civil, nationality="HN", authority="SV", prefix="DGME", start=1
+        )
+        others = ["HN", "GT", "NI", "VE", "CO", "CU"]
+        migrants = [replace(m, nationalities=[rng.choice(others)]) for m in migrants]
+        admit(
+            migrants,
+            lambda at: [_removal(rng, authority="SV", on=at.date())],
+            domestic_when,
+            None,
+        )
     admit(
         _people(
             rng,
@@ -341,4 +364,4 @@ def load_demo(
 
 def total_people(scale: str) -> int:
     s = SCALES[scale]
-    return s.domestic + s.transferees_civil + s.transferees_criminal
+    return s.domestic + s.domestic_civil + s.transferees_civil + s.transferees_criminal
