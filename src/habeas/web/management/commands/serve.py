@@ -38,5 +38,7 @@ class Command(HabeasCommand):
             "-",
             "--graceful-timeout",
             "5",
+            # one shared control socket per user would clash between instances (tests, demo)
+            "--no-control-socket",
         ]
         os.execv(sys.executable, argv)  # noqa: S606 - fixed argv, replaces this process
