@@ -19,6 +19,11 @@ class Command(HabeasCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print the JSON document")
         parser.add_argument(
+            "--deep",
+            action="store_true",
+            help="also re-encode every entry to check its text is canonical (slower)",
+        )
+        parser.add_argument(
             "--against",
             type=Path,
             help="a signed checkpoint (from `habeas ledger checkpoint`) the ledger must extend",
@@ -29,7 +34,7 @@ class Command(HabeasCommand):
         if against is not None and not against.is_file():
             raise CommandError(f"{against}: no such file", returncode=2)
         with spinner("Verifying the ledger…"):
-            result = verify_ledger()
+            result = verify_ledger(deep=options.get("deep", False))
             if against is not None:
                 verify_against(against.read_text(encoding="utf-8"), result)
         verification_record(
