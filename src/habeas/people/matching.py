@@ -23,6 +23,7 @@ Three bands: **same** (score ≥ :data:`SAME`), **possible** (≥ :data:`POSSIBL
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import unicodedata
 from collections import defaultdict
@@ -143,12 +144,12 @@ def person_keys(
     aliases: Sequence[str],
     date_of_birth: dt.date | None,
 ) -> tuple[str, str, str, str]:
-    """The four stored blocking keys of a person (``match_key_s1``, ``_s2``, ``_g``, ``_a``)."""
+    """The four year-level keys of a person (``match_key_s1``, ``_s2``, ``_g``, ``_a``): a
+    surname, or the given name with a surname initial, with the year of birth. Broad blocks:
+    only ``match_key_a`` (people with an alias) is searched by the registry matcher; the
+    narrow keys are :func:`search_keys`."""
     year = str(date_of_birth.year) if date_of_birth else ""
-    s1 = tokens(first_surname)
-    s2 = tokens(second_surname)
-    if not s2 and len(s1) >= 2:  # both surnames written in the first field
-        s1, s2 = s1[:1], s1[1:]
+    s1, s2 = _surname_pair(first_surname, second_surname)
     g = tokens(given_names)
     k1 = f"{phonetic(s1[0])}|{year}" if s1 else ""
     k2 = f"{phonetic(s2[0])}|{year}" if s2 else ""
@@ -162,19 +163,216 @@ def person_keys(
     return k1[:64], k2[:64], kg[:64], ka[:64]
 
 
-def query_keys(record: PersonRecord) -> tuple[set[str], set[str]]:
-    """Keys to look up for ``record``: surname keys (matched against the surname and alias
-    columns) and given-name keys (matched against the given-name column)."""
+def _surname_pair(first_surname: str, second_surname: str) -> tuple[list[str], list[str]]:
+    s1 = tokens(first_surname)
+    s2 = tokens(second_surname)
+    if not s2 and len(s1) >= 2:  # both surnames written in the first field
+        s1, s2 = s1[:1], s1[1:]
+    return s1, s2
+
+
+_INITIAL = {"v": "b", "z": "s", "w": "u", "q": "k", "c": "k", "y": "i"}
+#: The given-name initial of a key when no given name is known; a record without a given
+#: name looks up every initial.
+NO_GIVEN = "-"
+_ANY_GIVEN = frozenset(
+    {NO_GIVEN} | {_INITIAL.get(c, c) for c in "abcdefghijklmnopqrstuvwxyz0123456789"}
+)
+
+
+def initial(token: str) -> str:
+    """A word's first letter, Spanish-phonetic (``V``/``B``, ``Z``/``S``, ``C``/``K``...).
+    The raw letter, not :func:`phonetic`'s, so a typo in the second letter (``Hrnández``)
+    keeps it."""
+    return _INITIAL.get(token[0], token[0]) if token else ""
+
+
+def date_key(value: dt.date | None, precision: str) -> str:
+    """A date of birth at the precision it is known: ``19900507``, ``199005`` or ``1990``."""
+    if value is None:
+        return ""
+    if precision == "year":
+        return f"{value.year:04d}"
+    if precision == "month":
+        return f"{value.year:04d}{value.month:02d}"
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+
+
+#: The narrow blocking columns of :class:`~habeas.people.models.Person` (:func:`search_keys`).
+SEARCH_COLUMNS = (
+    "match_key_gd",
+    "match_key_d1",
+    "match_key_d2",
+    "match_key_p",
+    "match_key_y1",
+    "match_key_y2",
+    "match_key_a",
+)
+
+
+def search_keys(
+    *,
+    given_names: str,
+    first_surname: str,
+    second_surname: str,
+    aliases: Sequence[str],
+    date_of_birth: dt.date | None,
+    dob_precision: str,
+) -> dict[str, str]:
+    """The narrow blocking keys of a registry person (columns :data:`SEARCH_COLUMNS`):
+
+    * ``match_key_d1`` / ``_d2``: given-name initial, first / second surname initial and the
+      date of birth at the precision it is known (``j|h|19900507``): a few people per key
+      even in a registry of millions, and tolerant of any change to the names but their
+      first letters;
+    * ``match_key_p``: given-name initial, both surnames (phonetic, in either order) and the
+      year (``j|ernandes|ramires|1990``): the same person with a partial or wrong date;
+    * ``match_key_y1`` / ``_y2``: first given name and one surname (phonetic) with the year,
+      for a record with one surname or a partial date of birth.
+    """
+    year = str(date_of_birth.year) if date_of_birth else ""
+    when = date_key(date_of_birth, dob_precision)
+    s1, s2 = _surname_pair(first_surname, second_surname)
+    g = first_word(given_names)
+    gi = initial(g[0]) if g else NO_GIVEN
+    big_g = phonetic(g[0]) if g else ""
+    p1 = phonetic(s1[0]) if s1 else ""
+    p2 = phonetic(s2[0]) if s2 else ""
+    keys = {
+        "match_key_gd": f"{big_g}|{when}" if g else "",
+        "match_key_d1": f"{gi}|{initial(s1[0])}|{when}" if s1 else "",
+        "match_key_d2": f"{gi}|{initial(s2[0])}|{when}" if s2 else "",
+        "match_key_p": "",
+        "match_key_y1": f"{big_g}|{p1}|{year}" if g and s1 else "",
+        "match_key_y2": f"{big_g}|{p2}|{year}" if g and s2 else "",
+    }
+    if s1:
+        names = "|".join(sorted((p1, p2))) if s2 else p1
+        keys["match_key_p"] = f"{gi}|{names}|{year}"
+    keys["match_key_a"] = ""
+    for alias in aliases:
+        words = fold(alias).split()
+        surnames = [w for w in words[1:] if w not in PARTICLES]
+        if surnames:
+            keys["match_key_a"] = f"{initial(words[0])}|{initial(surnames[-1])}|{when}"
+            break
+    return {k: v[:64] for k, v in keys.items()}
+
+
+def first_word(text: str) -> list[str]:
+    """The first written word of a name, folded (``["y"]`` for ``"Y."``: an initial is not
+    the particle *y*), or nothing."""
+    words = fold(text).split()
+    return words[:1]
+
+
+def all_keys(
+    *,
+    given_names: str,
+    first_surname: str,
+    second_surname: str,
+    aliases: Sequence[str],
+    date_of_birth: dt.date | None,
+    dob_precision: str,
+) -> dict[str, str]:
+    """Every stored key column of a person (what ``person_create_many`` fills)."""
+    k1, k2, kg, _ = person_keys(
+        given_names=given_names,
+        first_surname=first_surname,
+        second_surname=second_surname,
+        aliases=aliases,
+        date_of_birth=date_of_birth,
+    )
+    return {
+        "match_key_s1": k1,
+        "match_key_s2": k2,
+        "match_key_g": kg,
+        **search_keys(
+            given_names=given_names,
+            first_surname=first_surname,
+            second_surname=second_surname,
+            aliases=aliases,
+            date_of_birth=date_of_birth,
+            dob_precision=dob_precision,
+        ),
+    }
+
+
+def _swapped(value: dt.date) -> dt.date | None:
+    if value.day > 12 or value.day == value.month:
+        return None
+    try:
+        return dt.date(value.year, value.day, value.month)
+    except ValueError:
+        return None
+
+
+def query_keys(record: PersonRecord) -> dict[str, set[str]]:
+    """What to look up for ``record``, by column: the keys a registry person who may be the
+    same would have stored (:func:`search_keys`, and ``match_key_a`` for aliases), for every
+    name of the record (aliases too), both surname orders, the day/month swap of the date,
+    and the coarser precisions a registry person's date may be known at."""
+    d = record.date_of_birth
     year = _year(record)
-    surname_keys: set[str] = set()
-    given_keys: set[str] = set()
-    for variant in record.variants:
-        for s in variant.surnames:
-            surname_keys.add(f"{phonetic(s)}|{year}")
-        if variant.given:
-            for s in variant.surnames:
-                given_keys.add(f"{phonetic(variant.given[0])}|{phonetic(s)[:1]}|{year}")
-    return surname_keys, given_keys
+    if d is None:
+        whens = [""]
+    elif record.dob_precision == "year":
+        whens = [year]
+    elif record.dob_precision == "month":
+        whens = [date_key(d, "month"), year]
+    else:
+        whens = [date_key(d, "day"), date_key(d, "month"), year]
+        other = _swapped(d)
+        if other is not None:
+            whens += [date_key(other, "day"), date_key(other, "month")]
+    coarse = d is None or record.dob_precision != "day"
+    gkeys: set[str] = set()
+    dkeys: set[str] = set()
+    pkeys: set[str] = set()
+    ykeys: set[str] = set()
+    for variant, given in zip(record.variants, _given_words(record), strict=True):
+        phon = [phonetic(s) for s in variant.surnames]
+        if given:
+            gis: Iterable[str] = (initial(given), NO_GIVEN)
+            big_g = phonetic(given)
+            for when in whens:
+                gkeys.add(f"{big_g}|{when}")
+        else:
+            gis = _ANY_GIVEN
+        if not phon:
+            continue
+        sis = {initial(s) for s in variant.surnames}
+        for gi in gis:
+            for si in sis:
+                for when in whens:
+                    dkeys.add(f"{gi}|{si}|{when}")
+            for i, a in enumerate(phon):
+                pkeys.add(f"{gi}|{a}|{year}")
+                for b in phon[i + 1 :]:
+                    pkeys.add(f"{gi}|{'|'.join(sorted((a, b)))}|{year}")
+        if given and (coarse or len(phon) < 2):
+            for p in phon:
+                ykeys.add(f"{big_g}|{p}|{year}")
+    cut = {k[:64] for k in dkeys}
+    return {
+        "match_key_gd": {k[:64] for k in gkeys},
+        "match_key_d1": cut,
+        "match_key_d2": cut,
+        "match_key_a": cut,
+        "match_key_p": {k[:64] for k in pkeys},
+        "match_key_y1": {k[:64] for k in ykeys},
+        "match_key_y2": {k[:64] for k in ykeys},
+    }
+
+
+def _given_words(record: PersonRecord) -> list[str]:
+    """The first written given word of each of ``record.variants`` ("" when none)."""
+    out = [(first_word(record.given_names) or [""])[0]]
+    for alias in record.aliases:
+        words = tokens(alias)
+        if words:
+            out.append(fold(alias).split()[0] if len(words) >= 2 else "")
+    return out
 
 
 # --- scoring ------------------------------------------------------------------------------
@@ -248,73 +446,103 @@ def band_for(score: float) -> Band:
     return "different"
 
 
-def score(a: PersonRecord, b: PersonRecord) -> Match:
-    """How likely ``a`` and ``b`` are one person, in [0, 1], with the reasons."""
+def _name_score(a: PersonRecord, b: PersonRecord) -> float:
     best_name = 0.0
     for va in a.variants:
         for vb in b.variants:
             s = _bag_score(va.surnames, vb.surnames)
-            g = _bag_score(va.given, vb.given)
             if s is None:
                 continue
+            g = _bag_score(va.given, vb.given)
             name = (0.55 * s + 0.45 * g) if g is not None else 0.9 * s
-            best_name = max(best_name, name)
+            if name > best_name:
+                best_name = name
+    return best_name
+
+
+def _total(a: PersonRecord, b: PersonRecord) -> tuple[float, float, float | None]:
+    """``(score, name score, date score)`` (the arithmetic of :func:`score`)."""
+    best_name = _name_score(a, b)
     d = dob_score(a, b)
     total = 0.68 * best_name + 0.32 * (d if d is not None else 0.55)
-    reasons = [f"name {best_name:.2f}", f"date of birth {'unknown' if d is None else f'{d:.2f}'}"]
-    na = {c.upper() for c in a.nationalities}
-    nb = {c.upper() for c in b.nationalities}
-    if na and nb:
-        if na & nb:
+    if a.nationalities and b.nationalities:
+        na = {c.upper() for c in a.nationalities}
+        if na & {c.upper() for c in b.nationalities}:
             total += 0.02
         else:
             total -= 0.12
-            reasons.append("nationalities differ")
     if a.sex in {"M", "F"} and b.sex in {"M", "F"} and a.sex != b.sex:
         total -= 0.15
+    if a.identifiers and b.identifiers and set(a.identifiers) & set(b.identifiers):
+        total += 0.2
+    return max(0.0, min(1.0, total)), best_name, d
+
+
+def score(a: PersonRecord, b: PersonRecord) -> Match:
+    """How likely ``a`` and ``b`` are one person, in [0, 1], with the reasons."""
+    total, best_name, d = _total(a, b)
+    return _match(a, b, total, best_name, d)
+
+
+def _match(
+    a: PersonRecord, b: PersonRecord, total: float, best_name: float, d: float | None
+) -> Match:
+    reasons = [f"name {best_name:.2f}", f"date of birth {'unknown' if d is None else f'{d:.2f}'}"]
+    na = {c.upper() for c in a.nationalities}
+    nb = {c.upper() for c in b.nationalities}
+    if na and nb and not na & nb:
+        reasons.append("nationalities differ")
+    if a.sex in {"M", "F"} and b.sex in {"M", "F"} and a.sex != b.sex:
         reasons.append("sex differs")
     if a.identifiers and set(a.identifiers) & set(b.identifiers):
-        total += 0.2
         reasons.append("same identifier")
-    total = max(0.0, min(1.0, total))
     return Match(ref=b.ref, score=round(total, 4), band=band_for(total), reasons=tuple(reasons))
 
 
-# --- an in-memory index (``habeas link``, and the registry matcher's candidate scoring) -----
+def _scored(a: PersonRecord, b: PersonRecord) -> Match | None:
+    """The match of ``b`` for ``a`` when above *different* (reasons built only then)."""
+    total, best_name, d = _total(a, b)
+    if total < POSSIBLE:
+        return None
+    return _match(a, b, total, best_name, d)
+
+
+# --- an in-memory index (``habeas link``): the same keys as the registry ---------------
 
 
 class Index:
-    """Blocking index over a list of records."""
+    """Blocking index over a list of records, on the keys the registry stores."""
 
     def __init__(self, records: Iterable[PersonRecord]) -> None:
         self.records: dict[str, PersonRecord] = {}
-        self.surname: dict[str, list[str]] = defaultdict(list)
-        self.given: dict[str, list[str]] = defaultdict(list)
+        self.keys: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for record in records:
             self.add(record)
 
     def add(self, record: PersonRecord) -> None:
         self.records[record.ref] = record
-        k1, k2, kg, ka = person_keys(
+        stored = all_keys(
             given_names=record.given_names,
             first_surname=record.first_surname,
             second_surname=record.second_surname,
             aliases=record.aliases,
             date_of_birth=record.date_of_birth,
+            dob_precision=record.dob_precision,
         )
-        for k in {k1, k2, ka} - {""}:
-            self.surname[k].append(record.ref)
-        if kg:
-            self.given[kg].append(record.ref)
+        for column in SEARCH_COLUMNS:
+            if stored[column]:
+                self.keys[column][stored[column]].append(record.ref)
 
     def candidates(self, record: PersonRecord) -> list[PersonRecord]:
-        skeys, gkeys = query_keys(record)
-        refs: dict[str, None] = {}
-        for k in skeys:
-            refs.update(dict.fromkeys(self.surname.get(k, ())))
-        for k in gkeys:
-            refs.update(dict.fromkeys(self.given.get(k, ())))
-        return [self.records[r] for r in list(refs)[:MAX_CANDIDATES]]
+        hits: dict[str, int] = defaultdict(int)
+        for column, wanted in query_keys(record).items():
+            table = self.keys.get(column)
+            if not table:
+                continue
+            for k in wanted:
+                for ref in table.get(k, ()):
+                    hits[ref] += 1
+        return [self.records[r] for r in _ranked(hits)]
 
     def best(self, record: PersonRecord, *, exclude_self: bool = False) -> list[Match]:
         """Matches above *different*, best first."""
@@ -322,11 +550,19 @@ class Index:
         for cand in self.candidates(record):
             if exclude_self and cand.ref == record.ref:
                 continue
-            m = score(record, cand)
-            if m.band != "different":
+            m = _scored(record, cand)
+            if m is not None:
                 found.append(m)
         found.sort(key=lambda m: (-m.score, m.ref))
         return found
+
+
+def _ranked(hits: dict[Any, int]) -> list[Any]:
+    """Candidates in first-found order; a pathological block is cut to the
+    :data:`MAX_CANDIDATES` sharing most keys (never a timeout)."""
+    if len(hits) <= MAX_CANDIDATES:
+        return list(hits)
+    return sorted(hits, key=lambda r: -hits[r])[:MAX_CANDIDATES]
 
 
 def link(
@@ -345,7 +581,7 @@ def link(
 # --- the registry --------------------------------------------------------------------------
 
 _REGISTRY_FIELDS = (
-    "pk",
+    "id",
     "given_names",
     "first_surname",
     "second_surname",
@@ -357,94 +593,112 @@ _REGISTRY_FIELDS = (
 )
 
 
-def _registry_record(row: tuple[Any, ...], identifiers: Sequence[str]) -> PersonRecord:
-    pk, given, s1, s2, aliases, dob, precision, sex, nats = row
-    return PersonRecord(
-        ref=str(pk),
-        given_names=given,
-        first_surname=s1,
-        second_surname=s2,
-        aliases=list(aliases or ()),
-        date_of_birth=dob,
-        dob_precision=precision,
-        sex=sex,
-        nationalities=list(nats or ()),
-        identifiers=identifiers,
-    )
+def _json_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return list(json.loads(value))
+    return list(value)
 
 
-def _chunks(items: Sequence[str], size: int = 900) -> Iterable[Sequence[str]]:
+def _chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
+    """IN lists under SQLite's 999 parameters."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
 def registry_match_many(records: Sequence[PersonRecord]) -> list[list[Match]]:
     """Match each record against the whole registry (unscoped: matching must see everyone,
-    or a person could be admitted twice under two names). Candidates come from the indexed
-    blocking keys in a few ``IN`` queries per 900 keys, plus exact identifier hits; each
-    result lists the matches above *different*, best first (``ref`` is the person id)."""
+    or a person could be admitted twice under two names). All the records' blocking keys
+    (:func:`query_keys`) are looked up together, a few ``IN`` queries per column and 900
+    keys, plus exact identifier hits; the candidates' rows are read once and scored in
+    memory. Each result lists the matches above *different*, best first (``ref`` is the
+    person id)."""
+    from django.db import connection
+
     from habeas.people.models import Person, PersonIdentifier
 
-    wanted_s: dict[str, list[int]] = defaultdict(list)
-    wanted_g: dict[str, list[int]] = defaultdict(list)
+    person_table = connection.ops.quote_name(Person._meta.db_table)
+    ident_table = connection.ops.quote_name(PersonIdentifier._meta.db_table)
+    wanted: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     wanted_i: dict[str, list[int]] = defaultdict(list)
     for i, record in enumerate(records):
-        skeys, gkeys = query_keys(record)
-        for k in skeys:
-            wanted_s[k].append(i)
-        for k in gkeys:
-            wanted_g[k].append(i)
+        for column, keys in query_keys(record).items():
+            for k in keys:
+                wanted[column][k].append(i)
         for ident in record.identifiers:
             wanted_i[ident.partition(":")[2]].append(i)
 
-    per_record: list[set[int]] = [set() for _ in records]
-    rows: dict[int, tuple[Any, ...]] = {}
-    skeys_all = list(wanted_s)
-    for column in ("match_key_s1", "match_key_s2", "match_key_a"):
-        for chunk in _chunks(skeys_all):
-            qs = Person.objects.filter(**{f"{column}__in": chunk}).values_list(
-                column, *_REGISTRY_FIELDS
+    hits: list[dict[int, int]] = [defaultdict(int) for _ in records]
+    with connection.cursor() as cursor:
+        for column, by_key in wanted.items():
+            col = connection.ops.quote_name(column)
+            for chunk in _chunks(list(by_key)):
+                marks = ",".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT {col}, id FROM {person_table} WHERE {col} IN ({marks})",  # noqa: S608
+                    list(chunk),
+                )
+                for key, pid in cursor.fetchall():
+                    for i in by_key[key]:
+                        hits[i][pid] += 1
+        for chunk in _chunks(list(wanted_i)):
+            marks = ",".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT person_id, authority, value FROM {ident_table} "  # noqa: S608
+                f"WHERE value IN ({marks})",
+                list(chunk),
             )
-            for key, *row in qs:
-                rows[row[0]] = tuple(row)
-                for i in wanted_s[key]:
-                    per_record[i].add(row[0])
-    for chunk in _chunks(list(wanted_g)):
-        qs = Person.objects.filter(match_key_g__in=chunk).values_list(
-            "match_key_g", *_REGISTRY_FIELDS
-        )
-        for key, *row in qs:
-            rows[row[0]] = tuple(row)
-            for i in wanted_g[key]:
-                per_record[i].add(row[0])
-    idents: dict[int, list[str]] = defaultdict(list)
-    for chunk in _chunks(list(wanted_i)):
-        for pid, authority, value in PersonIdentifier.objects.filter(value__in=chunk).values_list(
-            "person_id", "authority", "value"
-        ):
-            for i in wanted_i[value]:
-                if f"{authority}:{value}" in records[i].identifiers:
-                    per_record[i].add(pid)
-    missing = {pid for s in per_record for pid in s} - set(rows)
-    for chunk in _chunks(sorted(missing)):  # type: ignore[arg-type]
-        for row in Person.objects.filter(pk__in=chunk).values_list(*_REGISTRY_FIELDS):
-            rows[row[0]] = tuple(row)
-    candidates = {pid for s in per_record for pid in s}
-    for chunk in _chunks(sorted(candidates)):  # type: ignore[arg-type]
-        for pid, authority, value in PersonIdentifier.objects.filter(
-            person_id__in=chunk
-        ).values_list("person_id", "authority", "value"):
-            idents[pid].append(f"{authority}:{value}")
+            for pid, authority, value in cursor.fetchall():
+                for i in wanted_i[value]:
+                    if f"{authority}:{value}" in records[i].identifiers:
+                        hits[i][pid] += 2
+        chosen = [_ranked(h) for h in hits]
+        candidates = sorted({pid for c in chosen for pid in c})
+        people: dict[int, PersonRecord] = {}
+        idents: dict[int, list[str]] = defaultdict(list)
+        fields = ", ".join(connection.ops.quote_name(f) for f in _REGISTRY_FIELDS)
+        for chunk in _chunks(candidates):
+            marks = ",".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT {fields} FROM {person_table} WHERE id IN ({marks})",  # noqa: S608
+                list(chunk),
+            )
+            for pid, given, s1, s2, aliases, dob, precision, sex, nats in cursor.fetchall():
+                if isinstance(dob, str):
+                    dob = dt.date.fromisoformat(dob)
+                people[pid] = PersonRecord(
+                    ref=str(pid),
+                    given_names=given,
+                    first_surname=s1,
+                    second_surname=s2,
+                    aliases=_json_list(aliases),
+                    date_of_birth=dob,
+                    dob_precision=precision,
+                    sex=sex,
+                    nationalities=_json_list(nats),
+                )
+            if any(r.identifiers for r in records):
+                cursor.execute(
+                    f"SELECT person_id, authority, value FROM {ident_table} "  # noqa: S608
+                    f"WHERE person_id IN ({marks})",
+                    list(chunk),
+                )
+                for pid, authority, value in cursor.fetchall():
+                    idents[pid].append(f"{authority}:{value}")
+    for pid, found in idents.items():
+        if pid in people:
+            people[pid].identifiers = found
 
     results: list[list[Match]] = []
-    for record, pids in zip(records, per_record, strict=True):
-        found = []
-        for pid in list(pids)[:MAX_CANDIDATES]:
-            m = score(record, _registry_record(rows[pid], idents.get(pid, ())))
-            if m.band != "different":
-                found.append(m)
-        found.sort(key=lambda m: (-m.score, int(m.ref)))
-        results.append(found)
+    for record, pids in zip(records, chosen, strict=True):
+        matches = []
+        for pid in pids:
+            m = _scored(record, people[pid])
+            if m is not None:
+                matches.append(m)
+        matches.sort(key=lambda m: (-m.score, int(m.ref)))
+        results.append(matches)
     return results
 
 

@@ -64,6 +64,14 @@ class Person(ServiceModel):
     match_key_s2 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     match_key_g = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     match_key_a = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    # The narrow keys the registry matcher searches (habeas.people.matching.search_keys;
+    # match_key_a above is one of them: an alias's initials with the date of birth).
+    match_key_gd = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    match_key_d1 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    match_key_d2 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    match_key_p = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    match_key_y1 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    match_key_y2 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
 
     objects = PersonQuerySet.as_manager()  # type: ignore[misc]  # narrows the guarded base manager
 

@@ -13,7 +13,7 @@ from habeas.core.errors import Conflict, ValidationFailed
 from habeas.core.services import service
 from habeas.ledger.services import Event, ledger_append_many
 from habeas.people.choices import DatePrecision, Sex
-from habeas.people.matching import person_keys
+from habeas.people.matching import all_keys
 from habeas.people.models import Person, PersonIdentifier
 
 MSG_DUPLICATE_IDENTIFIER = "identifier already belongs to another person"
@@ -133,15 +133,15 @@ def person_create_many(
 
 
 def _match_keys(spec: PersonSpec) -> dict[str, str]:
-    """The blocking keys of identity matching (``habeas.people.matching``)."""
-    k1, k2, kg, ka = person_keys(
+    """The blocking keys of identity matching (``habeas.people.matching.all_keys``)."""
+    return all_keys(
         given_names=spec.given_names,
         first_surname=spec.first_surname,
         second_surname=spec.second_surname,
         aliases=spec.aliases,
         date_of_birth=spec.date_of_birth,
+        dob_precision=spec.dob_precision,
     )
-    return {"match_key_s1": k1, "match_key_s2": k2, "match_key_g": kg, "match_key_a": ka}
 
 
 def _chunked_identifier_lookup(values: list[str]) -> list[tuple[str, str, str]]:

@@ -10,12 +10,14 @@ the middle of an import leaves nothing of it, and the rerun stores it once.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -83,10 +85,21 @@ _REF = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 @dataclass
 class ImportResult:
+    """What an import did. ``report`` (the ``--report`` document, every entry with every
+    rule) is built when first asked for, from the stored rows: a caller that only needs the
+    counts does not pay for it."""
+
     manifest: Manifest | None
     recognised: bool
     dry_run: bool
-    report: dict[str, Any]
+    _report: dict[str, Any] | None = None
+
+    @property
+    def report(self) -> dict[str, Any]:
+        if self._report is None:
+            assert self.manifest is not None
+            self._report = manifest_report(self.manifest)
+        return self._report
 
 
 class _DryRun(Exception):
@@ -149,7 +162,7 @@ def manifest_import(
     sha, _ = source.sha256_and_size()
     existing = _recognise(agreement, sha, ref)
     if existing is not None:
-        return ImportResult(existing, True, dry_run, manifest_report(existing))
+        return ImportResult(existing, True, dry_run)
     checked = check_file(source)
     try:
         rules_for(agreement.policy, agreement.policy_options or {})
@@ -167,7 +180,7 @@ def manifest_import(
         )
     except _DryRun as done:
         return ImportResult(None, False, True, done.report)
-    return ImportResult(manifest, False, False, manifest_report(manifest))
+    return ImportResult(manifest, False, False)
 
 
 def _recognise(agreement: Agreement, sha: str, ref: str | None) -> Manifest | None:
@@ -337,23 +350,7 @@ def _decide_batch(
             )
         )
         results_per.append(results)
-    created = ManifestEntry.objects.bulk_create(entries, batch_size=500)
-    RuleOutcome.objects.bulk_create(
-        [
-            RuleOutcome(
-                entry=e,
-                position=i,
-                rule=r.rule,
-                outcome=r.outcome,
-                message=r.message,
-                message_es=r.message_es,
-                source=r.source,
-            )
-            for e, results in zip(created, results_per, strict=True)
-            for i, r in enumerate(results)
-        ],
-        batch_size=1000,
-    )
+    created = _insert_entries(entries, results_per)
     ledger_append_many(
         actor=actor,
         events=[
@@ -378,6 +375,74 @@ def _decide_batch(
             for e, results in zip(created, results_per, strict=True)
         ],
     )
+
+
+def _insert_entries(
+    entries: list[ManifestEntry], results_per: list[list[RuleResult]]
+) -> list[ManifestEntry]:
+    """Store a batch of entries and every rule outcome with two multi-row inserts (the
+    service's transaction; the rows are plain values, so the ORM's per-field preparation of
+    ``bulk_create`` is skipped). The entries get their ids back (one read of the batch's
+    rows)."""
+    if not entries:
+        return entries
+    ops = connection.ops
+    q = ops.quote_name
+    jsonb = "::jsonb" if connection.vendor == "postgresql" else ""
+    entry_table = q(ManifestEntry._meta.db_table)
+    outcome_table = q(RuleOutcome._meta.db_table)
+    manifest_id = entries[0].manifest_id
+    decided_on = ops.adapt_datefield_value(entries[0].decided_on)
+    rows = [
+        (
+            manifest_id,
+            e.row,
+            e.sending_ref,
+            json.dumps(e.data),
+            e.given_names,
+            e.first_surname,
+            e.second_surname,
+            e.decision,
+            decided_on,
+            EntryStatus.DECIDED.value,
+            e.person_id,
+            e.matched_existing,
+            e.match_score,
+            json.dumps(e.candidates),
+            "",
+            False,
+        )
+        for e in entries
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {entry_table} (manifest_id, {q('row')}, sending_ref, data, "  # noqa: S608
+            "given_names, first_surname, second_surname, decision, decided_on, status, "
+            "person_id, matched_existing, match_score, candidates, accepted_by, reviewed) "
+            f"VALUES (%s, %s, %s, %s{jsonb}, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            f"%s{jsonb}, %s, %s)",
+            rows,
+        )
+        cursor.execute(
+            f"SELECT {q('row')}, id FROM {entry_table} "  # noqa: S608
+            f"WHERE manifest_id = %s AND {q('row')} BETWEEN %s AND %s",
+            [manifest_id, min(e.row for e in entries), max(e.row for e in entries)],
+        )
+        ids = dict(cursor.fetchall())
+        for e in entries:
+            e.pk = ids[e.row]
+            e._state.adding = False
+            e._state.db = connection.alias
+        cursor.executemany(
+            f"INSERT INTO {outcome_table} (entry_id, position, rule, outcome, message, "  # noqa: S608
+            "message_es, source) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [
+                (e.pk, i, r.rule, r.outcome, r.message, r.message_es, r.source)
+                for e, results in zip(entries, results_per, strict=True)
+                for i, r in enumerate(results)
+            ],
+        )
+    return entries
 
 
 # --- acceptance ---------------------------------------------------------------------------
@@ -640,7 +705,7 @@ def manifest_admit(
     people = {p.pk: p for p in Person.objects.filter(pk__in=matched_ids)}
     for e in entries:
         if e.pk not in new_ids:
-            e.person = people[e.person_id]  # type: ignore[index]
+            e.person = people[e.person_id]
     _identifiers_for_matched(
         actor, [e for e in entries if e.pk not in new_ids], sending, arrived_at
     )
@@ -652,7 +717,7 @@ def manifest_admit(
         reason, authority = _commitment(p, sending)
         admissions.append(
             AdmissionSpec(
-                person=e.person,  # type: ignore[arg-type]
+                person=e.person,
                 legal_bases=bases_of(p, sending),
                 admitted_at=arrived_at,
                 extra={

