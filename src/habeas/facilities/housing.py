@@ -29,10 +29,12 @@ import calendar
 import datetime as dt
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -66,6 +68,22 @@ MSG_KEEP_APART_FACILITY = _(
     "keep-apart record {ka} (facility scope): person {other} is held in this facility; a "
     "facility admin may override with a reason"
 )
+
+
+#: Messages already translated during one :func:`ranked_cells` call (the active language
+#: cannot change within it), so the rules are not translated again for every cell.
+_TEXTS: ContextVar[dict[int, str] | None] = ContextVar("housing_texts", default=None)
+
+
+def text(message: Any) -> str:
+    """A rule's message (one of the ``MSG_*`` constants above) in the active language."""
+    memo = _TEXTS.get()
+    if memo is None:
+        return str(message)
+    found = memo.get(id(message))
+    if found is None:
+        found = memo[id(message)] = str(message)
+    return found
 
 
 @dataclass(frozen=True)
@@ -145,9 +163,9 @@ def population_for(who: Occupant) -> list[str]:
 def module_population_ok(population: str, who: Occupant) -> Refusal | None:
     age, _sep, sex = population.partition("_")
     if (age == "youth") != who.youth:
-        return Refusal("separation:age", str(MSG_AGE))
+        return Refusal("separation:age", text(MSG_AGE))
     if (who.sex == "M" and sex != "male") or (who.sex == "F" and sex != "female"):
-        return Refusal("separation:sex", str(MSG_SEX))
+        return Refusal("separation:sex", text(MSG_SEX))
     return None
 
 
@@ -155,12 +173,12 @@ def static_refusals(cell: Cell, who: Occupant) -> list[Refusal]:
     """The rules that depend on the cell and the person only (not on who else is there)."""
     found: list[Refusal] = []
     if not cell.active:
-        found.append(Refusal("active", str(MSG_INACTIVE)))
+        found.append(Refusal("active", text(MSG_INACTIVE)))
     population = module_population_ok(cell.module.population, who)
     if population:
         found.append(population)
     if cell.module.regime != who.regime:
-        found.append(Refusal("separation:regime", str(MSG_REGIME)))
+        found.append(Refusal("separation:regime", text(MSG_REGIME)))
     return found
 
 
@@ -168,9 +186,9 @@ def trial_refusal(mix: TrialMix, who: Occupant) -> Refusal | None:
     if who.regime != "criminal":
         return None
     if who.untried and mix.convicted:
-        return Refusal("separation:trial", str(MSG_TRIAL_UNTRIED).format(n=mix.convicted))
+        return Refusal("separation:trial", text(MSG_TRIAL_UNTRIED).format(n=mix.convicted))
     if not who.untried and mix.untried:
-        return Refusal("separation:trial", str(MSG_TRIAL_CONVICTED).format(n=mix.untried))
+        return Refusal("separation:trial", text(MSG_TRIAL_CONVICTED).format(n=mix.untried))
     return None
 
 
@@ -183,7 +201,7 @@ def keep_apart_refusals(cell: Cell, apart: Sequence[Counterpart]) -> list[Refusa
             found.append(
                 Refusal(
                     "keep_apart:cell",
-                    str(MSG_KEEP_APART_CELL).format(ka=cp.keep_apart, other=cp.other),
+                    text(MSG_KEEP_APART_CELL).format(ka=cp.keep_apart, other=cp.other),
                     keep_apart=cp.keep_apart,
                 )
             )
@@ -191,7 +209,7 @@ def keep_apart_refusals(cell: Cell, apart: Sequence[Counterpart]) -> list[Refusa
             found.append(
                 Refusal(
                     "keep_apart:module",
-                    str(MSG_KEEP_APART_MODULE).format(
+                    text(MSG_KEEP_APART_MODULE).format(
                         ka=cp.keep_apart, other=cp.other, scope=cp.scope
                     ),
                     overridable=True,
@@ -202,7 +220,7 @@ def keep_apart_refusals(cell: Cell, apart: Sequence[Counterpart]) -> list[Refusa
             found.append(
                 Refusal(
                     "keep_apart:facility",
-                    str(MSG_KEEP_APART_FACILITY).format(ka=cp.keep_apart, other=cp.other),
+                    text(MSG_KEEP_APART_FACILITY).format(ka=cp.keep_apart, other=cp.other),
                     overridable=True,
                     keep_apart=cp.keep_apart,
                 )
@@ -228,7 +246,7 @@ def refusals(
             1 if not cell.active else 0,
             Refusal(
                 "capacity:working",
-                str(MSG_WORKING).format(occupants=occupants, capacity=cell.working_capacity),
+                text(MSG_WORKING).format(occupants=occupants, capacity=cell.working_capacity),
             ),
         )
     if who.regime == "criminal" and cell.module.regime == "criminal":
@@ -260,30 +278,56 @@ def occupancy(cells: list[int]) -> dict[int, int]:
     return dict(counts)
 
 
+def cell_loads(cells: list[int]) -> tuple[dict[int, int], defaultdict[int, TrialMix]]:
+    """Who is held now per cell, in one query: the number of open placements and their
+    untried/convicted mix (Mandela Rule 11(b)).
+
+    One GROUP BY over the open placements joined to their episodes' legal bases: the inner
+    level reduces each placement to two flags (held on a criminal sentence; at least one
+    criminal judgment final or of unknown finality, see :func:`is_untried`), the outer one
+    sums them per cell. Facilities never imports custody: the tables are reached through the
+    reverse relation custody declares on :class:`Cell`."""
+    count: dict[int, int] = {}
+    mix: defaultdict[int, TrialMix] = defaultdict(TrialMix)
+    if not cells:
+        return count, mix
+    placement = placement_model()
+    bases = placement._meta.get_field("episode").related_model._meta.get_field("legal_bases")
+    basis = bases.related_model
+    q = connection.ops.quote_name
+    tables = {
+        "placement": q(placement._meta.db_table),
+        "through": q(bases.remote_field.through._meta.db_table),
+        "basis": q(basis._meta.db_table),
+        "episode_col": q(bases.m2m_column_name()),
+        "basis_col": q(bases.m2m_reverse_name()),
+    }
+    marks = ", ".join(["%s"] * len(cells))
+    sql = (  # noqa: S608 - table names from the models' metadata, values as parameters
+        "SELECT per.cell_id, COUNT(*), SUM(per.criminal), SUM(per.final) FROM ("
+        ' SELECT p."cell_id" AS cell_id,'
+        ' MAX(CASE WHEN b."kind" = %s THEN 1 ELSE 0 END) AS criminal,'
+        ' MAX(CASE WHEN b."kind" = %s AND (b."judgment_final" IS NULL'
+        ' OR b."judgment_final" = %s) THEN 1 ELSE 0 END) AS final'
+        " FROM {placement} p"
+        ' LEFT JOIN {through} t ON t.{episode_col} = p."episode_id"'
+        ' LEFT JOIN {basis} b ON b."id" = t.{basis_col}'
+        ' WHERE p."ended_at" IS NULL AND p."cell_id" IN ({marks})'
+        ' GROUP BY p."id", p."cell_id"'
+        ") per GROUP BY per.cell_id"
+    ).format(marks=marks, **tables)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [CRIMINAL_SENTENCE, CRIMINAL_SENTENCE, True, *cells])
+        for pk, n, criminal, final in cursor.fetchall():
+            count[pk] = int(n)
+            if criminal:
+                mix[pk] = TrialMix(untried=int(criminal) - int(final), convicted=int(final))
+    return count, mix
+
+
 def trial_mix(cells: list[int]) -> defaultdict[int, TrialMix]:
     """Untried and convicted people held now per cell (Mandela Rule 11(b))."""
-    rows = (
-        Cell.objects.filter(
-            pk__in=cells,
-            placements__ended_at__isnull=True,
-            placements__episode__legal_bases__kind=CRIMINAL_SENTENCE,
-        )
-        .values("pk")
-        .annotate(
-            criminal=Count("placements", distinct=True),
-            final=Count(
-                "placements",
-                filter=Q(placements__episode__legal_bases__judgment_final=True)
-                | Q(placements__episode__legal_bases__judgment_final__isnull=True),
-                distinct=True,
-            ),
-        )
-        .values_list("pk", "criminal", "final")
-    )
-    mix: defaultdict[int, TrialMix] = defaultdict(TrialMix)
-    for pk, criminal, final in rows:
-        mix[pk] = TrialMix(untried=criminal - final, convicted=final)
-    return mix
+    return cell_loads(cells)[1]
 
 
 def positions(person_ids: Iterable[int]) -> dict[int, tuple[int, int, int]]:
@@ -343,6 +387,41 @@ def crowding_key(cell: Cell, occupants: int) -> tuple[float, float, str]:
     after = occupants + 1
     ratio = after / certified if certified else float("inf")
     return (ratio, after / max(cell.working_capacity, 1), cell.code)
+
+
+def ranked_cells(
+    cells: Iterable[Cell],
+    count: Mapping[int, int],
+    mix: Mapping[int, TrialMix],
+    apart: Sequence[Counterpart],
+    who: Occupant,
+) -> tuple[list[Cell], list[tuple[Cell, list[Refusal]]]]:
+    """Every rule applied to every cell, in memory: the cells allowed, least crowded relative
+    to certified capacity first, and the cells refused with all their reasons (in code
+    order). ``count`` and ``mix`` are the cells' occupancy and untried/convicted mix,
+    ``apart`` where ``who``'s keep-apart counterparts are held."""
+    allowed: list[Cell] = []
+    refused: list[tuple[Cell, list[Refusal]]] = []
+    none = TrialMix()
+    held = [cp for cp in apart if cp.cell is not None]  # the others are never in the way
+    token = _TEXTS.set({})
+    try:
+        for cell in sorted(cells, key=lambda c: c.code):
+            why = refusals(
+                cell,
+                count.get(cell.pk, 0),
+                who,
+                mix=mix.get(cell.pk, none) if who.regime == "criminal" else none,
+                apart=held,
+            )
+            if why:
+                refused.append((cell, why))
+            else:
+                allowed.append(cell)
+    finally:
+        _TEXTS.reset(token)
+    allowed.sort(key=lambda c: crowding_key(c, count.get(c.pk, 0)))
+    return allowed, refused
 
 
 class Allocator:
@@ -449,17 +528,9 @@ class Allocator:
 
     def ranked(self, who: Occupant) -> tuple[list[Cell], list[tuple[Cell, list[Refusal]]]]:
         """Every cell of the facility: those allowed, least crowded first, and those refused
-        with their reasons (the placement suggestion and the move dialog)."""
-        allowed: list[Cell] = []
-        refused: list[tuple[Cell, list[Refusal]]] = []
-        for cell in sorted(self.cells.values(), key=lambda c: c.code):
-            why = self.refusals(cell, who)
-            if why:
-                refused.append((cell, why))
-            else:
-                allowed.append(cell)
-        allowed.sort(key=lambda c: crowding_key(c, self.count[c.pk]))
-        return allowed, refused
+        with their reasons (:func:`ranked_cells` over this allocator's view)."""
+        mix = self.mix if who.regime == "criminal" else {}
+        return ranked_cells(self.cells.values(), self.count, mix, self.apart(who), who)
 
     # -- bookkeeping ----------------------------------------------------------------------
 

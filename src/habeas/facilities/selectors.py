@@ -9,17 +9,21 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from habeas.core.errors import NotFound
 from habeas.facilities.housing import (
-    Allocator,
     Occupant,
     Refusal,
+    TrialMix,
+    cell_loads,
+    counterparts,
     is_untried,
     is_youth,
     placement_model,
+    ranked_cells,
     regime_of,
 )
 from habeas.facilities.models import (
@@ -31,6 +35,7 @@ from habeas.facilities.models import (
     RollCount,
 )
 from habeas.facilities.standards import MURSIC_MINIMUM_M2
+from habeas.ledger.models import LedgerEntry
 from habeas.people.selectors import person_get_for
 
 
@@ -238,16 +243,71 @@ class Suggestion:
     counts: dict[int, int]
 
 
+@dataclass(frozen=True)
+class HousingSnapshot:
+    """A facility's cells (with their modules) and who is held in them: occupancy and
+    untried/convicted mix per cell, as read at ``version`` of the ledger."""
+
+    version: tuple[int, str] | None
+    cells: list[Cell]
+    count: dict[int, int]
+    mix: dict[int, TrialMix]
+
+
+#: The latest snapshot per database and facility (see :func:`housing_snapshot`).
+_SNAPSHOTS: dict[tuple[str, str, int], HousingSnapshot] = {}
+
+
+def ledger_version() -> tuple[int, str] | None:
+    """The index and leaf hash of the newest committed ledger entry. Every write goes through
+    a service that appends to the ledger in its own transaction (ARCHITECTURE.md, the one
+    rule), so while this is unchanged no cell, placement or legal basis has changed either.
+    The hash as well as the index: an index reused after a rolled-back transaction is
+    another version."""
+    row = LedgerEntry.objects.order_by("-index").values_list("index", "leaf_hash").first()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def _snapshot_reusable() -> bool:
+    """Snapshots are kept only when read outside a transaction (a web request, the API):
+    there the ledger version, read first, is never newer than what the loads then see.
+    Inside a transaction a service may have written rows whose ledger entry is not yet
+    appended, so everything is read afresh."""
+    return not connection.in_atomic_block
+
+
+def housing_snapshot(facility: Facility) -> HousingSnapshot:
+    """The facility's cells, occupancy and trial mix in two queries (the cells, then
+    :func:`cell_loads`: one GROUP BY over the open placements joined to legal bases), kept
+    while the ledger is unchanged. The cells may be shared between calls: read them, never
+    change them."""
+    key = (connection.alias, str(connection.settings_dict["NAME"]), facility.pk)
+    reusable = _snapshot_reusable()
+    version = ledger_version() if reusable else None
+    cached = _SNAPSHOTS.get(key) if version is not None else None
+    if cached is None or cached.version != version:
+        cells = list(Cell.objects.filter(facility=facility).select_related("module"))
+        count, mix = cell_loads([c.pk for c in cells])
+        cached = HousingSnapshot(version, cells, count, dict(mix))
+        if version is not None:
+            _SNAPSHOTS[key] = cached
+    return cached
+
+
 def placement_suggest(*, facility: Facility, who: Occupant) -> Suggestion:
     """Mandela Rule 11 and the keep-apart records applied to every cell of the facility
-    (read-only; the placement service re-checks under lock)."""
-    allocator = Allocator(facility, lock=False)
-    allowed, refused = allocator.ranked(who)
+    (read-only; the placement service re-checks under lock). A few queries whatever the
+    population: the cells with their occupancy and trial mix (:func:`housing_snapshot`),
+    and this person's open keep-apart records with where the other people are held; then
+    every rule is applied in memory (:func:`ranked_cells`)."""
+    snap = housing_snapshot(facility)
+    apart = counterparts([who.person_id]).get(who.person_id, []) if who.person_id else []
+    allowed, refused = ranked_cells(snap.cells, snap.count, snap.mix, apart, who)
     return Suggestion(
         best=allowed[0] if allowed else None,
         allowed=allowed,
         refused=refused,
-        counts=dict(allocator.count),
+        counts={c.pk: snap.count.get(c.pk, 0) for c in snap.cells},
     )
 
 
