@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from habeas.core.actor import Actor
 from habeas.core.canonical import canonical_bytes, plain
@@ -145,3 +147,39 @@ def test_actor_names() -> None:
     assert Actor.system("import").ledger_name == "system:import"
     assert Actor.cli().ledger_name.startswith("cli:")
     assert Actor(name="ana", role="auditor").ledger_name == "ana"
+
+
+_SCALAR = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.text(alphabet=st.characters(blacklist_categories=["Cs"]))
+    | st.decimals(allow_nan=False, allow_infinity=False, places=2)
+    | st.dates()
+    | st.datetimes(timezones=st.just(dt.UTC))
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+_PAYLOAD = st.recursive(
+    _SCALAR,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=15,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PAYLOAD)
+def test_fast_canonical_path_equals_the_checked_path(value: Any) -> None:
+    """orjson walking the value gives the same bytes as converting first, then encoding,
+    and both equal the standard library's sorted, compact, UTF-8 JSON of the plain value."""
+    from habeas.core.canonical import canonical_bytes_of_plain, plain
+
+    expected = canonical_bytes_of_plain(plain(value))
+    assert canonical_bytes(value) == expected
+
+
+@pytest.mark.parametrize("bad", [{"a": None, "b": math.nan}, [None, [math.inf]]])
+def test_non_finite_floats_next_to_nulls_are_refused(bad: Any) -> None:
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        canonical_bytes(bad)

@@ -78,16 +78,35 @@ def _default(value: Any) -> Any:
 
 
 def canonical_bytes(value: Any) -> bytes:
-    """Canonical bytes of any payload. The fast path lets orjson walk the value and call back
-    only for decimals and dates; orjson writes NaN and infinity as ``null``, so output with a
-    ``null`` takes the checked path (which refuses them) — the bytes are the same either way."""
+    """Canonical bytes of any payload. orjson walks the value and calls back only for decimals
+    and dates; it writes NaN and infinity as ``null``, so output with a ``null`` is scanned for
+    non-finite floats, which are refused. Anything orjson refuses takes the checked path."""
     try:
         data = orjson.dumps(value, default=_default, option=_OPTIONS)
     except (orjson.JSONEncodeError, TypeError):
-        data = b"null"  # non-string keys, naive times, …: let the checked path decide
-    if b"null" in data:
+        # non-string keys, naive times, lone surrogates…: the checked path decides
         return canonical_bytes_of_plain(_plain(value))
+    if b"null" in data and _has_non_finite(value):
+        raise ValueError("NaN or infinity in a ledger payload")
     return data
+
+
+def _has_non_finite(value: Any) -> bool:
+    """Whether a float NaN or infinity hides in ``value`` (orjson would have written null)."""
+    kind = type(value)
+    if kind is float:
+        return not math.isfinite(value)
+    if kind is dict:
+        return any(_has_non_finite(v) for v in value.values())
+    if kind is list or kind is tuple:
+        return any(_has_non_finite(v) for v in value)
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_non_finite(v) for v in value)
+    return False
 
 
 def loads(data: bytes | str) -> Any:
