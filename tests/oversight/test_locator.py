@@ -18,13 +18,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from habeas.core.errors import ValidationFailed
-from habeas.oversight.locator import (
-    LocatorQuery,
-    locate,
-    name_matches,
-    person_tokens,
-    tokens,
-)
+from habeas.oversight.locator import LocatorQuery, locate, name_matches, person_tokens
+from habeas.people.matching import tokens
 from tests.conftest import admit, make_person
 from tests.oversight.conftest import ADMITTED, ref_of
 
@@ -32,7 +27,7 @@ API = "/api/v1/locator"
 CELL_CODES = ["M1-01", "M1-02", "M2-01", "W1-01", "A-01"]
 
 
-def search(**params: str) -> dict[str, Any]:
+def search(**params: Any) -> dict[str, Any]:
     return locate(LocatorQuery.build(**params))
 
 
@@ -82,7 +77,7 @@ def test_short_tokens_tolerate_no_typo() -> None:
         ({"ref": "A1", "nationality": "Venezuela"}, "two-letter"),
     ],
 )
-def test_query_validation(params: dict[str, str], message: str) -> None:
+def test_query_validation(params: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationFailed, match=message):
         LocatorQuery.build(**params)
 
@@ -326,3 +321,149 @@ def test_cli_locate_json(scene: dict[str, Any]) -> None:
     call_command("locate", "--ref", ref_of(scene["carla"]), stdout=out)
     assert "Other centre" in out.getvalue()
     assert "A-01" not in out.getvalue()
+
+
+# --- the index (scale: benchmarks/bench_locator.py) -------------------------------------------
+
+
+def test_deletion_variants_meet_exactly_within_one_typo() -> None:
+    """Symmetric deletion: words one edit apart always share a variant (so the typo key misses
+    nobody); short words have none (no typo is tolerated in them)."""
+    from habeas.oversight.locator import deletion_variants
+
+    word = "hernandez"
+    for typo in ("hernandes", "hernadnez", "ernandez", "hhernandez", "gernandez", "hernandezz"):
+        assert deletion_variants(word) & deletion_variants(typo), typo
+    assert deletion_variants("ana") == frozenset()
+    assert "hernandez" in deletion_variants("hernandez")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name",
+    ["jose gernandez", "jsoe ramirez", "alberto hernandezz", "ramirez hernandez josr"],
+)
+def test_a_typo_anywhere_in_one_word_is_tolerated(scene: dict[str, Any], name: str) -> None:
+    """Including the first letter, which the matcher's phonetic blocking keys would miss."""
+    doc = search(name=name, dob="1990", nationality="VE")
+    assert [m["name"] for m in doc["matches"]] == ["José Alberto Hernández Ramírez"]
+
+
+@pytest.mark.django_db
+def test_rebuild_answers_like_the_incremental_index(scene: dict[str, Any]) -> None:
+    from habeas.oversight.models import LocatorToken, LocatorVariant
+    from habeas.oversight.services import locator_index_rebuild, locator_index_sync
+
+    queries = [
+        {"name": "jose hernandez", "dob": "1990", "nationality": "VE"},
+        {"name": "jose hernadnez ramirez", "dob": "1990", "nationality": "VE"},
+        {"name": "carlos cruz perez", "dob": "1988", "nationality": "GT"},
+        {"name": "luis perez", "dob": "1979", "nationality": "VE"},
+    ]
+    locator_index_sync()
+    tokens_before = set(LocatorToken.objects.values_list("token", "nationality", "person_id"))
+    variants_before = set(LocatorVariant.objects.values_list("variant", "token"))
+    before = [search(**q) for q in queries]
+    assert locator_index_rebuild() == 6
+    assert (
+        set(LocatorToken.objects.values_list("token", "nationality", "person_id")) == tokens_before
+    )
+    assert set(LocatorVariant.objects.values_list("variant", "token")) == variants_before
+    assert [search(**q) for q in queries] == before
+    assert before[1]["matches"][0]["name"] == "José Alberto Hernández Ramírez"
+
+
+@pytest.mark.django_db
+def test_index_refresh_is_one_query_when_nothing_changed(
+    scene: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    from habeas.oversight.services import locator_index_sync
+
+    locator_index_sync()
+    with django_assert_num_queries(1):
+        assert locator_index_sync() == 0
+
+
+@pytest.mark.django_db
+def test_a_search_is_a_few_queries_whatever_the_candidates(
+    scene: dict[str, Any], actor: Any, django_assert_max_num_queries: Any
+) -> None:
+    """Namesakes are read together (after the index refresh: one query for the typo key, one
+    for the candidates' custody episodes, one for the rows of those shown), never one query
+    per person."""
+    from habeas.oversight.services import locator_index_sync
+
+    for n in range(12):
+        make_person(
+            actor,
+            given_names="José",
+            first_surname="Hernández",
+            second_surname=f"Namesake{n}",
+            dob=dt.date(1990, 1, 1 + n),
+        )
+    locator_index_sync()
+    with django_assert_max_num_queries(4):
+        doc = search(name="jose hernandes", dob="1990", nationality="VE")
+    # the one held among thirteen José Hernández born 1990 (exact matches hide the typo)
+    assert [m["name"] for m in doc["matches"]] == ["José Alberto Hernández Ramírez"]
+
+
+@pytest.mark.django_db
+def test_server_side_search_without_nationality_or_year(scene: dict[str, Any], actor: Any) -> None:
+    """The CLI may omit nationality and date of birth; a person of two nationalities is still
+    one match, found by either."""
+    from habeas.people.services import Identifier, PersonSpec, person_create
+
+    dual = person_create(
+        actor=actor,
+        spec=PersonSpec(
+            given_names="Wilmer",
+            first_surname="Quintero",
+            second_surname="",
+            sex="M",
+            nationalities=["CO", "VE"],
+            date_of_birth=dt.date(1984, 2, 2),
+            identifiers=[Identifier(authority="US", value="W-1984")],
+        ),
+    )
+    admit(actor, dual, scene["tec"], scene["us"], cell="M1-03", at=ADMITTED)
+    found = locate(LocatorQuery.build(name="wilmer quinterro", public=False))["matches"]
+    assert [(m["name"], m["status"]) for m in found] == [("Wilmer Quintero", "in_custody")]
+    for nationality in ("CO", "VE"):
+        doc = search(name="quintero wilmer", dob="1984", nationality=nationality)
+        assert [m["name"] for m in doc["matches"]] == ["Wilmer Quintero"]
+
+
+@pytest.mark.django_db
+def test_a_person_who_is_not_shown_hides_nobody(scene: dict[str, Any], actor: Any) -> None:
+    """Mateo Tzul (never held) spells the search exactly; Mateo Tzull, held, is one typo
+    away: he is found, and the answer says nothing of Mateo Tzul."""
+    tzull = make_person(
+        actor,
+        given_names="Mateo",
+        first_surname="Tzull",
+        second_surname="",
+        nationality="GT",
+        authority="GT",
+        dob=dt.date(1991, 6, 1),
+    )
+    admit(actor, tzull, scene["tec"], scene["gt"], cell="M1-03", at=ADMITTED)
+    doc = search(name="mateo tzul", dob="1991", nationality="GT")
+    assert [(m["name"], m["status"]) for m in doc["matches"]] == [("Mateo Tzull", "in_custody")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["carlos hernandez hernandez", "carlos hernadnez hernandez"])
+def test_a_repeated_surname_counts_twice(scene: dict[str, Any], actor: Any, name: str) -> None:
+    """ "Hernández Hernández": the typo'd and the exact "hernandez" each take one of them."""
+    twice = make_person(
+        actor,
+        given_names="Carlos",
+        first_surname="Hernández",
+        second_surname="Hernández",
+        nationality="HN",
+        dob=dt.date(1971, 6, 19),
+    )
+    admit(actor, twice, scene["tec"], scene["us"], cell="M1-03", at=ADMITTED)
+    doc = search(name=name, dob="1971", nationality="HN")
+    assert [m["name"] for m in doc["matches"]] == ["Carlos Hernández Hernández"]

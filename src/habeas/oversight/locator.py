@@ -20,26 +20,39 @@ facility's name, address, phone and visiting information, since when and the rel
 not match exists (a person who was never held, or was released more than
 :data:`RELEASED_SHOWN_DAYS` days ago, answers exactly like nobody at all).
 
-Scale: the search reads one block of the derived index ``LocatorToken`` — (nationality, year
-of birth, token) — so its cost depends on how common the searched names are in that block, not
-on the size of the registry (``benchmarks/bench_locator.py``). The matcher's own blocking keys
-(``Person.match_key_*``: phonetic first surname / first given name + year) are not used for
-the locator: they carry no nationality, and they miss a search by a second given name or
-with a typo in a surname's first letter, which the locator must tolerate.
+Scale (issue 5: p95 ≤ 20 ms at 1,000,000 people; ``benchmarks/bench_locator.py``): a name
+search is three short indexed queries whatever the size of the registry —
+
+1. the typo key ``LocatorVariant``: the indexed words that share a *deletion variant* with a
+   searched word (symmetric deletion: two words one typo apart always do), kept if within one
+   typo (a handful of probes, not hundreds of guessed spellings);
+2. the block ``LocatorToken`` — (token, nationality, year of birth) — for the searched words
+   and those neighbours, grouped by person: only people holding as many of these words as
+   were searched are candidates, and the same query returns their custody episodes with the
+   facility's public data (only people held now or released lately can be shown);
+3. the people rows of those few, checked word by word (:func:`name_matches`).
+
+Its cost depends on how common the searched names are in one block, not on the size of the
+registry. The matcher's own blocking keys (``Person.match_key_*``) are not used: they carry
+no nationality, and they miss a search by a second given name or with a typo in a surname's
+first letter, which the locator must tolerate. The index is a derived cache refreshed from the
+``people.*`` ledger entries before each search (one query when nothing changed; see
+``services.locator_index_sync``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count
 from rapidfuzz.distance import OSA
 
 from habeas.core.clock import now
@@ -58,6 +71,12 @@ MAX_CANDIDATES = 5000
 
 #: At most this many people are shown for one search.
 MAX_MATCHES = 5
+
+#: The derived index tables (``models.LocatorToken``, ``models.LocatorVariant``) and the
+#: length of a stored token.
+INDEX_TABLE = "oversight_locatortoken"
+VARIANT_TABLE = "oversight_locatorvariant"
+TOKEN_MAX_LENGTH = 64
 
 MSG_NEED_NATIONALITY = "the nationality is required"
 MSG_BAD_NATIONALITY = "the nationality must be a two-letter country code"
@@ -85,6 +104,14 @@ def person_tokens(given_names: str, first_surname: str, second_surname: str = ""
         given=tuple(tokens(given_names)),
         surnames=tuple(tokens(first_surname) + tokens(second_surname)),
     )
+
+
+@lru_cache(maxsize=100_000)
+def person_tokens_cached(
+    given_names: str, first_surname: str, second_surname: str = ""
+) -> PersonTokens:
+    """:func:`person_tokens`, remembered: names repeat a great deal in a registry."""
+    return person_tokens(given_names, first_surname, second_surname)
 
 
 def _close(a: str, b: str) -> int | None:
@@ -212,65 +239,209 @@ def _ref_variants(ref: str) -> list[str]:
     return list(dict.fromkeys([ref, ref.upper(), compact, compact.upper()]))
 
 
-def _candidates_by_ref(q: LocatorQuery) -> list[Any]:
-    from habeas.people.models import Person, PersonIdentifier
+@dataclass(frozen=True)
+class Candidate:
+    """The fields of a person the search compares (never shown as such)."""
 
-    people = list(
-        Person.objects.filter(
-            pk__in=PersonIdentifier.objects.filter(value__in=_ref_variants(q.ref)).values(
-                "person_id"
-            )
-        )
-    )
+    pk: int
+    given_names: str
+    first_surname: str
+    second_surname: str
+    date_of_birth: dt.date | None
+    dob_precision: str
+    nationalities: frozenset[str]
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.given_names, self.first_surname, self.second_surname) if p)
+
+
+# Raw SQL from here on: a search is three short queries whose cost must not be the ORM's
+# (compiling a queryset costs more than running these on an index).
+
+_PERSON_COLUMNS = (
+    "id, given_names, first_surname, second_surname, date_of_birth, dob_precision, nationalities"
+)
+
+
+def _in(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """``column IN (…)`` for any number of values: one array parameter on PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.fromisoformat(str(value))
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+@lru_cache(maxsize=4096)
+def _nationality_set(value: str) -> frozenset[str]:
+    return frozenset(str(c).upper() for c in json.loads(value) or [])
+
+
+def _people(where: str, params: list[Any]) -> list[Candidate]:
+    """The people rows selected by ``where``, in one query (the index only says where to
+    look; what is compared and shown comes from the people table itself)."""
+    from django.db import connection
+
+    sql = f"SELECT {_PERSON_COLUMNS} FROM people_person WHERE {where}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     return [
-        p
-        for p in people
-        if (q.nationality is None or q.nationality in {str(c).upper() for c in p.nationalities})
-        and (q.dob is None or q.dob.agrees_with(p.date_of_birth, p.dob_precision))
+        Candidate(
+            int(pk),
+            g,
+            s1,
+            s2 or "",
+            _date(dob),
+            precision,
+            _nationality_set(nats if isinstance(nats, str) else json.dumps(nats)),
+        )
+        for pk, g, s1, s2, dob, precision, nats in rows
     ]
 
 
-def _candidates_by_name(q: LocatorQuery) -> list[Any]:
-    from habeas.oversight.models import LocatorToken
-    from habeas.people.models import Person
-
-    rows = LocatorToken.objects.filter(token__in=q.names)
-    if q.nationality is not None:
-        rows = rows.filter(nationality=q.nationality)
-    if q.dob is not None:
-        rows = rows.filter(birth_year=q.dob.year)
-    needed = max(1, len(q.names) - 1)  # one typo can spoil one token, never two
-    block = (
-        rows.values("person_id")
-        .annotate(n=Count("token", distinct=True))
-        .filter(n__gte=needed)
-        .values("person_id")[:MAX_CANDIDATES]
+def _agrees(q: LocatorQuery, c: Candidate) -> bool:
+    return (q.nationality is None or q.nationality in c.nationalities) and (
+        q.dob is None or q.dob.agrees_with(c.date_of_birth, c.dob_precision)
     )
-    found: list[tuple[int, Any]] = []
-    for p in Person.objects.filter(pk__in=block).only(
-        "pk",
-        "given_names",
-        "first_surname",
-        "second_surname",
-        "date_of_birth",
-        "dob_precision",
-        "nationalities",
-    ):
-        if q.nationality is not None and q.nationality not in {
-            str(c).upper() for c in p.nationalities
-        }:
-            continue
-        if q.dob is not None and not q.dob.agrees_with(p.date_of_birth, p.dob_precision):
+
+
+def _candidates_by_ref(q: LocatorQuery) -> list[Candidate]:
+    refs, params = _in("value", _ref_variants(q.ref))
+    where = f"id IN (SELECT person_id FROM people_personidentifier WHERE {refs})"  # noqa: S608
+    return sorted((c for c in _people(where, params) if _agrees(q, c)), key=lambda c: c.pk)
+
+
+def deletion_variants(token: str) -> frozenset[str]:
+    """The token and the token less any one letter, for tokens long enough for a typo
+    (``LocatorVariant``): two such words are at most one insertion, deletion, substitution or
+    adjacent transposition apart only if their variants meet."""
+    if len(token) < TYPO_MIN_LENGTH:
+        return frozenset()
+    return frozenset([token, *(token[:i] + token[i + 1 :] for i in range(len(token)))])
+
+
+def _typo_neighbours(names: Sequence[str]) -> set[str]:
+    """The indexed words one typo away from a searched name (one query on the variants)."""
+    from django.db import connection
+
+    long_names = [n for n in names if len(n) >= TYPO_MIN_LENGTH]
+    if not long_names:
+        return set()
+    variants: set[str] = set()
+    for name in long_names:
+        variants |= deletion_variants(name[:TOKEN_MAX_LENGTH])
+    where, params = _in("variant", sorted(variants))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT token FROM {VARIANT_TABLE} WHERE {where}", params)  # noqa: S608
+        words = {str(r[0]) for r in cursor.fetchall()}
+    return {w for w in words if any(_close(n, w) == 1 for n in long_names)}
+
+
+def _by_name(q: LocatorQuery, at: dt.datetime) -> tuple[list[Candidate], dict[int, Episode]]:
+    """The shown people matching a name search, with their episodes, in two indexed queries
+    after the typo key (:func:`_typo_neighbours`):
+
+    * the custody episodes, with the facility's public data, of the candidates: the people of
+      the (nationality, year of birth) block with at least as many index rows among the
+      searched words and their neighbours as words were searched (a true match has one per
+      searched word, so none is missed). Only the people this leaves — held now or released
+      within :data:`RELEASED_SHOWN_DAYS` days — can be shown, so only their rows are read:
+    * the people rows of those, each checked by :func:`name_matches` and the date of birth.
+
+    Among the people who match, those with no typo hide those with one."""
+    keys = {n[:TOKEN_MAX_LENGTH] for n in q.names} | _typo_neighbours(q.names)
+    block, params = _in("token", sorted(keys))
+    if q.nationality is not None:
+        block += " AND nationality = %s"
+        params.append(q.nationality)
+    if q.dob is not None:
+        block += " AND birth_year = %s"
+        params.append(q.dob.year)
+    # One row per word of the name (and nationality): a true match hits one row per searched
+    # word, even when the name repeats a word and a typo makes two searched words hit it.
+    # Without a nationality the rows of several nationalities add up: more candidates, none
+    # missed.
+    params += [len(q.names), MAX_CANDIDATES]
+    who = (
+        f"e.person_id IN (SELECT person_id FROM {INDEX_TABLE} WHERE {block} "  # noqa: S608
+        "GROUP BY person_id HAVING COUNT(*) >= %s LIMIT %s)"
+    )
+    episodes = _shown_episodes(who, params, at)
+    if not episodes:
+        return [], {}
+    found: list[tuple[int, Candidate]] = []
+    for c in _people(*_in("id", sorted(episodes))):
+        if not _agrees(q, c):
             continue
         typos = name_matches(
-            q.names, person_tokens(p.given_names, p.first_surname, p.second_surname)
+            q.names, person_tokens_cached(c.given_names, c.first_surname, c.second_surname)
         )
         if typos is not None:
-            found.append((typos, p))
+            found.append((typos, c))
     if not found:
-        return []
-    fewest = min(t for t, _p in found)  # exact matches hide one-typo neighbours
-    return [p for t, p in sorted(found, key=lambda tp: tp[1].pk) if t == fewest]
+        return [], {}
+    fewest = min(t for t, _c in found)  # exact matches hide one-typo neighbours
+    return [c for t, c in sorted(found, key=lambda tc: tc[1].pk) if t == fewest], episodes
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A person's latest custody episode as the locator may show it: dates and the
+    facility's public data, never a module or a cell."""
+
+    admitted_at: dt.datetime
+    released_at: dt.datetime | None
+    facility: dict[str, str]
+    timezone: str
+
+
+def _shown_episodes(who: str, params: list[Any], at: dt.datetime) -> dict[int, Episode]:
+    """The latest custody episode of each person selected by ``who`` (a condition on
+    ``e.person_id``), if it is shown: open, or closed within :data:`RELEASED_SHOWN_DAYS` days.
+    A person never held or long released is absent, exactly like nobody at all. One query."""
+    from django.db import connection
+
+    sql = (
+        "SELECT e.person_id, e.admitted_at, e.released_at, f.name, f.address, f.phone, "  # noqa: S608
+        "f.visiting, f.timezone FROM custody_custodyepisode e "
+        f"JOIN facilities_facility f ON f.id = e.facility_id WHERE {who} "
+        "ORDER BY e.person_id, e.admitted_at DESC, e.id DESC"
+    )
+    latest: dict[int, tuple[Any, ...]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            latest.setdefault(int(row[0]), row)
+    cutoff = at - dt.timedelta(days=RELEASED_SHOWN_DAYS)
+    shown: dict[int, Episode] = {}
+    for person_id, admitted, released, name, address, phone, visiting, tz in latest.values():
+        admitted_at, released_at = _instant(admitted), _instant(released)
+        assert admitted_at is not None
+        if released_at is not None and released_at < cutoff:
+            continue
+        shown[person_id] = Episode(
+            admitted_at,
+            released_at,
+            {"name": name, "address": address, "phone": phone, "visiting": visiting},
+            tz,
+        )
+    return shown
 
 
 @dataclass
@@ -300,45 +471,25 @@ def _local_date(instant: dt.datetime, tz: str) -> dt.date:
         return instant.astimezone(dt.UTC).date()
 
 
-def _facility_public(facility: Any) -> dict[str, str]:
-    """What the locator may say about a facility: never a module or a cell."""
-    return {
-        "name": facility.name,
-        "address": facility.address,
-        "phone": facility.phone,
-        "visiting": facility.visiting,
-    }
-
-
-def _statuses(people: Iterable[Any], at: dt.datetime) -> list[Match]:
-    from habeas.custody.models import CustodyEpisode
-
-    people = list(people)
-    latest: dict[int, Any] = {}
-    for episode in (
-        CustodyEpisode.objects.filter(person__in=[p.pk for p in people])
-        .select_related("facility")
-        .order_by("person_id", "-admitted_at", "-pk")
-    ):
-        latest.setdefault(episode.person_id, episode)
-    cutoff = at - dt.timedelta(days=RELEASED_SHOWN_DAYS)
+def _matches(people: Sequence[Candidate], episodes: dict[int, Episode]) -> list[Match]:
     matches: list[Match] = []
     for p in people:
-        e = latest.get(p.pk)
-        if e is None or (e.released_at is not None and e.released_at < cutoff):
+        e = episodes.get(p.pk)
+        if e is None:
             continue  # never held, or long gone: exactly like nobody at all
-        tz = e.facility.timezone
         matches.append(
             Match(
                 name=p.full_name,
                 year_of_birth=p.date_of_birth.year if p.date_of_birth else None,
                 status="in_custody" if e.released_at is None else "released",
-                facility=_facility_public(e.facility),
-                since=_local_date(e.admitted_at, tz),
-                released_on=_local_date(e.released_at, tz) if e.released_at else None,
+                facility=e.facility,
+                since=_local_date(e.admitted_at, e.timezone),
+                released_on=_local_date(e.released_at, e.timezone) if e.released_at else None,
             )
         )
-    return matches[:MAX_MATCHES]
+        if len(matches) == MAX_MATCHES:
+            break
+    return matches
 
 
 def locate(q: LocatorQuery, *, at: dt.datetime | None = None, sync: bool = True) -> dict[str, Any]:
@@ -348,8 +499,15 @@ def locate(q: LocatorQuery, *, at: dt.datetime | None = None, sync: bool = True)
         from habeas.oversight.services import locator_index_sync
 
         locator_index_sync()
-    people = _candidates_by_ref(q) if q.ref else _candidates_by_name(q)
-    matches = _statuses(people, at or now())
+    at = at or now()
+    if q.ref:
+        people = _candidates_by_ref(q)
+        episodes = (
+            _shown_episodes(*_in("e.person_id", [p.pk for p in people]), at) if people else {}
+        )
+    else:
+        people, episodes = _by_name(q, at)
+    matches = _matches(people, episodes)
     if not matches:
         matches = [
             Match(

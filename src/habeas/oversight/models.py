@@ -7,9 +7,10 @@ Neither is a domain model (``ServiceModel``): nothing here says who is held, whe
   same UPDATE/DELETE-refusing triggers as the ledger) but it is deliberately **not** on the
   ledger: reads happen on every page view, and one Merkle leaf per read would grow the ledger
   without bound and bury the events Habeas answers for (admissions, moves, releases).
-* ``LocatorToken`` / ``LocatorState`` are a derived, rebuildable search index for the public
-  locator (one row per normalised name token, blocked by nationality and year of birth), kept
-  in step with the ``people.*`` ledger events (see ``services.locator_index_sync``).
+* ``LocatorToken`` / ``LocatorVariant`` / ``LocatorState`` are a derived, rebuildable search
+  index for the public locator (one row per normalised name token, blocked by nationality and
+  year of birth, and the deletion variants of the tokens for the one-typo search), kept in
+  step with the ``people.*`` ledger events (see ``services.locator_index_sync``).
 """
 
 from __future__ import annotations
@@ -59,9 +60,12 @@ class AccessLog(models.Model):
 
 
 class LocatorToken(models.Model):
-    """One normalised name token of a person, blocked by (nationality, birth year): the
-    locator reads only the rows of one block and one of the searched tokens, so a search
-    costs the same at 1,000 or 1,000,000 people (INTERFACES.md ``locate``)."""
+    """One normalised name word of a person (a row per occurrence), blocked by (nationality,
+    birth year): the locator probes ``(token, nationality, birth_year)`` for each searched
+    word and each indexed word one typo away from it (found in ``LocatorVariant``), so a
+    search reads only the rows of its own block and words and costs the same at 1,000 or
+    1,000,000 people (INTERFACES.md ``locate``). The same index, by its ``token`` prefix,
+    serves the server-side search without nationality or year."""
 
     person_id = models.BigIntegerField()
     nationality = models.CharField(max_length=3)
@@ -71,15 +75,35 @@ class LocatorToken(models.Model):
     class Meta:
         indexes = [
             models.Index(
-                fields=["nationality", "birth_year", "token", "person_id"],
-                name="locator_block_token",
+                fields=["token", "nationality", "birth_year", "person_id"],
+                name="locator_token_block",
             ),
-            models.Index(fields=["token", "person_id"], name="locator_token"),
             models.Index(fields=["person_id"], name="locator_person"),
         ]
 
     def __str__(self) -> str:
         return f"{self.nationality}/{self.birth_year}/{self.token} → {self.person_id}"
+
+
+class LocatorVariant(models.Model):
+    """The typo key of the locator index: one row per token of the index (of 4 letters or
+    more) and each of its *deletion variants* (the token itself and the token less one letter).
+    Two words are one insertion, deletion, substitution or adjacent transposition apart only
+    if they share a deletion variant, so the search finds every indexed word within one typo
+    of a searched one with a handful of probes here (symmetric deletion, as in SymSpell)
+    instead of hundreds of guessed spellings in ``LocatorToken``. Grows with the vocabulary of
+    names, not with the number of people; a word no longer in use is a harmless extra probe."""
+
+    variant = models.CharField(max_length=64)
+    token = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["variant", "token"], name="locator_variant_token"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant} → {self.token}"
 
 
 class LocatorState(models.Model):

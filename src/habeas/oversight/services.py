@@ -11,7 +11,9 @@ held, where or why.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection, transaction
@@ -20,7 +22,14 @@ from habeas.core.clock import now
 from habeas.ledger.models import LedgerEntry
 from habeas.ledger.services import ledger_size
 from habeas.oversight.choices import AccessChannel
-from habeas.oversight.locator import person_tokens
+from habeas.oversight.locator import (
+    INDEX_TABLE,
+    TOKEN_MAX_LENGTH,
+    TYPO_MIN_LENGTH,
+    VARIANT_TABLE,
+    deletion_variants,
+    person_tokens,
+)
 from habeas.oversight.models import AccessLog, LocatorState, LocatorToken
 from habeas.people.models import Person
 
@@ -28,6 +37,9 @@ MSG_UNKNOWN_CHANNEL = "unknown access channel"
 
 #: People re-indexed per batch (bounded memory and SQLite variable count).
 INDEX_BATCH = 2000
+
+#: People read per chunk by a full rebuild.
+REBUILD_BATCH = 20_000
 
 
 def _role(user: Any) -> str:
@@ -62,44 +74,104 @@ def access_log_record(
 
 
 # --- the locator index ---------------------------------------------------------------------
+#
+# Raw SQL on purpose: the index is a derived cache of a million people or more, rebuilt in
+# chunks of plain tuples (COPY on PostgreSQL, executemany on SQLite), never model instances.
 
 
-def _token_rows(people: Iterable[Person]) -> list[LocatorToken]:
-    rows: list[LocatorToken] = []
-    for p in people:
-        tokens = set(person_tokens(p.given_names, p.first_surname, p.second_surname).all)
-        for nationality in {str(c).upper() for c in p.nationalities or []}:
-            rows.extend(
-                LocatorToken(
-                    person_id=p.pk,
-                    nationality=nationality,
-                    birth_year=p.date_of_birth.year if p.date_of_birth else None,
-                    token=t[:64],
-                )
-                for t in sorted(tokens)
-            )
+def _people_columns() -> str:
+    """The people columns the index is built from; the year of birth is cut in SQL (no date
+    objects for a million rows)."""
+    if connection.vendor == "postgresql":
+        year = "CAST(EXTRACT(YEAR FROM date_of_birth) AS integer)"
+    else:
+        year = "CAST(substr(date_of_birth, 1, 4) AS integer)"
+    return f"id, given_names, first_surname, second_surname, {year}, nationalities"
+
+
+@lru_cache(maxsize=4096)
+def _nationalities(value: str) -> tuple[str, ...]:
+    return tuple(sorted({str(c).upper()[:3] for c in json.loads(value) or []}))
+
+
+@lru_cache(maxsize=200_000)
+def _field_tokens(text: str) -> tuple[str, ...]:
+    """The index tokens of one name field (fields repeat far more than whole names)."""
+    return tuple(t[:TOKEN_MAX_LENGTH] for t in person_tokens(text, "").all)
+
+
+def _token_rows(people: Iterable[Sequence[Any]]) -> list[tuple[str, str, int | None, int]]:
+    """(token, nationality, birth_year, person_id) rows of ``people`` (rows of
+    :func:`_people_columns`): one per word of the name and nationality. A repeated word
+    ("Martínez Martínez") has a row per occurrence: the search counts rows, and a search
+    "martinez martniez" must count two."""
+    rows: list[tuple[str, str, int | None, int]] = []
+    for pk, given, s1, s2, year, nationalities in people:
+        words = _field_tokens(given) + _field_tokens(s1) + _field_tokens(s2 or "")
+        raw = nationalities if isinstance(nationalities, str) else json.dumps(nationalities)
+        for nationality in _nationalities(raw):
+            rows.extend([(t, nationality, year, pk) for t in words])
     return rows
 
 
-def _reindex(person_ids: list[int]) -> None:
-    for start in range(0, len(person_ids), INDEX_BATCH):
-        chunk = person_ids[start : start + INDEX_BATCH]
-        LocatorToken.objects.filter(person_id__in=chunk).delete()
-        people = Person.objects.filter(pk__in=chunk).only(
-            "pk",
-            "given_names",
-            "first_surname",
-            "second_surname",
-            "date_of_birth",
-            "nationalities",
+def _copy_or_insert(cursor: Any, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join(["%s"] * len(rows[0]))
+    cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+
+
+def _insert_tokens(cursor: Any, rows: list[tuple[str, str, int | None, int]]) -> None:
+    _copy_or_insert(cursor, INDEX_TABLE, "token, nationality, birth_year, person_id", rows)
+
+
+def _variant_rows(words: Iterable[str]) -> list[tuple[str, str]]:
+    return sorted((v, w) for w in words for v in deletion_variants(w))
+
+
+def _add_variants(cursor: Any, words: set[str]) -> None:
+    """Deletion variants of the words not yet in ``LocatorVariant`` (a word's own row,
+    variant = token, says it is there)."""
+    words = {w for w in words if len(w) >= TYPO_MIN_LENGTH}
+    if not words:
+        return
+    marks = ", ".join(["%s"] * len(words))
+    cursor.execute(
+        f"SELECT variant FROM {VARIANT_TABLE} WHERE variant IN ({marks}) AND token = variant",  # noqa: S608
+        sorted(words),
+    )
+    new = words - {str(r[0]) for r in cursor.fetchall()}
+    if new:
+        cursor.executemany(
+            f"INSERT INTO {VARIANT_TABLE} (variant, token) VALUES (%s, %s) "  # noqa: S608
+            "ON CONFLICT DO NOTHING",
+            _variant_rows(new),
         )
-        LocatorToken.objects.bulk_create(_token_rows(people), batch_size=INDEX_BATCH)
+
+
+def _reindex(person_ids: list[int]) -> None:
+    with connection.cursor() as cursor:
+        for start in range(0, len(person_ids), INDEX_BATCH):
+            chunk = person_ids[start : start + INDEX_BATCH]
+            marks = ", ".join(["%s"] * len(chunk))
+            delete = f"DELETE FROM {INDEX_TABLE} WHERE person_id IN ({marks})"  # noqa: S608
+            cursor.execute(delete, chunk)
+            select = f"SELECT {_people_columns()} FROM people_person WHERE id IN ({marks})"  # noqa: S608
+            cursor.execute(select, chunk)
+            rows = _token_rows(cursor.fetchall())
+            _add_variants(cursor, {r[0] for r in rows})
+            _insert_tokens(cursor, rows)
 
 
 def locator_index_sync() -> int:
     """Bring the locator index up to the current ledger: re-index every person named by a
-    ``people.*`` entry appended since the last sync. Cheap when nothing changed (two indexed
-    reads). Returns the number of people re-indexed."""
+    ``people.*`` entry appended since the last sync. Cheap when nothing changed (one query
+    reading two one-row tables). Returns the number of people re-indexed."""
     # One round trip when nothing changed (every search pays it): the ledger's size and ours.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -129,21 +201,56 @@ def locator_index_sync() -> int:
 
 def locator_index_rebuild() -> int:
     """Rebuild the whole locator index from the people table (after a restore, or when the
-    normalisation rules change). Returns the number of people indexed."""
+    normalisation rules change), in chunks of :data:`REBUILD_BATCH` people read by primary
+    key. The table's indexes are dropped for the load and built again at the end (one sort
+    instead of millions of random B-tree inserts); on PostgreSQL searches therefore wait for
+    the rebuild to commit (they are never answered from a half-built index). Returns the number
+    of people indexed."""
     size = ledger_size()
-    with transaction.atomic():
-        LocatorToken.objects.all().delete()
-        ids = list(Person.objects.order_by("pk").values_list("pk", flat=True))
-        for start in range(0, len(ids), INDEX_BATCH):
-            chunk = ids[start : start + INDEX_BATCH]
-            people = Person.objects.filter(pk__in=chunk).only(
-                "pk",
-                "given_names",
-                "first_surname",
-                "second_surname",
-                "date_of_birth",
-                "nationalities",
-            )
-            LocatorToken.objects.bulk_create(_token_rows(people), batch_size=INDEX_BATCH)
+    indexed = 0
+    qn = connection.ops.quote_name
+    # The model's own indexes (its fields are plain columns of the same name).
+    indexes = [
+        (qn(str(index.name)), ", ".join(qn(f) for f in index.fields))
+        for index in LocatorToken._meta.indexes
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in (INDEX_TABLE, VARIANT_TABLE):
+            if connection.vendor == "postgresql":
+                cursor.execute(f"TRUNCATE {table}")
+            else:
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+        for name, _columns in indexes:
+            cursor.execute(f"DROP INDEX IF EXISTS {name}")
+        select = f"SELECT {_people_columns()} FROM people_person WHERE id > %s ORDER BY id LIMIT %s"  # noqa: S608
+        last = 0
+        words: set[str] = set()
+        while True:
+            cursor.execute(select, [last, REBUILD_BATCH])
+            people = cursor.fetchall()
+            if not people:
+                break
+            rows = _token_rows(people)
+            words.update(r[0] for r in rows)
+            _insert_tokens(cursor, rows)
+            indexed += len(people)
+            last = int(people[-1][0])
+        _copy_or_insert(
+            cursor,
+            VARIANT_TABLE,
+            "variant, token",
+            _variant_rows(w for w in words if len(w) >= TYPO_MIN_LENGTH),
+        )
+        for name, columns in indexes:
+            cursor.execute(f"CREATE INDEX {name} ON {INDEX_TABLE} ({columns})")
         LocatorState.objects.update_or_create(pk=1, defaults={"ledger_size": size})
-    return len(ids)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {INDEX_TABLE}")
+            cursor.execute(f"ANALYZE {VARIANT_TABLE}")
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # The visibility map, so that searches are index-only scans from the first one on
+        # (autovacuum would get there, later); VACUUM cannot run inside a transaction.
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {INDEX_TABLE}")
+            cursor.execute(f"VACUUM (ANALYZE) {VARIANT_TABLE}")
+    return indexed
