@@ -16,15 +16,14 @@ from habeas.ledger.checkpoint import Checkpoint, sign
 from habeas.ledger.keys import load_signing_key
 from habeas.ledger.models import LedgerCheckpoint, LedgerEntry
 from habeas.ledger.services import ledger_root, ledger_size
-from habeas.ledger.store import DatabaseNodeStore
+from habeas.ledger.store import PrefetchedStore
 
 
 def tree_head() -> dict[str, Any]:
-    """Size and root read in one transaction so they belong together."""
-    with transaction.atomic():
-        size = ledger_size()
-        root = ledger_root(size)
-    return {"size": size, "root": root.hex()}
+    """Size and root. No transaction is needed: the nodes of a given size never change, so a
+    root read after a concurrent append is still the root of the size read first."""
+    size = ledger_size()
+    return {"size": size, "root": ledger_root(size).hex()}
 
 
 def entry_document(index: int) -> dict[str, Any]:
@@ -44,21 +43,25 @@ def entry_document(index: int) -> dict[str, Any]:
     }
 
 
+def _keys(plan: list[list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    return [key for element in plan for key in element]
+
+
 def inclusion_proof(index: int, size: int | None = None) -> dict[str, Any]:
-    with transaction.atomic():
-        current = ledger_size()
-        size = current if size is None else size
-        if not 0 < size <= current:
-            raise ValidationFailed(f"size must be between 1 and {current}")
-        if not 0 <= index < size:
-            raise ValidationFailed(f"index must be between 0 and {size - 1}")
-        store = DatabaseNodeStore()
-        proof = merkle.inclusion_proof_from_store(index, size, store)
-        root = merkle.root_from_store(size, store)
-        leaf = LedgerEntry.objects.values_list("leaf_hash", flat=True).get(index=index)
+    """PATH(index, D[size]) with the root and the leaf, from one fetch of stored nodes."""
+    current = ledger_size()
+    size = current if size is None else size
+    if not 0 < size <= current:
+        raise ValidationFailed(f"size must be between 1 and {current}")
+    if not 0 <= index < size:
+        raise ValidationFailed(f"index must be between 0 and {size - 1}")
+    plan = merkle.inclusion_proof_plan(index, size)
+    store = PrefetchedStore([*_keys(plan), *merkle.subtree_keys_for_root(size), (0, index)])
+    proof = merkle.inclusion_proof_from_store(index, size, store)
+    root = merkle.root_from_store(size, store)
     return {
         "index": index,
-        "leaf_hash": leaf,
+        "leaf_hash": store.nodes[(0, index)].hex(),
         "proof": [p.hex() for p in proof],
         "root": root.hex(),
         "size": size,
@@ -66,20 +69,25 @@ def inclusion_proof(index: int, size: int | None = None) -> dict[str, Any]:
 
 
 def consistency_proof(size1: int, size2: int | None = None) -> dict[str, Any]:
-    with transaction.atomic():
-        current = ledger_size()
-        size2 = current if size2 is None else size2
-        if not 0 < size1 <= size2 <= current:
-            raise ValidationFailed(f"sizes must satisfy 0 < M ≤ N ≤ {current}")
-        store = DatabaseNodeStore()
-        proof = merkle.consistency_proof_from_store(size1, size2, store)
-        root1 = merkle.root_from_store(size1, store)
-        root2 = merkle.root_from_store(size2, store)
+    """PROOF(size1, D[size2]) with both roots, from one fetch of stored nodes."""
+    current = ledger_size()
+    size2 = current if size2 is None else size2
+    if not 0 < size1 <= size2 <= current:
+        raise ValidationFailed(f"sizes must satisfy 0 < M ≤ N ≤ {current}")
+    plan = merkle.consistency_proof_plan(size1, size2)
+    store = PrefetchedStore(
+        [
+            *_keys(plan),
+            *merkle.subtree_keys_for_root(size1),
+            *merkle.subtree_keys_for_root(size2),
+        ]
+    )
+    proof = merkle.consistency_proof_from_store(size1, size2, store)
     return {
         "proof": [p.hex() for p in proof],
-        "root": root2.hex(),
+        "root": merkle.root_from_store(size2, store).hex(),
         "size": size2,
-        "old_root": root1.hex(),
+        "old_root": merkle.root_from_store(size1, store).hex(),
         "old_size": size1,
     }
 
