@@ -178,6 +178,15 @@ def custody_admit_many(
         if adm.person.pk in seen:
             raise ValidationFailed(MSG_REPEATED.format(person=adm.person.pk))
         seen.add(adm.person.pk)
+    # Lock the people (in id order, so concurrent batches cannot deadlock): two requests
+    # admitting the same person queue here, and the second sees the first's open episode
+    # and gets a clear 409 instead of hitting the one-open-episode constraint.
+    list(
+        Person.objects.select_for_update()
+        .filter(pk__in=sorted(seen))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     open_episodes = dict(
         CustodyEpisode.objects.open()
         .filter(person_id__in=list(seen))
