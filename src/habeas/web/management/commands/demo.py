@@ -36,7 +36,14 @@ class Command(HabeasCommand):
                     load_demo(scale=options["scale"], advance=lambda n: bar.advance(task, n))
             else:
                 load_demo(scale=options["scale"])
-            self.stdout.write(f"demo loaded: {total:,} people admitted at scale {options['scale']}")
+            from habeas.custody.models import CustodyEpisode
+
+            held = CustodyEpisode.objects.open().count()
+            self.stdout.write(
+                f"demo loaded at scale {options['scale']}: {held:,} people in custody "
+                "(a resident population, transferees, and the two March 2025 flights decided "
+                "rule by rule)"
+            )
         self.stdout.write("demo logins (user / password — role):")
         for u in USERS:
             self.stdout.write(
