@@ -9,120 +9,25 @@ Screenshots for the README go to docs/screenshots/; the others to tests/e2e/arti
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import WIDTH, login
+
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DEMO_CELLS = 256  # 8 modules × 32 cells (STANDARDS.md, the facility the demo models)
-WIDTH = 1400
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"habeas serve exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local URL
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"habeas serve did not answer at {url}:\n{log.read_text()}")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A demo loaded into a fresh HABEAS_HOME (embedded SQLite), served on a free port."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: the browser test needs a system Chromium")
-    home = tmp_path_factory.mktemp("habeas-e2e")
-    env = {**os.environ, "HABEAS_HOME": str(home), "HABEAS_WORKERS": "2"}
-    # The server must use its own embedded database, never the one the test run points at.
-    for name in ("DATABASE_URL", "HABEAS_TEST_DATABASE_URL", "HABEAS_DEBUG"):
-        env.pop(name, None)
-    subprocess.run(
-        [sys.executable, "-m", "habeas", "demo", "--no-serve", "--scale", "small"],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-    port = _free_port()
-    log = home / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "habeas", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(f"{base}/login/", proc, log, timeout=60)
-        yield base
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _login(browser: Any, base: str, username: str) -> Any:
-    context = browser.new_context(viewport={"width": WIDTH, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", f"{username}-demo")
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return page
 
 
 def test_staff_dashboard_grid_spanish_switch_and_cell_page(browser: Any, server: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page = _login(browser, server, "staff")
+    page = login(browser, server, "staff")
 
     # English dashboard: the facility, its figures and one square per cell
     assert page.locator("html").get_attribute("lang") == "en"
@@ -178,7 +83,7 @@ def test_staff_dashboard_grid_spanish_switch_and_cell_page(browser: Any, server:
 
 
 def test_liaison_sees_totals_but_no_cells(browser: Any, server: str) -> None:
-    page = _login(browser, server, "liaison")
+    page = login(browser, server, "liaison")
     assert page.locator(".stat").count() > 0
     assert page.locator(".cell-square").count() == 0
     assert page.locator("a[href*='/cells/']").count() == 0

@@ -2,96 +2,29 @@
 board, opens a cell, tries to move a civil detainee into a criminal module (refused, with
 the Mandela Rule 11(c) message), then moves them to an allowed cell.
 
-Same fixture approach as tests/e2e/test_browser.py: the demo in a temporary HABEAS_HOME
+The fixtures of tests/e2e/conftest.py: the demo in a temporary HABEAS_HOME
 (``habeas demo --no-serve``), ``habeas serve`` on a free port, system Chromium.
 Screenshots go to tests/e2e/artifacts/.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, WIDTH, _free_port, _wait_until_up
+from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: the browser test needs a system Chromium")
-    home = tmp_path_factory.mktemp("habeas-e2e-housing")
-    env = {**os.environ, "HABEAS_HOME": str(home), "HABEAS_WORKERS": "2"}
-    for name in ("DATABASE_URL", "HABEAS_TEST_DATABASE_URL", "HABEAS_DEBUG"):
-        env.pop(name, None)
-    subprocess.run(
-        [sys.executable, "-m", "habeas", "demo", "--no-serve", "--scale", "small"],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-    port = _free_port()
-    log = home / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "habeas", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(f"{base}/login/", proc, log, timeout=60)
-        yield base
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _login(browser: Any, base: str, username: str) -> Any:
-    context = browser.new_context(viewport={"width": WIDTH, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", f"{username}-demo")
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return page
-
-
 def test_director_walks_board_opens_cell_and_moves(browser: Any, server: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page = _login(browser, server, "director")
+    page = login(browser, server, "director")
 
     # the housing board, from the main navigation
     page.click("nav.site-nav >> text=Housing")
@@ -167,7 +100,7 @@ def test_director_walks_board_opens_cell_and_moves(browser: Any, server: str) ->
 
 
 def test_liaison_gets_no_housing(browser: Any, server: str) -> None:
-    page = _login(browser, server, "liaison")
+    page = login(browser, server, "liaison")
     assert page.locator("nav.site-nav >> text=Housing").count() == 0
     response = page.goto(f"{server}/housing/TEC/")
     assert response is not None
