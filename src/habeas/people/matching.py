@@ -136,33 +136,6 @@ def _year(record: PersonRecord) -> str:
     return str(record.date_of_birth.year) if record.date_of_birth else ""
 
 
-def person_keys(
-    *,
-    given_names: str,
-    first_surname: str,
-    second_surname: str,
-    aliases: Sequence[str],
-    date_of_birth: dt.date | None,
-) -> tuple[str, str, str, str]:
-    """The four year-level keys of a person (``match_key_s1``, ``_s2``, ``_g``, ``_a``): a
-    surname, or the given name with a surname initial, with the year of birth. Broad blocks:
-    only ``match_key_a`` (people with an alias) is searched by the registry matcher; the
-    narrow keys are :func:`search_keys`."""
-    year = str(date_of_birth.year) if date_of_birth else ""
-    s1, s2 = _surname_pair(first_surname, second_surname)
-    g = tokens(given_names)
-    k1 = f"{phonetic(s1[0])}|{year}" if s1 else ""
-    k2 = f"{phonetic(s2[0])}|{year}" if s2 else ""
-    kg = f"{phonetic(g[0])}|{phonetic(s1[0])[:1]}|{year}" if g and s1 else ""
-    ka = ""
-    for alias in aliases:
-        words = tokens(alias)
-        if len(words) >= 2:
-            ka = f"{phonetic(words[1])}|{year}"
-            break
-    return k1[:64], k2[:64], kg[:64], ka[:64]
-
-
 def _surname_pair(first_surname: str, second_surname: str) -> tuple[list[str], list[str]]:
     s1 = tokens(first_surname)
     s2 = tokens(second_surname)
@@ -276,26 +249,14 @@ def all_keys(
     dob_precision: str,
 ) -> dict[str, str]:
     """Every stored key column of a person (what ``person_create_many`` fills)."""
-    k1, k2, kg, _ = person_keys(
+    return search_keys(
         given_names=given_names,
         first_surname=first_surname,
         second_surname=second_surname,
         aliases=aliases,
         date_of_birth=date_of_birth,
+        dob_precision=dob_precision,
     )
-    return {
-        "match_key_s1": k1,
-        "match_key_s2": k2,
-        "match_key_g": kg,
-        **search_keys(
-            given_names=given_names,
-            first_surname=first_surname,
-            second_surname=second_surname,
-            aliases=aliases,
-            date_of_birth=date_of_birth,
-            dob_precision=dob_precision,
-        ),
-    }
 
 
 def _swapped(value: dt.date) -> dt.date | None:

@@ -58,14 +58,9 @@ class Person(ServiceModel):
     nationalities = models.JSONField(_("nationalities"), default=list)
     language = models.CharField(_("language"), max_length=8, blank=True)
     created_at = models.DateTimeField()
-    # Blocking keys of identity matching (habeas.people.matching.person_keys), filled by
-    # person_create_many: derived from the fields above, never edited on their own.
-    match_key_s1 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    match_key_s2 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    match_key_g = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    # The blocking keys the registry matcher searches (habeas.people.matching.search_keys),
+    # filled by person_create_many: derived from the fields above, never edited on their own.
     match_key_a = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    # The narrow keys the registry matcher searches (habeas.people.matching.search_keys;
-    # match_key_a above is one of them: an alias's initials with the date of birth).
     match_key_gd = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     match_key_d1 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     match_key_d2 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)

@@ -3,30 +3,8 @@
 from django.db import migrations, models
 
 
-def fill_keys(apps, schema_editor):
-    """Existing people get their blocking keys (habeas.people.matching.person_keys)."""
-    from habeas.people.matching import person_keys
-
-    Person = apps.get_model("people", "Person")
-    batch = []
-    for p in Person.objects.all().iterator(chunk_size=2000):
-        p.match_key_s1, p.match_key_s2, p.match_key_g, p.match_key_a = person_keys(
-            given_names=p.given_names,
-            first_surname=p.first_surname,
-            second_surname=p.second_surname,
-            aliases=p.aliases or [],
-            date_of_birth=p.date_of_birth,
-        )
-        batch.append(p)
-        if len(batch) >= 2000:
-            Person.objects.bulk_update(
-                batch, ["match_key_s1", "match_key_s2", "match_key_g", "match_key_a"]
-            )
-            batch = []
-    if batch:
-        Person.objects.bulk_update(
-            batch, ["match_key_s1", "match_key_s2", "match_key_g", "match_key_a"]
-        )
+# The first, broad keys. Migration 0003 fills every key that is searched (match_key_a
+# included) and 0004 drops the broad ones, so no backfill runs here.
 
 
 class Migration(migrations.Migration):
@@ -56,5 +34,4 @@ class Migration(migrations.Migration):
             name='match_key_s2',
             field=models.CharField(blank=True, db_index=True, editable=False, max_length=64),
         ),
-        migrations.RunPython(fill_keys, migrations.RunPython.noop),
     ]
