@@ -12,10 +12,15 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from habeas.core.actor import Actor
-from habeas.custody.services import LegalBasisSpec, custody_release
-from habeas.facilities import selectors
+from habeas.core.errors import ApplicationError
+from habeas.core.services import service
+from habeas.custody.models import LegalBasis
+from habeas.custody.services import LegalBasisSpec, custody_release, placement_move
+from habeas.facilities import housing, selectors
 from habeas.facilities.housing import (
     Occupant,
     TrialMix,
@@ -28,11 +33,18 @@ from habeas.facilities.housing import (
 )
 from habeas.facilities.models import Cell
 from habeas.facilities.selectors import housing_snapshot, placement_suggest
-from habeas.facilities.services import keep_apart_open
+from habeas.facilities.services import (
+    cell_certify,
+    cell_deactivate,
+    cell_reactivate,
+    keep_apart_open,
+)
+from habeas.ledger.services import ledger_append
 from tests.conftest import admit, make_person, removal_order, sentence
 
 AT = dt.datetime(2025, 3, 16, 14, 5, tzinfo=dt.UTC)
 LATER = AT + dt.timedelta(hours=1)
+ACTOR = Actor(name="prop", role="facility_staff")
 
 
 def untried() -> LegalBasisSpec:
@@ -89,8 +101,17 @@ def mixed(world: dict[str, Any], actor: Actor) -> dict[str, Any]:
     return people
 
 
+@pytest.fixture(params=["lookups", "join"])
+def loads_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """:func:`cell_loads` both ways: index lookups per placement (a few cells) and one join
+    (many cells)."""
+    if request.param == "join":
+        monkeypatch.setattr(housing, "FEW_CELLS", 0)
+    return str(request.param)
+
+
 def test_cell_loads_counts_open_placements_and_the_trial_mix(
-    world: dict[str, Any], mixed: dict[str, Any]
+    world: dict[str, Any], mixed: dict[str, Any], loads_path: str
 ) -> None:
     cells = {c.code: c.pk for c in Cell.objects.filter(facility=world["tec"])}
     count, mix = cell_loads(list(cells.values()))
@@ -104,7 +125,7 @@ def test_cell_loads_counts_open_placements_and_the_trial_mix(
 
 
 def test_judgment_of_unknown_finality_counts_as_convicted(
-    world: dict[str, Any], actor: Actor
+    world: dict[str, Any], actor: Actor, loads_path: str
 ) -> None:
     p = make_person(actor)
     admit(actor, p, world["tec"], world["us"], bases=[untried(), unknown_finality()])
@@ -227,3 +248,263 @@ def test_snapshot_version_is_the_ledger_hash_not_only_its_size(
     snap = housing_snapshot(world["tec"])
     assert snap is not stale
     assert sum(snap.count.values()) == 1
+
+
+# --- incremental refresh: only the cells the new ledger entries name are read again -------
+
+
+def snapshot_shape(snap: selectors.HousingSnapshot) -> Any:
+    """What a suggestion reads from a snapshot, in a comparable form."""
+    return (
+        sorted(
+            (
+                c.pk,
+                c.code,
+                c.module_id,
+                c.module.population,
+                c.module.regime,
+                c.active,
+                c.certified_capacity,
+                c.working_capacity,
+                c.max_capacity,
+                c.floor_area_m2,
+                c.sanitary_area_m2,
+            )
+            for c in snap.cells
+        ),
+        {pk: n for pk, n in snap.count.items() if n},
+        {pk: (m.untried, m.convicted) for pk, m in snap.mix.items() if m.untried or m.convicted},
+    )
+
+
+def from_scratch(facility: Any) -> Any:
+    """Every cell read afresh, with the one-join form of :func:`cell_loads` (the snapshot's
+    incremental refresh reads a few cells with the index-lookup form)."""
+    cells = list(Cell.objects.filter(facility=facility).select_related("module"))
+    few, housing.FEW_CELLS = housing.FEW_CELLS, 0
+    try:
+        count, mix = cell_loads([c.pk for c in cells])
+    finally:
+        housing.FEW_CELLS = few
+    return snapshot_shape(selectors.HousingSnapshot(None, cells, count, dict(mix)))
+
+
+@pytest.fixture
+def refreshes(monkeypatch: pytest.MonkeyPatch, reusable: None) -> list[bool]:
+    """Records, for every snapshot brought up to date, whether it was incremental (True) or
+    had to be read afresh (False)."""
+    seen: list[bool] = []
+    real = selectors._refreshed
+
+    def spy(*args: Any) -> Any:
+        result = real(*args)
+        seen.append(result is not None)
+        return result
+
+    monkeypatch.setattr(selectors, "_refreshed", spy)
+    return seen
+
+
+ADMIN = Actor(name="test:director", role="facility_admin")
+WHO = [
+    Occupant(sex="M", youth=False, regime="criminal"),
+    Occupant(sex="M", youth=False, regime="criminal", untried=True),
+    Occupant(sex="M", youth=False, regime="civil"),
+    Occupant(sex="F", youth=False, regime="civil"),
+]
+
+
+@service
+def judgment_finalise(*, actor: Actor, person: Any) -> None:
+    """Stands for a write path the snapshot does not know (no service changes a legal basis
+    after admission yet): a person's criminal judgments become final, with a ledger entry
+    of an action :data:`selectors.HOUSING_EFFECT` does not list."""
+    for basis in LegalBasis.objects.filter(person=person, kind="criminal_sentence"):
+        basis.judgment_final = True
+        basis.save(update_fields=["judgment_final"])
+    ledger_append(
+        actor=actor,
+        action="custody.judgment_finalised",
+        subject=f"person:{person.pk}",
+        payload={"person": person.pk},
+    )
+
+
+def test_one_admission_reads_again_only_its_cell(
+    world: dict[str, Any], actor: Actor, mixed: dict[str, Any], refreshes: list[bool]
+) -> None:
+    who = WHO[0]
+    placement_suggest(facility=world["tec"], who=who)
+    p = make_person(actor)
+    admit(actor, p, world["tec"], world["us"], cell="M1-03")
+    m103 = Cell.objects.get(code="M1-03")
+    with CaptureQueriesContext(connection) as ctx:
+        after = placement_suggest(facility=world["tec"], who=who)
+    assert refreshes == [True]
+    assert after.counts[m103.pk] == 1
+    assert snapshot_shape(housing_snapshot(world["tec"])) == from_scratch(world["tec"])
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    # the ledger version, the entries since, the placement's cell, that one cell's load
+    assert len(sqls) == 4
+    assert not any('"facilities_cell"' in s for s in sqls)
+    (loads,) = [s for s in sqls if "judgment_final" in s]
+    assert "GROUP BY" not in loads  # index lookups for this one cell, no join over them all
+    assert f"IN ({m103.pk})" in loads
+
+
+def test_moves_releases_and_other_facilities(
+    world: dict[str, Any], actor: Actor, mixed: dict[str, Any], refreshes: list[bool]
+) -> None:
+    tec = world["tec"]
+    placement_suggest(facility=tec, who=WHO[2])
+    placement_move(
+        actor=actor, person=mixed["civil"], cell=Cell.objects.get(code="M2-02"), at=LATER,
+        reason="r",
+    )  # fmt: skip
+    custody_release(actor=actor, person=mixed["c1"], reason="other", at=LATER)
+    elsewhere = make_person(actor)
+    admit(actor, elsewhere, world["oth"], world["gt"], cell="A-01")
+    for who in WHO:
+        assert suggested(tec, who) == per_cell(tec, who)
+    assert refreshes == [True]
+    assert snapshot_shape(housing_snapshot(tec)) == from_scratch(tec)
+
+
+def test_capacity_changes_read_the_cell_row_again(
+    world: dict[str, Any], actor: Actor, mixed: dict[str, Any], refreshes: list[bool]
+) -> None:
+    tec = world["tec"]
+    cell = Cell.objects.get(code="M2-02")
+    assert placement_suggest(facility=tec, who=WHO[2]).allowed[0].code == "M2-02"
+    cell_deactivate(actor=ADMIN, cell=cell, reason="damaged")
+    s = placement_suggest(facility=tec, who=WHO[2])
+    assert [c.code for c in s.allowed] == ["M2-01"]
+    assert ("M2-02", ["active"]) in [(c.code, [r.rule for r in why]) for c, why in s.refused]
+    cell_reactivate(actor=ADMIN, cell=cell)
+    cell_certify(
+        actor=ADMIN, cell=Cell.objects.get(code="M2-01"), working_capacity=1, max_capacity=6,
+        reason="staff shortage",
+    )  # fmt: skip
+    for who in WHO:
+        assert suggested(tec, who) == per_cell(tec, who)
+    assert refreshes == [True, True]
+    assert snapshot_shape(housing_snapshot(tec)) == from_scratch(tec)
+
+
+def test_unknown_actions_and_long_gaps_read_everything_afresh(
+    world: dict[str, Any], actor: Actor, mixed: dict[str, Any], refreshes: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    tec = world["tec"]
+    assert "M1-01" not in [c.code for c in placement_suggest(facility=tec, who=WHO[1]).allowed]
+    judgment_finalise(actor=actor, person=mixed["u1"])
+    judgment_finalise(actor=actor, person=mixed["u2"])
+    s = placement_suggest(facility=tec, who=WHO[0])  # M1-02 now holds two convicted
+    assert "M1-02" in [c.code for c in s.allowed]
+    assert refreshes == [False]
+    assert snapshot_shape(housing_snapshot(tec)) == from_scratch(tec)
+    monkeypatch.setattr(selectors, "MAX_INCREMENTAL_ENTRIES", 2)
+    for _ in range(3):
+        make_person(actor)
+    placement_suggest(facility=tec, who=WHO[0])
+    assert refreshes == [False, False]
+
+
+step = st.one_of(
+    st.tuples(
+        st.just("admit"),
+        st.sampled_from(["conv", "untried", "civil", "woman", "elsewhere"]),
+        st.sampled_from([None, "M1-01", "M1-02", "M1-03", "M2-01", "W1-01"]),
+    ),
+    st.tuples(
+        st.just("move"),
+        st.integers(0, 30),
+        st.sampled_from(["M1-01", "M1-02", "M1-03", "M2-01", "M2-02", "W1-01"]),
+    ),
+    st.tuples(st.just("release"), st.integers(0, 30), st.none()),
+    st.tuples(
+        st.just("certify"),
+        st.sampled_from(["M1-01", "M1-02", "M2-01", "W1-01"]),
+        st.integers(0, 3),
+    ),
+    st.tuples(st.just("deactivate"), st.sampled_from(["M1-03", "M2-02"]), st.none()),
+    st.tuples(st.just("reactivate"), st.sampled_from(["M1-03", "M2-02"]), st.none()),
+    st.tuples(st.just("apart"), st.integers(0, 30), st.integers(0, 30)),
+    st.tuples(st.just("finalise"), st.integers(0, 30), st.none()),
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(steps=st.lists(st.tuples(step, st.booleans()), min_size=1, max_size=20))
+def test_incremental_snapshot_equals_one_read_from_scratch(
+    world: dict[str, Any], refreshes: list[bool], steps: list[tuple[tuple[Any, Any, Any], bool]]
+) -> None:
+    """Any sequence of admissions (here and in another facility), moves, releases,
+    certifications, deactivations, keep-apart records and a legal-basis change, with a
+    suggestion after some of the steps (so one refresh may cover several entries): the
+    snapshot equals the one read from scratch, and the suggestion the rules applied cell by
+    cell."""
+    from django.db import transaction
+
+    tec = world["tec"]
+    cell = {c.code: c for c in Cell.objects.filter(facility=tec)}
+    sid = transaction.savepoint()
+    selectors._SNAPSHOTS.clear()
+    refreshes.clear()
+    try:
+        people: list[Any] = []
+        clock = AT
+        placement_suggest(facility=tec, who=WHO[0])
+        for (kind, x, y), look in steps:
+            clock += dt.timedelta(minutes=5)
+            someone = people[x % len(people)] if people and isinstance(x, int) else None
+            try:
+                if kind == "admit":
+                    person = make_person(ACTOR, sex="F" if x == "woman" else "M")
+                    bases = {
+                        "conv": [sentence()],
+                        "untried": [untried()],
+                        "elsewhere": [sentence()],
+                    }.get(x, [removal_order()])
+                    people.append(person)
+                    if x == "elsewhere":
+                        admit(ACTOR, person, world["oth"], world["gt"], bases=bases, at=clock)
+                    else:
+                        admit(ACTOR, person, tec, world["us"], bases=bases, at=clock, cell=y)
+                elif kind == "move" and someone:
+                    placement_move(
+                        actor=ACTOR, person=someone, cell=cell[y], at=clock, reason="prop"
+                    )
+                elif kind == "release" and someone:
+                    custody_release(actor=ACTOR, person=someone, reason="other", at=clock)
+                elif kind == "certify":
+                    c = Cell.objects.get(pk=cell[x].pk)
+                    cell_certify(
+                        actor=ADMIN, cell=c, working_capacity=min(y, c.max_capacity),
+                        max_capacity=c.max_capacity, reason="prop", at=clock,
+                    )  # fmt: skip
+                elif kind == "deactivate":
+                    cell_deactivate(actor=ADMIN, cell=cell[x], reason="damaged", at=clock)
+                elif kind == "reactivate":
+                    cell_reactivate(actor=ADMIN, cell=cell[x], at=clock)
+                elif kind == "apart" and someone and len(people) > 1:
+                    other = people[y % len(people)]
+                    if other.pk != someone.pk:
+                        keep_apart_open(
+                            actor=ACTOR, person=someone, other=other, scope="cell", reason="p"
+                        )
+                elif kind == "finalise" and someone:
+                    judgment_finalise(actor=ACTOR, person=someone)
+            except ApplicationError:
+                pass
+            if look:
+                for who in WHO:
+                    assert suggested(tec, who) == per_cell(tec, who)
+                assert snapshot_shape(housing_snapshot(tec)) == from_scratch(tec)
+        assert suggested(tec, WHO[2]) == per_cell(tec, WHO[2])
+        assert snapshot_shape(housing_snapshot(tec)) == from_scratch(tec)
+        finalised = any(kind == "finalise" for (kind, _x, _y), _look in steps)
+        assert finalised or all(refreshes)  # known actions never read everything afresh
+    finally:
+        transaction.savepoint_rollback(sid)

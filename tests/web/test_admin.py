@@ -33,6 +33,7 @@ READ_ONLY = [
     "custody.legalbasis",
     "custody.custodyepisode",
     "custody.placement",
+    "custody.temporaryabsence",
 ]
 
 

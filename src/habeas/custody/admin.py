@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from habeas.custody.models import CustodyEpisode, LegalBasis, Placement
+from habeas.custody.models import CustodyEpisode, LegalBasis, Placement, TemporaryAbsence
 from habeas.ledger.admin import ReadOnlyModelAdmin
 
 
@@ -40,3 +40,14 @@ class PlacementAdmin(ReadOnlyModelAdmin):
     list_display = ["id", "episode", "cell", "started_at", "ended_at", "reason"]
     list_select_related = ["episode", "cell"]
     raw_id_fields = ["episode", "cell"]
+
+
+@admin.register(TemporaryAbsence)
+class TemporaryAbsenceAdmin(ReadOnlyModelAdmin):
+    """Read-only: departures and returns only go through ``custody.absences``."""
+
+    list_display = ["id", "episode", "kind", "destination", "started_at", "ended_at", "ended_how"]
+    list_select_related = ["episode"]
+    list_filter = ["kind", "ended_how"]
+    raw_id_fields = ["episode"]
+    date_hierarchy = "started_at"

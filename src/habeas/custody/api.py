@@ -1,20 +1,27 @@
-"""``/api/v1/persons/{id}/`` (the person's file) and ``/api/v1/custody-episodes/``.
+"""``/api/v1/persons/{id}/`` (the person's file), ``/api/v1/custody-episodes/`` and a person's
+temporary absences (``/api/v1/persons/{id}/absences/``: court, hospital...).
 
 Mandela Rule 9: records are need-to-know. Everything is read through the scoped selectors
 (a person or episode outside the user's scope is a 404 with the same body as a missing one);
 sending-state liaisons and finance officers see their own transferees' custody but not the
 housing detail (the cell), and only the custody episodes under their own state's agreements.
+Absences are housing detail too (movements, hospital visits): facility staff and admins read
+and record them for their facilities, oversight and auditors read them all, a sending state's
+liaison or finance officer gets 403.
 """
 
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from django.utils.translation import gettext_lazy
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import AwareDatetime
 
 from habeas.accounts.auth import api_user
 from habeas.accounts.models import User
 from habeas.core import audit
+from habeas.core.actor import Actor
 from habeas.core.api import (
     DateStr,
     IdStr,
@@ -24,8 +31,16 @@ from habeas.core.api import (
     errors,
     instant_str,
 )
-from habeas.core.errors import NotFound
-from habeas.custody.models import CustodyEpisode, EpisodeQuerySet, LegalBasis
+from habeas.core.clock import now
+from habeas.core.errors import Forbidden, NotFound
+from habeas.custody.absences import (
+    absence_end,
+    absence_get_for,
+    absence_list_for,
+    absence_start,
+)
+from habeas.custody.choices import AbsenceKind
+from habeas.custody.models import CustodyEpisode, EpisodeQuerySet, LegalBasis, TemporaryAbsence
 from habeas.custody.selectors import (
     basis_ends_on,
     current_placement,
@@ -38,6 +53,12 @@ from habeas.people.selectors import person_get_for
 router = Router(tags=["custody"])
 
 MSG_EPISODE_NOT_FOUND = "custody episode not found"
+MSG_NO_ABSENCES = gettext_lazy(
+    "absences are for the receiving facility's staff and oversight, not the sending state"
+)
+MSG_ABSENCES_READ_ONLY = gettext_lazy("your role may read absences but not record them")
+MSG_HELD_ELSEWHERE = "person not held in a facility in your scope"
+WRITE_ERRORS = (400, 401, 403, 404, 409)
 
 
 def sees_housing(user: User) -> bool:
@@ -83,8 +104,18 @@ class AlarmOut(Schema):
     since: InstantStr
 
 
+class CurrentAbsenceOut(Schema):
+    """Where the person is while out of the facility (a temporary absence), since when."""
+
+    kind: str
+    destination: str
+    since: InstantStr
+    expected_return_at: InstantStr | None
+
+
 class PersonFileOut(Schema):
-    """The ``show --json`` document (INTERFACES.md); ``cell`` is null for liaison and finance."""
+    """The ``show --json`` document (INTERFACES.md); ``cell`` is null for liaison and finance,
+    and so is ``absence`` (null too while the person is in the facility)."""
 
     id: IdStr
     sending_refs: list[str]
@@ -97,6 +128,7 @@ class PersonFileOut(Schema):
     cell: str | None
     release_date: DateStr | None
     alarms: list[AlarmOut]
+    absence: CurrentAbsenceOut | None = None
 
 
 def person_file_for(user: User, person_id: str) -> dict[str, Any]:
@@ -235,3 +267,150 @@ def custody_episodes_get(request: HttpRequest, episode_id: str) -> CustodyEpisod
     if not episode_id.isdigit() or len(episode_id) > 18:
         raise NotFound(MSG_EPISODE_NOT_FOUND)
     return episode_get_for(user=api_user(request), episode_id=int(episode_id))
+
+
+# --- temporary absences --------------------------------------------------------------------
+
+
+class AbsenceOut(Schema):
+    """A temporary absence (Mandela Rules 7(c), 8(a); Rule 70 for a funeral or a relative's
+    bedside): where to, on whose authority, with which escort (empty: unescorted), when out
+    and back. ``ended_how``: ``returned``, or ``released`` when custody ended while out."""
+
+    id: IdStr
+    person: IdStr
+    facility: str
+    kind: str
+    kind_other: str
+    destination: str
+    authority: str
+    reason: str
+    escort: str
+    started_at: InstantStr
+    expected_return_at: InstantStr | None
+    ended_at: InstantStr | None
+    ended_how: str | None
+    recorded_by: str
+    ended_by: str
+    open: bool
+
+
+def absence_document(a: TemporaryAbsence) -> dict[str, Any]:
+    return {
+        "id": str(a.pk),
+        "person": str(a.episode.person_id),
+        "facility": a.episode.facility.code,
+        "kind": a.kind,
+        "kind_other": a.kind_other,
+        "destination": a.destination,
+        "authority": a.authority,
+        "reason": a.reason,
+        "escort": a.escort,
+        "started_at": instant_str(a.started_at),
+        "expected_return_at": instant_str(a.expected_return_at),
+        "ended_at": instant_str(a.ended_at),
+        "ended_how": a.ended_how or None,
+        "recorded_by": a.recorded_by,
+        "ended_by": a.ended_by,
+        "open": a.is_open,
+    }
+
+
+class AbsenceIn(Schema):
+    kind: str = Field(..., examples=["court"], description=" | ".join(AbsenceKind.values))
+    kind_other: str = Field("", description="what the absence is, for kind 'other'")
+    destination: str = Field(..., examples=["Juzgado Primero de Instrucción, San Salvador"])
+    authority: str = Field(
+        ..., description="who ordered or authorised it", examples=["court order 123/2025"]
+    )
+    reason: str = ""
+    escort: str = Field("", description="empty: not escorted (Mandela Rule 70 allows it)")
+    started_at: AwareDatetime | None = Field(None, description="default: now")
+    expected_return_at: AwareDatetime | None = None
+
+
+class AbsenceReturnIn(Schema):
+    returned_at: AwareDatetime | None = Field(None, description="default: now")
+
+
+def absence_reader(request: HttpRequest) -> User:
+    user = api_user(request)
+    if not user.sees_housing:
+        raise Forbidden(str(MSG_NO_ABSENCES))
+    return user
+
+
+def absence_writer(request: HttpRequest) -> User:
+    user = absence_reader(request)
+    if not user.is_facility_role:
+        raise Forbidden(str(MSG_ABSENCES_READ_ONLY))
+    return user
+
+
+@router.get(
+    "/persons/{person_id}/absences/",
+    response={200: list[AbsenceOut], **errors()},
+    summary="A person's temporary absences",
+    operation_id="person_absences_list",
+    tags=["persons"],
+)
+def person_absences_list(request: HttpRequest, person_id: str) -> list[dict[str, Any]]:
+    """Every absence (court, hospital...) of the person in the user's facilities (all of
+    them for oversight), newest first; the open one, if any, has ``open: true``."""
+    user = absence_reader(request)
+    person = person_get_for(user=user, person_id=person_id)
+    return [absence_document(a) for a in absence_list_for(user=user, person=person)]
+
+
+@router.post(
+    "/persons/{person_id}/absences/",
+    response={201: AbsenceOut, **errors(*WRITE_ERRORS)},
+    summary="Record that a person leaves the facility for a while",
+    operation_id="person_absences_create",
+    tags=["persons"],
+)
+def person_absences_create(request: HttpRequest, person_id: str, body: AbsenceIn) -> Status[Any]:
+    """Facility staff record a departure (``custody.absence_started``); the person keeps their
+    cell. 409 when the person is not in custody or is already out."""
+    user = absence_writer(request)
+    person = person_get_for(user=user, person_id=person_id)
+    if (
+        CustodyEpisode.objects.open()
+        .filter(person=person)
+        .exclude(pk__in=CustodyEpisode.objects.visible_to(user))
+        .exists()
+    ):
+        raise NotFound(MSG_HELD_ELSEWHERE)
+    absence = absence_start(
+        actor=Actor.from_user(user),
+        person=person,
+        kind=body.kind,
+        kind_other=body.kind_other,
+        destination=body.destination,
+        authority=body.authority,
+        reason=body.reason,
+        escort=body.escort,
+        started_at=body.started_at or now(),
+        expected_return_at=body.expected_return_at,
+    )
+    return Status(
+        201, absence_document(absence_get_for(user=user, person=person, absence_id=absence.pk))
+    )
+
+
+@router.post(
+    "/persons/{person_id}/absences/{absence_id}/return",
+    response={200: AbsenceOut, **errors(*WRITE_ERRORS)},
+    summary="Record a person's return from an absence",
+    operation_id="person_absences_return",
+    tags=["persons"],
+)
+def person_absences_return(
+    request: HttpRequest, person_id: str, absence_id: str, body: AbsenceReturnIn
+) -> dict[str, Any]:
+    """Facility staff record the return (``custody.absence_ended``); 409 if already ended."""
+    user = absence_writer(request)
+    person = person_get_for(user=user, person_id=person_id)
+    absence = absence_get_for(user=user, person=person, absence_id=absence_id)
+    absence_end(actor=Actor.from_user(user), absence=absence, returned_at=body.returned_at or now())
+    return absence_document(absence_get_for(user=user, person=person, absence_id=absence.pk))

@@ -33,3 +33,22 @@ class StatusInSendingState(models.TextChoices):
     CITIZEN = "citizen", _("Citizen")
     PERMANENT_RESIDENT = "permanent_resident", _("Permanent resident")
     OTHER = "other", _("Other")
+
+
+class AbsenceKind(models.TextChoices):
+    """Why someone held is temporarily outside the facility, keeping their bed (HMPPS
+    establishment roll "out": court, hospital, other; Mandela Rule 70 for compassionate leave;
+    Rule 7(c) for every movement)."""
+
+    COURT = "court", _("Court")
+    HOSPITAL = "hospital", _("Hospital")
+    MEDICAL_APPOINTMENT = "medical_appointment", _("Medical appointment")
+    FUNERAL_OR_FAMILY_VISIT = "funeral_or_family_visit", _("Funeral or family visit")
+    OTHER = "other", _("Other")
+
+
+class AbsenceEnd(models.TextChoices):
+    """How an absence ended: the person came back, or custody ended while they were out."""
+
+    RETURNED = "returned", _("Returned")
+    RELEASED = "released", _("Released while out")

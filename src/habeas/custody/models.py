@@ -1,7 +1,9 @@
-"""Custody: the legal basis for holding someone, the custody episode, cell placements.
+"""Custody: the legal basis for holding someone, the custody episode, cell placements,
+temporary absences (court, hospital...).
 
 Database constraints on SQLite and PostgreSQL (HOUSE-STYLE): intervals ordered, at most one
-open episode per person, at most one open placement per episode.
+open episode per person, at most one open placement per episode, at most one open absence per
+episode.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from habeas.core.services import ServiceModel, ServiceQuerySet
 from habeas.custody.choices import (
+    AbsenceEnd,
+    AbsenceKind,
     Consent,
     LegalBasisKind,
     ReleaseReason,
@@ -161,3 +165,87 @@ class Placement(ServiceModel):
 
     def __str__(self) -> str:
         return f"placement {self.pk} in {self.cell_id}"
+
+
+class TemporaryAbsence(ServiceModel):
+    """A period when someone held is outside the facility without leaving custody: at court,
+    in hospital, at a medical appointment, at a funeral or a relative's bedside (Mandela Rule
+    70: compassionate leave, under escort or alone), or elsewhere.
+
+    Mandela Rule 7(c) and Rule 8(a) (court process): the day and hour of every movement out
+    and back, where to, on whose authority and with which escort; Rule 9: part of the
+    confidential file (housing roles and oversight only). The person keeps their placement
+    (their bed: working capacity still counts them); the HMPPS establishment roll counts them
+    "out" (court, hospital, other) rather than "in cell", and a counted roll does not expect
+    them in their cell. ``ended_at`` is empty while the person is out; ``ended_how`` says
+    whether they came back or custody ended while they were out (see
+    ``custody.absences``). ``recorded_by`` and ``ended_by`` are the actors on the ledger.
+    """
+
+    episode = models.ForeignKey(CustodyEpisode, on_delete=models.PROTECT, related_name="absences")
+    kind = models.CharField(max_length=32, choices=AbsenceKind.choices)
+    kind_other = models.CharField(
+        _("other kind"),
+        max_length=200,
+        blank=True,
+        help_text=_("What the absence is, for 'other'."),
+    )
+    destination = models.CharField(_("destination"), max_length=200)
+    authority = models.CharField(
+        _("authority"),
+        max_length=200,
+        help_text=_("Who ordered or authorised the absence (court order, medical referral...)."),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    escort = models.CharField(
+        _("escort"), max_length=200, blank=True, help_text=_("Empty: not escorted.")
+    )
+    started_at = models.DateTimeField()
+    expected_return_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_how = models.CharField(max_length=16, choices=AbsenceEnd.choices, blank=True)
+    recorded_by = models.CharField(max_length=150)
+    ended_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="absence_interval_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_return_at__isnull=True)
+                | Q(expected_return_at__gte=F("started_at")),
+                name="absence_expected_return_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True, ended_how="", ended_by="")
+                | (Q(ended_at__isnull=False) & ~Q(ended_how="")),
+                name="absence_end_has_how",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=AbsenceKind.OTHER) | ~Q(kind_other=""),
+                name="absence_other_kind_described",
+            ),
+            models.UniqueConstraint(
+                fields=["episode"],
+                condition=Q(ended_at__isnull=True),
+                name="one_open_absence_per_episode",
+            ),
+        ]
+        indexes = [models.Index(fields=["episode", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"absence {self.pk} ({self.kind}) of episode {self.episode_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as shown to people: the described kind for 'other'."""
+        if self.kind == AbsenceKind.OTHER and self.kind_other:
+            return self.kind_other
+        return str(self.get_kind_display())

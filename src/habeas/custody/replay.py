@@ -10,12 +10,17 @@ E = "custody.CustodyEpisode"
 EB = "custody.CustodyEpisode.legal_bases"
 B = "custody.LegalBasis"
 PL = "custody.Placement"
+TA = "custody.TemporaryAbsence"
 BASIS_FIELDS = (
     "kind", "ref", "authority", "status_in_sending_state", "order_date", "removal_protection",
     "offence", "conviction_date", "judgment_final", "sentence", "sentence_start",
     "custody_credit_days", "consent",
 )  # fmt: skip
 BASIS_DATES = ("order_date", "conviction_date", "sentence_start")
+ABSENCE_TEXT = (
+    "kind", "kind_other", "destination", "authority", "reason", "escort", "ended_how",
+    "recorded_by", "ended_by",
+)  # fmt: skip
 
 
 def _basis(values: dict[str, Any], person: Any) -> dict[str, Any]:
@@ -82,11 +87,44 @@ def _released(state: State, p: dict[str, Any]) -> None:
         state.setdefault(PL, {}).setdefault(ended["id"], {})["ended_at"] = instant(
             ended["ended_at"]
         )
+    if p.get("absence_ended"):
+        _absence_closed(state, p["absence_ended"])
+
+
+@handles("custody.absence_started")
+def _absence_started(state: State, p: dict[str, Any]) -> None:
+    a = p["absence"]
+    state.setdefault(TA, {})[a["id"]] = {
+        "episode_id": a["episode"],
+        "kind": a["kind"],
+        "kind_other": a["kind_other"],
+        "destination": a["destination"],
+        "authority": a["authority"],
+        "reason": a["reason"],
+        "escort": a["escort"],
+        "started_at": instant(a["started_at"]),
+        "expected_return_at": instant(a["expected_return_at"]),
+        "ended_at": None,
+        "ended_how": "",
+        "recorded_by": a["recorded_by"],
+        "ended_by": "",
+    }
+
+
+def _absence_closed(state: State, ended: dict[str, Any]) -> None:
+    state.setdefault(TA, {}).setdefault(ended["id"], {}).update(
+        ended_at=instant(ended["ended_at"]), ended_how=ended["how"], ended_by=ended["ended_by"]
+    )
+
+
+@handles("custody.absence_ended")
+def _absence_ended(state: State, p: dict[str, Any]) -> None:
+    _absence_closed(state, p["absence"])
 
 
 @snapshot
 def _tables() -> State:
-    from habeas.custody.models import CustodyEpisode, LegalBasis, Placement
+    from habeas.custody.models import CustodyEpisode, LegalBasis, Placement, TemporaryAbsence
 
     episodes = {
         e["id"]: {
@@ -132,7 +170,20 @@ def _tables() -> State:
             "reason",
         ).iterator(chunk_size=5000)
     }
+    absences = {
+        a["id"]: {
+            **{k: a[k] for k in ABSENCE_TEXT},
+            "episode_id": a["episode_id"],
+            "started_at": instant(a["started_at"]),
+            "expected_return_at": instant(a["expected_return_at"]),
+            "ended_at": instant(a["ended_at"]),
+        }
+        for a in TemporaryAbsence.objects.values(
+            "id", "episode_id", "started_at", "expected_return_at", "ended_at", *ABSENCE_TEXT
+        ).iterator(chunk_size=5000)
+    }
     return {
+        TA: absences,
         E: episodes,
         EB: {e: {"legal_bases": sorted(ids)} for e, ids in links.items()},
         B: bases,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from habeas.core import alarms
 from habeas.core.canonical import plain
 from habeas.core.errors import NotFound
+from habeas.custody.absences import absence_brief
 from habeas.custody.models import CustodyEpisode, EpisodeQuerySet, LegalBasis, Placement
 from habeas.custody.sentences import sentence_end
 from habeas.ledger.models import LedgerEntry
@@ -64,7 +66,8 @@ def person_history(person: Person) -> list[LedgerEntry]:
 
 
 def person_file(person: Person, *, user: Any = None) -> dict[str, Any]:
-    """The ``show --json`` document (INTERFACES.md); alarms come with the conditions app.
+    """The ``show --json`` document (INTERFACES.md), with the open alarms the conditions app
+    reports through :mod:`habeas.core.alarms`.
 
     With ``user``, the file as that user may see it (Mandela Rule 9, need-to-know): the
     receiving prison service and oversight see the whole custody history of a person they may
@@ -121,6 +124,9 @@ def person_file(person: Person, *, user: Any = None) -> dict[str, Any]:
             ],
             "cell": placement.cell.code if placement else None,
             "release_date": release_date(person),
-            "alarms": [],
+            "alarms": alarms.for_person(person),
+            # Extension (INTERFACES.md allows new keys): where the person is while out of
+            # the facility (court, hospital...), hidden like the cell from liaison/finance.
+            "absence": absence_brief(person) if user is None or user.sees_housing else None,
         }
     )

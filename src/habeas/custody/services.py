@@ -19,6 +19,7 @@ from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.errors import Conflict, ValidationFailed
 from habeas.core.services import service
+from habeas.custody.absences import absence_close_on_release
 from habeas.custody.choices import Consent, LegalBasisKind, ReleaseReason
 from habeas.custody.models import CustodyEpisode, LegalBasis, Placement
 from habeas.custody.sentences import parse_sentence
@@ -460,7 +461,13 @@ def custody_release(
     note: str = "",
 ) -> CustodyEpisode:
     """Close the open custody episode and its placement (Mandela Rule 7(c): day and hour of
-    release). ``destination`` is the ISO country the person leaves for, where known."""
+    release). ``destination`` is the ISO country the person leaves for, where known.
+
+    Someone out of the facility (a temporary absence: court, hospital...) can be released
+    only for a reason that may end custody where they are (a court order, a death, a
+    sentence served, a transfer: ``custody.absences.RELEASE_WHILE_OUT``); the absence is then
+    closed at the release time in this transaction, and the ``custody.released`` payload says
+    so (``absence_ended``). Other reasons are refused until the return is recorded."""
     if reason not in ReleaseReason.values:
         raise ValidationFailed(MSG_RELEASE_REASON.format(reason=reason))
     destination = destination.strip().upper()
@@ -481,16 +488,17 @@ def custody_release(
         )
     current = _open_placement(episode)
     ended: dict[str, Any] | None = None
-    if current is not None:
-        if at < current.started_at:
-            raise ValidationFailed(
-                MSG_BEFORE.format(
-                    what="the release",
-                    at=at.isoformat(),
-                    other="the current placement",
-                    other_at=current.started_at.isoformat(),
-                )
+    if current is not None and at < current.started_at:
+        raise ValidationFailed(
+            MSG_BEFORE.format(
+                what="the release",
+                at=at.isoformat(),
+                other="the current placement",
+                other_at=current.started_at.isoformat(),
             )
+        )
+    absence_ended = absence_close_on_release(actor=actor, episode=episode, reason=reason, at=at)
+    if current is not None:
         current.ended_at = at
         current.save(update_fields=["ended_at"])
         ended = {"id": current.pk, "ended_at": at}
@@ -517,6 +525,7 @@ def custody_release(
                         "note": note,
                     },
                     "placement_ended": ended,
+                    **({"absence_ended": absence_ended} if absence_ended else {}),
                 },
             )
         ],

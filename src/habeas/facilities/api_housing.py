@@ -262,12 +262,16 @@ def keep_aparts_close(request: HttpRequest, ka_id: str, body: KeepApartCloseIn) 
 
 
 class ModuleRollOut(Schema):
-    """HMPPS establishment roll of one module."""
+    """HMPPS establishment roll of one module; ``out`` (temporary absences) is split into
+    ``out_court``, ``out_hospital`` and ``out_other``, and ``in_cell`` = population − out."""
 
     module: str
     population: int
     in_cell: int
     out: int
+    out_court: int
+    out_hospital: int
+    out_other: int
     arrived_today: int
     released_today: int
     certified_capacity: int
@@ -295,6 +299,9 @@ def roll_document(facility: Facility, on: dt.date | None) -> dict[str, Any]:
         "population",
         "in_cell",
         "out",
+        "out_court",
+        "out_hospital",
+        "out_other",
         "arrived_today",
         "released_today",
         "certified_capacity",

@@ -4,6 +4,7 @@ rate = population × 100 / certified capacity), scoped to the user."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -257,6 +258,51 @@ class HousingSnapshot:
 #: The latest snapshot per database and facility (see :func:`housing_snapshot`).
 _SNAPSHOTS: dict[tuple[str, str, int], HousingSnapshot] = {}
 
+#: What each ledger action changes in a housing snapshot (:func:`housing_snapshot`):
+#: ``"placements"`` — the occupancy and trial mix of the cells of the placements its payload
+#: opens or ends (legal bases are written only with the admission that opens the placement,
+#: so they are covered too); ``"cell"`` — the cell row its payload names (capacities, in or
+#: out of use, area); ``None`` — nothing a snapshot holds (keep-apart records are read
+#: afresh for every suggestion). Any action not listed here — new cells, module or facility
+#: changes, and every event added later until it is classified (for instance one that
+#: changes a legal basis after admission) — makes the snapshot read afresh: an unknown
+#: change can cost time, never correctness.
+HOUSING_EFFECT: dict[str, str | None] = {
+    "custody.admitted": "placements",
+    "placement.moved": "placements",
+    "custody.released": "placements",
+    "custody.absence_started": None,  # out at court, in hospital...: the bed is kept
+    "custody.absence_ended": None,
+    "facilities.cell_certified": "cell",
+    "facilities.cell_deactivated": "cell",
+    "facilities.cell_reactivated": "cell",
+    "facilities.cell_amended": "cell",
+    "facilities.keep_apart_opened": None,
+    "facilities.keep_apart_closed": None,
+    "facilities.keep_apart_overridden": None,
+    "facilities.roll_counted": None,
+    "facilities.plan_applied": None,  # its moves are their own placement.moved entries
+    "people.created": None,
+    "people.identifier_added": None,
+    "accounts.user_created": None,
+    "accounts.token_issued": None,
+    "accounts.token_revoked": None,
+    "agreements.jurisdiction_declared": None,
+    "agreements.jurisdiction_amended": None,
+    "agreements.agreement_declared": None,
+    "agreements.agreement_amended": None,
+    "agreements.agreement_facilities_set": None,
+    "transfers.manifest_imported": None,
+    "transfers.entry_decided": None,
+    "transfers.manifest_accepted": None,  # its admissions are custody.admitted entries
+    "transfers.admission_recorded": None,
+    "transfers.notification_queued": None,
+}
+
+#: Beyond this many new ledger entries the snapshot is read afresh (a batch of admissions
+#: touches most cells anyway).
+MAX_INCREMENTAL_ENTRIES = 200
+
 
 def ledger_version() -> tuple[int, str] | None:
     """The index and leaf hash of the newest committed ledger entry. Every write goes through
@@ -276,22 +322,105 @@ def _snapshot_reusable() -> bool:
     return not connection.in_atomic_block
 
 
+def _changed_since(
+    since: tuple[int, str], until: tuple[int, str]
+) -> tuple[set[int], set[int]] | None:
+    """The cells whose occupancy (first set) or row (second set) the ledger entries after
+    ``since`` up to ``until`` may have changed, or None when they cannot be told apart
+    (too many entries, an action not in :data:`HOUSING_EFFECT`, a payload of another
+    shape, or ``since`` no longer in the ledger: rolled back).
+
+    The ledger is the change log shared by every process: indices are allocated under the
+    ledger head's row lock held until commit, so entries become visible in index order and
+    none can appear later below ``until``."""
+    first, last = since[0], until[0]
+    if last < first or last - first > MAX_INCREMENTAL_ENTRIES:
+        return None
+    rows = list(
+        LedgerEntry.objects.filter(index__gte=first, index__lte=last)
+        .order_by("index")
+        .values_list("index", "action", "leaf_hash", "canonical")
+    )
+    if len(rows) != last - first + 1 or rows[0][2] != since[1] or rows[-1][2] != until[1]:
+        return None
+    placements: list[int] = []
+    cells: set[int] = set()
+    try:
+        for _index, action, _hash, canonical in rows[1:]:
+            if action not in HOUSING_EFFECT:
+                return None
+            effect = HOUSING_EFFECT[action]
+            if effect is None:
+                continue
+            payload = json.loads(canonical)["payload"]
+            if effect == "cell":
+                cells.add(int(payload["cell"]["id"] if "cell" in payload else payload["id"]))
+                continue
+            for name in ("placement", "ended", "placement_ended"):
+                if payload.get(name):
+                    placements.append(int(payload[name]["id"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    loads: set[int] = set()
+    if placements:  # placements never change cell: the id names the cell for good
+        model = placement_model()
+        loads.update(model.objects.filter(pk__in=placements).values_list("cell_id", flat=True))
+    return loads, cells
+
+
+def _refreshed(
+    facility: Facility, cached: HousingSnapshot, version: tuple[int, str]
+) -> HousingSnapshot | None:
+    """``cached`` brought up to ``version`` by reading again only the cells the ledger says
+    changed (None: read everything afresh). A new snapshot: ``cached`` may be in use by
+    another thread and is never changed."""
+    assert cached.version is not None
+    changed = _changed_since(cached.version, version)
+    if changed is None:
+        return None
+    ours = {c.pk for c in cached.cells}
+    loads, rows = (changed[0] & ours, changed[1] & ours)
+    cells = cached.cells
+    if rows:
+        fresh = {
+            c.pk: c
+            for c in Cell.objects.filter(pk__in=rows, facility=facility).select_related("module")
+        }
+        if len(fresh) != len(rows):
+            return None
+        cells = [fresh.get(c.pk, c) for c in cells]
+    count, mix = cached.count, cached.mix
+    if loads:
+        some_count, some_mix = cell_loads(sorted(loads))
+        count = {pk: n for pk, n in count.items() if pk not in loads}
+        count.update(some_count)
+        mix = {pk: m for pk, m in mix.items() if pk not in loads}
+        mix.update(some_mix)
+    return HousingSnapshot(version, cells, count, mix)
+
+
 def housing_snapshot(facility: Facility) -> HousingSnapshot:
-    """The facility's cells, occupancy and trial mix in two queries (the cells, then
-    :func:`cell_loads`: one GROUP BY over the open placements joined to legal bases), kept
-    while the ledger is unchanged. The cells may be shared between calls: read them, never
-    change them."""
+    """The facility's cells, occupancy and trial mix, kept per process while the ledger is
+    unchanged. Read afresh in two queries (the cells, then :func:`cell_loads`: one GROUP BY
+    over the open placements joined to legal bases); after a write, only the cells named by
+    the ledger entries appended since are read again (:func:`_changed_since`), so a
+    suggestion right after an admission or a move costs a few indexed queries, not a scan
+    of every open placement. The cells may be shared between calls: read them, never change
+    them."""
     key = (connection.alias, str(connection.settings_dict["NAME"]), facility.pk)
     reusable = _snapshot_reusable()
     version = ledger_version() if reusable else None
     cached = _SNAPSHOTS.get(key) if version is not None else None
-    if cached is None or cached.version != version:
+    if cached is not None and cached.version == version:
+        return cached
+    fresh = _refreshed(facility, cached, version) if cached and version else None
+    if fresh is None:
         cells = list(Cell.objects.filter(facility=facility).select_related("module"))
         count, mix = cell_loads([c.pk for c in cells])
-        cached = HousingSnapshot(version, cells, count, dict(mix))
-        if version is not None:
-            _SNAPSHOTS[key] = cached
-    return cached
+        fresh = HousingSnapshot(version, cells, count, dict(mix))
+    if version is not None:
+        _SNAPSHOTS[key] = fresh
+    return fresh
 
 
 def placement_suggest(*, facility: Facility, who: Occupant) -> Suggestion:
@@ -311,14 +440,76 @@ def placement_suggest(*, facility: Facility, who: Occupant) -> Suggestion:
     )
 
 
+@dataclass(frozen=True)
+class OutNow:
+    """One person out of the facility now (the duty officers' list beside the roll)."""
+
+    person_id: int
+    name: str
+    cell: str
+    module: str
+    kind: str
+    kind_other: str
+    destination: str
+    since: dt.datetime
+    expected_return_at: dt.datetime | None
+
+    @property
+    def category(self) -> str:
+        return OUT_COLUMN.get(self.kind, "other")
+
+    @property
+    def overdue(self) -> bool:
+        return self.expected_return_at is not None and self.expected_return_at < timezone.now()
+
+
+def out_now(*, facility: Facility) -> list[OutNow]:
+    """Who is out of the facility now (open temporary absences of people placed in its
+    cells), longest out first."""
+    prefix = "episode__absences__"
+    rows = (
+        placement_model()
+        .objects.filter(
+            cell__facility=facility,
+            ended_at__isnull=True,
+            episode__absences__started_at__isnull=False,
+            episode__absences__ended_at__isnull=True,
+        )
+        .select_related("episode__person", "cell__module")
+        .annotate(
+            **{
+                f"a_{f}": F(prefix + f)
+                for f in ("kind", "kind_other", "destination", "started_at", "expected_return_at")
+            }
+        )
+        .order_by(prefix + "started_at", "pk")
+    )
+    return [
+        OutNow(
+            person_id=p.episode.person_id,
+            name=p.episode.person.full_name,
+            cell=p.cell.code,
+            module=p.cell.module.code,
+            kind=p.a_kind,
+            kind_other=p.a_kind_other,
+            destination=p.a_destination,
+            since=p.a_started_at,
+            expected_return_at=p.a_expected_return_at,
+        )
+        for p in rows
+    ]
+
+
 @dataclass
 class ModuleRoll:
-    """HMPPS establishment roll of one module."""
+    """HMPPS establishment roll of one module: ``out`` (temporary absences: people who keep
+    their bed) split into court, hospital and other; ``in_cell`` = population − out."""
 
     code: str
     population: int
-    in_cell: int
-    out: int
+    out_court: int
+    out_hospital: int
+    out_other: int
     arrived_today: int
     released_today: int
     certified_capacity: int
@@ -327,15 +518,55 @@ class ModuleRoll:
     people_over_certified: int
 
     @property
+    def out(self) -> int:
+        return self.out_court + self.out_hospital + self.out_other
+
+    @property
+    def in_cell(self) -> int:
+        return self.population - self.out
+
+    @property
     def vacancies(self) -> int:
+        """Net vacancies against working capacity: people out keep their bed."""
         return self.working_capacity - self.population
 
 
+#: The HMPPS roll's "out" columns and the temporary absence kinds each one counts.
+OUT_COLUMN = {
+    "court": "court",
+    "hospital": "hospital",
+    "medical_appointment": "hospital",
+    "funeral_or_family_visit": "other",
+    "other": "other",
+}
+
+
+def out_of_cells(*, facility: Facility, at: dt.datetime | None = None) -> dict[int, dict[str, int]]:
+    """People held in the facility's cells who are out on a temporary absence at ``at``
+    (now by default), per cell and roll column (court; hospital, medical appointments too;
+    other). They keep their placement (their bed). Custody is read through the reverse
+    relations it declares (``Cell.placements``, ``CustodyEpisode.absences``)."""
+    at = at or timezone.now()
+    rows = (
+        placement_model()
+        .objects.filter(cell__facility=facility, ended_at__isnull=True)
+        .filter(
+            Q(episode__absences__started_at__lte=at)
+            & (Q(episode__absences__ended_at__isnull=True) | Q(episode__absences__ended_at__gt=at))
+        )
+        .values_list("cell_id", "episode__absences__kind")
+    )
+    found: dict[int, dict[str, int]] = {}
+    for cell_id, kind in rows:
+        per = found.setdefault(cell_id, {"court": 0, "hospital": 0, "other": 0})
+        per[OUT_COLUMN.get(kind, "other")] += 1
+    return found
+
+
 def roll_view(*, facility: Facility, on: dt.date | None = None) -> list[ModuleRoll]:
-    """Population, in cell, out, arrived and released on ``on`` (the facility's local day),
-    net vacancies against working capacity, cells and people above certified capacity, per
-    module. Temporary absences (court, hospital) are not recorded yet, so ``out`` is 0 and
-    everyone held is in their cell."""
+    """Population, in cell, out (court, hospital, other: temporary absences open now),
+    arrived and released on ``on`` (the facility's local day), net vacancies against
+    working capacity, cells and people above certified capacity, per module."""
     zone = ZoneInfo(facility.timezone)
     day = on or timezone.localtime(timezone.now(), zone).date()
     begin = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
@@ -363,21 +594,31 @@ def roll_view(*, facility: Facility, on: dt.date | None = None) -> list[ModuleRo
         .annotate(n=Count("placements"))
         .values_list("module_id", "n")
     )
-    return [
-        ModuleRoll(
-            code=m.code,
-            population=m.population,
-            in_cell=m.population,
-            out=0,
-            arrived_today=arrived.get(m.id, 0),
-            released_today=released.get(m.id, 0),
-            certified_capacity=m.certified_capacity,
-            working_capacity=m.working_capacity,
-            cells_over_certified=m.cells_over_certified,
-            people_over_certified=sum(max(0, c.population - c.certified_capacity) for c in m.cells),
+    out = out_of_cells(facility=facility)
+    rows = []
+    for m in occupancy.modules:
+        per = {"court": 0, "hospital": 0, "other": 0}
+        for c in m.cells:
+            for column, n in out.get(c.id, {}).items():
+                per[column] += n
+        rows.append(
+            ModuleRoll(
+                code=m.code,
+                population=m.population,
+                out_court=per["court"],
+                out_hospital=per["hospital"],
+                out_other=per["other"],
+                arrived_today=arrived.get(m.id, 0),
+                released_today=released.get(m.id, 0),
+                certified_capacity=m.certified_capacity,
+                working_capacity=m.working_capacity,
+                cells_over_certified=m.cells_over_certified,
+                people_over_certified=sum(
+                    max(0, c.population - c.certified_capacity) for c in m.cells
+                ),
+            )
         )
-        for m in occupancy.modules
-    ]
+    return rows
 
 
 def keep_apart_list(*, user: Any, open_only: bool = False) -> KeepApartQuerySet:

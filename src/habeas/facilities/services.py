@@ -37,6 +37,7 @@ from habeas.facilities.models import (
     RollCount,
     RollCountLine,
 )
+from habeas.facilities.selectors import out_of_cells
 from habeas.facilities.standards import certified_capacity
 from habeas.ledger.services import Event, ledger_append_many
 from habeas.people.models import Person
@@ -580,8 +581,10 @@ def roll_count_record(
     source: str = RollCountSource.CLI,
 ) -> RollCount:
     """Record a counted roll (HMPPS establishment roll): the expected figure per cell is
-    the number of open placements now; a difference is a discrepancy (a ``roll_count``
-    alert, see :mod:`habeas.facilities.alerts`). One ``facilities.roll_counted`` entry."""
+    the number of open placements now less the people out of the facility at ``counted_at``
+    (a temporary absence: court, hospital...; they keep their bed but are not in the cell);
+    a difference is a discrepancy (a ``roll_count`` alert, see
+    :mod:`habeas.facilities.alerts`). One ``facilities.roll_counted`` entry."""
     if not lines:
         raise ValidationFailed(MSG_EMPTY_ROLL)
     if counted_at > now() + dt.timedelta(minutes=5):
@@ -603,7 +606,14 @@ def roll_count_record(
         if line.counted < 0:
             raise ValidationFailed(MSG_BAD_COUNT.format(row=line.row))
         seen.add(line.cell)
-    expected = {line.cell: int(getattr(cells[line.cell], "n", 0)) for line in lines}
+    out = {
+        cell_id: sum(per.values())
+        for cell_id, per in out_of_cells(facility=facility, at=counted_at).items()
+    }
+    expected = {
+        line.cell: int(getattr(cells[line.cell], "n", 0)) - out.get(cells[line.cell].pk, 0)
+        for line in lines
+    }
     roll = RollCount(
         facility=facility,
         counted_at=counted_at,

@@ -20,12 +20,21 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, NotFound
@@ -35,6 +44,7 @@ from habeas.facilities.choices import (
     ModulePopulation,
     ModuleRegime,
     RollCountSource,
+    SpaceStandard,
 )
 from habeas.facilities.forms import (
     BoardFilterForm,
@@ -53,6 +63,8 @@ from habeas.facilities.selectors import (
     keep_apart_get_for,
     keep_apart_list,
     occupancy_for,
+    out_now,
+    out_of_cells,
     placement_suggest,
     rate,
     roll_count_list,
@@ -64,7 +76,7 @@ from habeas.facilities.services import (
     keep_apart_open,
     roll_count_record,
 )
-from habeas.facilities.standards import MURSIC_MINIMUM_M2, usable_area
+from habeas.facilities.standards import MURSIC_MINIMUM_M2, STANDARDS, usable_area
 from habeas.people.selectors import person_get_for
 
 KEEP_APARTS_SHOWN = 200
@@ -85,6 +97,11 @@ def housing_user(request: HttpRequest) -> Any:
     if not (getattr(user, "is_facility_role", False) or getattr(user, "sees_everything", False)):
         raise Http404(_("Not found"))
     return user
+
+
+#: A write by a role that may read the page but not change it is refused with 403 (as the
+#: housing API does); outside the user's scope it stays the same 404 as a missing page.
+MSG_READ_ONLY = gettext_lazy("Your role may read housing but not change it.")
 
 
 def may_write(user: Any) -> bool:
@@ -196,10 +213,33 @@ def board(request: HttpRequest, facility_code: str) -> HttpResponse:
 # --- cell --------------------------------------------------------------------------------
 
 
+#: Occupancy bands (``CellOccupancy.band``, the dashboard's colours), as the cell page names them.
+BAND_LABELS: dict[str, Any] = {
+    "empty": gettext_lazy("Empty"),
+    "ok": gettext_lazy("Up to 85% of certified capacity"),
+    "near": gettext_lazy("85–100%"),
+    "over": gettext_lazy("100–200%: overcrowded"),
+    "severe": gettext_lazy("Over 200%: severely overcrowded"),
+    "inactive": gettext_lazy("Out of use"),
+}
+
+
+def _person_link(person: Any) -> str:
+    """A person's name linking to their file (escaped; safe to put in a translated text)."""
+    return format_html(
+        '<a href="{}">{}</a>', reverse("web:person_detail", args=[person.pk]), person.full_name
+    )
+
+
 @login_required
 def cell(request: HttpRequest, facility_code: str, cell_code: str) -> HttpResponse:
-    """A cell: dimensions, capacities, space per person, who is held (with a move link),
-    keep-apart warnings for them, and the cell's recent history."""
+    """The cell page (the only one: the web shell's old cell URL redirects here): dimensions
+    and capacities under the facility's space standard (STANDARDS.md), space per person
+    (Muršić v. Croatia [GC] §138 below 3 m²), who is held (legal basis, admission, since
+    when; a move link for staff), keep-apart warnings for them, and the cell's history.
+
+    Housing roles see every occupant: their scope is the facility (staff, admins) or
+    everything (oversight, auditors), so no occupant of a cell they may open is hidden."""
     user = housing_user(request)
     facility = _facility(user, facility_code)
     found = Cell.objects.filter(facility=facility, code=cell_code).select_related("module").first()
@@ -209,6 +249,7 @@ def cell(request: HttpRequest, facility_code: str, cell_code: str) -> HttpRespon
     held = list(
         placements.filter(ended_at__isnull=True)
         .select_related("episode__person")
+        .prefetch_related("episode__legal_bases")
         .order_by("episode__person__first_surname", "episode__person__given_names", "pk")
     )
     population = len(held)
@@ -222,11 +263,22 @@ def cell(request: HttpRequest, facility_code: str, cell_code: str) -> HttpRespon
         active=found.active,
         usable_area_m2=usable_area(found.floor_area_m2, found.sanitary_area_m2),
     )
+    occupants = [
+        {
+            "person": p.episode.person,
+            "admitted_at": p.episode.admitted_at,
+            "in_cell_since": p.started_at,
+            "bases": sorted({str(b.get_kind_display()) for b in p.episode.legal_bases.all()}),
+        }
+        for p in held
+    ]
     ids = {p.episode.person_id for p in held}
     warnings = []
     if ids:
         records_list = list(
-            KeepApart.objects.open().filter(Q(person_a_id__in=ids) | Q(person_b_id__in=ids))
+            KeepApart.objects.open()
+            .filter(Q(person_a_id__in=ids) | Q(person_b_id__in=ids))
+            .select_related("person_a", "person_b")
         )
         others = {ka.other(pid) for ka in records_list for pid in (ka.person_a_id, ka.person_b_id)}
         where = dict(
@@ -242,8 +294,12 @@ def cell(request: HttpRequest, facility_code: str, cell_code: str) -> HttpRespon
                 warnings.append(
                     {
                         "ka": ka,
-                        "person": me,
-                        "other": other,
+                        "person_link": _person_link(
+                            ka.person_a if me == ka.person_a_id else ka.person_b
+                        ),
+                        "other_link": _person_link(
+                            ka.person_b if me == ka.person_a_id else ka.person_a
+                        ),
                         "other_cell": where.get(other),
                         "same_cell": other in ids,
                         "scope": _label(KeepApartScope, ka.scope),
@@ -262,14 +318,19 @@ def cell(request: HttpRequest, facility_code: str, cell_code: str) -> HttpRespon
             "module_population": _label(ModulePopulation, found.module.population),
             "module_regime": _label(ModuleRegime, found.module.regime),
             "occ": occ,
+            "band_label": BAND_LABELS.get(occ.band, ""),
             "card": CellCard(occ, ""),
             "rate_certified": occ.rate_certified,
             "rate_working": rate(population, found.working_capacity),
+            "standard": STANDARDS.get(facility.space_standard),
+            "standard_label": _label(SpaceStandard, facility.space_standard),
             "space": space,
             "below_mursic": space is not None and space < MURSIC_MINIMUM_M2,
-            "held": held,
+            "mursic_minimum": MURSIC_MINIMUM_M2,
+            "occupants": occupants,
             "warnings": warnings,
             "history": history,
+            "history_shown": HISTORY_SHOWN,
             "may_write": may_write(user),
         },
     )
@@ -280,8 +341,10 @@ def cell(request: HttpRequest, facility_code: str, cell_code: str) -> HttpRespon
 
 @login_required
 def roll(request: HttpRequest, facility_code: str) -> HttpResponse:
-    """The duty officers' roll (HMPPS establishment roll): the roll view per module, a form
-    to enter the counted figure per cell, and the discrepancies of the last counted roll."""
+    """The duty officers' roll (HMPPS establishment roll): the roll view per module with
+    the people out (court, hospital, other) and who they are, a form to enter the counted
+    figure per cell (people out are not expected in their cell), and the discrepancies of
+    the last counted roll."""
     user = housing_user(request)
     facility = _facility(user, facility_code)
     zone = _local(facility)
@@ -291,7 +354,7 @@ def roll(request: HttpRequest, facility_code: str) -> HttpResponse:
     counted_at_text = timezone.localtime(timezone.now(), zone).strftime("%Y-%m-%dT%H:%M")
     if request.method == "POST":
         if not may_write(user):
-            raise Http404(_("Not found"))
+            raise PermissionDenied(MSG_READ_ONLY)
         counted_at_text = request.POST.get("counted_at", "").strip()
         lines: list[RollLine] = []
         row = 0
@@ -347,10 +410,14 @@ def roll(request: HttpRequest, facility_code: str) -> HttpResponse:
             if line.counted != line.expected
         ]
     rows = roll_view(facility=facility)
+    out_by_cell = out_of_cells(facility=facility)
     keys = [
         "population",
         "in_cell",
         "out",
+        "out_court",
+        "out_hospital",
+        "out_other",
         "arrived_today",
         "released_today",
         "certified_capacity",
@@ -374,6 +441,8 @@ def roll(request: HttpRequest, facility_code: str) -> HttpResponse:
                         {
                             "code": c.code,
                             "population": c.population,
+                            "out": sum(out_by_cell.get(c.id, {}).values()),
+                            "expected": c.population - sum(out_by_cell.get(c.id, {}).values()),
                             "value": entered.get(c.code, ""),
                         }
                         for c in m.cells
@@ -385,6 +454,7 @@ def roll(request: HttpRequest, facility_code: str) -> HttpResponse:
             "error": error,
             "latest": latest,
             "discrepancies": discrepancies,
+            "out_now": out_now(facility=facility),
             "may_write": may_write(user),
             "today": timezone.localtime(timezone.now(), zone).date(),
         },
@@ -406,7 +476,7 @@ def keep_aparts(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not may_write(user):
-            raise Http404(_("Not found"))
+            raise PermissionDenied(MSG_READ_ONLY)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -456,8 +526,10 @@ def keep_aparts(request: HttpRequest) -> HttpResponse:
 @login_required
 def keep_apart_close_view(request: HttpRequest, ka_id: int) -> HttpResponse:
     user = housing_user(request)
-    if request.method != "POST" or not may_write(user):
-        raise Http404(_("Not found"))
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not may_write(user):
+        raise PermissionDenied(MSG_READ_ONLY)
     try:
         ka = keep_apart_get_for(user=user, pk=ka_id)
     except NotFound:
@@ -495,7 +567,7 @@ def move(request: HttpRequest, person_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not may_write(user):
-            raise Http404(_("Not found"))
+            raise PermissionDenied(MSG_READ_ONLY)
         if form.is_valid():
             # Custody sits above facilities: imported here, never at module level.
             from habeas.custody.services import placement_move

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from habeas.custody.choices import LegalBasisKind, ReleaseReason
+from habeas.custody.choices import AbsenceKind, LegalBasisKind, ReleaseReason
 from habeas.ledger.models import LedgerEntry
 
 Summariser = Callable[[dict[str, Any], bool], str]
@@ -28,6 +28,8 @@ ACTION_LABELS: dict[str, Any] = {
     "people.identifier_added": pgettext_lazy("ledger action", "Identifier added"),
     "transfers.admission_recorded": pgettext_lazy("ledger action", "Admission record"),
     "transfers.notification_queued": pgettext_lazy("ledger action", "Notification queued"),
+    "custody.absence_started": pgettext_lazy("ledger action", "Left the facility"),
+    "custody.absence_ended": pgettext_lazy("ledger action", "Returned to the facility"),
 }
 
 #: What sending-state liaisons and finance officers see of a person's history: their
@@ -125,7 +127,31 @@ def _custody_released(payload: dict[str, Any], show_cells: bool) -> str:
         text += "; " + _("destination %(country)s") % {"country": episode["destination"]}
     if episode.get("note"):
         text += "; " + str(episode["note"])
+    if payload.get("absence_ended"):
+        text += "; " + _("while out of the facility: the absence ends with the release")
     return text
+
+
+def _absence_started(payload: dict[str, Any], show_cells: bool) -> str:
+    """Mandela Rule 7(c): where to, on whose authority, with which escort."""
+    absence = payload.get("absence") or {}
+    kind = absence.get("kind_other") or _label(AbsenceKind, absence.get("kind"))
+    text = _("Left the facility: %(kind)s, to %(destination)s") % {
+        "kind": kind,
+        "destination": absence.get("destination", ""),
+    }
+    if absence.get("authority"):
+        text += "; " + _("authority: %(authority)s") % {"authority": absence["authority"]}
+    text += "; " + (
+        _("escort: %(escort)s") % {"escort": absence["escort"]}
+        if absence.get("escort")
+        else _("unescorted")
+    )
+    return text
+
+
+def _absence_ended(payload: dict[str, Any], show_cells: bool) -> str:
+    return _("Returned to the facility")
 
 
 SUMMARISERS: dict[str, Summariser] = {
@@ -134,6 +160,8 @@ SUMMARISERS: dict[str, Summariser] = {
     "placement.moved": _placement_moved,
     "custody.released": _custody_released,
     "people.identifier_added": _identifier_added,
+    "custody.absence_started": _absence_started,
+    "custody.absence_ended": _absence_ended,
 }
 
 _CELL_KEYS = {"cell", "cells", "placement", "ended", "placement_ended"}

@@ -18,6 +18,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("people/", views.person_list_view, name="person_list"),
     path("people/<int:person_id>/", views.person_detail, name="person_detail"),
+    # Moved for good to the housing cell page (301); kept so old links and bookmarks work.
     path(
         "facilities/<str:facility_code>/cells/<str:cell_code>/",
         views.cell_detail,

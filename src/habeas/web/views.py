@@ -1,4 +1,5 @@
-"""The web shell: dashboard, people, person file, cell page (ARCHITECTURE.md, web/).
+"""The web shell: dashboard, people, person file (ARCHITECTURE.md, web/); the cell page is
+housing's (``housing:cell``), the old cell URL redirects there.
 
 Views only read, through each app's selectors, which start from ``visible_to(user)``; a row
 outside the user's scope and a missing row both answer 404 with the same page (Zulip
@@ -15,7 +16,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import number_format
@@ -26,19 +27,17 @@ from habeas.accounts.choices import Role
 from habeas.core import audit
 from habeas.core.errors import NotFound
 from habeas.custody.choices import LegalBasisKind
-from habeas.custody.models import CustodyEpisode, LegalBasis, Placement
+from habeas.custody.models import CustodyEpisode, LegalBasis
 from habeas.custody.selectors import basis_ends_on, current_placement, person_history, release_date
 from habeas.facilities.choices import ModulePopulation, ModuleRegime, SpaceStandard
 from habeas.facilities.selectors import (
     CellOccupancy,
     FacilityOccupancy,
     ModuleOccupancy,
-    cell_get_for,
     occupancy_list,
-    rate,
 )
-from habeas.facilities.standards import MURSIC_MINIMUM_M2, STANDARDS, usable_area
 from habeas.people.selectors import person_get_for, person_list
+from habeas.web.absences import absence_panel
 from habeas.web.forms import PersonSearchForm
 from habeas.web.ledger_text import action_label, entry_summary, visible_in_history
 
@@ -147,7 +146,7 @@ def _module_row(module: ModuleOccupancy, facility_code: str, link: bool) -> dict
                 "band": c.band,
                 "population": c.population,
                 "title": _cell_title(c),
-                "url": reverse("web:cell_detail", args=[facility_code, c.code]) if link else "",
+                "url": reverse("housing:cell", args=[facility_code, c.code]) if link else "",
             }
             for c in module.cells
         ],
@@ -238,7 +237,9 @@ def _basis_row(basis: LegalBasis) -> dict[str, Any]:
 @login_required
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     """The person's file as the user may see it (Mandela Rules 7-9) and the custody history
-    read from the ledger (Rule 6), not from the current tables."""
+    read from the ledger (Rule 6), not from the current tables; temporary absences and the
+    staff's forms to record a departure and a return (:mod:`habeas.web.absences`, which
+    writes through the custody services only)."""
     user = request.user
     try:
         person = person_get_for(user=user, person_id=person_id)
@@ -262,6 +263,11 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         found = current_placement(person)
         if found is not None and found.episode_id == open_episode.pk:
             placement = found
+    absences = absence_panel(
+        request, person=person, open_episode=open_episode, show_cells=show_cells
+    )
+    if absences.response is not None:
+        return absences.response
     history = [
         {
             "index": entry.index,
@@ -288,73 +294,17 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "placement": placement,
             "show_cells": show_cells,
             "history": history,
+            **absences.context,
         },
+        status=absences.status,
     )
 
 
 # --- cells --------------------------------------------------------------------------------
 
 
-@login_required
 def cell_detail(request: HttpRequest, facility_code: str, cell_code: str) -> HttpResponse:
-    """A cell: dimensions, certified / working / maximum capacity under the facility's space
-    standard (STANDARDS.md), space per person and who is in it now."""
-    user = request.user
-    if not sees_cells(user):
-        raise Http404(_("Not found"))
-    try:
-        cell = cell_get_for(user=user, facility_code=facility_code, cell_code=cell_code)
-    except NotFound:
-        raise Http404(_("Not found")) from None
-    open_placements = Placement.objects.filter(cell=cell, ended_at__isnull=True)
-    population = open_placements.count()
-    occupants = list(
-        open_placements.filter(episode__in=CustodyEpisode.objects.visible_to(user))
-        .select_related("episode__person")
-        .prefetch_related("episode__legal_bases")
-        .order_by("episode__person__first_surname", "episode__person__given_names", "pk")
-    )
-    occupancy = CellOccupancy(
-        id=cell.pk,
-        code=cell.code,
-        population=population,
-        certified_capacity=cell.certified_capacity,
-        working_capacity=cell.working_capacity,
-        max_capacity=cell.max_capacity,
-        active=cell.active,
-        usable_area_m2=usable_area(cell.floor_area_m2, cell.sanitary_area_m2),
-    )
-    standard = STANDARDS.get(cell.facility.space_standard)
-    space = occupancy.space_per_person
-    return render(
-        request,
-        "web/cell_detail.html",
-        {
-            "cell": cell,
-            "facility": cell.facility,
-            "module": cell.module,
-            "module_population": _label(ModulePopulation, cell.module.population),
-            "module_regime": _label(ModuleRegime, cell.module.regime),
-            "occ": occupancy,
-            "band_label": BAND_LABELS.get(occupancy.band, ""),
-            "rate_certified": occupancy.rate_certified,
-            "rate_working": rate(population, cell.working_capacity),
-            "standard": standard,
-            "standard_label": _label(SpaceStandard, cell.facility.space_standard),
-            "space_per_person": space,
-            "below_mursic": space is not None and space < MURSIC_MINIMUM_M2,
-            "mursic_minimum": MURSIC_MINIMUM_M2,
-            "occupants": [
-                {
-                    "person": p.episode.person,
-                    "admitted_at": p.episode.admitted_at,
-                    "in_cell_since": p.started_at,
-                    "bases": sorted(
-                        {_label(LegalBasisKind, b.kind) for b in p.episode.legal_bases.all()}
-                    ),
-                }
-                for p in occupants
-            ],
-            "hidden_occupants": population - len(occupants),
-        },
-    )
+    """The web shell's old cell URL: moved for good to the housing cell page (one cell page
+    with dimensions, space per person, occupants, keep-apart warnings, history and the move
+    dialog). The redirect reveals nothing: the housing page decides who may see the cell."""
+    return HttpResponsePermanentRedirect(reverse("housing:cell", args=[facility_code, cell_code]))
