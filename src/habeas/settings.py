@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "habeas.facilities",
     "habeas.custody",
     "habeas.transfers",
+    "habeas.conditions",
     "habeas.oversight",
     "habeas.web",
 ]

@@ -23,5 +23,6 @@ urlpatterns = [
     path("transfers/", include("habeas.transfers.urls")),
     path("", include("habeas.oversight.urls")),
     path("housing/", include("habeas.facilities.urls")),
+    path("alerts/", include("habeas.conditions.urls")),
     path("", include("habeas.web.urls")),
 ]

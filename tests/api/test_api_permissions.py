@@ -48,6 +48,10 @@ cell_deact      /api/v1/facilities/TEC/cells/M1-01/deactivation 401 200 404 200 
 suggest_us      /api/v1/persons/{p_us}/placement-suggestion 401  200   404       200   403        403        403        200       200     403
 suggest_gt_oth  /api/v1/persons/{p_gt_oth}/placement-suggestion 401 404 200     404   403        403        403        200       200     403
 moves_us        /api/v1/persons/{p_us}/moves/          401       200   404       200   403        403        403        200       200     403
+absences_us     /api/v1/persons/{p_us}/absences/       401       200   404       200   403        403        403        200       200     403
+absences_gt_oth /api/v1/persons/{p_gt_oth}/absences/   401       404   200       404   403        403        403        200       200     403
+absence_start   POST:/api/v1/persons/{p_us}/absences/  401       400   400       400   400        400        400        400       400     403
+absence_return  POST:/api/v1/persons/{p_us}/absences/999999999/return 401 404 404 404 403      403        403        403       403     403
 housing_plan    /api/v1/facilities/TEC/housing-plan?time_limit=2 401 200 404 200 403         403        403        200       200     403
 ledger_size     /api/v1/ledger/size                    200       200   200       200   200        200        200        200       200     200
 ledger_head     /api/v1/ledger/tree-head               200       200   200       200   200        200        200        200       200     200
@@ -66,6 +70,8 @@ matching        POST:/api/v1/matching/                 401       400   400      
 locator         /api/v1/locator?name=Uno&nationality=VE 400      400   400       400   400        400        400        400       400     400
 statistics      /api/v1/statistics                     200       200   200       200   200        200        200        200       200     200
 access_log      /api/v1/access-log/                    401       403   403       403   403        403        403        200       200     403
+alerts          /api/v1/alerts                         401       200   200       200   200        200        200        200       200     403
+alerts_tec      /api/v1/alerts?facility=TEC            401       200   404       200   200        200        200        200       200     403
 """
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 
+from habeas.conditions.alerts import alerts_for
 from habeas.core.canonical import plain
 from habeas.core.clock import now
 from habeas.core.errors import Forbidden
@@ -88,7 +89,7 @@ def stats_document(facilities: list[Facility] | None = None) -> dict[str, Any]:
             "deaths_in_custody": CustodyEpisode.objects.filter(
                 facility__in=facilities, release_reason=ReleaseReason.DEATH
             ).count(),
-            "open_alerts": 0,
+            "open_alerts": len(alerts_for(facilities=facilities, with_since=False)),
         }
     )
 

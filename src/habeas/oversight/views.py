@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import gettext
 import io
+from collections import Counter
 from functools import lru_cache
 from typing import Any
 
@@ -32,6 +33,8 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from habeas.conditions.alerts import RULES, alerts_for
+from habeas.conditions.views import KIND_LABELS
 from habeas.core.errors import ApplicationError, NotFound
 from habeas.custody.choices import ReleaseReason
 from habeas.facilities.choices import ModulePopulation, ModuleRegime
@@ -345,11 +348,23 @@ def oversight_home(request: HttpRequest) -> HttpResponse:
         return _forbidden(request)
     doc = stats_document()
     deaths = deaths_list()
+    alerts = alerts_for(user=request.user, with_since=False)
+    counts = Counter(a.kind for a in alerts)
     return render(
         request,
         "oversight/home.html",
         {
             "doc": doc,
+            "alerts": alerts,
+            "alert_kinds": [
+                {
+                    "kind": kind,
+                    "label": KIND_LABELS[kind],
+                    "citation": RULES[kind].citation,
+                    "count": counts.get(kind, 0),
+                }
+                for kind in RULES
+            ],
             "facilities": [
                 {
                     **f,

@@ -138,7 +138,20 @@ def _people(
     return specs
 
 
-def _sentence(rng: random.Random, authority: str, admitted: dt.date) -> LegalBasisSpec:
+#: Sentence lengths of the receiving state's own prisoners: long enough that none of them is
+#: due out before the demo's present (the scenario shows a crowded prison, not an unlawful one).
+DOMESTIC_SENTENCES = ("P5Y", "P8Y6M", "P10Y", "P15Y", "P25Y", "P30Y", "life")
+#: The transferees' sentences include two-year ones: a few of them have served theirs and are
+#: still held, which the ``legal_basis`` alert (Mandela Rule 7(b)) shows to staff and liaison.
+TRANSFEREE_SENTENCES = ("P2Y", "P5Y", "P8Y6M", "P10Y", "P15Y", "P25Y", "life")
+
+
+def _sentence(
+    rng: random.Random,
+    authority: str,
+    admitted: dt.date,
+    lengths: tuple[str, ...] = TRANSFEREE_SENTENCES,
+) -> LegalBasisSpec:
     start = admitted - dt.timedelta(days=rng.randint(0, 400))
     return LegalBasisSpec(
         kind="criminal_sentence",
@@ -147,7 +160,7 @@ def _sentence(rng: random.Random, authority: str, admitted: dt.date) -> LegalBas
         offence=rng.choice(OFFENCES),
         conviction_date=start,
         judgment_final=True,
-        sentence=rng.choice(["P2Y", "P5Y", "P8Y6M", "P10Y", "P15Y", "P25Y", "life"]),
+        sentence=rng.choice(lengths),
         sentence_start=start,
         custody_credit_days=rng.choice([0, 0, 30, 120]),
         consent="unknown",
@@ -213,9 +226,18 @@ def load_demo(
         dt.datetime(2025, 4, 13, 9, 40, tzinfo=sv_tz),
     ]
 
+    domestic_calls = iter(range(spec.domestic))
+
+    def domestic_bases(at: dt.datetime) -> list[LegalBasisSpec]:
+        """Three of the receiving state's prisoners have served an 18-month sentence and are
+        still held: the ``legal_basis`` alert (Mandela Rule 7(b)) shows them."""
+        if next(domestic_calls, 0) >= spec.domestic - 3:  # the last three (never released)
+            return [_sentence(rng, "SV", at.date(), ("P1Y6M",))]
+        return [_sentence(rng, "SV", at.date(), DOMESTIC_SENTENCES)]
+
     admit(
         _people(rng, spec.domestic, nationality="SV", authority="SV", prefix="SV", start=1),
-        lambda at: [_sentence(rng, "SV", at.date())],
+        domestic_bases,
         domestic_when,
         None,
     )
@@ -281,6 +303,7 @@ def load_demo(
             ),
             destination="SV",
         )
+    _absences(actor)
     from habeas.transfers.demo import load_demo_flights
 
     flight_summary = load_demo_flights(actor=actor)
@@ -290,6 +313,64 @@ def load_demo(
         user_create(actor=actor, password=demo_password(u["username"]), **fields)
         logins.append((u["username"], demo_password(u["username"]), u["label"]))
     return {"logins": logins, "flights": flight_summary}
+
+
+#: People out of the facility when the demo is loaded (temporary absences, so the roll shows
+#: "out": court, hospital, other): kind, destination, authority, escort, hours since they left,
+#: hours until expected back (None: not given), and for history, hours after leaving that
+#: they came back (None: still out).
+DEMO_ABSENCES: list[tuple[str, str, str, str, float, float | None, float | None]] = [
+    ("court", "Tribunal Primero de Sentencia, San Salvador", "Citación 1127-2025",
+     "4 custodians, PNC van", 3.0, 5.0, None),
+    ("court", "Juzgado Especializado de Instrucción A, San Salvador", "Citación 0893-2025",
+     "4 custodians, PNC van", 3.0, 5.0, None),
+    ("court", "Juzgado Especializado de Sentencia B, San Miguel", "Citación 0452-2025",
+     "6 custodians, 2 vehicles", 26.0, 8.0, None),
+    ("hospital", "Hospital Nacional Rosales, San Salvador", "Referral by the prison doctor",
+     "2 custodians, bedside watch", 50.0, None, None),
+    ("hospital", "Hospital Nacional Zacamil, Mejicanos", "Emergency referral (chest pain)",
+     "2 custodians", 7.5, None, None),
+    ("medical_appointment", "Unidad Comunitaria de Salud, Tecoluca", "Dental referral 57/2025",
+     "2 custodians", 1.5, 2.5, None),
+    ("funeral_or_family_visit", "Cementerio Municipal, Santa Ana (his mother's funeral)",
+     "Director's authorisation (Mandela Rule 70)", "2 custodians", 4.0, 6.0, None),
+    ("court", "Tribunal Segundo de Sentencia, San Salvador", "Citación 0788-2025",
+     "4 custodians, PNC van", 30.0, 8.0, 7.0),
+    ("hospital", "Hospital Nacional Rosales, San Salvador", "Referral by the prison doctor",
+     "2 custodians", 80.0, None, 20.0),
+]  # fmt: skip
+
+
+def _absences(actor: Actor) -> None:
+    """A few people at court, in hospital, at an appointment and at a funeral (Mandela Rule
+    70) now, and two who came back, so the roll's "out" columns and the person pages show
+    them. Times are relative to the moment the demo is loaded."""
+    from habeas.core.clock import now
+    from habeas.custody.absences import absence_end, absence_start
+    from habeas.custody.models import CustodyEpisode
+
+    held = list(
+        CustodyEpisode.objects.open()
+        .select_related("person")
+        .order_by("pk")[: len(DEMO_ABSENCES) * 37 : 37]  # spread over the cells
+    )
+    at = now().replace(second=0, microsecond=0)
+    hours = dt.timedelta(hours=1)
+    for episode, row in zip(held, DEMO_ABSENCES, strict=False):
+        kind, destination, authority, escort, since, due, back = row
+        started = at - since * hours
+        absence = absence_start(
+            actor=actor,
+            person=episode.person,
+            kind=kind,
+            destination=destination,
+            authority=authority,
+            escort=escort,
+            started_at=started,
+            expected_return_at=started + due * hours if due is not None else None,
+        )
+        if back is not None:
+            absence_end(actor=actor, absence=absence, returned_at=started + back * hours)
 
 
 def total_people(scale: str) -> int:

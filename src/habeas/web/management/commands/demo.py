@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandParser
 
@@ -44,6 +46,12 @@ class Command(HabeasCommand):
                 "(a resident population, transferees, and the two March 2025 flights decided "
                 "rule by rule)"
             )
+            # As an oversight body would: keep a signed checkpoint and verify the ledger, so
+            # the oversight page shows the ledger's status from the start.
+            checkpoint = settings.HABEAS_HOME / "demo-checkpoint.txt"
+            call_command("ledger", "checkpoint", "--out", str(checkpoint), stdout=io.StringIO())
+            call_command("verify-ledger", stdout=io.StringIO())
+            self.stdout.write(f"ledger verified; signed checkpoint kept in {checkpoint}")
         self.stdout.write("demo logins (user / password — role):")
         for u in USERS:
             self.stdout.write(

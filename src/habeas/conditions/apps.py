@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class ConditionsConfig(AppConfig):
+    """Conditions of detention: alerts (this issue), later readings, heat, incidents."""
+
+    name = "habeas.conditions"
+    label = "conditions"
+
+    def ready(self) -> None:
+        from habeas.conditions.alerts import person_alarms
+        from habeas.core import alarms
+
+        alarms.register(person_alarms)

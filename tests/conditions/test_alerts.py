@@ -1,0 +1,326 @@
+"""Alert rules A1-A4 (habeas.conditions.alerts) on both sides of each boundary, through the
+service layer, the ``alerts`` command, the API and the person's file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from tests.conftest import admit, make_person, removal_order, run_cli, sentence
+
+#: One cell of 10 m² with a 1 m² annex: 9 m² usable. Muršić's 3 m² line falls at 3 people
+#: (3.00 m² each: no alert) and 4 (2.25 m²: alert); ICRC certifies 2 (9 / 3.4).
+TIGHT_SETUP = """
+[[jurisdiction]]
+code = "SV"
+name = "El Salvador"
+
+[[facility]]
+code = "SMA"
+name = "Small centre"
+jurisdiction = "SV"
+timezone = "America/El_Salvador"
+space_standard = "icrc"
+
+[[facility.module]]
+code = "T"
+population = "adult_male"
+regime = "criminal"
+cells = [{code = "T-01", floor_area_m2 = 10.0, sanitary_area_m2 = 1.0, max_capacity = 4, working_capacity = 4}]
+"""
+
+
+@pytest.fixture
+def tight(world: dict[str, Any], actor: Any) -> Any:
+    from habeas.facilities.models import Facility
+    from habeas.facilities.setup import setup_apply
+    from habeas.facilities.setup_schema import parse_setup
+
+    setup_apply(actor=actor, document=parse_setup(tomllib.loads(TIGHT_SETUP), name="tight.toml"))
+    return Facility.objects.get(code="SMA")
+
+
+def _fill(actor: Any, facility: Any, n: int, start: dt.datetime) -> list[Any]:
+    people = []
+    for i in range(n):
+        person = make_person(actor, given_names=f"Persona {i}")
+        admit(
+            actor,
+            person,
+            facility,
+            None,
+            bases=[sentence("P10Y")],
+            at=start + dt.timedelta(hours=i),
+            cell="T-01",
+        )
+        people.append(person)
+    return people
+
+
+def _kinds(facility: Any, kind: str) -> list[Any]:
+    from habeas.conditions.alerts import alerts_for
+
+    return alerts_for(facility=facility, kinds=[kind])
+
+
+def _today_in(zone: str) -> dt.date:
+    return timezone.localtime(timezone.now(), ZoneInfo(zone)).date()
+
+
+def test_space_alert_below_three_square_metres_not_at_three(tight: Any, actor: Any) -> None:
+    start = dt.datetime(2025, 3, 16, 8, tzinfo=dt.UTC)
+    people = _fill(actor, tight, 3, start)
+    assert _kinds(tight, "space") == []  # 9 m² / 3 = 3.00 m²: on the line, not below it
+    fourth = make_person(actor, given_names="Cuarto")
+    admit(
+        actor,
+        fourth,
+        tight,
+        None,
+        bases=[sentence("P10Y")],
+        at=start + dt.timedelta(days=1),
+        cell="T-01",
+    )
+    (alert,) = _kinds(tight, "space")
+    assert alert.id == "space:cell:SMA/T-01"
+    assert alert.value == "2.25"
+    assert alert.since == start + dt.timedelta(days=1)  # the arrival that crossed the line
+    assert "Muršić" in alert.message
+    assert alert.rule.id == "A1"
+    assert people  # the three earlier occupants are still held
+
+
+def test_space_alert_clears_when_someone_leaves(tight: Any, actor: Any) -> None:
+    from habeas.custody.services import custody_release
+
+    start = dt.datetime(2025, 3, 16, 8, tzinfo=dt.UTC)
+    people = _fill(actor, tight, 4, start)
+    assert len(_kinds(tight, "space")) == 1
+    custody_release(
+        actor=actor,
+        person=people[0],
+        reason="court_order",
+        at=start + dt.timedelta(days=2),
+    )
+    assert _kinds(tight, "space") == []
+
+
+def test_capacity_alert_above_certified_not_at_it(tight: Any, actor: Any) -> None:
+    start = dt.datetime(2025, 3, 16, 8, tzinfo=dt.UTC)
+    _fill(actor, tight, 2, start)
+    assert _kinds(tight, "capacity") == []  # 2 held, certified 2: full, not overcrowded
+    third = make_person(actor, given_names="Tercero")
+    admit(
+        actor,
+        third,
+        tight,
+        None,
+        bases=[sentence("P10Y")],
+        at=start + dt.timedelta(days=3),
+        cell="T-01",
+    )
+    (alert,) = _kinds(tight, "capacity")
+    assert alert.subject == "module:SMA/T"
+    assert alert.value == "150.0"
+    assert alert.since == start + dt.timedelta(days=3)
+
+
+def test_since_above_walks_back_to_the_crossing() -> None:
+    from habeas.conditions.alerts import since_above
+
+    t = [dt.datetime(2025, 1, d, tzinfo=dt.UTC) for d in range(1, 8)]
+    # in, in, in (over 2 at t2), out (back to 2 at t3), in (over again at t4)
+    events = [(t[0], 1), (t[1], 1), (t[2], 1), (t[3], -1), (t[4], 1)]
+    assert since_above(events, 3, 2) == t[4]
+    assert since_above(events[:3], 3, 2) == t[2]
+
+
+def test_roll_count_alert_until_a_later_count_agrees(world: dict[str, Any], actor: Any) -> None:
+    tec = world["tec"]
+    person = make_person(actor)
+    admit(actor, person, tec, None, cell="M1-01")
+    code, _out, err = _roll(tec, "M1-01", 2, "2025-04-01T06:00:00Z")
+    assert code == 1, err  # a discrepancy
+    (alert,) = _kinds(tec, "roll_count")
+    assert alert.subject == "cell:TEC/M1-01"
+    assert alert.value == "+1"
+    assert alert.since == dt.datetime(2025, 4, 1, 6, tzinfo=dt.UTC)
+    code, _out, err = _roll(tec, "M1-01", 1, "2025-04-02T06:00:00Z")
+    assert code == 0, err
+    assert _kinds(tec, "roll_count") == []
+
+
+def _roll(facility: Any, cell: str, counted: int, at: str) -> tuple[int, str, str]:
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "roll.csv"
+    path.write_text(f"cell,counted,counted_at\n{cell},{counted},{at}\n")
+    return run_cli("roll-count", "--facility", facility.code, str(path))
+
+
+def _admit_sentenced(actor: Any, facility: Any, ends_on: dt.date, **names: str) -> Any:
+    """A two-year sentence that ends on ``ends_on``."""
+    start = ends_on.replace(year=ends_on.year - 2)
+    person = make_person(actor, **names)
+    admit(
+        actor,
+        person,
+        facility,
+        None,
+        bases=[sentence("P2Y", start)],
+        at=dt.datetime.combine(start, dt.time(12), tzinfo=dt.UTC),
+    )
+    return person
+
+
+def test_legal_basis_alert_the_day_after_the_sentence_ends(
+    world: dict[str, Any], actor: Any
+) -> None:
+    tec = world["tec"]
+    today = _today_in(tec.timezone)
+    due = _admit_sentenced(actor, tec, today, given_names="Debe Salir")
+    past = _admit_sentenced(actor, tec, today - dt.timedelta(days=1), given_names="Ya Cumplió")
+    alerts = _kinds(tec, "legal_basis")
+    assert [a.subject for a in alerts] == [f"person:{past.pk}"]  # due out today: still lawful
+    assert alerts[0].since == today
+    assert alerts[0].value == (today - dt.timedelta(days=1)).isoformat()
+    assert "Ya Cumplió" in alerts[0].message
+    assert due.pk != past.pk
+
+
+def test_a_removal_order_or_a_life_sentence_keeps_a_basis_live(
+    world: dict[str, Any], actor: Any
+) -> None:
+    tec = world["tec"]
+    old = dt.date(2020, 1, 1)
+    both = make_person(actor, given_names="Con Orden")
+    admit(actor, both, tec, None, bases=[sentence("P1Y", old), removal_order()])
+    life = make_person(actor, given_names="Perpetua")
+    admit(actor, life, tec, None, bases=[sentence("life", old)])
+    assert _kinds(tec, "legal_basis") == []
+
+
+def test_show_lists_the_alarm_and_the_alerts_command_prints_the_document(
+    world: dict[str, Any], actor: Any
+) -> None:
+    tec = world["tec"]
+    today = _today_in(tec.timezone)
+    person = _admit_sentenced(actor, tec, today - dt.timedelta(days=10))
+    code, out, err = run_cli("show", str(person.pk), "--json")
+    assert code == 0, err
+    (alarm,) = json.loads(out)["alarms"]
+    assert alarm["kind"] == "legal_basis"
+    assert alarm["since"] == (today - dt.timedelta(days=9)).isoformat()
+    code, out, err = run_cli("alerts", "--open", "--json")
+    assert code == 0, err
+    (doc,) = json.loads(out)["alerts"]
+    assert set(doc) >= {"id", "kind", "subject", "value", "since", "status", "message"}
+    assert doc["status"] == "open"
+    assert doc["subject"] == f"person:{person.pk}"
+    code, out, err = run_cli("alerts")
+    assert code == 0
+    assert "legal_basis" in out
+    code, _out, err = run_cli("alerts", "--facility", "NOPE")
+    assert code == 2
+    assert "NOPE" in err
+
+
+def test_api_scopes_alerts_by_role(world: dict[str, Any], actor: Any, users: Any) -> None:
+    tec = world["tec"]
+    today = _today_in(tec.timezone)
+    start = today - dt.timedelta(days=800)
+    us_person = make_person(actor, given_names="Del Acuerdo")
+    admit(
+        actor,
+        us_person,
+        tec,
+        world["us"],
+        bases=[sentence("P2Y", start)],
+        at=dt.datetime.combine(start, dt.time(12), tzinfo=dt.UTC),
+    )
+    roll_code, _o, _e = _roll(tec, "M1-02", 3, "2025-04-01T06:00:00Z")
+    assert roll_code == 1
+
+    def get(name: str | None, query: str = "") -> Any:
+        client = Client()
+        if name:
+            client.force_login(users[name])
+        return client.get(f"/api/v1/alerts{query}")
+
+    assert get(None).status_code == 401
+    staff = get("staff").json()["alerts"]
+    assert {a["kind"] for a in staff} == {"roll_count", "legal_basis"}
+    assert {a["kind"] for a in get("oversight").json()["alerts"]} == {"roll_count", "legal_basis"}
+    liaison = get("liaison_us").json()["alerts"]
+    assert [(a["kind"], a["subject"]) for a in liaison] == [
+        ("legal_basis", f"person:{us_person.pk}")
+    ]
+    assert get("liaison_gt").json()["alerts"] == []  # not their transferee
+    assert get("staff_oth").json()["alerts"] == []  # not their facility
+    only = get("staff", "?kind=roll_count").json()["alerts"]
+    assert [a["kind"] for a in only] == ["roll_count"]
+    assert get("staff", "?kind=nonsense").status_code == 400
+    assert get("staff", "?facility=OTH").status_code == 404
+    assert get("oversight", "?facility=OTH").json()["alerts"] == []
+
+
+def test_stats_counts_open_alerts(tight: Any, actor: Any) -> None:
+    _fill(actor, tight, 4, dt.datetime(2025, 3, 16, 8, tzinfo=dt.UTC))
+    code, out, err = run_cli("stats", "--json")
+    assert code == 0, err
+    assert json.loads(out)["open_alerts"] == 2  # space in T-01, capacity in module T
+    tec = type(tight).objects.get(code="TEC")
+    _admit_sentenced(actor, tec, dt.date(2025, 1, 1))  # long served: held with no basis
+    code, out, err = run_cli("stats", "--json")
+    assert json.loads(out)["open_alerts"] == 3
+
+
+def test_alerts_page_by_role(tight: Any, actor: Any, users: Any, world: dict[str, Any]) -> None:
+    from habeas.accounts.models import User
+
+    _fill(actor, tight, 4, dt.datetime(2025, 3, 16, 8, tzinfo=dt.UTC))
+    served = _admit_sentenced(
+        actor, world["tec"], dt.date(2025, 1, 1), given_names="Cumplida <b>Ya</b>"
+    )
+    boss = User.objects.create_user(
+        username="boss", password="pw-boss-long", role="facility_admin", facility_codes=["SMA"]
+    )
+
+    def page(user: Any, query: str = "") -> Any:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client.get(f"/alerts/{query}")
+
+    assert page(None).status_code == 302
+    assert page(users["norole"]).status_code == 403
+    html = page(boss).content.decode()
+    assert "/housing/SMA/cells/T-01/" in html
+    assert "Muršić" in html
+    assert "Module T holds 4 people" in html
+    assert "Cumplida" not in html  # another facility's prisoner
+    only = page(boss, "?kind=capacity").content.decode()
+    assert "Module T holds 4 people" in only
+    assert "/housing/SMA/cells/T-01/" not in only
+    html = page(users["staff"]).content.decode()
+    assert "Cumplida &lt;b&gt;Ya&lt;/b&gt;" in html  # names escaped, exactly as given
+    assert f"/people/{served.pk}/" in html
+    html = page(users["liaison_us"]).content.decode()
+    assert "T-01" not in html
+    assert "Space per person" not in html
+    spanish = Client()
+    spanish.force_login(boss)
+    html = spanish.get("/alerts/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Alertas" in html
+    html = Client()
+    html.force_login(users["oversight"])
+    home = html.get("/oversight/").content.decode()
+    assert "/alerts/?kind=space" in home

@@ -1,0 +1,51 @@
+"""The alerts page in a real browser: a duty officer follows the Alerts link, sees the three
+demo prisoners held past the end of their sentence (rule A4, Mandela Rule 7(b)), filters by
+kind, and opens one person's file, which lists the same alarm; then the same in Spanish."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import login
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+def test_staff_follows_an_alert_to_the_person(browser: Any, server: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = login(browser, server, "staff")
+    page.click("nav.site-nav >> text=Alerts")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Alerts"
+    rows = page.locator("table tbody tr")
+    assert rows.count() == 3
+    assert "no live legal basis" in rows.first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "alerts.png"), full_page=True)
+
+    page.select_option("#alert-kind", "space")
+    page.click(".filter-bar button[type=submit]")
+    page.wait_for_load_state()
+    assert "kind=space" in page.url
+    assert page.locator("table tbody tr").count() == 0
+    assert page.get_by_text("No open alert.").is_visible()
+
+    page.select_option("#alert-kind", "legal_basis")
+    page.click(".filter-bar button[type=submit]")
+    page.wait_for_load_state()
+    first = page.locator("table tbody tr").first
+    name = first.locator("td:nth-child(2) a").inner_text()
+    first.locator("td:nth-child(2) a").click()
+    page.wait_for_load_state()
+    assert name in page.locator("h1").inner_text()
+
+    page.goto(f"{server}/alerts/")
+    page.click("button.lang-switch__option[lang=es]")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Alertas"
+    assert page.locator("table tbody tr").count() == 3
+    page.close()
