@@ -49,7 +49,8 @@ def client_for(user: Any, language: str | None = None) -> Client:
 
 
 def cell_url(facility: str, cell: str) -> str:
-    return reverse("web:cell_detail", args=[facility, cell])
+    """The cell page (the housing one: the web shell's old URL redirects there)."""
+    return reverse("housing:cell", args=[facility, cell])
 
 
 def person_url(person: Any) -> str:
@@ -92,7 +93,7 @@ def test_logout_is_a_post_and_returns_to_login(users: dict[str, Any]) -> None:
         reverse("web:dashboard"),
         reverse("web:person_list"),
         reverse("web:person_detail", args=[1]),
-        reverse("web:cell_detail", args=["TEC", "M1-01"]),
+        reverse("housing:cell", args=["TEC", "M1-01"]),
     ],
 )
 @pytest.mark.django_db
@@ -393,6 +394,28 @@ def test_cell_page_per_role(
     assert response.status_code == status
 
 
+@pytest.mark.parametrize("role", ["anonymous", "staff", "liaison_us"])
+@pytest.mark.django_db
+def test_old_cell_url_redirects_permanently_to_the_housing_cell_page(
+    people: dict[str, Any], users: dict[str, Any], role: str
+) -> None:
+    """One cell page: the web shell's old URL is a 301 to the housing one, for everybody
+    (the housing page then decides: login, the page, or 404 outside the scope)."""
+    client = Client() if role == "anonymous" else client_for(users[role])
+    old = reverse("web:cell_detail", args=["TEC", "M1-01"])
+    assert old == "/facilities/TEC/cells/M1-01/"
+    response = client.get(old)
+    assert response.status_code == 301
+    assert response["Location"] == "/housing/TEC/cells/M1-01/" == cell_url("TEC", "M1-01")
+    final = client.get(old, follow=True)
+    expected = {"anonymous": 200, "staff": 200, "liaison_us": 404}[role]
+    assert final.status_code == expected
+    if role == "anonymous":
+        assert final.redirect_chain[-1][0].startswith(reverse("web:login") + "?next=")
+    if role == "staff":
+        assert "Cell M1-01" in final.content.decode()
+
+
 @pytest.mark.django_db
 def test_cell_page_shows_dimensions_capacities_and_occupants(
     people: dict[str, Any], users: dict[str, Any]
@@ -581,3 +604,19 @@ def test_cell_out_of_use_shows_its_reason_and_grey_square(
     assert "Roof leak" in body
     dashboard = client.get(reverse("web:dashboard")).content.decode()
     assert re.search(r'class="cell-square band-inactive" href="[^"]+M1-03/"', dashboard)
+
+
+@pytest.mark.parametrize(
+    ("user", "shown"),
+    [("staff", True), ("liaison_us", True), ("oversight", False), ("finance_us", False)],
+)
+def test_manifest_upload_form_only_for_roles_that_may_import(
+    world: dict[str, Any], users: dict[str, Any], user: str, shown: bool
+) -> None:
+    """Read-only roles (oversight, finance) see the manifests but not an upload form that
+    would only answer 403."""
+    client = Client()
+    client.force_login(users[user])
+    html = client.get("/transfers/").content.decode()
+    assert "Transfer manifests" in html
+    assert ('enctype="multipart/form-data"' in html) is shown

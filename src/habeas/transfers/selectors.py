@@ -138,8 +138,13 @@ def manifest_report(manifest: Manifest) -> dict[str, Any]:
 
 
 def admission_record_get_for(*, user: Any, record_id: int) -> AdmissionRecord:
+    """The Rule 7 admission record in the user's scope. Finance officers never see one
+    (injuries, ill-treatment complaints, family contacts: Mandela Rule 9, need to know): the
+    same 404 as a missing record."""
     from habeas.custody.models import CustodyEpisode
 
+    if getattr(user, "role", "") == "finance" and not user.is_superuser:
+        raise NotFound(MSG_RECORD_NOT_FOUND)
     episodes = CustodyEpisode.objects.visible_to(user)
     record = (
         AdmissionRecord.objects.filter(pk=record_id, episode__in=episodes)

@@ -8,15 +8,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from habeas.accounts.choices import Role
 from habeas.agreements.models import Agreement
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, NotFound
 from habeas.ledger.models import LedgerEntry
+from habeas.transfers.api import _may_import
 from habeas.transfers.forms import AdmissionRecordForm, DecisionFilterForm, ManifestUploadForm
 from habeas.transfers.manifest import ManifestRefused
 from habeas.transfers.selectors import (
@@ -40,9 +43,19 @@ def _manifest_or_404(request: HttpRequest, ref: str) -> Any:
         raise Http404(_("manifest not found")) from None
 
 
+def may_import(user: Any) -> bool:
+    """Who may upload a manifest at all: the sending state's liaison or the receiving
+    facility's staff (checked per agreement by ``transfers.api._may_import``). Finance,
+    oversight and auditors only read (ARCHITECTURE.md users)."""
+    return bool(user.is_superuser or user.is_facility_role or user.role == Role.LIAISON)
+
+
 @login_required
 def manifest_list_view(request: HttpRequest) -> HttpResponse:
-    """Every manifest in scope, newest first, and the upload form."""
+    """Every manifest in scope, newest first, and the upload form (403 on upload for the
+    roles that only read)."""
+    if request.method == "POST" and not may_import(request.user):
+        raise PermissionDenied(_("Your role may read manifests but not upload them."))
     agreements = list(Agreement.objects.visible_to(request.user).values_list("code", flat=True))
     form = ManifestUploadForm(request.POST or None, request.FILES or None, agreements=agreements)
     problems: list[Any] = []
@@ -52,6 +65,7 @@ def manifest_list_view(request: HttpRequest) -> HttpResponse:
         )
         upload = form.cleaned_data["file"]
         try:
+            _may_import(request.user, agreement)  # type: ignore[arg-type]
             result = manifest_import(
                 actor=Actor.from_user(request.user),
                 data=upload.file,
@@ -73,7 +87,12 @@ def manifest_list_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "transfers/manifest_list.html",
-        {"manifests": manifest_list(user=request.user)[:200], "form": form, "problems": problems},
+        {
+            "manifests": manifest_list(user=request.user)[:200],
+            "form": form,
+            "problems": problems,
+            "may_import": may_import(request.user),
+        },
     )
 
 
@@ -105,8 +124,7 @@ def manifest_accept_view(request: HttpRequest, ref: str) -> HttpResponse:
     user: Any = request.user
     codes = set(manifest.agreement.facilities.values_list("code", flat=True))
     if not user.is_superuser and not (user.is_facility_role and codes & set(user.facility_codes)):
-        messages.error(request, _("Only the receiving facility's staff may accept entries."))
-        return redirect("transfers:manifest_detail", ref=ref)
+        raise PermissionDenied(_("Only the receiving facility's staff may accept entries."))
     only = request.POST.getlist("only")
     try:
         accepted = manifest_accept(actor=Actor.from_user(user), manifest=manifest, only=only)
@@ -131,18 +149,23 @@ def manifest_history(request: HttpRequest, ref: str) -> HttpResponse:
 
 @login_required
 def admission_record_view(request: HttpRequest, record_id: int) -> HttpResponse:
-    """Complete the Rule 7 record after arrival (a new version on the ledger each time)."""
+    """Complete the Rule 7 record after arrival (a new version on the ledger each time).
+    Finance officers never see it (injuries, ill-treatment complaints, family: Mandela Rule 9,
+    access on a need-to-know basis), the same 404 as a missing record; the roles that only
+    read get 403 on a write."""
+    user: Any = request.user
     try:
-        record = admission_record_get_for(user=request.user, record_id=record_id)
+        record = admission_record_get_for(user=user, record_id=record_id)
     except NotFound:
         raise Http404(_("admission record not found")) from None
-    user: Any = request.user
     may_edit = user.is_superuser or user.is_facility_role
     initial = {name: getattr(record, name) for name in RECORD_FIELDS}
     form = AdmissionRecordForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if not may_edit:
-            raise Http404(_("admission record not found"))
+            raise PermissionDenied(
+                _("Only the facility's staff may complete the admission record.")
+            )
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k != "complete"}
             for key in (

@@ -1,0 +1,287 @@
+"""Every page × every role (and anonymous): one table, one generated check per cell.
+
+The pages half of the roles matrix (issue 5, deliver 8; the API half is
+tests/api/test_api_permissions.py). Rows are the site's pages — the web shell at the root,
+intake at /transfers/, housing at /housing/, the public and oversight pages, the downloads
+(statistics CSV and JSON, a person's file as PDF) and the forms' POST endpoints; columns are
+the users of the ``users`` fixture (one per role of ARCHITECTURE.md, plus a member of staff of
+another facility and a liaison of another state), a superuser and ``anonymous``.
+
+Expected outcomes:
+
+* ``200`` the page is shown; ``302`` a redirect that is not the login page (housing index →
+  the only board, the login page → the dashboard, a form's post-redirect-get); ``301`` a page
+  that moved for good (checked for everybody: the new page then decides); ``301`` a
+  page moved for good (the web shell's old cell URL → the housing cell page);
+* ``login`` a redirect to the login page (anonymous on a private page);
+* ``403`` the user may see that the page exists but their role may not use it (oversight pages
+  for non-oversight roles, a write by a role that only reads);
+* ``404`` outside the user's scope, answered exactly like a missing object so existence is not
+  revealed (Zulip ``access_stream_by_id``): a person of another state for a liaison, any
+  housing page for a sending state's liaison or finance officer (Mandela Rule 9);
+* ``400`` / ``405`` past the permission check, refused on the (empty) input or the method.
+
+``POST:`` rows send an empty form (or only the fields after ``|``, urlencoded, where a page
+holds several forms): they check the refusals, and that the roles allowed to write get past
+the permission check (never 403, never 404 in scope) without writing anything — no ledger
+entry and no row in any Habeas table (the one rule: a write always leaves a ledger entry, so a
+half-written record would show in either). The access log is left out of that count: opening
+a person's page records the view (Mandela Rule 9), whatever the method.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.http import QueryDict
+from django.test import Client
+
+from tests.api.conftest import scene  # noqa: F401  (the API matrix's people, reused)
+from tests.transfers.helpers import row, to_csv
+
+TABLE = """
+page               request                                        anonymous staff staff_oth admin liaison_us liaison_gt finance_us oversight auditor norole superuser
+dashboard          /                                              login     200   200       200   200        200        200        200       200     200    200
+login              /login/                                        200       302   302       302   302        302        302        302       302     302    302
+logout_get         /logout/                                       405       405   405       405   405        405        405        405       405     405    405
+logout             POST:/logout/                                  login     login login     login login      login      login      login     login   login  login
+people             /people/                                       login     200   200       200   200        200        200        200       200     200    200
+people_q           /people/?q=Uno                                 login     200   200       200   200        200        200        200       200     200    200
+person_us          /people/{p_us}/                                login     200   404       200   200        404        200        200       200     404    200
+person_gt_oth      /people/{p_gt_oth}/                            login     404   200       404   404        200        404        200       200     404    200
+person_gt_tec      /people/{p_gt_tec}/                            login     200   404       200   404        200        404        200       200     404    200
+person_moved       /people/{p_moved}/                             login     200   200       200   200        200        200        200       200     404    200
+person_absence_go  POST:/people/{p_us}/|form=absence_start        login     400   404       400   403        404        403        403       403     404    403
+person_absence_end POST:/people/{p_us}/|form=absence_end          login     400   404       400   403        404        403        403       403     404    403
+person_missing     /people/999999999/                             login     404   404       404   404        404        404        404       404     404    404
+pdf_us             /people/{p_us}/file.pdf                        login     200   404       200   200        404        200        200       200     404    200
+pdf_gt_oth         /people/{p_gt_oth}/file.pdf                    login     404   200       404   404        200        404        200       200     404    200
+pdf_missing        /people/999999999/file.pdf                     login     404   404       404   404        404        404        404       404     404    404
+web_cell_tec       /facilities/TEC/cells/M1-01/                   301       301   301       301   301        301        301        301       301     301    301
+web_cell_oth       /facilities/OTH/cells/A-01/                    301       301   301       301   301        301        301        301       301     301    301
+web_cell_missing   /facilities/TEC/cells/NOPE/                    301       301   301       301   301        301        301        301       301     301    301
+locator            /locator/                                      200       200   200       200   200        200        200        200       200     200    200
+locator_search     /locator/?nationality=VE&name=Ana+Uno&dob=1990 200       200   200       200   200        200        200        200       200     200    200
+statistics         /statistics/                                   200       200   200       200   200        200        200        200       200     200    200
+statistics_csv     /statistics.csv                                200       200   200       200   200        200        200        200       200     200    200
+statistics_json    /statistics.json                               200       200   200       200   200        200        200        200       200     200    200
+alerts             /alerts/                                       login     200   200       200   200        200        200        200       200     403    200
+alerts_filtered    /alerts/?kind=space&facility=OTH               login     200   200       200   200        200        200        200       200     403    200
+oversight          /oversight/                                    login     403   403       403   403        403        403        200       200     403    200
+access_log         /oversight/access-log/                         login     403   403       403   403        403        403        200       200     403    200
+manifests          /transfers/                                    login     200   200       200   200        200        200        200       200     200    200
+manifest_upload    POST:/transfers/                               login     200   200       200   200        200        403        403       403     403    200
+manifest_us        /transfers/manifests/US1/                      login     200   404       200   200        404        200        200       200     404    200
+manifest_gt        /transfers/manifests/GT1/                      login     200   200       200   404        200        404        200       200     404    200
+manifest_missing   /transfers/manifests/NOPE/                     login     404   404       404   404        404        404        404       404     404    404
+history_us         /transfers/manifests/US1/history/              login     200   404       200   200        404        200        200       200     404    200
+history_gt         /transfers/manifests/GT1/history/              login     200   200       200   404        200        404        200       200     404    200
+accept_get         /transfers/manifests/US1/accept/               login     405   405       405   405        405        405        405       405     405    405
+accept_us          POST:/transfers/manifests/US1/accept/          login     302   404       302   403        404        403        403       403     404    302
+accept_gt          POST:/transfers/manifests/GT1/accept/          login     302   302       302   404        403        404        403       403     404    302
+accept_missing     POST:/transfers/manifests/NOPE/accept/         login     404   404       404   404        404        404        404       404     404    404
+admission_us       /transfers/admissions/{rec_us}/                login     200   404       200   200        404        404        200       200     404    200
+admission_missing  /transfers/admissions/999999999/               login     404   404       404   404        404        404        404       404     404    404
+admission_write    POST:/transfers/admissions/{rec_us}/           login     200   404       200   403        404        404        403       403     404    200
+housing            /housing/                                      login     302   302       302   404        404        404        200       200     404    200
+board_tec          /housing/TEC/                                  login     200   404       200   404        404        404        200       200     404    200
+board_oth          /housing/OTH/                                  login     404   200       404   404        404        404        200       200     404    200
+board_missing      /housing/NOPE/                                 login     404   404       404   404        404        404        404       404     404    404
+roll_tec           /housing/TEC/roll/                             login     200   404       200   404        404        404        200       200     404    200
+roll_oth           /housing/OTH/roll/                             login     404   200       404   404        404        404        200       200     404    200
+roll_count         POST:/housing/TEC/roll/                        login     400   404       400   404        404        404        403       403     404    403
+occupancy_tec      /housing/TEC/occupancy/                        login     200   404       200   404        404        404        200       200     404    200
+occupancy_oth      /housing/OTH/occupancy/                        login     404   200       404   404        404        404        200       200     404    200
+cell_tec           /housing/TEC/cells/M1-01/                      login     200   404       200   404        404        404        200       200     404    200
+cell_oth           /housing/OTH/cells/A-01/                       login     404   200       404   404        404        404        200       200     404    200
+cell_missing       /housing/TEC/cells/NOPE/                       login     404   404       404   404        404        404        404       404     404    404
+keep_aparts        /housing/keep-apart/                           login     200   200       200   404        404        404        200       200     404    200
+keep_apart_open    POST:/housing/keep-apart/                      login     400   400       400   404        404        404        403       403     404    403
+keep_apart_get     /housing/keep-apart/{ka}/close/                login     405   405       405   404        404        404        405       405     404    405
+keep_apart_close   POST:/housing/keep-apart/{ka}/close/           login     302   404       302   404        404        404        403       403     404    403
+keep_apart_none    POST:/housing/keep-apart/999999999/close/      login     404   404       404   404        404        404        403       403     404    403
+move_us            /housing/people/{p_us}/move/                   login     200   404       200   404        404        404        200       200     404    200
+move_gt_oth        /housing/people/{p_gt_oth}/move/               login     404   200       404   404        404        404        200       200     404    200
+move_moved         /housing/people/{p_moved}/move/                login     404   200       404   404        404        404        200       200     404    200
+move_missing       /housing/people/999999999/move/                login     404   404       404   404        404        404        404       404     404    404
+move_write         POST:/housing/people/{p_us}/move/              login     400   404       400   404        404        404        403       403     404    403
+"""
+
+#: Routes that are not pages of the site: the API (its own matrix), Django's admin (staff
+#: only, tests/web/test_admin.py) and the language switch (a technical POST for everyone).
+NOT_PAGES = ("admin/", "api/", "^api/", "i18n/")
+
+ARRIVED = dt.datetime(2025, 3, 21, 20, 5, tzinfo=dt.UTC)
+
+
+def _parse(table: str) -> tuple[list[str], list[tuple[str, str, str, dict[str, str]]]]:
+    lines = [line.split() for line in table.strip().splitlines()]
+    header, body = lines[0], lines[1:]
+    columns = header[2:]
+    rows = []
+    for line in body:
+        name, request, outcomes = line[0], line[1], line[2:]
+        assert len(outcomes) == len(columns), f"row {name} has {len(outcomes)} columns"
+        method, _, url = (
+            request.partition(":") if request.startswith("POST:") else ("GET", "", request)
+        )
+        rows.append((name, method, url, dict(zip(columns, outcomes, strict=True))))
+    return columns, rows
+
+
+COLUMNS, ROWS = _parse(TABLE)
+
+
+def test_table_covers_every_user_of_the_fixture(users: dict[str, Any]) -> None:
+    assert set(COLUMNS) == {*users, "anonymous", "superuser"}
+
+
+def _routes() -> Iterator[str]:
+    """Every URL pattern of the site, as its full route (``people/<int:person_id>/``)."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns: list[Any], prefix: str) -> Iterator[str]:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                yield prefix + str(p.pattern)
+
+    yield from walk(get_resolver().url_patterns, "")
+
+
+def test_table_covers_every_page_of_the_site() -> None:
+    """A new page must get a row: every route of the resolver (but the API, the admin and
+    the language switch) is reached by some row of the table."""
+    from django.urls import Resolver404, resolve
+
+    placeholders: defaultdict[str, str] = defaultdict(lambda: "1")
+    covered = set()
+    for name, _method, url, _outcomes in ROWS:
+        try:
+            path = url.format_map(placeholders).split("|")[0].split("?")[0]
+            covered.add(resolve(path).route)
+        except Resolver404:
+            pytest.fail(f"row {name}: {url} is no page of the site")
+    pages = [route for route in _routes() if not route.startswith(NOT_PAGES)]
+    assert pages, "the resolver lists no page"
+    missing = [route for route in pages if route not in covered]
+    assert not missing, f"no row in TABLE for {missing}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """The locator's rate limit lives in the cache: every column starts from a clean one."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def pages_scene(scene: dict[str, Any], users: dict[str, Any], actor: Any) -> dict[str, Any]:  # noqa: F811
+    """The API matrix's scene (people of the US and Guatemalan agreements in TEC and OTH)
+    plus a manifest per agreement (US1 admitted, so with its Rule 7 record; GT1 decided), a
+    keep-apart record in TEC and a superuser."""
+    from habeas.accounts.models import User
+    from habeas.facilities.services import keep_apart_open
+    from habeas.transfers.services import manifest_accept, manifest_admit, manifest_import
+
+    on = dt.date(2025, 3, 20)
+    us = manifest_import(
+        actor=actor, data=to_csv([row()]), agreement=scene["us"], ref="US1", decided_on=on
+    ).manifest
+    assert us is not None
+    manifest_accept(actor=actor, manifest=us, all_eligible=True)
+    (episode,) = manifest_admit(actor=actor, manifest=us, arrived_at=ARRIVED)
+    manifest_import(
+        actor=actor,
+        data=to_csv([row(sending_ref="G1", nationalities="SV", consent="yes")]),
+        agreement=scene["gt"],
+        ref="GT1",
+        decided_on=on,
+    )
+    people = scene["people"]
+    ka = keep_apart_open(
+        actor=actor, person=people["us"], other=people["gt_tec"], scope="module", reason="threats"
+    )
+    superuser = User.objects.create_superuser(username="superuser", password="pw-superuser-long")
+    return {
+        "users": {**users, "superuser": superuser},
+        "ids": {
+            **{f"p_{key}": person.pk for key, person in people.items()},
+            "ka": ka.pk,
+            "rec_us": episode.admission_record.pk,
+        },
+    }
+
+
+def _counts() -> dict[str, int]:
+    """Rows per Habeas table and the ledger size: any write shows here (but a view recorded
+    in the access log)."""
+    from django.apps import apps
+    from django.db import connection
+
+    tables = sorted(
+        {
+            model._meta.db_table
+            for model in apps.get_models()
+            if model.__module__.startswith("habeas.")
+            and model._meta.managed
+            and not model._meta.proxy
+            and model._meta.label != "oversight.AccessLog"
+        }
+    )
+    quote = connection.ops.quote_name
+    counts = ", ".join(f"(SELECT COUNT(*) FROM {quote(t)})" for t in tables)
+    with connection.cursor() as cursor:  # one round trip, not one query per table
+        cursor.execute(f"SELECT {counts}")
+        return dict(zip(tables, cursor.fetchone(), strict=True))
+
+
+def _outcome(response: Any) -> str:
+    if response.status_code == 302:
+        return "login" if response["Location"].startswith("/login/") else "302"
+    return str(response.status_code)
+
+
+@pytest.mark.parametrize("user", COLUMNS)
+def test_access(pages_scene: dict[str, Any], user: str) -> None:
+    """One test per column (the scene is built once per user, not once per cell); every
+    mismatching cell is reported with its URL, user, expected and actual outcome."""
+    wrong = []
+    client = Client()  # one client per column: each new one loads the middleware again
+    for name, method, template, outcomes in ROWS:
+        if user != "anonymous" and "_auth_user_id" not in client.session:
+            client.force_login(pages_scene["users"][user])  # again after the logout row
+        url, _, body = template.format(**pages_scene["ids"]).partition("|")
+        expected = outcomes[user]
+        if method == "POST":
+            before = _counts()
+            got = _outcome(client.post(url, QueryDict(body)))
+            after = _counts()
+            written = {k: (v, after[k]) for k, v in before.items() if after[k] != v}
+            if written:
+                wrong.append(f"{name}: POST {url} as {user} wrote {written}")
+        else:
+            got = _outcome(client.get(url))
+        if got != expected:
+            wrong.append(f"{name}: {method} {url} as {user}: expected {expected}, got {got}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_refusal_page_says_why(pages_scene: dict[str, Any]) -> None:
+    """A 403 is the site's page (layout, a way back) with the reason, not a bare error."""
+    client = Client()
+    client.force_login(pages_scene["users"]["oversight"])
+    response = client.post("/housing/TEC/roll/", {})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Not allowed" in html
+    assert "Your role may read housing but not change it." in html
+    assert 'href="/"' in html
