@@ -13,8 +13,17 @@
   FEBRL 4 (5,000 + 5,000 records, 5,000 true pairs).
 * ``--memory ROWS``: peak resident memory (ru_maxrss) of importing a ROWS-row manifest in
   this process (run it alone: the peak is per process).
+* ``--keep-registry DIR`` (SQLite): building a registry of 1,000,000 takes minutes, so the
+  database holding it (agreement set up, registry inserted, nothing imported) is kept in DIR
+  and reused by the next run with the same registry size, seed, setup file and stored keys
+  (anything else rebuilds it; migrations added since are applied to the copy). The measured
+  runs still work on a copy of it.
 
-Usage: ``python benchmarks/bench_intake.py [--postgres] [--registry N] [--runs N] [--memory ROWS]``.
+Every timed import starts cold (:func:`cold`): the matcher's and the rules' memoised values
+are cleared first, as in a fresh ``habeas import-manifest`` process.
+
+Usage: ``python benchmarks/bench_intake.py [--postgres] [--registry N] [--runs N] [--memory ROWS]
+[--keep-registry DIR]``.
 """
 
 from __future__ import annotations
@@ -22,11 +31,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import random
 import resource
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import _common as common
@@ -189,20 +200,130 @@ def raw_baseline(env: common.Env, ref: str) -> tuple[list[Any], list[Any]]:
     return entries, outcomes
 
 
-def run(env: common.Env, runs: int, profile: bool, registry: int) -> common.Report:
+def _registry_fingerprint(n: int) -> str:
+    """What a kept registry depends on: its size and seed, the setup file, the synthetic
+    people and the blocking keys stored for them (a change to any of them rebuilds it; a
+    new migration is applied to the copy)."""
+    import hashlib
+
+    from habeas.people.matching import all_keys
+    from habeas.people.synthetic import person
+
+    digest = hashlib.sha256(f"{n}:{SEED}".encode())
+    digest.update((common.ROOT / "src/habeas/web/data/demo_setup.toml").read_bytes())
+    rng = random.Random(SEED)
+    for i in range(500):
+        p = person(rng, f"REG{i}")
+        keys = all_keys(
+            given_names=p.given_names,
+            first_surname=p.first_surname,
+            second_surname=p.second_surname,
+            aliases=[],
+            date_of_birth=p.date_of_birth,
+            dob_precision="day",
+        )
+        digest.update(repr((p, sorted(keys.items()))).encode())
+    return digest.hexdigest()[:16]
+
+
+def _sample_json(sample: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "ref": p.ref,
+            "given_names": p.given_names,
+            "first_surname": p.first_surname,
+            "second_surname": p.second_surname,
+            "date_of_birth": p.date_of_birth.isoformat(),
+            "nationalities": list(p.nationalities),
+        }
+        for p in sample
+    ]
+
+
+def _sample_records(data: list[dict[str, Any]]) -> list[Any]:
+    from habeas.people.matching import PersonRecord
+
+    return [
+        PersonRecord(
+            ref=d["ref"],
+            given_names=d["given_names"],
+            first_surname=d["first_surname"],
+            second_surname=d["second_surname"],
+            date_of_birth=dt.date.fromisoformat(d["date_of_birth"]),
+            sex="M",
+            nationalities=d["nationalities"],
+        )
+        for d in data
+    ]
+
+
+def registry_database(env: common.Env, registry: int, keep: Path | None) -> tuple[Any, list[Any]]:
+    """A fresh database with the demo agreement and ``registry`` people: built, or copied from
+    the kept one in ``keep`` (``--keep-registry``). Returns ``(agreement, sample)``."""
+    import json
+    import shutil
+
+    from django.db import connection, connections
+
+    from habeas.agreements.models import Agreement
+
+    env.fresh_database()
+    kept = meta = None
+    if keep is not None and not env.postgres:
+        keep.mkdir(parents=True, exist_ok=True)
+        fingerprint = _registry_fingerprint(registry)
+        kept = keep / f"registry-{registry}-{fingerprint}.sqlite3"
+        meta = kept.with_suffix(".json")
+        if kept.exists() and meta.exists():
+            connections.close_all()
+            target = Path(connection.settings_dict["NAME"])
+            for suffix in ("-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(kept, target)
+            os.sync()  # the copy's pages on disk before anything is timed
+            common.log(f"registry: reusing {kept}")
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)  # migrations added since it was built
+            sample = _sample_records(json.loads(meta.read_text()))
+            return Agreement.objects.get(code="US-SV-2025"), sample
+    agreement = setup_agreement()
+    sample = build_registry(registry, random.Random(SEED))
+    if kept is not None and meta is not None:
+        connections.close_all()  # checkpoints the WAL into the file
+        shutil.copyfile(connection.settings_dict["NAME"], kept)
+        meta.write_text(json.dumps(_sample_json(sample)))
+        common.log(f"registry: kept in {kept}")
+        agreement = Agreement.objects.get(pk=agreement.pk)
+    os.sync()  # the registry's pages on disk before anything is timed
+    return agreement, sample
+
+
+def cold() -> None:
+    """Every run starts as a fresh ``habeas import-manifest`` process would: the matcher's
+    and the rules' memoised folds, names, similarities and messages forgotten (a server
+    process keeps them warm between imports, which only makes it faster)."""
+    import importlib
+
+    for name in ("habeas.people.matching", "habeas.transfers.rules"):
+        clear = getattr(importlib.import_module(name), "clear_caches", None)
+        if clear is not None:
+            clear()
+
+
+def run(
+    env: common.Env, runs: int, profile: bool, registry: int, keep: Path | None = None
+) -> common.Report:
     from habeas.core.actor import Actor
     from habeas.people.matching import registry_match
     from habeas.people.synthetic import messy_copy
     from habeas.transfers.services import manifest_import
 
     report = common.Report("intake", env.engine)
-    rng = random.Random(SEED)
-    env.fresh_database()
-    agreement = setup_agreement()
     t0 = time.perf_counter()
-    sample = build_registry(registry, rng)
+    agreement, sample = registry_database(env, registry, keep)
     report.notes.append(
-        f"registry of {registry:,} people built (untimed) in {time.perf_counter() - t0:.0f} s"
+        f"registry of {registry:,} people ready (untimed) in {time.perf_counter() - t0:.0f} s"
     )
     m = report.add("import", f"import {ROWS:,}-row manifest vs {registry:,} registry", ROWS, "rows")
     first_ref = ""
@@ -210,6 +331,7 @@ def run(env: common.Env, runs: int, profile: bool, registry: int) -> common.Repo
         data = manifest_rows(random.Random(SEED + r), sample, ROWS)
         ref = f"BENCH-{r}"
         first_ref = first_ref or ref
+        cold()
         common.timed(
             m,
             lambda data=data, ref=ref: manifest_import(
@@ -376,6 +498,11 @@ def main() -> int:
     p = common.parser(__doc__.splitlines()[0], 1)
     p.add_argument("--registry", type=int, default=1_000_000)
     p.add_argument("--memory", type=int, default=0)
+    p.add_argument(
+        "--keep-registry",
+        type=Path,
+        help="SQLite: keep the built registry database in this directory and reuse it",
+    )
     args = p.parse_args()
     env = common.Env(postgres=args.postgres).setup()
     try:
@@ -383,7 +510,7 @@ def main() -> int:
             memory(env, args.memory)
             return 0
         machine = common.machine_info(env)
-        report = run(env, args.runs, args.profile, args.registry)
+        report = run(env, args.runs, args.profile, args.registry, args.keep_registry)
     finally:
         env.close()
     print()

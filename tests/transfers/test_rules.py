@@ -254,3 +254,51 @@ def test_every_decision_stores_every_rule_and_date(importer: Any) -> None:
     assert RuleOutcome.objects.filter(entry=entry).count() == 12
     assert set(RuleOutcome.objects.values_list("outcome", flat=True)) <= {"pass", "fail", "review"}
     assert all(o.message_es and o.source for o in RuleOutcome.objects.all())
+
+
+def test_messages_follow_their_parameters(importer: Any, actor: Any) -> None:
+    """Outcome texts are rendered once per (rule, outcome, parameters) and reused: entries
+    with different parameters get their own words, in English and Spanish, and a cold
+    process (caches cleared) writes the very same rows."""
+    from habeas.transfers.models import RuleOutcome
+    from habeas.transfers.rules import clear_caches
+
+    target = make_person(actor)  # José Alberto Hernández Ramírez, 1990-05-17
+    rows = [
+        row(sending_ref="P2", sentence="P2Y"),
+        row(sending_ref="P5", sentence="P5Y"),
+        row(sending_ref="P5b", given_names="Ana", sentence="P5Y"),
+        row(sending_ref="L", given_names="Ana", sentence="life"),
+    ]
+
+    def texts(manifest: Any) -> dict[tuple[str, str], tuple[str, str, str]]:
+        return {
+            (o.entry.sending_ref, o.rule): (o.outcome, o.message, o.message_es)
+            for o in RuleOutcome.objects.filter(entry__manifest=manifest).select_related("entry")
+        }
+
+    first_manifest = importer(to_csv(rows), ref="MSG-1").manifest
+    first = texts(first_manifest)
+    assert first["P2", "U4"] == (
+        "pass",
+        "sentence ends 2026-01-10",
+        "la condena termina 2026-01-10",
+    )
+    assert first["P5", "U4"] == (
+        "pass",
+        "sentence ends 2029-01-10",
+        "la condena termina 2029-01-10",
+    )
+    assert first["P5b", "U4"] == first["P5", "U4"]
+    assert first["L", "U4"] == ("pass", "sentence ends life", "la condena termina life")
+    assert first["P5", "U8"] == (
+        "pass",
+        f"the same person as registry id {target.pk} (score 1.00)",
+        f"la misma persona que el registro {target.pk} (puntuación 1.00)",
+    )
+    assert first["P5b", "U8"] == ("pass", "not in the registry yet", "aún no consta en el registro")
+    clear_caches()
+    again = importer(to_csv(rows, bom=True), ref="MSG-2")  # other bytes: a new manifest
+    assert not again.recognised
+    assert again.manifest.pk != first_manifest.pk
+    assert texts(again.manifest) == first

@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from rapidfuzz.distance import JaroWinkler
 
@@ -59,7 +59,12 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Folded words without particles (``"de la Cruz"`` → ``["cruz"]``)."""
-    return [t for t in fold(text).split() if t not in PARTICLES]
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=200_000)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(t for t in fold(text).split() if t not in PARTICLES)
 
 
 _PHONETIC_RULES = [
@@ -89,8 +94,9 @@ def phonetic(token: str) -> str:
     return value[:10]
 
 
-@dataclass(frozen=True)
-class NameVariant:
+class NameVariant(NamedTuple):
+    """One name of a person (the name, or an alias): given-name and surname tokens."""
+
     given: tuple[str, ...]
     surnames: tuple[str, ...]
 
@@ -113,23 +119,32 @@ class PersonRecord:
 
     @property
     def variants(self) -> list[NameVariant]:
+        """The person's names as token bags: the name, then each alias (read only: records
+        with the same names share one list)."""
         if self._variants is None:
-            found = [
-                NameVariant(
-                    tuple(tokens(self.given_names)),
-                    tuple(tokens(self.first_surname) + tokens(self.second_surname)),
-                )
-            ]
-            for alias in self.aliases:
-                words = tokens(alias)
-                if len(words) >= 2:
-                    # An alias is a full name: the first word given, the rest surnames (the
-                    # bag-of-tokens comparison forgives a wrong split).
-                    found.append(NameVariant((words[0],), tuple(words[1:])))
-                elif words:
-                    found.append(NameVariant((), tuple(words)))
-            self._variants = found
+            aliases = self.aliases
+            if type(aliases) is not tuple:
+                aliases = tuple(aliases)
+            self._variants = _variants_of(
+                self.given_names, self.first_surname, self.second_surname, aliases
+            )
         return self._variants
+
+
+@lru_cache(maxsize=1 << 17)
+def _variants_of(
+    given_names: str, first_surname: str, second_surname: str, aliases: tuple[str, ...]
+) -> list[NameVariant]:
+    found = [NameVariant(_tokens(given_names), _tokens(first_surname) + _tokens(second_surname))]
+    for alias in aliases:
+        words = _tokens(alias)
+        if len(words) >= 2:
+            # An alias is a full name: the first word given, the rest surnames (the
+            # bag-of-tokens comparison forgives a wrong split).
+            found.append(NameVariant((words[0],), words[1:]))
+        elif words:
+            found.append(NameVariant((), words))
+    return found
 
 
 def _year(record: PersonRecord) -> str:
@@ -273,6 +288,29 @@ def query_keys(record: PersonRecord) -> dict[str, set[str]]:
     same would have stored (:func:`search_keys`, and ``match_key_a`` for aliases), for every
     name of the record (aliases too), both surname orders, the day/month swap of the date,
     and the coarser precisions a registry person's date may be known at."""
+    gkeys, dkeys, pkeys, ykeys = _key_sets(record)
+    return {
+        "match_key_gd": gkeys,
+        "match_key_d1": dkeys,
+        "match_key_d2": dkeys,
+        "match_key_a": dkeys,
+        "match_key_p": pkeys,
+        "match_key_y1": ykeys,
+        "match_key_y2": ykeys,
+    }
+
+
+def _cut(keys: set[str]) -> set[str]:
+    """Keys as stored (64 characters at most)."""
+    if keys and max(map(len, keys)) > 64:
+        return {k[:64] for k in keys}
+    return keys
+
+
+def _key_sets(record: PersonRecord) -> tuple[set[str], set[str], set[str], set[str]]:
+    """The keys of :func:`query_keys` as four sets: given name and date (``match_key_gd``),
+    initials and date (``_d1``, ``_d2`` and ``_a`` alike), initial and surnames with the year
+    (``_p``), given name and one surname with the year (``_y1``, ``_y2`` alike)."""
     d = record.date_of_birth
     year = _year(record)
     if d is None:
@@ -282,48 +320,46 @@ def query_keys(record: PersonRecord) -> dict[str, set[str]]:
     elif record.dob_precision == "month":
         whens = [date_key(d, "month"), year]
     else:
-        whens = [date_key(d, "day"), date_key(d, "month"), year]
+        iso = d.isoformat()  # date_key(d, "day") and (d, "month"), without formatting twice
+        month = iso[:4] + iso[5:7]
+        whens = [month + iso[8:], month, year]
         other = _swapped(d)
         if other is not None:
-            whens += [date_key(other, "day"), date_key(other, "month")]
+            iso = other.isoformat()
+            month = iso[:4] + iso[5:7]
+            whens += [month + iso[8:], month]
     coarse = d is None or record.dob_precision != "day"
     gkeys: set[str] = set()
     dkeys: set[str] = set()
     pkeys: set[str] = set()
     ykeys: set[str] = set()
+    tail = f"|{year}"
     for variant, given in zip(record.variants, _given_words(record), strict=True):
         phon = [phonetic(s) for s in variant.surnames]
+        big_g = ""
+        gis: Iterable[str]
         if given:
-            gis: Iterable[str] = (initial(given), NO_GIVEN)
+            gis = (initial(given), NO_GIVEN)
             big_g = phonetic(given)
-            for when in whens:
-                gkeys.add(f"{big_g}|{when}")
+            gkeys.update([f"{big_g}|{when}" for when in whens])
         else:
             gis = _ANY_GIVEN
         if not phon:
             continue
         sis = {initial(s) for s in variant.surnames}
+        parts = []
+        for i, a in enumerate(phon):
+            parts.append(a)
+            # "|".join(sorted((a, b))): the pair in either order gives one key
+            parts += [f"{a}|{b}" if a <= b else f"{b}|{a}" for b in phon[i + 1 :]]
         for gi in gis:
             for si in sis:
-                for when in whens:
-                    dkeys.add(f"{gi}|{si}|{when}")
-            for i, a in enumerate(phon):
-                pkeys.add(f"{gi}|{a}|{year}")
-                for b in phon[i + 1 :]:
-                    pkeys.add(f"{gi}|{'|'.join(sorted((a, b)))}|{year}")
+                head = f"{gi}|{si}|"
+                dkeys.update([head + when for when in whens])
+            pkeys.update([f"{gi}|{part}{tail}" for part in parts])
         if given and (coarse or len(phon) < 2):
-            for p in phon:
-                ykeys.add(f"{big_g}|{p}|{year}")
-    cut = {k[:64] for k in dkeys}
-    return {
-        "match_key_gd": {k[:64] for k in gkeys},
-        "match_key_d1": cut,
-        "match_key_d2": cut,
-        "match_key_a": cut,
-        "match_key_p": {k[:64] for k in pkeys},
-        "match_key_y1": {k[:64] for k in ykeys},
-        "match_key_y2": {k[:64] for k in ykeys},
-    }
+            ykeys.update([f"{big_g}|{p}{tail}" for p in phon])
+    return _cut(gkeys), _cut(dkeys), _cut(pkeys), _cut(ykeys)
 
 
 def _given_words(record: PersonRecord) -> list[str]:
@@ -339,7 +375,9 @@ def _given_words(record: PersonRecord) -> list[str]:
 # --- scoring ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 18)
 def _token_sim(a: str, b: str) -> float:
+    """Two words' similarity (cached: a manifest and a registry share a small vocabulary)."""
     if len(a) == 1 or len(b) == 1:  # an initial
         return 0.92 if a[0] == b[0] else 0.0
     if a == b:
@@ -347,17 +385,25 @@ def _token_sim(a: str, b: str) -> float:
     return float(JaroWinkler.normalized_similarity(a, b))
 
 
-def _bag_score(a: Sequence[str], b: Sequence[str]) -> float | None:
+@lru_cache(maxsize=1 << 18)
+def _bag_score(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
     """Each word of the shorter list against its best partner in the longer one: two
-    surnames in either order agree, and one missing costs a little, not everything."""
+    surnames in either order agree, and one missing costs a little, not everything.
+    (Cached: names repeat, across a manifest and across the registry.)"""
     if not a or not b:
         return None
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    total = sum(max(_token_sim(s, t) for t in long_) for s in short)
+    total = 0.0  # the sum of each word's best similarity, added in order
+    for s in short:
+        best = max([_token_sim(s, t) for t in long_])
+        total += best
     score = total / len(short)
     if len(short) != len(long_):
         score *= 0.96
     return score
+
+
+_PRECISION = {"day": 2, "month": 1, "year": 0}
 
 
 def dob_score(a: PersonRecord, b: PersonRecord) -> float | None:
@@ -366,7 +412,7 @@ def dob_score(a: PersonRecord, b: PersonRecord) -> float | None:
     da, db = a.date_of_birth, b.date_of_birth
     if da is None or db is None:
         return None
-    precision = {"day": 2, "month": 1, "year": 0}
+    precision = _PRECISION
     level = min(precision.get(a.dob_precision, 2), precision.get(b.dob_precision, 2))
     if level == 0:
         if da.year == db.year:
@@ -468,6 +514,71 @@ def _scored(a: PersonRecord, b: PersonRecord) -> Match | None:
     return _match(a, b, total, best_name, d)
 
 
+_SEXES = frozenset({"M", "F"})
+
+
+@lru_cache(maxsize=1024)
+def _upper_set(codes: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(c.upper() for c in codes)
+
+
+def _adjusted(total: float, nationality: int, sex_differs: bool, same_id: bool) -> float:
+    """The adjustments of :func:`_total`, in its order (``nationality``: 1 shared, -1
+    disjoint, 0 unknown), clamped to [0, 1]."""
+    if nationality > 0:
+        total += 0.02
+    elif nationality < 0:
+        total -= 0.12
+    if sex_differs:
+        total -= 0.15
+    if same_id:
+        total += 0.2
+    return max(0.0, min(1.0, total))
+
+
+def _scored_all(a: PersonRecord, candidates: Iterable[PersonRecord]) -> list[Match]:
+    """:func:`_scored` of ``a`` against each candidate, the record's side worked out once:
+    the same arithmetic as :func:`_total`, in the same order (so the same scores). The date,
+    nationalities, sex and identifiers come first: a candidate that stays below *possible*
+    even with a perfect name (the same operations with a name score of 1, never exceeded)
+    is passed over without comparing names."""
+    na = {c.upper() for c in a.nationalities} if a.nationalities else None
+    a_sex = a.sex if a.sex in _SEXES else None
+    a_ids = set(a.identifiers) if a.identifiers else None
+    out = []
+    av = a.variants
+    single = len(av) == 1
+    a_given, a_surnames = av[0]
+    bag = _bag_score
+    for b in candidates:
+        d = dob_score(a, b)
+        dated = 0.32 * (d if d is not None else 0.55)
+        nationality = 0
+        if na is not None and b.nationalities:
+            nats = b.nationalities
+            nb = _upper_set(nats) if type(nats) is tuple else {c.upper() for c in nats}
+            nationality = -1 if na.isdisjoint(nb) else 1
+        sex_differs = a_sex is not None and b.sex in _SEXES and a_sex != b.sex
+        same_id = a_ids is not None and bool(b.identifiers) and not a_ids.isdisjoint(b.identifiers)
+        if _adjusted(0.68 * 1.0 + dated, nationality, sex_differs, same_id) < POSSIBLE:
+            continue
+        bv = b.variants
+        if single and len(bv) == 1:  # _name_score of one name against one name
+            best_name = 0.0
+            sb = bag(a_surnames, bv[0][1])
+            if sb is not None:
+                g = bag(a_given, bv[0][0])
+                name = (0.55 * sb + 0.45 * g) if g is not None else 0.9 * sb
+                if name > best_name:
+                    best_name = name
+        else:
+            best_name = _name_score(a, b)
+        total = _adjusted(0.68 * best_name + dated, nationality, sex_differs, same_id)
+        if total >= POSSIBLE:
+            out.append(_match(a, b, total, best_name, d))
+    return out
+
+
 # --- an in-memory index (``habeas link``): the same keys as the registry ---------------
 
 
@@ -554,76 +665,121 @@ _REGISTRY_FIELDS = (
 )
 
 
-def _json_list(value: Any) -> list[str]:
-    if value is None:
-        return []
+def _json_seq(value: Any) -> Sequence[str]:
+    """A stored JSON list (aliases, nationalities) as a tuple, shared between the records
+    that store the same text (they are read only)."""
     if isinstance(value, str):
-        return list(json.loads(value))
-    return list(value)
+        return _json_text(value)
+    return tuple(value) if value is not None else ()
 
 
-def _chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
-    """IN lists under SQLite's 999 parameters."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+@lru_cache(maxsize=4096)
+def _json_text(value: str) -> tuple[str, ...]:
+    """A stored JSON list (aliases, nationalities) decoded once per distinct text: most
+    rows say ``[]`` or one of a few nationalities."""
+    return tuple(json.loads(value))
+
+
+def _in_list(connection: Any, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """``(sql, params)`` of an ``IN`` right-hand side holding any number of values in one
+    parameter: SQLite's ``json_each`` of a JSON array, PostgreSQL's ``ANY`` of an array."""
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", [list(values)]
+    return "IN (SELECT value FROM json_each(%s))", [json.dumps(list(values))]
+
+
+#: Columns searched for each of :func:`_key_sets`' four sets.
+_SET_COLUMNS = (
+    ("match_key_gd", 0),
+    ("match_key_d1", 1),
+    ("match_key_d2", 1),
+    ("match_key_a", 1),
+    ("match_key_p", 2),
+    ("match_key_y1", 3),
+    ("match_key_y2", 3),
+)
 
 
 def registry_match_many(records: Sequence[PersonRecord]) -> list[list[Match]]:
     """Match each record against the whole registry (unscoped: matching must see everyone,
     or a person could be admitted twice under two names). All the records' blocking keys
-    (:func:`query_keys`) are looked up together, a few ``IN`` queries per column and 900
-    keys, plus exact identifier hits; the candidates' rows are read once and scored in
-    memory. Each result lists the matches above *different*, best first (``ref`` is the
-    person id)."""
+    (:func:`query_keys`) are looked up together, one query per key column holding every
+    key (sorted, so the index is walked in order), plus exact identifier hits; the
+    candidates' rows are read once and scored in memory. Each result lists the matches above
+    *different*, best first (``ref`` is the person id). A record sharing keys with more than
+    :data:`MAX_CANDIDATES` people keeps those sharing most, the lower id first among equals."""
     from django.db import connection
 
     from habeas.people.models import Person, PersonIdentifier
 
-    person_table = connection.ops.quote_name(Person._meta.db_table)
-    ident_table = connection.ops.quote_name(PersonIdentifier._meta.db_table)
-    wanted: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    wanted_i: dict[str, list[int]] = defaultdict(list)
+    quote = connection.ops.quote_name
+    person_table = quote(Person._meta.db_table)
+    ident_table = quote(PersonIdentifier._meta.db_table)
+    key_sets = [_key_sets(record) for record in records]
+    union: tuple[set[str], ...] = (set(), set(), set(), set())
+    for g, d, p, y in key_sets:
+        union[0].update(g)
+        union[1].update(d)
+        union[2].update(p)
+        union[3].update(y)
+    wanted_i: dict[str, list[int]] = {}
     for i, record in enumerate(records):
-        for column, keys in query_keys(record).items():
-            for k in keys:
-                wanted[column][k].append(i)
         for ident in record.identifiers:
-            wanted_i[ident.partition(":")[2]].append(i)
+            wanted_i.setdefault(ident.partition(":")[2], []).append(i)
 
-    hits: list[dict[int, int]] = [defaultdict(int) for _ in records]
+    hits: list[dict[int, int]] = [{} for _ in records]
+    idents: dict[int, list[str]] = defaultdict(list)
     with connection.cursor() as cursor:
-        for column, by_key in wanted.items():
-            col = connection.ops.quote_name(column)
-            for chunk in _chunks(list(by_key)):
-                marks = ",".join(["%s"] * len(chunk))
-                cursor.execute(
-                    f"SELECT {col}, id FROM {person_table} WHERE {col} IN ({marks})",  # noqa: S608
-                    list(chunk),
-                )
-                for key, pid in cursor.fetchall():
-                    for i in by_key[key]:
-                        hits[i][pid] += 1
-        for chunk in _chunks(list(wanted_i)):
-            marks = ",".join(["%s"] * len(chunk))
+        # Every key of the batch, one query per column; then each record's keys that were
+        # found (a set intersection) give its candidates and how many keys each shares.
+        found_by: list[tuple[int, dict[str, list[int]]]] = []
+        lists: dict[int, tuple[str, list[Any]]] = {}
+        for column, which in _SET_COLUMNS:
+            if not union[which]:
+                continue
+            col = quote(column)
+            if which not in lists:
+                lists[which] = _in_list(connection, sorted(union[which]))
+            rhs, params = lists[which]
+            cursor.execute(
+                f"SELECT {col}, id FROM {person_table} WHERE {col} {rhs}",  # noqa: S608
+                params,
+            )
+            found: dict[str, list[int]] = {}
+            for key, pid in cursor.fetchall():
+                found.setdefault(key, []).append(pid)
+            if found:
+                found_by.append((which, found))
+        for sets, h in zip(key_sets, hits, strict=True):
+            for which, found in found_by:
+                for key in found.keys() & sets[which]:
+                    for pid in found[key]:
+                        h[pid] = h.get(pid, 0) + 1
+        if wanted_i:
+            rhs, params = _in_list(connection, sorted(wanted_i))
             cursor.execute(
                 f"SELECT person_id, authority, value FROM {ident_table} "  # noqa: S608
-                f"WHERE value IN ({marks})",
-                list(chunk),
+                f"WHERE value {rhs}",
+                params,
             )
             for pid, authority, value in cursor.fetchall():
+                ident = f"{authority}:{value}"
+                # A candidate's identifiers count only where a record has the same one, and
+                # every such identifier is among these rows: no need to read the others.
+                idents[pid].append(ident)
                 for i in wanted_i[value]:
-                    if f"{authority}:{value}" in records[i].identifiers:
-                        hits[i][pid] += 2
-        chosen = [_ranked(h) for h in hits]
+                    if ident in records[i].identifiers:
+                        h = hits[i]
+                        h[pid] = h.get(pid, 0) + 2
+        chosen = [_registry_ranked(h) for h in hits]
         candidates = sorted({pid for c in chosen for pid in c})
         people: dict[int, PersonRecord] = {}
-        idents: dict[int, list[str]] = defaultdict(list)
-        fields = ", ".join(connection.ops.quote_name(f) for f in _REGISTRY_FIELDS)
-        for chunk in _chunks(candidates):
-            marks = ",".join(["%s"] * len(chunk))
+        if candidates:
+            fields = ", ".join(quote(f) for f in _REGISTRY_FIELDS)
+            rhs, params = _in_list(connection, candidates)
             cursor.execute(
-                f"SELECT {fields} FROM {person_table} WHERE id IN ({marks})",  # noqa: S608
-                list(chunk),
+                f"SELECT {fields} FROM {person_table} WHERE id {rhs}",  # noqa: S608
+                params,
             )
             for pid, given, s1, s2, aliases, dob, precision, sex, nats in cursor.fetchall():
                 if isinstance(dob, str):
@@ -633,36 +789,49 @@ def registry_match_many(records: Sequence[PersonRecord]) -> list[list[Match]]:
                     given_names=given,
                     first_surname=s1,
                     second_surname=s2,
-                    aliases=_json_list(aliases),
+                    aliases=_json_seq(aliases),
                     date_of_birth=dob,
                     dob_precision=precision,
                     sex=sex,
-                    nationalities=_json_list(nats),
+                    nationalities=_json_seq(nats),
                 )
-            if any(r.identifiers for r in records):
-                cursor.execute(
-                    f"SELECT person_id, authority, value FROM {ident_table} "  # noqa: S608
-                    f"WHERE person_id IN ({marks})",
-                    list(chunk),
-                )
-                for pid, authority, value in cursor.fetchall():
-                    idents[pid].append(f"{authority}:{value}")
-    for pid, found in idents.items():
+    for pid, found_idents in idents.items():
         if pid in people:
-            people[pid].identifiers = found
+            people[pid].identifiers = found_idents
 
     results: list[list[Match]] = []
     for record, pids in zip(records, chosen, strict=True):
-        matches = []
-        for pid in pids:
-            m = _scored(record, people[pid])
-            if m is not None:
-                matches.append(m)
+        matches = _scored_all(record, [people[pid] for pid in pids])
         matches.sort(key=lambda m: (-m.score, int(m.ref)))
         results.append(matches)
     return results
 
 
+def _registry_ranked(hits: dict[int, int]) -> list[int]:
+    """A registry record's candidates; a pathological block is cut to the
+    :data:`MAX_CANDIDATES` people sharing most keys, the lower id first among equals (so the
+    cut never depends on which other records were matched in the same batch)."""
+    if len(hits) <= MAX_CANDIDATES:
+        return list(hits)
+    return sorted(hits, key=lambda pid: (-hits[pid], pid))[:MAX_CANDIDATES]
+
+
 def registry_match(record: PersonRecord) -> list[Match]:
     """Match one record against the registry (see :func:`registry_match_many`)."""
     return registry_match_many([record])[0]
+
+
+def clear_caches() -> None:
+    """Forget the memoised folds, tokens, names and similarities: a benchmark measures a cold
+    process with it (a long-running server keeps them warm)."""
+    for cached in (
+        fold,
+        _tokens,
+        phonetic,
+        _variants_of,
+        _token_sim,
+        _bag_score,
+        _upper_set,
+        _json_text,
+    ):
+        cached.cache_clear()

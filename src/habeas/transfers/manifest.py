@@ -25,6 +25,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -66,6 +67,7 @@ OPTIONAL = (
     "contact_email",
 )
 COLUMNS = REQUIRED + OPTIONAL
+_KNOWN = frozenset(COLUMNS)
 MULTI = frozenset({"aliases", "nationalities", "legal_basis", "keep_apart_from"})
 MAX_REF = 64
 
@@ -425,8 +427,10 @@ def parse_partial_date(text: str) -> tuple[dt.date, str]:
     return parse_date(value), "day"
 
 
+@lru_cache(maxsize=4096)
 def country_code(text: str) -> str:
-    """ISO 3166-1 alpha-2 or alpha-3 to alpha-2 (pycountry); ``XX`` and the like refused."""
+    """ISO 3166-1 alpha-2 or alpha-3 to alpha-2 (pycountry); ``XX`` and the like refused.
+    (Cached: a manifest names a few countries thousands of times; a refusal is not cached.)"""
     value = text.strip().upper()
     found = None
     if len(value) == 2:
@@ -443,6 +447,21 @@ def _split(value: str) -> list[str]:
 
 
 _YES_NO = {"yes": True, "no": False}
+
+
+@lru_cache(maxsize=1024)
+def _sentence_text(value: str) -> str:
+    """A sentence as stored (``P5Y``, ``life``), or the ValueError naming the problem
+    (cached: a manifest repeats a few lengths thousands of times)."""
+    if value:
+        parse_sentence(value)
+        return "life" if value.lower() == "life" else value.upper()
+    return ""
+
+
+@lru_cache(maxsize=1024)
+def _is_language(code: str) -> bool:
+    return pycountry.languages.get(alpha_2=code) is not None
 
 
 class ParsedRow(BaseModel):
@@ -559,11 +578,7 @@ class ParsedRow(BaseModel):
     @field_validator("sentence", mode="before")
     @classmethod
     def _sentence(cls, v: Any) -> str:
-        value = str(v).strip()
-        if value:
-            parse_sentence(value)  # ValueError names the problem
-            return "life" if value.lower() == "life" else value.upper()
-        return ""
+        return _sentence_text(str(v).strip())
 
     @field_validator("custody_credit_days", mode="before")
     @classmethod
@@ -590,7 +605,7 @@ class ParsedRow(BaseModel):
     @classmethod
     def _language(cls, v: Any) -> str:
         value = str(v).strip().lower()
-        if value and pycountry.languages.get(alpha_2=value) is None:
+        if value and not _is_language(value):
             raise ValueError(f"{v!r} is not an ISO 639-1 language code")
         return value
 
@@ -619,7 +634,11 @@ def validate_row(data: dict[str, str]) -> tuple[ParsedRow | None, list[tuple[str
     """The typed row, and every ``(column, message)`` wrong with it. A row with type errors
     has no :class:`ParsedRow`; a semantically void one (a removal order for a citizen) has
     both, so the eligibility rules can still explain themselves."""
-    given = {k: v for k, v in data.items() if k in COLUMNS and str(v).strip() != ""}
+    given = {
+        k: v
+        for k, v in data.items()
+        if k in _KNOWN and (v if type(v) is str else str(v)).strip()  # said something
+    }
     for column in REQUIRED:
         given.setdefault(column, "")
     problems: list[tuple[str, str]] = []

@@ -17,7 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from habeas.custody.sentences import add_months, sentence_end
 from habeas.transfers.manifest import ParsedRow
@@ -25,19 +26,40 @@ from habeas.transfers.manifest import ParsedRow
 PASS, REVIEW, FAIL = "pass", "review", "fail"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Msg:
+    """A message template in English and Spanish (``str.format`` fields). Compared and hashed
+    by identity: the templates are module constants, so a rule outcome's text is built once
+    per (rule, outcome, template, parameters) and reused (:func:`evaluate`)."""
+
     en: str
     es: str
 
     def format(self, **kw: Any) -> Msg:
         return Msg(self.en.format(**kw), self.es.format(**kw))
 
+    def render(self, params: tuple[tuple[str, Any], ...]) -> tuple[str, str]:
+        if not params:
+            return self.en, self.es
+        kw = dict(params)
+        return self.en.format(**kw), self.es.format(**kw)
 
-@dataclass(frozen=True)
-class Verdict:
+
+class Verdict(NamedTuple):
+    """What an evaluator decides: the outcome, the message template and its parameters (the
+    text itself is rendered lazily, once per distinct verdict)."""
+
     outcome: str
     message: Msg
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def text(self) -> tuple[str, str]:
+        return self.message.render(self.params)
+
+
+def verdict(outcome: str, message: Msg, **params: Any) -> Verdict:
+    return Verdict(outcome, message, tuple(params.items()))
 
 
 @dataclass(frozen=True)
@@ -108,6 +130,7 @@ class Rule:
 # --- helpers ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65536)
 def under_18(dob: dt.date, precision: str, on: dt.date) -> bool:
     """Under 18 on ``on``. With a partial date the *latest* possible birthday counts, so who
     may be a child is treated as one (CRC art. 1; same rule as custody.services.is_youth)."""
@@ -125,297 +148,291 @@ def under_18(dob: dt.date, precision: str, on: dt.date) -> bool:
 def sentence_ends(row: ParsedRow) -> dt.date | None:
     """End of the sentence (None for life): start + length − custody credit."""
     assert row.sentence_start is not None
-    return sentence_end(row.sentence_start, row.sentence, row.custody_credit_days)
+    return _sentence_end(row.sentence_start, row.sentence, row.custody_credit_days)
 
 
-def _kinds(row: ParsedRow) -> str:
-    return ", ".join(row.legal_basis)
+@lru_cache(maxsize=65536)
+def _sentence_end(start: dt.date, sentence: str, credit_days: int) -> dt.date | None:
+    return sentence_end(start, sentence, credit_days)
 
 
 # --- evaluators ---------------------------------------------------------------------------
+# Each returns a :class:`Verdict` naming one of the message templates below and its
+# parameters; the text is rendered once per distinct verdict (:func:`evaluate`).
+
+M_BASIS = Msg("commitment order given: {k}", "orden de internamiento presentada: {k}")
+M_CITIZEN_REMOVAL = Msg(
+    "a removal order for a citizen of the sending state is void: it gives no basis to hold",
+    "una orden de expulsión contra un ciudadano del Estado remitente es nula: no da base para "
+    "la detención",
+)
+M_NO_CITIZEN_REMOVAL = Msg(
+    "no removal order against a citizen", "ninguna orden de expulsión contra un ciudadano"
+)
+M_PROTECTED = Msg(
+    "a court order protects this person from removal to the receiving state",
+    "una orden judicial protege a esta persona de ser trasladada al Estado receptor",
+)
+M_NOT_PROTECTED = Msg("no protection order", "sin orden de protección")
+M_NO_SENTENCE_TO_COMPUTE = Msg("no criminal sentence to compute", "sin condena que computar")
+M_SERVED_REMOVAL_REMAINS = Msg(
+    "the sentence ended on {end}; only the removal order remains a basis",
+    "la condena terminó el {end}; solo la orden de expulsión sigue siendo base",
+)
+M_SERVED = Msg(
+    "the sentence was served on {end} (start, length and custody credit): no basis to hold",
+    "la condena se cumplió el {end} (inicio, duración y abono de prisión preventiva): no hay "
+    "base para la detención",
+)
+M_ENDS = Msg("sentence ends {end}", "la condena termina {end}")
+M_CHILD = Msg(
+    "under 18 on arrival ({on}), or may be: children are not transferred here",
+    "menor de 18 años a la llegada ({on}), o podría serlo: no se trasladan niños",
+)
+M_ADULT = Msg("18 or over on {on}", "mayor de edad el {on}")
+M_NO_MODULE = Msg(
+    "no module of the agreement's facilities houses this sex and age group ({w})",
+    "ningún módulo de los centros del acuerdo aloja este sexo y grupo de edad ({w})",
+)
+M_MODULE = Msg("a module for {w} exists", "existe un módulo para {w}")
+M_IN_CUSTODY = Msg(
+    "already in custody in the registry (person {person}, episode {episode})",
+    "ya está detenido según el registro (persona {person}, episodio {episode})",
+)
+M_NOT_IN_CUSTODY = Msg("not in custody in the registry", "no consta detenido en el registro")
+M_POSSIBLE = Msg(
+    "possibly the same person as registry id {person} (score {score:.2f}): check",
+    "posiblemente la misma persona que el registro {person} (puntuación {score:.2f}): verificar",
+)
+M_SAME = Msg(
+    "the same person as registry id {person} (score {score:.2f})",
+    "la misma persona que el registro {person} (puntuación {score:.2f})",
+)
+M_NEW = Msg("not in the registry yet", "aún no consta en el registro")
+M_NOT_IN_FORCE = Msg("the agreement is not in force on {on}", "el acuerdo no está en vigor el {on}")
+M_IN_FORCE = Msg("the agreement is in force on {on}", "el acuerdo está en vigor el {on}")
+M_NATIONAL = Msg("a national of {cc}", "nacional de {cc}")
+M_NOT_NATIONAL = Msg(
+    "not a national of the administering state {cc}",
+    "no es nacional del Estado de cumplimiento {cc}",
+)
+M_NO_SENTENCE = Msg("no criminal sentence", "no hay condena penal")
+M_FINAL = Msg("the judgment is final", "la sentencia es firme")
+M_NOT_FINAL = Msg("the judgment is not final", "la sentencia no es firme")
+M_LIFE = Msg("life sentence", "cadena perpetua")
+M_REMAINING = Msg(
+    "ends {end}: at least {m} months remain", "termina el {end}: quedan al menos {m} meses"
+)
+M_TOO_SHORT = Msg(
+    "ends {end}: less than {m} months remain (needed until {needed})",
+    "termina el {end}: quedan menos de {m} meses (hacía falta hasta el {needed})",
+)
+M_CONSENT = Msg("the person consents", "la persona consiente")
+M_NO_CONSENT = Msg("the person does not consent", "la persona no consiente")
+M_CONSENT_UNKNOWN = Msg(
+    "consent unknown: it must be given and verified",
+    "consentimiento desconocido: debe darse y verificarse",
+)
+M_LISTED_OFFENCE = Msg(
+    "the offence is on the agreement's list", "el delito figura en la lista del acuerdo"
+)
+M_DUAL_CRIMINALITY = Msg(
+    "dual criminality of {o!r} must be checked",
+    "debe comprobarse la doble incriminación de {o!r}",
+)
+M_NO_QUOTA = Msg("the agreement sets no quota", "el acuerdo no fija cupo")
+M_NOT_COUNTED = Msg("not counted against the quota", "no se cuenta en el cupo")
+M_QUOTA_FULL = Msg(
+    "the quota of {m} is already used ({u} held or accepted)",
+    "el cupo de {m} ya está completo ({u} detenidos o aceptados)",
+)
+M_QUOTA_OVER = Msg(
+    "place {n} of a quota of {m}: accepting every entry before it would exceed it",
+    "plaza {n} de un cupo de {m}: aceptar todas las anteriores lo superaría",
+)
+M_QUOTA_PLACE = Msg("place {n} of a quota of {m}", "plaza {n} de un cupo de {m}")
+M_CONVICTION_NOT_REQUIRED = Msg("a conviction is not required", "no se exige condena")
+M_NO_CONVICTION = Msg(
+    "no criminal conviction: the receiving state takes only convicted criminals",
+    "sin condena penal: el Estado receptor solo acepta personas condenadas",
+)
+M_CONVICTION_NOT_FINAL = Msg("the conviction is not final", "la condena no es firme")
+M_CONVICTED = Msg("convicted by a final judgment", "condenado por sentencia firme")
+M_NATIONAL_SENTENCE = Msg(
+    "a {s} of the sending state serving a sentence, without consent: the sending state's law "
+    "must provide a basis for serving it abroad",
+    "{s_es} del Estado remitente que cumple condena, sin consentimiento: la ley del Estado "
+    "remitente debe prever su cumplimiento en el extranjero",
+)
+M_NO_NATIONAL_SENTENCE = Msg(
+    "no citizen or resident held on a sentence without consent",
+    "ningún ciudadano o residente condenado sin consentimiento",
+)
+_STATUS_ES = {"citizen": "ciudadano", "permanent_resident": "residente permanente"}
 
 
 def ev_legal_basis(ctx: Context, p: Mapping[str, Any]) -> Verdict:
-    return Verdict(
-        PASS,
-        Msg("commitment order given: {k}", "orden de internamiento presentada: {k}").format(
-            k=_kinds(ctx.row)
-        ),
-    )
+    return _basis(ctx.row.legal_basis)
+
+
+@lru_cache(maxsize=64)
+def _basis(kinds: tuple[str, ...]) -> Verdict:
+    return verdict(PASS, M_BASIS, k=", ".join(kinds))
 
 
 def ev_citizen_removal(ctx: Context, p: Mapping[str, Any]) -> Verdict:
     if ctx.row.has_removal_order and ctx.row.status_in_sending_state == "citizen":
-        return Verdict(
-            FAIL,
-            Msg(
-                "a removal order for a citizen of the sending state is void: it gives no basis "
-                "to hold",
-                "una orden de expulsión contra un ciudadano del Estado remitente es nula: no da "
-                "base para la detención",
-            ),
-        )
-    return Verdict(
-        PASS,
-        Msg("no removal order against a citizen", "ninguna orden de expulsión contra un ciudadano"),
-    )
+        return Verdict(FAIL, M_CITIZEN_REMOVAL)
+    return Verdict(PASS, M_NO_CITIZEN_REMOVAL)
 
 
 def ev_removal_protection(ctx: Context, p: Mapping[str, Any]) -> Verdict:
     if ctx.row.removal_protection:
-        return Verdict(
-            FAIL,
-            Msg(
-                "a court order protects this person from removal to the receiving state",
-                "una orden judicial protege a esta persona de ser trasladada al Estado receptor",
-            ),
-        )
-    return Verdict(PASS, Msg("no protection order", "sin orden de protección"))
+        return Verdict(FAIL, M_PROTECTED)
+    return Verdict(PASS, M_NOT_PROTECTED)
 
 
 def ev_sentence_served(ctx: Context, p: Mapping[str, Any]) -> Verdict:
     row = ctx.row
     if not row.has_sentence:
-        return Verdict(PASS, Msg("no criminal sentence to compute", "sin condena que computar"))
-    end = sentence_ends(row)
-    if end is not None and end <= ctx.on:
-        if row.has_removal_order:
-            return Verdict(
-                PASS,
-                Msg(
-                    "the sentence ended on {end}; only the removal order remains a basis",
-                    "la condena terminó el {end}; solo la orden de expulsión sigue siendo base",
-                ).format(end=end.isoformat()),
-            )
-        return Verdict(
-            FAIL,
-            Msg(
-                "the sentence was served on {end} (start, length and custody credit): no basis "
-                "to hold",
-                "la condena se cumplió el {end} (inicio, duración y abono de prisión preventiva):"
-                " no hay base para la detención",
-            ).format(end=end.isoformat()),
-        )
-    text = end.isoformat() if end else "life"
-    return Verdict(PASS, Msg("sentence ends {end}", "la condena termina {end}").format(end=text))
+        return Verdict(PASS, M_NO_SENTENCE_TO_COMPUTE)
+    return _served(sentence_ends(row), ctx.on, row.has_removal_order)
+
+
+@lru_cache(maxsize=65536)
+def _served(end: dt.date | None, on: dt.date, removal_order: bool) -> Verdict:
+    if end is not None and end <= on:
+        if removal_order:
+            return verdict(PASS, M_SERVED_REMOVAL_REMAINS, end=end.isoformat())
+        return verdict(FAIL, M_SERVED, end=end.isoformat())
+    return verdict(PASS, M_ENDS, end=end.isoformat() if end else "life")
 
 
 def ev_adult(ctx: Context, p: Mapping[str, Any]) -> Verdict:
     dob, precision = ctx.row.date_of_birth
-    if under_18(dob, precision, ctx.on):
-        return Verdict(
-            FAIL,
-            Msg(
-                "under 18 on arrival ({on}), or may be: children are not transferred here",
-                "menor de 18 años a la llegada ({on}), o podría serlo: no se trasladan niños",
-            ).format(on=ctx.on.isoformat()),
-        )
-    return Verdict(
-        PASS, Msg("18 or over on {on}", "mayor de edad el {on}").format(on=ctx.on.isoformat())
-    )
+    return _adult(under_18(dob, precision, ctx.on), ctx.on)
+
+
+@lru_cache(maxsize=256)
+def _adult(child: bool, on: dt.date) -> Verdict:
+    if child:
+        return verdict(FAIL, M_CHILD, on=on.isoformat())
+    return verdict(PASS, M_ADULT, on=on.isoformat())
 
 
 def ev_housing(ctx: Context, p: Mapping[str, Any]) -> Verdict:
     dob, precision = ctx.row.date_of_birth
-    age = "youth" if under_18(dob, precision, ctx.on) else "adult"
-    sexes = {"M": ["male"], "F": ["female"]}.get(ctx.row.sex, ["male", "female"])
+    return _housing(under_18(dob, precision, ctx.on), ctx.row.sex, ctx.populations)
+
+
+@lru_cache(maxsize=1024)
+def _housing(youth: bool, sex: str, populations: frozenset[str]) -> Verdict:
+    age = "youth" if youth else "adult"
+    sexes = {"M": ["male"], "F": ["female"]}.get(sex, ["male", "female"])
     wanted = [f"{age}_{s}" for s in sexes]
-    if not any(w in ctx.populations for w in wanted):
-        return Verdict(
-            FAIL,
-            Msg(
-                "no module of the agreement's facilities houses this sex and age group ({w})",
-                "ningún módulo de los centros del acuerdo aloja este sexo y grupo de edad ({w})",
-            ).format(w=" / ".join(wanted)),
-        )
-    return Verdict(
-        PASS,
-        Msg("a module for {w} exists", "existe un módulo para {w}").format(w=" / ".join(wanted)),
-    )
+    if not any(w in populations for w in wanted):
+        return verdict(FAIL, M_NO_MODULE, w=" / ".join(wanted))
+    return verdict(PASS, M_MODULE, w=" / ".join(wanted))
 
 
 def ev_open_custody(ctx: Context, p: Mapping[str, Any]) -> Verdict:
     if ctx.match.in_custody:
-        return Verdict(
-            REVIEW,
-            Msg(
-                "already in custody in the registry (person {person}, episode {episode})",
-                "ya está detenido según el registro (persona {person}, episodio {episode})",
-            ).format(person=ctx.match.person, episode=ctx.match.episode),
-        )
-    return Verdict(PASS, Msg("not in custody in the registry", "no consta detenido en el registro"))
+        return verdict(REVIEW, M_IN_CUSTODY, person=ctx.match.person, episode=ctx.match.episode)
+    return Verdict(PASS, M_NOT_IN_CUSTODY)
 
 
 def ev_identity(ctx: Context, p: Mapping[str, Any]) -> Verdict:
     m = ctx.match
     if m.band == "possible":
-        return Verdict(
-            REVIEW,
-            Msg(
-                "possibly the same person as registry id {person} (score {score:.2f}): check",
-                "posiblemente la misma persona que el registro {person} (puntuación {score:.2f}):"
-                " verificar",
-            ).format(person=m.person, score=m.score or 0.0),
-        )
+        return verdict(REVIEW, M_POSSIBLE, person=m.person, score=m.score or 0.0)
     if m.band == "same":
-        return Verdict(
-            PASS,
-            Msg(
-                "the same person as registry id {person} (score {score:.2f})",
-                "la misma persona que el registro {person} (puntuación {score:.2f})",
-            ).format(person=m.person, score=m.score or 0.0),
-        )
-    return Verdict(PASS, Msg("not in the registry yet", "aún no consta en el registro"))
+        return verdict(PASS, M_SAME, person=m.person, score=m.score or 0.0)
+    return Verdict(PASS, M_NEW)
 
 
 def ev_in_force(ctx: Context, p: Mapping[str, Any]) -> Verdict:
-    if ctx.on < ctx.agreement_starts or (ctx.agreement_ends and ctx.on > ctx.agreement_ends):
-        return Verdict(
-            FAIL,
-            Msg(
-                "the agreement is not in force on {on}",
-                "el acuerdo no está en vigor el {on}",
-            ).format(on=ctx.on.isoformat()),
-        )
-    return Verdict(
-        PASS,
-        Msg("the agreement is in force on {on}", "el acuerdo está en vigor el {on}").format(
-            on=ctx.on.isoformat()
-        ),
-    )
+    return _in_force(ctx.on, ctx.agreement_starts, ctx.agreement_ends)
+
+
+@lru_cache(maxsize=256)
+def _in_force(on: dt.date, starts: dt.date, ends: dt.date | None) -> Verdict:
+    if on < starts or (ends and on > ends):
+        return verdict(FAIL, M_NOT_IN_FORCE, on=on.isoformat())
+    return verdict(PASS, M_IN_FORCE, on=on.isoformat())
 
 
 def ev_national(ctx: Context, p: Mapping[str, Any]) -> Verdict:
     if ctx.receiving in ctx.row.nationalities:
-        return Verdict(PASS, Msg("a national of {cc}", "nacional de {cc}").format(cc=ctx.receiving))
-    return Verdict(
-        FAIL,
-        Msg(
-            "not a national of the administering state {cc}",
-            "no es nacional del Estado de cumplimiento {cc}",
-        ).format(cc=ctx.receiving),
-    )
+        return verdict(PASS, M_NATIONAL, cc=ctx.receiving)
+    return verdict(FAIL, M_NOT_NATIONAL, cc=ctx.receiving)
 
 
 def ev_final(ctx: Context, p: Mapping[str, Any]) -> Verdict:
     if not ctx.row.has_sentence:
-        return Verdict(FAIL, Msg("no criminal sentence", "no hay condena penal"))
+        return Verdict(FAIL, M_NO_SENTENCE)
     if ctx.row.judgment_final:
-        return Verdict(PASS, Msg("the judgment is final", "la sentencia es firme"))
-    return Verdict(FAIL, Msg("the judgment is not final", "la sentencia no es firme"))
+        return Verdict(PASS, M_FINAL)
+    return Verdict(FAIL, M_NOT_FINAL)
 
 
 def ev_remaining(ctx: Context, p: Mapping[str, Any]) -> Verdict:
     months = int(p.get("min_months", 6))
     if not ctx.row.has_sentence:
-        return Verdict(FAIL, Msg("no criminal sentence", "no hay condena penal"))
+        return Verdict(FAIL, M_NO_SENTENCE)
     end = sentence_ends(ctx.row)
     if end is None:
-        return Verdict(PASS, Msg("life sentence", "cadena perpetua"))
-    needed = add_months(ctx.on, months)
+        return Verdict(PASS, M_LIFE)
+    return _remaining(end, ctx.on, months)
+
+
+@lru_cache(maxsize=65536)
+def _remaining(end: dt.date, on: dt.date, months: int) -> Verdict:
+    needed = add_months(on, months)
     if end >= needed:
-        return Verdict(
-            PASS,
-            Msg(
-                "ends {end}: at least {m} months remain",
-                "termina el {end}: quedan al menos {m} meses",
-            ).format(end=end.isoformat(), m=months),
-        )
-    return Verdict(
-        FAIL,
-        Msg(
-            "ends {end}: less than {m} months remain (needed until {needed})",
-            "termina el {end}: quedan menos de {m} meses (hacía falta hasta el {needed})",
-        ).format(end=end.isoformat(), m=months, needed=needed.isoformat()),
-    )
+        return verdict(PASS, M_REMAINING, end=end.isoformat(), m=months)
+    return verdict(FAIL, M_TOO_SHORT, end=end.isoformat(), m=months, needed=needed.isoformat())
 
 
 def ev_consent(ctx: Context, p: Mapping[str, Any]) -> Verdict:
     consent = ctx.row.consent
     if consent == "yes":
-        return Verdict(PASS, Msg("the person consents", "la persona consiente"))
+        return Verdict(PASS, M_CONSENT)
     if consent == "no":
-        return Verdict(FAIL, Msg("the person does not consent", "la persona no consiente"))
-    return Verdict(
-        REVIEW,
-        Msg(
-            "consent unknown: it must be given and verified",
-            "consentimiento desconocido: debe darse y verificarse",
-        ),
-    )
+        return Verdict(FAIL, M_NO_CONSENT)
+    return Verdict(REVIEW, M_CONSENT_UNKNOWN)
 
 
 def ev_dual_criminality(ctx: Context, p: Mapping[str, Any]) -> Verdict:
     listed = [str(o).casefold() for o in ctx.options.get("dual_criminality_offences", [])]
     offence = ctx.row.offence.casefold()
     if offence and any(o and o in offence for o in listed):
-        return Verdict(
-            PASS,
-            Msg(
-                "the offence is on the agreement's list", "el delito figura en la lista del acuerdo"
-            ),
-        )
-    return Verdict(
-        REVIEW,
-        Msg(
-            "dual criminality of {o!r} must be checked",
-            "debe comprobarse la doble incriminación de {o!r}",
-        ).format(o=ctx.row.offence),
-    )
+        return Verdict(PASS, M_LISTED_OFFENCE)
+    return verdict(REVIEW, M_DUAL_CRIMINALITY, o=ctx.row.offence)
 
 
 def ev_quota(ctx: Context, p: Mapping[str, Any]) -> Verdict:
     q = ctx.quota
     if q.maximum is None:
-        return Verdict(PASS, Msg("the agreement sets no quota", "el acuerdo no fija cupo"))
+        return Verdict(PASS, M_NO_QUOTA)
     if any(r.outcome == FAIL for r in ctx.prior):
-        return Verdict(PASS, Msg("not counted against the quota", "no se cuenta en el cupo"))
+        return Verdict(PASS, M_NOT_COUNTED)
     place = q.used + q.claimed + 1
     if q.used >= q.maximum:
-        return Verdict(
-            FAIL,
-            Msg(
-                "the quota of {m} is already used ({u} held or accepted)",
-                "el cupo de {m} ya está completo ({u} detenidos o aceptados)",
-            ).format(m=q.maximum, u=q.used),
-        )
+        return verdict(FAIL, M_QUOTA_FULL, m=q.maximum, u=q.used)
     q.claimed += 1
     if place > q.maximum:
-        return Verdict(
-            REVIEW,
-            Msg(
-                "place {n} of a quota of {m}: accepting every entry before it would exceed it",
-                "plaza {n} de un cupo de {m}: aceptar todas las anteriores lo superaría",
-            ).format(n=place, m=q.maximum),
-        )
-    return Verdict(
-        PASS,
-        Msg("place {n} of a quota of {m}", "plaza {n} de un cupo de {m}").format(
-            n=place, m=q.maximum
-        ),
-    )
+        return verdict(REVIEW, M_QUOTA_OVER, n=place, m=q.maximum)
+    return verdict(PASS, M_QUOTA_PLACE, n=place, m=q.maximum)
 
 
 def ev_conviction(ctx: Context, p: Mapping[str, Any]) -> Verdict:
     if not ctx.options.get("require_conviction"):
-        return Verdict(PASS, Msg("a conviction is not required", "no se exige condena"))
+        return Verdict(PASS, M_CONVICTION_NOT_REQUIRED)
     if not ctx.row.has_sentence:
-        return Verdict(
-            FAIL,
-            Msg(
-                "no criminal conviction: the receiving state takes only convicted criminals",
-                "sin condena penal: el Estado receptor solo acepta personas condenadas",
-            ),
-        )
+        return Verdict(FAIL, M_NO_CONVICTION)
     if ctx.row.judgment_final is not True:
-        return Verdict(
-            REVIEW,
-            Msg(
-                "the conviction is not final",
-                "la condena no es firme",
-            ),
-        )
-    return Verdict(PASS, Msg("convicted by a final judgment", "condenado por sentencia firme"))
+        return Verdict(REVIEW, M_CONVICTION_NOT_FINAL)
+    return Verdict(PASS, M_CONVICTED)
 
 
 def ev_sending_national_sentence(ctx: Context, p: Mapping[str, Any]) -> Verdict:
@@ -425,27 +442,13 @@ def ev_sending_national_sentence(ctx: Context, p: Mapping[str, Any]) -> Verdict:
         and row.status_in_sending_state in {"citizen", "permanent_resident"}
         and row.consent != "yes"
     ):
-        return Verdict(
+        return verdict(
             REVIEW,
-            Msg(
-                "a {s} of the sending state serving a sentence, without consent: the sending "
-                "state's law must provide a basis for serving it abroad",
-                "{s_es} del Estado remitente que cumple condena, sin consentimiento: la ley del "
-                "Estado remitente debe prever su cumplimiento en el extranjero",
-            ).format(
-                s=row.status_in_sending_state.replace("_", " "),
-                s_es={"citizen": "ciudadano", "permanent_resident": "residente permanente"}[
-                    row.status_in_sending_state
-                ],
-            ),
+            M_NATIONAL_SENTENCE,
+            s=row.status_in_sending_state.replace("_", " "),
+            s_es=_STATUS_ES[row.status_in_sending_state],
         )
-    return Verdict(
-        PASS,
-        Msg(
-            "no citizen or resident held on a sentence without consent",
-            "ningún ciudadano o residente condenado sin consentimiento",
-        ),
-    )
+    return Verdict(PASS, M_NO_NATIONAL_SENTENCE)
 
 
 EVALUATORS: dict[str, Evaluator] = {
@@ -548,16 +551,44 @@ def invalid_results(problems: Sequence[tuple[str, str]]) -> list[RuleResult]:
     return out
 
 
+#: Rendered outcomes by (rule, citation, verdict): most rows of a manifest share them, so the
+#: bilingual text of each is built once (bounded: cleared when full).
+_RESULTS: dict[tuple[str, str, Verdict], RuleResult] = {}
+_RESULTS_MAX = 100_000
+
+
 def evaluate(rules: Sequence[Rule], ctx: Context) -> list[RuleResult]:
+    """Every rule's outcome for one entry, in order (each evaluator sees the outcomes before
+    it in ``ctx.prior``)."""
+    return evaluate_plan(plan(rules), ctx)
+
+
+Plan = list[tuple[Evaluator, Mapping[str, Any], str, str]]
+
+
+def plan(rules: Sequence[Rule]) -> Plan:
+    """The rules ready to run: evaluator function, parameters, identifier, citation (looked
+    up once per manifest, not once per entry)."""
+    return [(EVALUATORS[r.evaluator], r.params, r.id, r.source) for r in rules]
+
+
+def evaluate_plan(steps: Plan, ctx: Context) -> list[RuleResult]:
+    """:func:`evaluate` with the rules already looked up (:func:`plan`)."""
     results: list[RuleResult] = []
     ctx.prior = results
-    for rule in rules:
-        verdict = EVALUATORS[rule.evaluator](ctx, rule.params)
-        results.append(
-            RuleResult(
-                rule.id, verdict.outcome, verdict.message.en, verdict.message.es, rule.source
-            )
-        )
+    cache = _RESULTS
+    append = results.append
+    for fn, params, rule_id, source in steps:
+        found = fn(ctx, params)
+        key = (rule_id, source, found)
+        result = cache.get(key)
+        if result is None:
+            en, es = found.text
+            result = RuleResult(rule_id, found.outcome, en, es, source)
+            if len(cache) >= _RESULTS_MAX:
+                cache.clear()
+            cache[key] = result
+        append(result)
     return results
 
 
@@ -569,3 +600,19 @@ def decide(results: Sequence[RuleResult]) -> str:
     if REVIEW in outcomes:
         return "needs_review"
     return "eligible"
+
+
+def clear_caches() -> None:
+    """Forget the rendered outcomes and memoised dates (benchmarks measure a cold process)."""
+    _RESULTS.clear()
+    for cached in (
+        under_18,
+        _sentence_end,
+        _housing,
+        _basis,
+        _served,
+        _adult,
+        _in_force,
+        _remaining,
+    ):
+        cached.cache_clear()

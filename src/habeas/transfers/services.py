@@ -5,14 +5,25 @@ Every service runs in one transaction with its ledger entries: ``transfers.entry
 (one per entry) and ``transfers.manifest_imported``; ``transfers.manifest_accepted``;
 ``transfers.admission_recorded`` and ``transfers.notification_queued``. A process killed in
 the middle of an import leaves nothing of it, and the rerun stores it once.
+
+Test hook: with the environment variable :data:`PAUSE_ENV` (``HABEAS_TEST_IMPORT_PAUSE_AFTER``)
+set to N, an import stops once N rows are stored, inside its open transaction, says so on
+stderr and sleeps, so a test can kill it there (tests/transfers/test_import_killed.py). Never
+set it in production: the import would hold its transaction for minutes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
+import os
 import re
+import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -57,8 +68,9 @@ from habeas.transfers.rules import (
     Quota,
     RuleResult,
     decide,
-    evaluate,
+    evaluate_plan,
     invalid_results,
+    plan,
     rules_for,
 )
 
@@ -163,24 +175,55 @@ def manifest_import(
     existing = _recognise(agreement, sha, ref)
     if existing is not None:
         return ImportResult(existing, True, dry_run)
-    checked = check_file(source)
-    try:
-        rules_for(agreement.policy, agreement.policy_options or {})
-    except ValueError as exc:
-        raise ValidationFailed(str(exc)) from None
-    try:
-        manifest = _import(
-            actor=actor,
-            source=source,
-            checked=checked,
-            agreement=agreement,
-            ref=ref or f"M-{checked.sha256[:12]}",
-            decided_on=decided_on or timezone.localdate(),
-            dry_run=dry_run,
-        )
-    except _DryRun as done:
-        return ImportResult(None, False, True, done.report)
+    with _fewer_collections():
+        checked = check_file(source)
+        try:
+            rules_for(agreement.policy, agreement.policy_options or {})
+        except ValueError as exc:
+            raise ValidationFailed(str(exc)) from None
+        try:
+            manifest = _import(
+                actor=actor,
+                source=source,
+                checked=checked,
+                agreement=agreement,
+                ref=ref or f"M-{checked.sha256[:12]}",
+                decided_on=decided_on or timezone.localdate(),
+                dry_run=dry_run,
+            )
+        except _DryRun as done:
+            return ImportResult(None, False, True, done.report)
     return ImportResult(manifest, False, False)
+
+
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_saved: tuple[int, int, int] | None = None
+#: Allocations between two young-generation collections while an import runs (Python's
+#: default is 700: an import allocates millions of short-lived tuples and dicts, and each
+#: collection also walks the older objects it promotes into).
+GC_YOUNG_THRESHOLD = 50_000
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """The cyclic garbage collector runs less often during an import (reference counting
+    still frees everything that is not in a cycle); the previous thresholds come back when
+    the last concurrent import ends."""
+    global _gc_users, _gc_saved
+    with _gc_lock:
+        if _gc_users == 0:
+            _gc_saved = gc.get_threshold()
+            gc.set_threshold(max(GC_YOUNG_THRESHOLD, _gc_saved[0]), *_gc_saved[1:])
+        _gc_users += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0 and _gc_saved is not None:
+                gc.set_threshold(*_gc_saved)
+                _gc_saved = None
 
 
 def _recognise(agreement: Agreement, sha: str, ref: str | None) -> Manifest | None:
@@ -228,7 +271,11 @@ def _import(
     )
     quota = Quota(maximum=agreement.max_persons, used=quota_used(agreement))
     counts = dict.fromkeys(Decision.values, 0)
+    pause_after = int(os.environ.get(PAUSE_ENV) or 0)
     for batch in _chunks(raw_rows(source, checked.fmt), CHUNK):
+        if pause_after and sum(counts.values()) >= pause_after:
+            _pause(manifest, sum(counts.values()))
+            pause_after = 0
         _decide_batch(
             actor=actor,
             manifest=manifest,
@@ -271,6 +318,43 @@ def _import(
     return manifest
 
 
+@dataclass(slots=True)
+class _Decided:
+    """One decided entry on its way to the tables and the ledger (plain values: no model
+    object per row)."""
+
+    row: int
+    sending_ref: str
+    data: dict[str, str]
+    given_names: str
+    first_surname: str
+    second_surname: str
+    decision: str
+    person: int | None
+    same: bool
+    score: float | None
+    candidates: list[dict[str, Any]]
+    results: list[RuleResult]
+    pk: int = 0
+
+
+#: The test hook of the module docstring.
+PAUSE_ENV = "HABEAS_TEST_IMPORT_PAUSE_AFTER"
+PAUSE_SECONDS = 600
+
+
+def _pause(manifest: Manifest, rows: int) -> None:
+    """Stop in the middle of an import (:data:`PAUSE_ENV`): report what the open transaction
+    holds so far, then sleep until killed (or :data:`PAUSE_SECONDS`, then carry on)."""
+    entries = ManifestEntry.objects.filter(manifest=manifest).count()
+    sys.stderr.write(
+        f"{PAUSE_ENV}: import of {manifest.ref} paused after {rows} rows, "
+        f"{entries} entries stored in its open transaction\n"
+    )
+    sys.stderr.flush()
+    time.sleep(PAUSE_SECONDS)
+
+
 def _decide_batch(
     *,
     actor: Actor,
@@ -284,6 +368,8 @@ def _decide_batch(
     quota: Quota,
     counts: dict[str, int],
 ) -> None:
+    """Validate, match (the whole batch at once), decide, store and record one batch of
+    rows, in the import's transaction."""
     validated = [(row, data, *validate_row(data)) for row, data in batch]
     parsed_rows = [p for _, _, p, _ in validated if p is not None]
     matches = registry_match_many([_record_of(p, sending) for p in parsed_rows])
@@ -294,11 +380,13 @@ def _decide_batch(
         .filter(person_id__in=set(top.values()))
         .values_list("person_id", "pk")
     )
-    entries: list[ManifestEntry] = []
-    results_per: list[list[RuleResult]] = []
+    steps = plan(rules)
+    no_match = MatchInfo()
+    ctx: Context | None = None
+    decided: list[_Decided] = []
     for row, data, parsed, problems in validated:
-        results = invalid_results(problems)
-        info = MatchInfo()
+        results = invalid_results(problems) if problems else []
+        info = no_match
         candidates: list[dict[str, Any]] = []
         if parsed is not None:
             found = by_ref.get(parsed.sending_ref, [])
@@ -316,25 +404,28 @@ def _decide_batch(
                     in_custody=pid in open_eps,
                     episode=open_eps.get(pid),
                 )
-            ctx = Context(
-                row=parsed,
-                on=manifest.decided_on,
-                sending=sending,
-                receiving=agreement.receiving.code,
-                agreement_starts=agreement.starts,
-                agreement_ends=agreement.ends,
-                populations=populations,
-                match=info,
-                quota=quota,
-                options=options,
-            )
-            results += evaluate(rules, ctx)
+            if ctx is None:
+                ctx = Context(
+                    row=parsed,
+                    on=manifest.decided_on,
+                    sending=sending,
+                    receiving=agreement.receiving.code,
+                    agreement_starts=agreement.starts,
+                    agreement_ends=agreement.ends,
+                    populations=populations,
+                    match=info,
+                    quota=quota,
+                    options=options,
+                )
+            else:  # one context per batch: the rules only read it (the quota is shared)
+                ctx.row = parsed
+                ctx.match = info
+            results += evaluate_plan(steps, ctx)
         decision = decide(results)
         counts[decision] += 1
         same = info.band == "same"
-        entries.append(
-            ManifestEntry(
-                manifest=manifest,
+        decided.append(
+            _Decided(
                 row=row,
                 sending_ref=data.get("sending_ref", "").strip(),
                 data={k: v for k, v in data.items() if v != ""},
@@ -342,77 +433,79 @@ def _decide_batch(
                 first_surname=data.get("first_surname", "")[:200],
                 second_surname=data.get("second_surname", "")[:200],
                 decision=decision,
-                decided_on=manifest.decided_on,
-                person_id=info.person if same else None,
-                matched_existing=same,
-                match_score=info.score,
+                person=info.person if same else None,
+                same=same,
+                score=info.score,
                 candidates=candidates,
+                results=results,
             )
         )
-        results_per.append(results)
-    created = _insert_entries(entries, results_per)
+    _insert_entries(manifest, decided)
+    ref = manifest.ref
+    subject = f"manifest:{ref}"
+    decided_on = manifest.decided_on
     ledger_append_many(
         actor=actor,
         events=[
             Event(
                 action="transfers.entry_decided",
-                subject=f"manifest:{manifest.ref}",
+                subject=subject,
                 payload={
                     "entry": {
-                        "id": e.pk,
-                        "manifest": manifest.ref,
-                        "row": e.row,
-                        "sending_ref": e.sending_ref,
-                        "data": e.data,
-                        "decision": e.decision,
-                        "decided_on": e.decided_on,
-                        "person": e.person_id,
-                        "matched_existing": e.matched_existing,
-                        "rules": [[r.rule, r.outcome] for r in results],
+                        "id": d.pk,
+                        "manifest": ref,
+                        "row": d.row,
+                        "sending_ref": d.sending_ref,
+                        "data": d.data,
+                        "decision": d.decision,
+                        "decided_on": decided_on,
+                        "person": d.person,
+                        "matched_existing": d.same,
+                        "rules": [[r.rule, r.outcome] for r in d.results],
                     }
                 },
             )
-            for e, results in zip(created, results_per, strict=True)
+            for d in decided
         ],
     )
 
 
-def _insert_entries(
-    entries: list[ManifestEntry], results_per: list[list[RuleResult]]
-) -> list[ManifestEntry]:
-    """Store a batch of entries and every rule outcome with two multi-row inserts (the
-    service's transaction; the rows are plain values, so the ORM's per-field preparation of
-    ``bulk_create`` is skipped). The entries get their ids back (one read of the batch's
-    rows)."""
-    if not entries:
-        return entries
+def _insert_entries(manifest: Manifest, decided: list[_Decided]) -> None:
+    """Store a batch of entries and every rule outcome with two ``executemany`` inserts (the
+    service's transaction; the rows are plain values, so neither a model object per row nor
+    the ORM's per-field preparation is paid). The entries get their ids back (one read of
+    the batch's rows)."""
+    if not decided:
+        return
     ops = connection.ops
     q = ops.quote_name
     jsonb = "::jsonb" if connection.vendor == "postgresql" else ""
     entry_table = q(ManifestEntry._meta.db_table)
     outcome_table = q(RuleOutcome._meta.db_table)
-    manifest_id = entries[0].manifest_id
-    decided_on = ops.adapt_datefield_value(entries[0].decided_on)
+    manifest_id = manifest.pk
+    decided_on = ops.adapt_datefield_value(manifest.decided_on)
+    status = EntryStatus.DECIDED.value
+    dumps = json.dumps
     rows = [
         (
             manifest_id,
-            e.row,
-            e.sending_ref,
-            json.dumps(e.data),
-            e.given_names,
-            e.first_surname,
-            e.second_surname,
-            e.decision,
+            d.row,
+            d.sending_ref,
+            dumps(d.data),
+            d.given_names,
+            d.first_surname,
+            d.second_surname,
+            d.decision,
             decided_on,
-            EntryStatus.DECIDED.value,
-            e.person_id,
-            e.matched_existing,
-            e.match_score,
-            json.dumps(e.candidates),
+            status,
+            d.person,
+            d.same,
+            d.score,
+            dumps(d.candidates),
             "",
             False,
         )
-        for e in entries
+        for d in decided
     ]
     with connection.cursor() as cursor:
         cursor.executemany(
@@ -426,23 +519,20 @@ def _insert_entries(
         cursor.execute(
             f"SELECT {q('row')}, id FROM {entry_table} "  # noqa: S608
             f"WHERE manifest_id = %s AND {q('row')} BETWEEN %s AND %s",
-            [manifest_id, min(e.row for e in entries), max(e.row for e in entries)],
+            [manifest_id, decided[0].row, decided[-1].row],
         )
         ids = dict(cursor.fetchall())
-        for e in entries:
-            e.pk = ids[e.row]
-            e._state.adding = False
-            e._state.db = connection.alias
+        for d in decided:
+            d.pk = ids[d.row]
         cursor.executemany(
             f"INSERT INTO {outcome_table} (entry_id, position, rule, outcome, message, "  # noqa: S608
             "message_es, source) VALUES (%s, %s, %s, %s, %s, %s, %s)",
             [
-                (e.pk, i, r.rule, r.outcome, r.message, r.message_es, r.source)
-                for e, results in zip(entries, results_per, strict=True)
-                for i, r in enumerate(results)
+                (d.pk, i, r.rule, r.outcome, r.message, r.message_es, r.source)
+                for d in decided
+                for i, r in enumerate(d.results)
             ],
         )
-    return entries
 
 
 # --- acceptance ---------------------------------------------------------------------------
