@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 
 from habeas.people.matching import (
+    Index,
     PersonRecord,
     fold,
     link,
     registry_match,
+    registry_match_many,
     score,
     search_keys,
     tokens,
@@ -57,6 +59,20 @@ def test_fold_and_particles() -> None:
         ({"given_names": "José A."}, "same"),
         ({"date_of_birth": dt.date(1990, 7, 5)}, "same"),  # day/month swap
         ({"date_of_birth": dt.date(1990, 1, 1), "dob_precision": "year"}, "same"),
+        # day/month swap, then kept to the month only (1990-05-07 written 07/05/1990)
+        ({"date_of_birth": dt.date(1990, 7, 1), "dob_precision": "month"}, "same"),
+        # given names and surnames in each other's fields
+        (
+            {
+                "given_names": "Hernández Ramírez",
+                "first_surname": "José",
+                "second_surname": "Alberto",
+            },
+            "same",
+        ),
+        # one digit of the date mistyped: a person looks at it
+        ({"date_of_birth": dt.date(1990, 8, 7)}, "possible"),
+        ({"date_of_birth": dt.date(1909, 5, 7)}, "possible"),
         ({"given_names": "Pedro", "first_surname": "López", "second_surname": "Gil"}, "different"),
         ({"date_of_birth": dt.date(1971, 2, 3)}, "different"),
     ],
@@ -101,6 +117,16 @@ def test_keys_tolerate_accents_and_surname_order() -> None:
     assert k1["match_key_y2"] == k2["match_key_y1"] != ""
 
 
+def test_swapped_name_is_looked_up() -> None:
+    """A list that writes the surname in the given-name field still finds the person (the
+    initials-and-date key of the exchanged name)."""
+    stored = rec("b", given_names="Matthews", first_surname="Bradley", second_surname="")
+    query = rec(given_names="Bradley", first_surname="Matthews", second_surname="")
+    found = Index([stored]).best(query)
+    assert [m.ref for m in found] == ["b"]
+    assert found[0].band == "same"
+
+
 @pytest.mark.django_db
 def test_registry_match_finds_the_held_person(actor: Any) -> None:
     target = make_person(
@@ -122,6 +148,79 @@ def test_registry_match_finds_the_held_person(actor: Any) -> None:
     )
     assert found[0].ref == str(target.pk)
     assert found[0].band == "same"
+
+
+@pytest.mark.django_db
+def test_registry_match_forgives_the_clerical_errors_as_score_does(actor: Any) -> None:
+    """The registry path (keys looked up in the database, batch scoring that passes over
+    candidates who cannot reach *possible*) finds each clerical error and scores it exactly
+    as :func:`score` does: given names and surnames exchanged (*same*), a full date whose day
+    and month were swapped and then kept to the month (*same*), a month mistyped by one
+    digit (*possible*: a person looks at it)."""
+    from habeas.people.services import PersonSpec, person_create
+
+    exchanged = make_person(
+        actor,
+        given_names="Matthews",
+        first_surname="Bradley",
+        second_surname="",
+        dob=dt.date(1964, 4, 9),
+    )
+    by_month = person_create(
+        actor=actor,
+        spec=PersonSpec(
+            given_names="José Alberto",
+            first_surname="Hernández",
+            second_surname="Ramírez",
+            sex="M",
+            nationalities=["VE"],
+            date_of_birth=dt.date(1990, 7, 1),
+            dob_precision="month",
+        ),
+    )
+    slipped = make_person(
+        actor,
+        given_names="Carmen",
+        first_surname="Ibarra",
+        second_surname="Soto",
+        sex="F",
+        dob=dt.date(1990, 8, 7),
+    )
+    queries = [
+        rec(
+            "q1",
+            given_names="Bradley",
+            first_surname="Matthews",
+            second_surname="",
+            date_of_birth=dt.date(1964, 4, 9),
+        ),
+        rec("q2"),  # 1990-05-07, known to the day
+        rec(
+            "q3",
+            given_names="Carmen",
+            first_surname="Ibarra",
+            second_surname="Soto",
+            sex="F",
+            date_of_birth=dt.date(1990, 5, 7),
+        ),
+    ]
+    expected = [(exchanged, "same"), (by_month, "same"), (slipped, "possible")]
+    for query, found, (person, band) in zip(
+        queries, registry_match_many(queries), expected, strict=True
+    ):
+        stored = PersonRecord(
+            ref=str(person.pk),
+            given_names=person.given_names,
+            first_surname=person.first_surname,
+            second_surname=person.second_surname,
+            date_of_birth=person.date_of_birth,
+            dob_precision=person.dob_precision,
+            sex=person.sex,
+            nationalities=list(person.nationalities),
+        )
+        by_ref = {m.ref: m for m in found}
+        assert by_ref[str(person.pk)] == score(query, stored)
+        assert by_ref[str(person.pk)].band == band, by_ref[str(person.pk)]
 
 
 def test_febrl_style_linkage_precision_and_recall() -> None:

@@ -79,6 +79,9 @@ def reference_query_keys(record: PersonRecord) -> dict[str, set[str]]:
                 p |= {f"{gi}|{'|'.join(sorted((a, b)))}|{year}" for b in phon[i + 1 :]}
         if given and (coarse or len(phon) < 2):
             y |= {f"{big_g}|{s}|{year}" for s in phon}
+    main = record.variants[0]
+    if main.given and main.surnames and d is not None:  # given names and surnames exchanged
+        dk.add(f"{initial(main.surnames[0])}|{initial(main.given[0])}|{whens[0]}")
     cut = {k[:64] for k in dk}
     return {
         "match_key_gd": {k[:64] for k in g},

@@ -7,9 +7,11 @@ Names are compared after **folding** (Unicode NFKD, combining marks removed, cas
 punctuation to spaces) and with the Spanish and Portuguese **particles** (de, del, de la, y…)
 dropped, so ``José de la Cruz`` and ``JOSE CRUZ`` agree. Surnames are compared as a bag of
 tokens, so two surnames in either order, or one of them missing, still match; a given name
-given as an initial matches any name with that initial. Dates of birth agree when they are
-equal at the precision both sides know, and partly when day and month are swapped. Disjoint
-nationalities and opposite sexes count against a match.
+given as an initial matches any name with that initial; given names and surnames written in
+each other's fields count a little less than in their own (:data:`SWAPPED`). Dates of birth
+agree when they are equal at the precision both sides know, and partly when day and month
+are swapped (also when the swapped date was then kept to the month) or one keystroke apart
+(:data:`ONE_EDIT`). Disjoint nationalities and opposite sexes count against a match.
 
 **Blocking** keeps a registry of millions fast: each person carries four short keys (a
 Spanish-phonetic form of each surname with the year of birth, of the given name with the
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 Band = Literal["same", "possible", "different"]
 
@@ -41,6 +43,17 @@ SAME = 0.90
 POSSIBLE = 0.75
 
 PARTICLES = frozenset({"de", "del", "la", "las", "los", "y", "e", "da", "das", "do", "dos", "di"})
+
+#: The name score of given names and surnames written in each other's fields
+#: (``"Bradley" "Matthews"`` / ``"Matthews" "Bradley"``) is this share of the straight one
+#: (below 1, so a name score never exceeds 1: :func:`_scored_all` relies on it).
+SWAPPED = 0.96
+
+#: The date-of-birth score of two full dates one keystroke apart (``1964-04-09`` /
+#: ``1946-04-09``), as much as the same year and month: low enough that an exact name with
+#: it is only *possible* (even with the nationality bonus), so a person looks at it — two
+#: people of one name born days apart exist in a registry of millions.
+ONE_EDIT = 0.6
 
 #: Candidate rows scored per query at most (a pathological block is cut, never a timeout).
 MAX_CANDIDATES = 5000
@@ -129,6 +142,15 @@ class PersonRecord:
                 self.given_names, self.first_surname, self.second_surname, aliases
             )
         return self._variants
+
+    @property
+    def swapped(self) -> NameVariant | None:
+        """The written name with given names and surnames exchanged (a list that puts the
+        surname first), or ``None`` when either is missing."""
+        main = self.variants[0]
+        if not main.given or not main.surnames:
+            return None
+        return NameVariant(main.surnames, main.given)
 
 
 @lru_cache(maxsize=1 << 17)
@@ -359,6 +381,10 @@ def _key_sets(record: PersonRecord) -> tuple[set[str], set[str], set[str], set[s
             pkeys.update([f"{gi}|{part}{tail}" for part in parts])
         if given and (coarse or len(phon) < 2):
             ykeys.update([f"{big_g}|{p}{tail}" for p in phon])
+    swapped = record.swapped
+    if swapped is not None and d is not None:
+        # Given names and surnames exchanged: initials and the date as written only.
+        dkeys.add(f"{initial(swapped.given[0])}|{initial(swapped.surnames[0])}|{whens[0]}")
     return _cut(gkeys), _cut(dkeys), _cut(pkeys), _cut(ykeys)
 
 
@@ -406,14 +432,36 @@ def _bag_score(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
 _PRECISION = {"day": 2, "month": 1, "year": 0}
 
 
+def _one_edit(da: dt.date, db: dt.date) -> bool:
+    """``YYYYMMDD`` of the two dates one keystroke apart (a digit changed, or two
+    neighbouring digits exchanged)."""
+    a = str(da.year * 10000 + da.month * 100 + da.day)
+    b = str(db.year * 10000 + db.month * 100 + db.day)
+    return DamerauLevenshtein.distance(a, b, score_cutoff=1) <= 1
+
+
+def _month_swapped(da: dt.date, pa: int, db: dt.date, pb: int) -> bool:
+    """One date known to the day, the other to the month (``pa``/``pb``: levels of
+    ``_PRECISION``), and that month is the day of the first (``1984-03-07`` written
+    ``07/03/1984`` and kept as ``1984-07``)."""
+    if pa == 2 and pb == 1:
+        return da.day == db.month
+    if pa == 1 and pb == 2:
+        return db.day == da.month
+    return False
+
+
 def dob_score(a: PersonRecord, b: PersonRecord) -> float | None:
-    """1 for the same date at the precision both know; day/month swaps and one-digit slips
-    count partly; ``None`` when either is unknown."""
+    """1 for the same date at the precision both know; day/month swaps (also when the
+    swapped date was then kept to the month) and one-keystroke slips count partly; ``None``
+    when either is unknown."""
     da, db = a.date_of_birth, b.date_of_birth
     if da is None or db is None:
         return None
     precision = _PRECISION
-    level = min(precision.get(a.dob_precision, 2), precision.get(b.dob_precision, 2))
+    pa = precision.get(a.dob_precision, 2)
+    pb = precision.get(b.dob_precision, 2)
+    level = min(pa, pb)
     if level == 0:
         if da.year == db.year:
             return 0.9
@@ -422,18 +470,27 @@ def dob_score(a: PersonRecord, b: PersonRecord) -> float | None:
         if (da.year, da.month) == (db.year, db.month):
             return 0.95
         if da.year == db.year:
+            if _month_swapped(da, pa, db, pb):
+                return 0.84  # the month known to one is the day of the other's full date
             return 0.55
         return 0.3 if da.month == db.month and abs(da.year - db.year) == 1 else 0.0
     if da == db:
         return 1.0
     if da.year == db.year and (da.day, da.month) == (db.month, db.day):
         return 0.88  # day and month swapped (US vs. Latin American order)
+    # A one-keystroke slip scores ONE_EDIT, which is what the next two cases score anyway
+    # (0.6, one edit or not): they come first, so only the other dates pay for the edit
+    # distance. Raise ONE_EDIT above 0.6 and the slip must be tested before them.
     if da.year == db.year and da.month == db.month:
         return 0.6
-    if da.month == db.month and da.day == db.day and abs(da.year - db.year) == 1:
-        return 0.6
+    if da.month == db.month and da.day == db.day:
+        if abs(da.year - db.year) == 1:
+            return 0.6
+        if _one_edit(da, db):
+            return ONE_EDIT  # a year digit mistyped or two exchanged (1964 / 1946)
+        return 0.0
     if da.year == db.year:
-        return 0.35
+        return ONE_EDIT if _one_edit(da, db) else 0.35  # 1990-05-07 / 1990-08-07
     return 0.0
 
 
@@ -454,6 +511,8 @@ def band_for(score: float) -> Band:
 
 
 def _name_score(a: PersonRecord, b: PersonRecord) -> float:
+    """The best name score over both records' names (the name and each alias), and over the
+    name with given names and surnames exchanged, times :data:`SWAPPED`. In [0, 1]."""
     best_name = 0.0
     for va in a.variants:
         for vb in b.variants:
@@ -464,7 +523,24 @@ def _name_score(a: PersonRecord, b: PersonRecord) -> float:
             name = (0.55 * s + 0.45 * g) if g is not None else 0.9 * s
             if name > best_name:
                 best_name = name
+    (ag, asur), (bg, bsur) = a.variants[0], b.variants[0]
+    if ag and asur and bg and bsur and asur[0][0] == bg[0][0] and ag[0][0] == bsur[0][0]:
+        best_name = max(best_name, _swapped_name(ag, asur, bg, bsur))
     return best_name
+
+
+def _swapped_name(
+    a_given: tuple[str, ...],
+    a_surnames: tuple[str, ...],
+    b_given: tuple[str, ...],
+    b_surnames: tuple[str, ...],
+) -> float:
+    """The name score of given names and surnames written in each other's fields (both
+    lists non-empty; called only when the initials agree crosswise): the straight score of
+    the exchanged name times :data:`SWAPPED`."""
+    s = _bag_score(a_surnames, b_given) or 0.0
+    g = _bag_score(a_given, b_surnames) or 0.0
+    return SWAPPED * (0.55 * s + 0.45 * g)
 
 
 def _total(a: PersonRecord, b: PersonRecord) -> tuple[float, float, float | None]:
@@ -540,8 +616,9 @@ def _scored_all(a: PersonRecord, candidates: Iterable[PersonRecord]) -> list[Mat
     """:func:`_scored` of ``a`` against each candidate, the record's side worked out once:
     the same arithmetic as :func:`_total`, in the same order (so the same scores). The date,
     nationalities, sex and identifiers come first: a candidate that stays below *possible*
-    even with a perfect name (the same operations with a name score of 1, never exceeded)
-    is passed over without comparing names."""
+    even with a perfect name (the same operations with a name score of 1, never exceeded:
+    the exchanged name counts :data:`SWAPPED` < 1 of a straight score of at most 1) is
+    passed over without comparing names."""
     na = {c.upper() for c in a.nationalities} if a.nationalities else None
     a_sex = a.sex if a.sex in _SEXES else None
     a_ids = set(a.identifiers) if a.identifiers else None
@@ -549,6 +626,8 @@ def _scored_all(a: PersonRecord, candidates: Iterable[PersonRecord]) -> list[Mat
     av = a.variants
     single = len(av) == 1
     a_given, a_surnames = av[0]
+    # The initials _name_score checks crosswise before trying the exchanged name.
+    cross = (a_surnames[0][0], a_given[0][0]) if a_given and a_surnames else None
     bag = _bag_score
     for b in candidates:
         d = dob_score(a, b)
@@ -565,12 +644,21 @@ def _scored_all(a: PersonRecord, candidates: Iterable[PersonRecord]) -> list[Mat
         bv = b.variants
         if single and len(bv) == 1:  # _name_score of one name against one name
             best_name = 0.0
-            sb = bag(a_surnames, bv[0][1])
+            b_given, b_surnames = bv[0]
+            sb = bag(a_surnames, b_surnames)
             if sb is not None:
-                g = bag(a_given, bv[0][0])
+                g = bag(a_given, b_given)
                 name = (0.55 * sb + 0.45 * g) if g is not None else 0.9 * sb
                 if name > best_name:
                     best_name = name
+            if (
+                cross is not None
+                and b_given
+                and b_surnames
+                and cross[0] == b_given[0][0]
+                and cross[1] == b_surnames[0][0]
+            ):
+                best_name = max(best_name, _swapped_name(a_given, a_surnames, b_given, b_surnames))
         else:
             best_name = _name_score(a, b)
         total = _adjusted(0.68 * best_name + dated, nationality, sex_differs, same_id)
