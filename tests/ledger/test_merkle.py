@@ -384,6 +384,52 @@ def test_compute_new_nodes_in_batches_equals_one_by_one(size: int, cuts: list[in
     assert root_from_store(size, store) == ROOTS[size]
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(0, MAX_SIZE),
+    st.lists(st.integers(0, MAX_SIZE), max_size=6),
+)
+def test_grow_from_the_border_alone_equals_the_full_tree(size: int, cuts: list[int]) -> None:
+    """Appending batch by batch with only the right border kept gives every interior node
+    of the stored tree exactly once, and each batch's border is that of its size."""
+    bounds = sorted({0, size, *(c for c in cuts if c <= size)})
+    border: list[bytes] = []
+    nodes: dict[NodeKey, bytes] = {}
+    for start, end in itertools.pairwise(bounds):
+        grown = merkle.grow(start, border, LEAVES[start:end])
+        for level, first, hashes in grown.levels:
+            assert level >= 1
+            for offset, value in enumerate(hashes):
+                assert (level, first + offset) not in nodes
+                nodes[(level, first + offset)] = value
+        border = grown.border
+        keys = perfect_subtrees(0, end)
+        assert len(border) == len(keys) == len(merkle.border_levels(end))
+        assert border == [TREE.get_nodes([k])[k] for k in keys]
+        assert merkle.fold(border) == ROOTS[end]
+    interior = [key for key in _all_keys(size) if key[0] >= 1]
+    assert nodes == TREE.get_nodes(interior)
+    assert merkle.grow(size, border, []).border == border
+
+
+def test_grow_refuses_a_border_of_the_wrong_size() -> None:
+    with pytest.raises(ValueError, match="border hashes"):
+        merkle.grow(3, [LEAVES[0]], LEAVES[3:4])
+    with pytest.raises(ValueError, match="32 bytes"):
+        merkle.grow(1, [b"short"], LEAVES[1:2])
+    with pytest.raises(ValueError):
+        merkle.grow(-1, [], [])
+
+
+def test_fold_border_levels_and_leaf_hashes() -> None:
+    assert merkle.fold([]) == EMPTY_ROOT
+    assert merkle.border_levels(0) == []
+    assert merkle.border_levels(13) == [3, 2, 0]
+    data = [b"", b"a", "Ñandú".encode()]
+    assert merkle.leaf_hashes(data) == [leaf_hash(d) for d in data]
+    assert merkle.leaf_hashes([]) == []
+
+
 def test_nodes_completed_by_append() -> None:
     assert nodes_completed_by_append(0) == [(0, 0)]
     assert nodes_completed_by_append(1) == [(0, 1), (1, 0)]

@@ -16,6 +16,7 @@ from habeas.core.actor import Actor
 from habeas.ledger import merkle
 from habeas.ledger.checkpoint import Checkpoint, CheckpointError, parse_and_verify, sign
 from habeas.ledger.keys import ensure_signing_key, load_signing_key, public_key
+from habeas.ledger.models import LedgerEntry
 from habeas.ledger.proofs import (
     checkpoint_issue,
     consistency_proof,
@@ -202,3 +203,171 @@ def test_housing_events_replay_cleanly(world: dict[str, Any]) -> None:
     assert [p.where for p in verify_ledger().problems] == [
         f"facilities.Cell.{cell.pk}.working_capacity"
     ]
+
+
+# --- the hash pass alone (tables=False), page by page ------------------------------------------
+
+
+@pytest.fixture(params=[1, 7, 20_000], ids=lambda n: f"page{n}")
+def ledger_40(request: Any, monkeypatch: pytest.MonkeyPatch, db: None) -> int:
+    """Forty entries, verified in pages of 1, 7 or 20,000 rows (the page-wide checks and the
+    row-by-row pass that names the entry must agree whatever the page boundaries)."""
+    from habeas.core.services import service_context
+    from habeas.ledger import verify
+    from habeas.ledger.services import Event, ledger_append_many
+
+    monkeypatch.setattr(verify, "_BATCH", request.param)
+    with service_context():
+        ledger_append_many(
+            actor=Actor(name="test"),
+            events=[
+                Event("test.appended", f"thing:{i}", {"n": i, "name": "Ñandú", "index": 99 - i})
+                for i in range(40)
+            ],
+        )
+    assert verify_ledger(tables=False).ok
+    return 40
+
+
+def _where(result: Any) -> list[tuple[str, str]]:
+    return [(p.where, p.message) for p in result.problems]
+
+
+def test_verify_pages_give_the_root_and_count(ledger_40: int) -> None:
+    result = verify_ledger(tables=False)
+    assert result.entries == ledger_40 == ledger_size()
+    assert result.root == ledger_root()
+
+
+@pytest.mark.parametrize("which", [0, 6, 7, 19, 39])
+def test_any_changed_byte_of_a_payload_is_found(ledger_40: int, which: int) -> None:
+    tamper(
+        "UPDATE ledger_ledgerentry SET canonical = REPLACE(canonical, 'Ñandú', 'Ñandu') "
+        'WHERE "index" = %s',
+        [which],
+    )
+    problems = _where(verify_ledger(tables=False))
+    assert (f"entry {which}", "leaf hash does not match the entry's canonical bytes") in problems
+    assert len([p for p in problems if "leaf hash" in p[1]]) == 1  # the first at fault
+
+
+def test_a_changed_leaf_hash_is_found(ledger_40: int) -> None:
+    tamper('UPDATE ledger_ledgerentry SET leaf_hash = %s WHERE "index" = 13', ["ab" * 32])
+    problems = _where(verify_ledger(tables=False))
+    assert ("entry 13", "leaf hash does not match the entry's canonical bytes") in problems
+    assert any(w == "ledger_ledgernode" for w, _ in problems) is False  # the root is unchanged
+
+
+@pytest.mark.parametrize("which", [0, 8, 20])
+def test_a_removed_row_is_found(ledger_40: int, which: int) -> None:
+    tamper('DELETE FROM ledger_ledgerentry WHERE "index" = %s', [which])
+    problems = _where(verify_ledger(tables=False))
+    assert (f"entry {which}", f"missing: the next stored entry is {which + 1}") in problems
+    assert ("ledger_ledgerhead.size", "head says 40 entries, the table holds 39") in problems
+
+
+def test_an_added_row_is_found(ledger_40: int) -> None:
+    from habeas.core.canonical import canonical_bytes
+
+    data = canonical_bytes(
+        {"action": "x.y", "actor": "t", "index": 40, "occurred_at": "2025-01-01T00:00:00Z",
+         "payload": {}, "recorded_at": "2025-01-01T00:00:00Z", "subject": "s"}
+    )  # fmt: skip
+    tamper(
+        'INSERT INTO ledger_ledgerentry ("index", occurred_at, recorded_at, actor, action, '
+        "subject, canonical, leaf_hash) VALUES (40, %s, %s, 't', 'x.y', 's', %s, %s)",
+        ["2025-01-01 00:00:00", "2025-01-01 00:00:00", data.decode(), merkle.leaf_hash(data).hex()],
+    )
+    result = verify_ledger(tables=False)
+    assert result.entries == 41
+    assert ("ledger_ledgerhead.size", "head says 40 entries, the table holds 41") in _where(result)
+
+
+def test_a_consistently_rewritten_entry_is_found_by_the_tree(ledger_40: int) -> None:
+    """Payload and leaf hash rewritten together: the row checks pass, the stored tree's root
+    and the head's border no longer match the entries."""
+    row = LedgerEntry.objects.get(index=21)
+    forged = row.canonical.replace("Ñandú", "Nadie").encode()
+    tamper(
+        'UPDATE ledger_ledgerentry SET canonical = %s, leaf_hash = %s WHERE "index" = 21',
+        [forged.decode(), merkle.leaf_hash(forged).hex()],
+    )
+    wheres = [w for w, _ in _where(verify_ledger(tables=False))]
+    assert wheres == ["ledger_ledgerhead.border", "ledger_ledgernode"]
+
+
+def test_an_entry_naming_another_index_is_found(ledger_40: int) -> None:
+    row = LedgerEntry.objects.get(index=5)
+    forged = row.canonical.replace('"index":5,', '"index":6,').encode()
+    assert forged != row.canonical.encode()
+    tamper(
+        'UPDATE ledger_ledgerentry SET canonical = %s, leaf_hash = %s WHERE "index" = 5',
+        [forged.decode(), merkle.leaf_hash(forged).hex()],
+    )
+    problems = _where(verify_ledger(tables=False))
+    assert ("entry 5", "entry text is not canonical or names another index") in problems
+
+
+def test_the_payload_index_key_does_not_count_as_the_entry_index(ledger_40: int) -> None:
+    """Every payload here holds an ``"index"`` key of its own (99 - n): only the first, the
+    entry's, is read, so the clean ledger verifies (see the fixture) and a forged top-level
+    index is still found although the payload names the entry's position."""
+    row = LedgerEntry.objects.get(index=30)
+    assert '"index":69' in row.canonical
+    forged = row.canonical.replace('"index":30,', '"index":31,', 1).replace(
+        '"index":69', '"index":30'
+    )
+    tamper(
+        'UPDATE ledger_ledgerentry SET canonical = %s, leaf_hash = %s WHERE "index" = 30',
+        [forged, merkle.leaf_hash(forged.encode()).hex()],
+    )
+    problems = _where(verify_ledger(tables=False))
+    assert ("entry 30", "entry text is not canonical or names another index") in problems
+
+
+def test_a_tampered_head_border_is_found_and_not_signed(ledger_40: int, signing_key: Path) -> None:
+    tamper("UPDATE ledger_ledgerhead SET border = %s WHERE id = 1", [b"\x07" * 64])
+    assert _where(verify_ledger(tables=False)) == [
+        (
+            "ledger_ledgerhead.border",
+            "the head's copy of the tree's right border differs from the tree of the entries",
+        )
+    ]
+    from habeas.core.errors import Conflict
+
+    with pytest.raises(Conflict, match="differs from the stored tree"):
+        checkpoint_issue()
+
+
+def test_deep_verification_reencodes_every_entry(ledger_40: int) -> None:
+    assert verify_ledger(tables=False, deep=True).ok
+    row = LedgerEntry.objects.get(index=3)
+    spaced = row.canonical.replace('"action":', '"action": ', 1).encode()
+    tamper(
+        'UPDATE ledger_ledgerentry SET canonical = %s, leaf_hash = %s WHERE "index" = 3',
+        [spaced.decode(), merkle.leaf_hash(spaced).hex()],
+    )
+    assert ("entry 3", "entry text is not canonical or names another index") in _where(
+        verify_ledger(tables=False, deep=True)
+    )
+
+
+@pytest.mark.parametrize(
+    "garbage", [b"\x07" * 64, b"\x07" * 5], ids=["wrong-hashes", "wrong-length"]
+)
+def test_a_damaged_head_is_never_built_into_the_stored_tree(ledger_40: int, garbage: bytes) -> None:
+    """Appends hash new nodes with siblings read from the append-only stored tree, not from
+    the head's copy of the border: after a damaged head, the next appends store correct
+    nodes and rewrite the head."""
+    from habeas.core.services import service_context
+    from habeas.ledger.services import Event, ledger_append_many
+
+    tamper("UPDATE ledger_ledgerhead SET border = %s WHERE id = 1", [garbage])
+    with service_context():  # 40 → 64 leaves: every old border node is a left sibling
+        ledger_append_many(
+            actor=Actor(name="test"),
+            events=[Event("test.appended", f"more:{i}", {"n": i}) for i in range(24)],
+        )
+    result = verify_ledger(tables=False)
+    assert result.ok, result.problems
+    assert result.root == ledger_root()

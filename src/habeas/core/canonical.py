@@ -8,6 +8,7 @@ value always yields the same bytes, so a leaf hash can be recomputed by anyone.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from decimal import Decimal
 from typing import Any
@@ -41,9 +42,17 @@ def _plain(value: Any) -> Any:
 
 
 def instant_text(value: dt.datetime) -> str:
-    """UTC, ISO 8601, ``Z`` suffix: one spelling for one instant."""
+    """UTC, ISO 8601, ``Z`` suffix: one spelling for one instant. Memoised: one event often
+    writes one instant several times (occurred_at, admitted_at, started_at…)."""
     if value.tzinfo is None:
         raise ValueError("naive datetime in a ledger payload")
+    return _utc_text(value, value.fold, type(value) is dt.datetime)
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_text(value: dt.datetime, fold: int, exact: bool) -> str:
+    # fold is part of the key: aware times of one zone that differ only in fold compare (and
+    # hash) equal although they are different instants; subclasses are kept apart.
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -92,20 +101,29 @@ def canonical_bytes(value: Any) -> bytes:
 
 
 def _has_non_finite(value: Any) -> bool:
-    """Whether a float NaN or infinity hides in ``value`` (orjson would have written null)."""
-    kind = type(value)
-    if kind is float:
-        return not math.isfinite(value)
-    if kind is dict:
-        return any(_has_non_finite(v) for v in value.values())
-    if kind is list or kind is tuple:
-        return any(_has_non_finite(v) for v in value)
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, dict):
-        return any(_has_non_finite(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_has_non_finite(v) for v in value)
+    """Whether a float NaN or infinity hides in ``value`` (orjson would have written null).
+    Iterative, one loop over a stack (every payload holding a ``null`` is scanned: a bulk
+    import's thousands of entries pay for it)."""
+    stack = [value]
+    pop = stack.pop
+    push = stack.extend
+    isfinite = math.isfinite
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is dict:
+            push(item.values())
+        elif kind is list or kind is tuple:
+            push(item)
+        elif isinstance(item, float):
+            if not isfinite(item):
+                return True
+        elif isinstance(item, dict):
+            push(item.values())
+        elif isinstance(item, list | tuple):
+            push(item)
     return False
 
 

@@ -49,7 +49,8 @@ class LedgerEntryAdmin(ReadOnlyModelAdmin):
         "actor",
         "leaf_hash",
     ]
-    list_filter = ["action"]
+    # No list_filter on action: its choices are a DISTINCT over every entry on each page
+    # load (a full scan of millions of rows; action has no index). Search by action instead.
     search_fields = ["=index", "=subject", "action", "actor"]
     ordering = ["-index"]
     date_hierarchy = "recorded_at"

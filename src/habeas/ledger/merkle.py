@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from itertools import repeat
+from operator import add
+from typing import NamedTuple, Protocol
 
 __all__ = [
     "EMPTY_ROOT",
@@ -31,16 +33,23 @@ __all__ = [
     "NodeKey",
     "NodeStore",
     "ProofError",
+    "border_levels",
     "compute_new_nodes",
     "consistency_ok",
     "consistency_proof_from_store",
     "consistency_proof_plan",
+    "fold",
+    "fold_plan",
+    "grow",
     "inclusion_ok",
     "inclusion_proof_from_store",
     "inclusion_proof_plan",
     "leaf_hash",
+    "leaf_hashes",
+    "left_siblings",
     "node_hash",
     "nodes_completed_by_append",
+    "pair_hashes",
     "perfect_subtrees",
     "root_from_leaves",
     "root_from_store",
@@ -62,6 +71,7 @@ _sha256 = hashlib.sha256
 _LEAF_PREFIX = b"\x00"
 _NODE_PREFIX = b"\x01"
 _NODE_STATE = hashlib.sha256(_NODE_PREFIX)  # copied, never updated in place
+_digest = type(_NODE_STATE).digest  # the unbound method, for ``map``
 
 
 class ProofError(ValueError):
@@ -92,6 +102,12 @@ def leaf_hash(data: bytes) -> bytes:
     return _sha256(_LEAF_PREFIX + data).digest()
 
 
+def leaf_hashes(datas: Iterable[bytes]) -> list[bytes]:
+    """:func:`leaf_hash` of each, with no Python-level loop (``map`` over C functions): the
+    ledger hashes every entry it writes and every entry it verifies."""
+    return list(map(_digest, map(_sha256, map(add, repeat(_LEAF_PREFIX), datas))))
+
+
 def node_hash(left: bytes, right: bytes) -> bytes:
     """SHA-256(0x01 || left || right): the hash of an interior node (RFC 9162 §2.1.1)."""
     return _sha256(_NODE_PREFIX + left + right).digest()
@@ -103,6 +119,8 @@ def _check_hash(value: bytes, what: str) -> None:
 
 
 def _check_leaf_hashes(leaf_hashes: Sequence[bytes]) -> None:
+    if all(map(HASH_SIZE.__eq__, map(len, leaf_hashes))):  # no per-hash bytecode
+        return
     for position, value in enumerate(leaf_hashes):
         if len(value) != HASH_SIZE:
             raise ValueError(f"leaf hash {position} must be {HASH_SIZE} bytes, got {len(value)}")
@@ -169,6 +187,17 @@ def _fold(hashes: Sequence[bytes]) -> bytes:
     return result
 
 
+def fold(border: Sequence[bytes]) -> bytes:
+    """The root of a tree from its right border (the hashes of ``perfect_subtrees(0, size)``,
+    largest first); the empty border is the empty tree."""
+    return _fold(border) if border else EMPTY_ROOT
+
+
+def border_levels(size: int) -> list[int]:
+    """Levels of the perfect subtrees of ``[0, size)``, largest first: the set bits of size."""
+    return [level for level in range(size.bit_length() - 1, -1, -1) if size >> level & 1]
+
+
 def _path_plan(level: int, index: int, size: int) -> list[list[NodeKey]]:
     """Plan of the RFC 9162 PATH from stored node ``(level, index)`` to the root of ``size``.
 
@@ -230,7 +259,19 @@ def _fetch(store: NodeStore, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
 
 def _execute(plan: list[list[NodeKey]], store: NodeStore) -> list[bytes]:
     nodes = _fetch(store, (key for element in plan for key in element))
-    return [_fold([nodes[key] for key in element]) for element in plan]
+    return fold_plan(plan, nodes)
+
+
+def fold_plan(plan: list[list[NodeKey]], nodes: dict[NodeKey, bytes]) -> list[bytes]:
+    """The proof a plan describes, from nodes already fetched (each element is the fold of
+    its nodes); a node missing from ``nodes`` is a :class:`MissingNodeError`."""
+    try:
+        return [
+            nodes[element[0]] if len(element) == 1 else _fold([nodes[key] for key in element])
+            for element in plan
+        ]
+    except KeyError as exc:
+        raise MissingNodeError(f"Merkle tree node missing: {exc.args[0]}") from None
 
 
 def root_from_store(size: int, store: NodeStore) -> bytes:
@@ -275,6 +316,21 @@ def nodes_completed_by_append(index: int) -> list[NodeKey]:
     return keys
 
 
+def left_siblings(start: int, count: int) -> list[NodeKey]:
+    """The old nodes that appending ``count`` leaves at ``start`` hashes with new ones: at
+    each level, the first new node's left sibling when their parent completes in the batch.
+    All are nodes of the right border of the old tree."""
+    end = start + count
+    needed: list[NodeKey] = []
+    level = 0
+    while (end >> level) > 1:
+        first = start >> level
+        if first & 1 and (first + 1) << level <= end:
+            needed.append((level, first - 1))
+        level += 1
+    return needed
+
+
 def compute_new_nodes(
     start_index: int, new_leaf_hashes: Sequence[bytes], store: NodeStore
 ) -> dict[NodeKey, bytes]:
@@ -288,16 +344,7 @@ def compute_new_nodes(
         raise ValueError(f"invalid start index {start_index}")
     _check_leaf_hashes(new_leaf_hashes)
     end = start_index + len(new_leaf_hashes)
-    # At each level the first new node's left sibling may be old: fetch it iff their parent
-    # completes within this batch.
-    needed: list[NodeKey] = []
-    level = 0
-    while (end >> level) > 1:
-        first = start_index >> level
-        if first & 1 and (first + 1) << level <= end:
-            needed.append((level, first - 1))
-        level += 1
-    old = _fetch(store, needed)
+    old = _fetch(store, left_siblings(start_index, len(new_leaf_hashes)))
     result: dict[NodeKey, bytes] = {}
     current = list(new_leaf_hashes)  # nodes of this level, from index start_index >> level
     level = 0
@@ -322,6 +369,64 @@ def compute_new_nodes(
         if not current:
             break
     return result
+
+
+class Grown(NamedTuple):
+    """What :func:`grow` returns."""
+
+    levels: list[tuple[int, int, list[bytes]]]
+    """The interior nodes completed, bottom up: ``(level, first index, hashes)`` per level."""
+    border: list[bytes]
+    """The right border of the grown tree (see :func:`fold`)."""
+
+
+def pair_hashes(nodes: Sequence[bytes]) -> list[bytes]:
+    """``node_hash(nodes[2i], nodes[2i + 1])`` for every complete pair, with no Python-level
+    loop (``map`` over C functions): this is half the hashing of a full verification."""
+    prefixed = map(add, repeat(_NODE_PREFIX), nodes[0::2])
+    return list(map(_digest, map(_sha256, map(add, prefixed, nodes[1::2]))))
+
+
+def grow(
+    start: int, border: Sequence[bytes], leaf_hashes: Sequence[bytes], *, checked: bool = True
+) -> Grown:
+    """Append leaves to a tree known only by its right border (``border`` of ``start``
+    leaves): every interior node the new leaves complete, and the new border.
+
+    The left sibling a new node may need is always a node of the old border, so neither an
+    append nor a full recomputation of the root reads any other stored node; memory is
+    O(batch + log n). ``checked=False`` skips the length check of each hash, for callers
+    that made them with :func:`leaf_hashes` (the border is always checked).
+    """
+    if start < 0:
+        raise ValueError(f"invalid start index {start}")
+    old_levels = border_levels(start)
+    if len(border) != len(old_levels):
+        raise ValueError(
+            f"a tree of {start} leaves has {len(old_levels)} border hashes, got {len(border)}"
+        )
+    _check_leaf_hashes(border)
+    if checked:
+        _check_leaf_hashes(leaf_hashes)
+    left = dict(zip(old_levels, border, strict=True))
+    end = start + len(leaf_hashes)
+    new_border: dict[int, bytes] = {}
+    levels: list[tuple[int, int, list[bytes]]] = []
+    current = list(leaf_hashes)
+    level = 0
+    while current:
+        first = start >> level
+        if first & 1:  # the first new node's left sibling is old: the border node of its level
+            current = [left[level], *current]  # a new list: ``levels`` holds the old one
+            first -= 1
+        if len(current) & 1:
+            new_border[level] = current[-1]
+        current = pair_hashes(current)
+        level += 1
+        if current:
+            levels.append((level, first >> 1, current))
+    # Above the last level that changed, the border is the old one.
+    return Grown(levels, [new_border.get(lv) or left[lv] for lv in border_levels(end)])
 
 
 class MemoryTree:
