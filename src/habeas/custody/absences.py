@@ -177,13 +177,7 @@ def absence_start(
         )
     # The episode row is the lock: two officers recording the same departure queue here and
     # the second gets a clear 409 rather than the one-open-absence constraint.
-    episode = (
-        CustodyEpisode.objects.open()
-        .select_for_update()
-        .filter(person=person)
-        .select_related("facility")
-        .first()
-    )
+    episode = CustodyEpisode.objects.locked_open_for(person)
     if episode is None:
         raise Conflict(MSG_NOT_HELD.format(person=person.pk))
     current = open_absence(episode)
@@ -265,19 +259,7 @@ def absence_end(
         raise Conflict(MSG_CUSTODY_ENDED.format(absence=locked.pk))
     if locked.ended_at is not None:
         raise Conflict(MSG_ALREADY_ENDED.format(absence=locked.pk, at=locked.ended_at.isoformat()))
-    if returned_at < locked.started_at:
-        raise ValidationFailed(
-            MSG_BEFORE.format(
-                what="the return",
-                at=returned_at.isoformat(),
-                other="the departure",
-                other_at=locked.started_at.isoformat(),
-            )
-        )
-    locked.ended_at = returned_at
-    locked.ended_how = AbsenceEnd.RETURNED
-    locked.ended_by = actor.name
-    locked.save(update_fields=["ended_at", "ended_how", "ended_by"])
+    _close(locked, at=returned_at, how=AbsenceEnd.RETURNED, actor=actor, what="the return")
     ledger_append_many(
         actor=actor,
         events=[
@@ -323,20 +305,27 @@ def absence_close_on_release(
                 allowed=", ".join(sorted(RELEASE_WHILE_OUT)),
             )
         )
-    if at < current.started_at:
+    _close(current, at=at, how=AbsenceEnd.RELEASED, actor=actor, what="the release")
+    return ended_snapshot(current)
+
+
+def _close(
+    absence: TemporaryAbsence, *, at: dt.datetime, how: str, actor: Actor, what: str
+) -> None:
+    """End an open absence at ``at`` (never before the departure), by return or release."""
+    if at < absence.started_at:
         raise ValidationFailed(
             MSG_BEFORE.format(
-                what="the release",
+                what=what,
                 at=at.isoformat(),
                 other="the departure",
-                other_at=current.started_at.isoformat(),
+                other_at=absence.started_at.isoformat(),
             )
         )
-    current.ended_at = at
-    current.ended_how = AbsenceEnd.RELEASED
-    current.ended_by = actor.name
-    current.save(update_fields=["ended_at", "ended_how", "ended_by"])
-    return ended_snapshot(current)
+    absence.ended_at = at
+    absence.ended_how = how
+    absence.ended_by = actor.name
+    absence.save(update_fields=["ended_at", "ended_how", "ended_by"])
 
 
 # --- reads ----------------------------------------------------------------------------------

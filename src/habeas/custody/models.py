@@ -67,6 +67,13 @@ class EpisodeQuerySet(ServiceQuerySet):
     def open(self) -> EpisodeQuerySet:
         return self.filter(released_at__isnull=True)
 
+    def locked_open_for(self, person: Any) -> CustodyEpisode | None:
+        """The person's open episode with its row locked until the transaction ends: every
+        change to that person's custody (move, release, absence) queues on this lock."""
+        return (
+            self.open().select_for_update().filter(person=person).select_related("facility").first()
+        )
+
     def visible_to(self, user: User | Any) -> EpisodeQuerySet:
         """Same scope as people: facility roles their facilities, liaison and finance their
         state's agreements, oversight and auditors all."""

@@ -346,13 +346,7 @@ def custody_admit(
 
 
 def _open_episode(person: Person) -> CustodyEpisode:
-    episode = (
-        CustodyEpisode.objects.open()
-        .select_for_update()
-        .filter(person=person)
-        .select_related("facility")
-        .first()
-    )
+    episode = CustodyEpisode.objects.locked_open_for(person)
     if episode is None:
         raise Conflict(MSG_NOT_HELD.format(person=person.pk))
     return episode
