@@ -55,10 +55,8 @@ def _split_border(raw: Any, size: int) -> list[bytes] | None:
     return [data[i : i + merkle.HASH_SIZE] for i in range(0, len(data), merkle.HASH_SIZE)]
 
 
-def read_head(using: str = "default") -> Head:
-    """The head row in one raw query. Its size and border are written together by every
-    append, so they always describe the same tree. A border of the wrong length (a damaged
-    row; ``verify-ledger`` names it) is replaced by the one folded from the stored nodes."""
+def head_row(using: str = "default") -> tuple[Any, Any] | None:
+    """The head row's ``(size, border)`` as stored, in one raw query; ``None`` if missing."""
     connection = connections[using]
     q = connection.ops.quote_name
     with connection.cursor() as cursor:
@@ -67,6 +65,14 @@ def read_head(using: str = "default") -> Head:
             f"WHERE {q('id')} = 1"
         )
         row = cursor.fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def read_head(using: str = "default") -> Head:
+    """The head row in one raw query. Its size and border are written together by every
+    append, so they always describe the same tree. A border of the wrong length (a damaged
+    row; ``verify-ledger`` names it) is replaced by the one folded from the stored nodes."""
+    row = head_row(using)
     if row is None:
         raise LookupError("the ledger head row is missing")
     size = int(row[0])

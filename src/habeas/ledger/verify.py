@@ -25,8 +25,8 @@ from django.db import connection
 
 from habeas.core.canonical import canonical_bytes_of_plain, loads
 from habeas.ledger import merkle
-from habeas.ledger.models import LedgerEntry, LedgerHead
-from habeas.ledger.store import DatabaseNodeStore
+from habeas.ledger.models import LedgerEntry
+from habeas.ledger.store import DatabaseNodeStore, head_row
 
 _BATCH = 20_000
 
@@ -232,13 +232,7 @@ def verify_ledger(*, progress: Any = None, tables: bool = True, deep: bool = Fal
 def _check_head(result: VerifyResult, border: list[bytes]) -> None:
     """The head's size is the number of entries and its copy of the right border (what roots
     and proofs are served from) is the border of the tree of the entries."""
-    q = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {q('size')}, {q('border')} FROM {q(LedgerHead._meta.db_table)} "  # noqa: S608
-            f"WHERE {q('id')} = 1"
-        )
-        row = cursor.fetchone()
+    row = head_row()
     if row is None:
         result.problems.append(Problem("ledger_ledgerhead", "the head row is missing"))
         return
