@@ -104,6 +104,17 @@ def _ledger_signing_key() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Every test starts and ends in the default language: a Spanish request through the test
+    client leaves Spanish active in its thread, which would leak into the next test."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2 at Django's production cost takes ~0.7 s a user; tests need no such strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

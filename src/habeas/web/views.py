@@ -245,7 +245,6 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         person = person_get_for(user=user, person_id=person_id)
     except NotFound:
         raise Http404(_("Not found")) from None
-    audit.file_viewed(user=user, person=person, channel="web")
     show_cells = sees_cells(user)
     episodes = list(
         _visible_episodes(user)
@@ -268,6 +267,9 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     )
     if absences.response is not None:
         return absences.response
+    # Only a page shown is a view of the file (Mandela Rule 9): a form posted and refused or
+    # answered with a redirect is not.
+    audit.file_viewed(user=user, person=person, channel="web")
     history = [
         {
             "index": entry.index,
