@@ -72,6 +72,7 @@ statistics      /api/v1/statistics                     200       200   200      
 access_log      /api/v1/access-log/                    401       403   403       403   403        403        403        200       200     403
 alerts          /api/v1/alerts                         401       200   200       200   200        200        200        200       200     403
 alerts_tec      /api/v1/alerts?facility=TEC            401       200   404       200   200        200        200        200       200     403
+alert_ack       POST:/api/v1/alerts/acknowledgements 401    400   400       400   400        400        400        400       400     403
 """
 
 

@@ -324,3 +324,126 @@ def test_alerts_page_by_role(tight: Any, actor: Any, users: Any, world: dict[str
     html.force_login(users["oversight"])
     home = html.get("/oversight/").content.decode()
     assert "/alerts/?kind=space" in home
+
+
+def _ack_api(client: Client, alert: str, note: str = "two moved to M1-03 tomorrow") -> Any:
+    return client.post(
+        "/api/v1/alerts/acknowledgements",
+        data=json.dumps({"alert": alert, "note": note}),
+        content_type="application/json",
+    )
+
+
+def test_acknowledging_an_alert_keeps_it_listed_until_the_cause_is_fixed(
+    tight: Any, actor: Any, users: Any
+) -> None:
+    from habeas.accounts.models import User
+    from habeas.custody.services import custody_release
+
+    start = dt.datetime(2025, 3, 16, 8, tzinfo=dt.UTC)
+    people = _fill(actor, tight, 4, start)
+    boss = User.objects.create_user(
+        username="boss", password="pw-boss-long", role="facility_admin", facility_codes=["SMA"]
+    )
+    client = Client()
+    client.force_login(boss)
+    assert _ack_api(client, "space:cell:SMA/T-01", note="  ").status_code == 400
+    assert _ack_api(client, "space:cell:SMA/T-99").status_code == 404
+    made = _ack_api(client, "space:cell:SMA/T-01")
+    assert made.status_code == 201, made.content
+    assert made.json()["since"] == "2025-03-16T11:00:00Z"  # the fourth arrival
+    assert _ack_api(client, "space:cell:SMA/T-01").status_code == 409  # once per occurrence
+
+    (space,) = _kinds(tight, "space")
+    assert space.status == "acknowledged"
+    assert space.acknowledged_by == "boss"
+    assert space.acknowledgement.startswith("two moved")
+    doc = client.get("/api/v1/alerts?kind=space").json()["alerts"][0]
+    assert doc["status"] == "acknowledged"
+    assert doc["acknowledged"]["by"] == "boss"
+    assert client.get("/api/v1/alerts?open=true&kind=space").json()["alerts"] == []
+    code, out, _err = run_cli("alerts", "--open", "--json", "--kind", "space")
+    assert json.loads(out)["alerts"] == []
+
+    # the cause is fixed: the alert is gone; when it comes back it is a new, open occurrence
+    custody_release(
+        actor=actor, person=people[0], reason="court_order", at=start + dt.timedelta(days=2)
+    )
+    assert _kinds(tight, "space") == []
+    again = make_person(actor, given_names="Otra Vez")
+    admit(
+        actor,
+        again,
+        tight,
+        None,
+        bases=[sentence("P10Y")],
+        at=start + dt.timedelta(days=3),
+        cell="T-01",
+    )
+    (back,) = _kinds(tight, "space")
+    assert back.status == "open"
+
+    code, out, err = run_cli("verify-ledger", "--json")
+    assert code == 0, out + err
+
+
+def test_only_the_facility_staff_acknowledge(tight: Any, actor: Any, users: Any) -> None:
+    _fill(actor, tight, 4, dt.datetime(2025, 3, 16, 8, tzinfo=dt.UTC))
+
+    def ack_as(name: str) -> int:
+        client = Client()
+        client.force_login(users[name])
+        return int(_ack_api(client, "space:cell:SMA/T-01").status_code)
+
+    assert ack_as("oversight") == 403  # sees it, reads only
+    assert ack_as("staff") == 404  # TEC's staff: not their facility
+    assert ack_as("liaison_us") == 404  # never sees housing alerts
+    assert Client().post("/api/v1/alerts/acknowledgements").status_code == 401
+
+
+def test_acknowledge_on_the_page(tight: Any, actor: Any, users: Any) -> None:
+    from habeas.accounts.models import User
+    from habeas.conditions.models import AlertAcknowledgement
+
+    _fill(actor, tight, 4, dt.datetime(2025, 3, 16, 8, tzinfo=dt.UTC))
+    boss = User.objects.create_user(
+        username="boss", password="pw-boss-long", role="facility_admin", facility_codes=["SMA"]
+    )
+    client = Client()
+    client.force_login(boss)
+    html = client.get("/alerts/").content.decode()
+    assert 'name="alert" value="space:cell:SMA/T-01"' in html
+    done = client.post("/alerts/?kind=space", {"alert": "space:cell:SMA/T-01", "note": "<b>ok</b>"})
+    assert done.status_code == 302
+    assert done["Location"] == "/alerts/?kind=space"
+    html = client.get("/alerts/").content.decode()
+    assert "Acknowledged" in html
+    assert "&lt;b&gt;ok&lt;/b&gt;" in html
+    assert 'value="space:cell:SMA/T-01"' not in html  # no second form for the same occurrence
+    watcher = Client()
+    watcher.force_login(users["oversight"])
+    assert 'name="note"' not in watcher.get("/alerts/").content.decode()
+    refused = watcher.post("/alerts/", {"alert": "capacity:module:SMA/T", "note": "x"})
+    assert refused.status_code == 403
+    assert AlertAcknowledgement.objects.count() == 1
+
+
+def test_verify_ledger_names_a_changed_acknowledgement(tight: Any, actor: Any) -> None:
+    from habeas.accounts.models import User
+    from habeas.conditions.models import AlertAcknowledgement
+    from habeas.conditions.services import alert_acknowledge
+    from habeas.ledger.verify import verify_ledger
+    from tests.ledger.test_verify import tamper
+
+    _fill(actor, tight, 4, dt.datetime(2025, 3, 16, 8, tzinfo=dt.UTC))
+    boss = User.objects.create_user(
+        username="boss", password="pw-boss-long", role="facility_admin", facility_codes=["SMA"]
+    )
+    ack = alert_acknowledge(actor=actor, user=boss, alert_id="space:cell:SMA/T-01", note="moving")
+    assert verify_ledger().ok
+    tamper(
+        "UPDATE conditions_alertacknowledgement SET note = %s WHERE id = %s", ["nothing", ack.pk]
+    )
+    where = {p.where for p in verify_ledger().problems}
+    assert f"conditions.AlertAcknowledgement.{ack.pk}.note" in where
+    assert AlertAcknowledgement.objects.get(pk=ack.pk).note == "nothing"

@@ -1,6 +1,7 @@
 """The alerts page in a real browser: a duty officer follows the Alerts link, sees the three
 demo prisoners held past the end of their sentence (rule A4, Mandela Rule 7(b)), filters by
-kind, and opens one person's file, which lists the same alarm; then the same in Spanish."""
+kind, acknowledges one with a note (it stays listed, marked acknowledged), and opens that
+person's file; then the same page in Spanish."""
 
 from __future__ import annotations
 
@@ -38,6 +39,13 @@ def test_staff_follows_an_alert_to_the_person(browser: Any, server: str) -> None
     page.click(".filter-bar button[type=submit]")
     page.wait_for_load_state()
     first = page.locator("table tbody tr").first
+    first.locator("input[name=note]").fill("Records office checking the release order")
+    first.locator("form.alert-ack-form button").click()
+    page.wait_for_load_state()
+    first = page.locator("table tbody tr").first
+    assert "Acknowledged" in first.inner_text()
+    assert "Records office checking the release order" in first.inner_text()
+    assert first.locator("form.alert-ack-form").count() == 0
     name = first.locator("td:nth-child(2) a").inner_text()
     first.locator("td:nth-child(2) a").click()
     page.wait_for_load_state()

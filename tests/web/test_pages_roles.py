@@ -71,6 +71,7 @@ statistics_csv     /statistics.csv                                200       200 
 statistics_json    /statistics.json                               200       200   200       200   200        200        200        200       200     200    200
 alerts             /alerts/                                       login     200   200       200   200        200        200        200       200     403    200
 alerts_filtered    /alerts/?kind=space&facility=OTH               login     200   200       200   200        200        200        200       200     403    200
+alerts_ack         POST:/alerts/                                  login     302   302       302   403        403        403        403       403     403    403
 oversight          /oversight/                                    login     403   403       403   403        403        403        200       200     403    200
 access_log         /oversight/access-log/                         login     403   403       403   403        403        403        200       200     403    200
 manifests          /transfers/                                    login     200   200       200   200        200        200        200       200     200    200

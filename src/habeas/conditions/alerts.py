@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -80,6 +80,10 @@ class Alert:
     status: str = "open"
     #: What the subject is, for people: the cell or module code, or the person's name.
     label: str = ""
+    #: Set when staff have acknowledged this occurrence (status ``acknowledged``).
+    acknowledged_by: str = ""
+    acknowledged_at: dt.datetime | None = None
+    acknowledgement: str = ""
 
     @property
     def rule(self) -> AlertRule:
@@ -104,8 +108,23 @@ class Alert:
                 "facility": self.facility,
                 "rule": self.rule.id,
                 "citation": self.rule.citation,
+                "acknowledged": (
+                    {
+                        "by": self.acknowledged_by,
+                        "at": self.acknowledged_at,
+                        "note": self.acknowledgement,
+                    }
+                    if self.status == "acknowledged"
+                    else None
+                ),
             }
         )
+
+
+def since_key(since: dt.datetime | dt.date | None) -> str:
+    """``since`` as the ISO 8601 text of the alert document: with the alert's id it names one
+    occurrence of the condition (what an acknowledgement covers)."""
+    return "" if since is None else str(plain({"since": since})["since"])
 
 
 # --- when a count went above a limit -----------------------------------------------------
@@ -345,6 +364,7 @@ def alerts_for(
     facilities: list[Facility] | None = None,
     kinds: Iterable[str] = (),
     with_since: bool = True,
+    open_only: bool = False,
 ) -> list[Alert]:
     """Open alerts, as ``user`` may see them (none given: the server's own CLI, everything),
     in ``facility`` or ``facilities`` when given.
@@ -375,9 +395,38 @@ def alerts_for(
         )
     if "legal_basis" in wanted:
         found.extend(legal_basis_alerts(episodes))
+    if with_since:
+        found = _with_acknowledgements(found)
+        if open_only:
+            found = [a for a in found if a.status == "open"]
     order = {kind: i for i, kind in enumerate(KINDS)}
     found.sort(key=lambda a: (a.facility, order[a.kind], _instant(a.since), a.subject))
     return found
+
+
+def _with_acknowledgements(alerts: list[Alert]) -> list[Alert]:
+    """Mark the alerts whose current occurrence (id and since) staff have acknowledged."""
+    from habeas.conditions.models import AlertAcknowledgement
+
+    if not alerts:
+        return alerts
+    acks = {
+        (a.alert, a.since): a
+        for a in AlertAcknowledgement.objects.filter(alert__in={x.id for x in alerts})
+    }
+    out = []
+    for alert in alerts:
+        ack = acks.get((alert.id, since_key(alert.since)))
+        if ack is not None:
+            alert = replace(
+                alert,
+                status="acknowledged",
+                acknowledged_by=ack.acknowledged_by,
+                acknowledged_at=ack.acknowledged_at,
+                acknowledgement=ack.note,
+            )
+        out.append(alert)
+    return out
 
 
 def _instant(since: dt.datetime | dt.date | None) -> dt.datetime:

@@ -7,15 +7,23 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from habeas.accounts.auth import api_user
 from habeas.conditions.alerts import KINDS, alerts_for
-from habeas.core.api import errors
+from habeas.conditions.services import alert_acknowledge
+from habeas.core.actor import Actor
+from habeas.core.api import errors, instant_str
 from habeas.core.errors import NotFound, ValidationFailed
 from habeas.facilities.models import Facility
 
 router = Router(tags=["alerts"])
+
+
+class AcknowledgedOut(Schema):
+    by: str
+    at: str
+    note: str
 
 
 class AlertOut(Schema):
@@ -29,6 +37,7 @@ class AlertOut(Schema):
     facility: str
     rule: str = Field(..., examples=["A1"])
     citation: str
+    acknowledged: AcknowledgedOut | None
 
 
 class AlertsOut(Schema):
@@ -38,7 +47,7 @@ class AlertsOut(Schema):
 class AlertsIn(Schema):
     facility: str = Field("", description="a facility code")
     kind: str = Field("", description="one of: " + ", ".join(KINDS))
-    open: bool = Field(False, description="only open alerts (every computed alert is open)")
+    open: bool = Field(False, description="only open alerts (not yet acknowledged)")
 
 
 @router.get(
@@ -56,5 +65,54 @@ def alerts_get(request: HttpRequest, params: Query[AlertsIn]) -> Any:
             raise NotFound(_("facility not found"))
     if params.kind and params.kind not in KINDS:
         raise ValidationFailed(_("unknown alert kind"), details={"kind": [", ".join(KINDS)]})
-    alerts = alerts_for(user=user, facility=facility, kinds=[params.kind] if params.kind else [])
+    alerts = alerts_for(
+        user=user,
+        facility=facility,
+        kinds=[params.kind] if params.kind else [],
+        open_only=params.open,
+    )
     return {"alerts": [a.document() for a in alerts]}
+
+
+class AcknowledgeIn(Schema):
+    alert: str = Field(..., examples=["space:cell:TEC/M1-01"], description="the alert's id")
+    note: str = Field(..., min_length=1, description="what is being done about it")
+
+
+class AcknowledgementOut(Schema):
+    id: str
+    alert: str
+    since: str
+    facility: str
+    note: str
+    acknowledged_by: str
+    acknowledged_at: str
+
+
+@router.post(
+    "/alerts/acknowledgements",
+    response={201: AcknowledgementOut, **errors(400, 401, 403, 404, 409)},
+    summary="Acknowledge an open alert (the facility's staff and director)",
+    operation_id="alert_acknowledge",
+)
+def alert_acknowledge_post(request: HttpRequest, body: AcknowledgeIn) -> Any:
+    """The alert stays listed until its cause is fixed, now with status ``acknowledged``, who
+    and what is being done. 404 when no such alert is open in the caller's scope; 403 for
+    oversight, auditors, liaison and finance (they read alerts); 409 when this occurrence is
+    already acknowledged."""
+    user = api_user(request)
+    ack = alert_acknowledge(
+        actor=Actor.from_user(user), user=user, alert_id=body.alert, note=body.note
+    )
+    return Status(
+        201,
+        {
+            "id": str(ack.pk),
+            "alert": ack.alert,
+            "since": ack.since,
+            "facility": ack.facility.code,
+            "note": ack.note,
+            "acknowledged_by": ack.acknowledged_by,
+            "acknowledged_at": str(instant_str(ack.acknowledged_at)),
+        },
+    )

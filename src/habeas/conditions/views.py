@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
 from habeas.conditions.alerts import KINDS, RULES, alerts_for
+from habeas.conditions.services import alert_acknowledge, may_acknowledge
+from habeas.core.actor import Actor
+from habeas.core.errors import ApplicationError, Forbidden
 from habeas.facilities.models import Facility
 
 #: Headings of the kinds, in the order the page shows them.
@@ -24,13 +29,32 @@ KIND_LABELS = {
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def alert_list(request: HttpRequest) -> HttpResponse:
     """Every open alert the user may see (:func:`habeas.conditions.alerts.alerts_for`), with
-    counts by kind and filters by kind and facility. A user with no role gets 403."""
+    counts by kind and filters by kind and facility; the facility's staff and director
+    acknowledge an alert here with a note (POST ``alert``, ``note``). A user with no role gets
+    403, and so does a role that only reads alerts when it posts."""
     user = request.user
     if not (getattr(user, "role", "") or user.is_superuser):
         raise PermissionDenied
+    if request.method == "POST":
+        if not getattr(user, "is_facility_role", False):
+            raise PermissionDenied(_("Your role may read alerts but not acknowledge them."))
+        try:
+            alert_acknowledge(
+                actor=Actor.from_user(user),
+                user=user,
+                alert_id=request.POST.get("alert", ""),
+                note=request.POST.get("note", ""),
+            )
+        except Forbidden as exc:
+            raise PermissionDenied(exc.message) from None
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Alert acknowledged."))
+        return redirect(request.get_full_path())
     facilities = list(Facility.objects.visible_to(user).order_by("code"))
     kind = request.GET.get("kind", "")
     code = request.GET.get("facility", "")
@@ -53,5 +77,8 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             "facility": facility,
             "facilities": facilities,
             "total": len(every),
+            "open_count": sum(1 for a in shown if a.status == "open"),
+            "acknowledged_count": sum(1 for a in shown if a.status == "acknowledged"),
+            "ackable": {f.code for f in facilities if may_acknowledge(user, f.code)},
         },
     )

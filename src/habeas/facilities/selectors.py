@@ -297,6 +297,7 @@ HOUSING_EFFECT: dict[str, str | None] = {
     "transfers.manifest_accepted": None,  # its admissions are custody.admitted entries
     "transfers.admission_recorded": None,
     "transfers.notification_queued": None,
+    "conditions.alert_acknowledged": None,
 }
 
 #: Beyond this many new ledger entries the snapshot is read afresh (a batch of admissions

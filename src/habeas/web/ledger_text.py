@@ -30,6 +30,7 @@ ACTION_LABELS: dict[str, Any] = {
     "transfers.notification_queued": pgettext_lazy("ledger action", "Notification queued"),
     "custody.absence_started": pgettext_lazy("ledger action", "Left the facility"),
     "custody.absence_ended": pgettext_lazy("ledger action", "Returned to the facility"),
+    "conditions.alert_acknowledged": pgettext_lazy("ledger action", "Alert acknowledged"),
 }
 
 #: What sending-state liaisons and finance officers see of a person's history: their

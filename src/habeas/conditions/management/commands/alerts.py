@@ -21,8 +21,8 @@ class Command(HabeasCommand):
         parser.add_argument(
             "--open",
             action="store_true",
-            help="only open alerts (alerts are evaluated from the registry now, so every "
-            "alert listed is open)",
+            help="only open alerts: leave out those staff have acknowledged (an alert is "
+            "listed until its cause is fixed)",
         )
         parser.add_argument("--json", action="store_true")
         parser.add_argument("--facility", metavar="CODE")
@@ -34,7 +34,7 @@ class Command(HabeasCommand):
             facility = Facility.objects.filter(code=options["facility"]).first()
             if facility is None:
                 raise NotFound(f"facility {options['facility']!r} not found")
-        alerts = alerts_for(facility=facility, kinds=options["kind"])
+        alerts = alerts_for(facility=facility, kinds=options["kind"], open_only=options["open"])
         if options["json"]:
             self.stdout.write(json.dumps(alerts_document(alerts), indent=2, ensure_ascii=False))
             return
@@ -46,9 +46,9 @@ class Command(HabeasCommand):
             console.print("no open alerts")
             return
         table = Table(title=f"{len(alerts)} open alert(s)")
-        for col in ("kind", "subject", "value", "since", "message"):
+        for col in ("kind", "subject", "value", "since", "status", "message"):
             table.add_column(col, overflow="fold")
         for a in alerts:
             doc = a.document()
-            table.add_row(a.kind, a.subject, a.value, str(doc["since"] or "—"), a.message)
+            table.add_row(a.kind, a.subject, a.value, str(doc["since"] or "—"), a.status, a.message)
         console.print(table)
