@@ -47,19 +47,16 @@ def tight(world: dict[str, Any], actor: Any) -> Any:
     return Facility.objects.get(code="SMA")
 
 
+def _one(actor: Any, facility: Any, person: Any, at: dt.datetime) -> None:
+    """Admit ``person`` into cell T-01 on a ten-year sentence (a live legal basis)."""
+    admit(actor, person, facility, None, bases=[sentence("P10Y")], at=at, cell="T-01")
+
+
 def _fill(actor: Any, facility: Any, n: int, start: dt.datetime) -> list[Any]:
     people = []
     for i in range(n):
         person = make_person(actor, given_names=f"Persona {i}")
-        admit(
-            actor,
-            person,
-            facility,
-            None,
-            bases=[sentence("P10Y")],
-            at=start + dt.timedelta(hours=i),
-            cell="T-01",
-        )
+        _one(actor, facility, person, start + dt.timedelta(hours=i))
         people.append(person)
     return people
 
@@ -79,15 +76,7 @@ def test_space_alert_below_three_square_metres_not_at_three(tight: Any, actor: A
     people = _fill(actor, tight, 3, start)
     assert _kinds(tight, "space") == []  # 9 m² / 3 = 3.00 m²: on the line, not below it
     fourth = make_person(actor, given_names="Cuarto")
-    admit(
-        actor,
-        fourth,
-        tight,
-        None,
-        bases=[sentence("P10Y")],
-        at=start + dt.timedelta(days=1),
-        cell="T-01",
-    )
+    _one(actor, tight, fourth, start + dt.timedelta(days=1))
     (alert,) = _kinds(tight, "space")
     assert alert.id == "space:cell:SMA/T-01"
     assert alert.value == "2.25"
@@ -117,15 +106,7 @@ def test_capacity_alert_above_certified_not_at_it(tight: Any, actor: Any) -> Non
     _fill(actor, tight, 2, start)
     assert _kinds(tight, "capacity") == []  # 2 held, certified 2: full, not overcrowded
     third = make_person(actor, given_names="Tercero")
-    admit(
-        actor,
-        third,
-        tight,
-        None,
-        bases=[sentence("P10Y")],
-        at=start + dt.timedelta(days=3),
-        cell="T-01",
-    )
+    _one(actor, tight, third, start + dt.timedelta(days=3))
     (alert,) = _kinds(tight, "capacity")
     assert alert.subject == "module:SMA/T"
     assert alert.value == "150.0"
@@ -371,15 +352,7 @@ def test_acknowledging_an_alert_keeps_it_listed_until_the_cause_is_fixed(
     )
     assert _kinds(tight, "space") == []
     again = make_person(actor, given_names="Otra Vez")
-    admit(
-        actor,
-        again,
-        tight,
-        None,
-        bases=[sentence("P10Y")],
-        at=start + dt.timedelta(days=3),
-        cell="T-01",
-    )
+    _one(actor, tight, again, start + dt.timedelta(days=3))
     (back,) = _kinds(tight, "space")
     assert back.status == "open"
 

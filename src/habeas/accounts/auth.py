@@ -26,6 +26,7 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 from habeas.accounts.models import User
 from habeas.accounts.selectors import token_authenticate
 from habeas.accounts.services import token_touch
+from habeas.core.errors import Forbidden
 
 
 def _authorise(user: Any, *, role_required: bool) -> User | None:
@@ -79,4 +80,16 @@ def api_user(request: HttpRequest) -> User:
     user = getattr(request, "auth", None)
     if not isinstance(user, User):
         raise PermissionDenied(_("authentication required"))
+    return user
+
+
+def housing_user(request: HttpRequest, *, refused: str, read_only: str | None = None) -> User:
+    """The API user if they may read housing — facility roles, oversight and auditors, never a
+    sending state's liaison or finance officer (Mandela Rule 9) — else 403 with ``refused``.
+    With ``read_only``, only the facility roles, who may change it (oversight reads only)."""
+    user = api_user(request)
+    if not user.sees_housing:
+        raise Forbidden(refused)
+    if read_only is not None and not user.is_facility_role:
+        raise Forbidden(read_only)
     return user

@@ -18,7 +18,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import AwareDatetime
 
-from habeas.accounts.auth import api_user
+from habeas.accounts.auth import api_user, housing_user
 from habeas.accounts.models import User
 from habeas.core import audit
 from habeas.core.actor import Actor
@@ -32,7 +32,7 @@ from habeas.core.api import (
     instant_str,
 )
 from habeas.core.clock import now
-from habeas.core.errors import Forbidden, NotFound
+from habeas.core.errors import NotFound
 from habeas.custody.absences import (
     absence_end,
     absence_get_for,
@@ -334,17 +334,13 @@ class AbsenceReturnIn(Schema):
 
 
 def absence_reader(request: HttpRequest) -> User:
-    user = api_user(request)
-    if not user.sees_housing:
-        raise Forbidden(str(MSG_NO_ABSENCES))
-    return user
+    return housing_user(request, refused=str(MSG_NO_ABSENCES))
 
 
 def absence_writer(request: HttpRequest) -> User:
-    user = absence_reader(request)
-    if not user.is_facility_role:
-        raise Forbidden(str(MSG_ABSENCES_READ_ONLY))
-    return user
+    return housing_user(
+        request, refused=str(MSG_NO_ABSENCES), read_only=str(MSG_ABSENCES_READ_ONLY)
+    )
 
 
 @router.get(

@@ -23,7 +23,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import AwareDatetime
 
-from habeas.accounts.auth import api_user
+from habeas.accounts.auth import housing_user
 from habeas.accounts.models import User
 from habeas.core.actor import Actor
 from habeas.core.api import (
@@ -38,7 +38,7 @@ from habeas.core.api import (
     instant_str,
 )
 from habeas.core.clock import now
-from habeas.core.errors import Forbidden, NotFound, ValidationFailed
+from habeas.core.errors import NotFound, ValidationFailed
 from habeas.core.services import service_context
 from habeas.facilities.housing import Refusal, placement_model
 from habeas.facilities.models import Cell, CellCertification, Facility, KeepApart, RollCount
@@ -83,18 +83,12 @@ MSG_KEEP_APART_NOT_FOUND = "keep-apart record not found"
 
 def housing_reader(request: HttpRequest) -> User:
     """The user, if they may read housing: facility roles and oversight (Mandela Rule 9)."""
-    user = api_user(request)
-    if not user.sees_housing:
-        raise Forbidden(str(MSG_NO_HOUSING))
-    return user
+    return housing_user(request, refused=str(MSG_NO_HOUSING))
 
 
 def housing_writer(request: HttpRequest) -> User:
     """The user, if they may change housing: facility staff and admins (scoped later)."""
-    user = housing_reader(request)
-    if not user.is_facility_role:
-        raise Forbidden(str(MSG_READ_ONLY))
-    return user
+    return housing_user(request, refused=str(MSG_NO_HOUSING), read_only=str(MSG_READ_ONLY))
 
 
 def facility_for(user: User, code: str) -> Facility:
