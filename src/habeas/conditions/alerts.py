@@ -274,16 +274,44 @@ def _ends_on(start: dt.date, sentence: str, credit: int) -> dt.date | None:
         return None
 
 
-_LIVE = object()
-
-
-def _basis_end(kind: str, sentence: str, start: dt.date | None, credit: int) -> Any:
-    """``_LIVE`` for a basis with no end (a removal order, a life sentence, a sentence whose
-    end cannot be computed), else the day the sentence ends."""
-    if kind != LegalBasisKind.CRIMINAL_SENTENCE or start is None or not sentence:
-        return _LIVE
-    end = _ends_on(start, sentence, credit)
-    return _LIVE if end is None else end
+def _spent_episodes(episodes: Any) -> dict[int, dt.date | None]:
+    """The open episodes of ``episodes`` held past the end of every legal basis: episode id →
+    the day the last basis ended (``None``: no basis at all). A removal order, a life sentence
+    or a sentence whose end cannot be computed keeps an episode live. One pass over the
+    episode-basis links, with no model objects (40,000 people in a fraction of a second)."""
+    criminal = str(LegalBasisKind.CRIMINAL_SENTENCE)
+    live: set[int] = set()
+    last: dict[int, dt.date] = {}
+    through = CustodyEpisode.legal_bases.through
+    links = through.objects.filter(custodyepisode__in=episodes).values_list(
+        "custodyepisode_id",
+        "legalbasis__kind",
+        "legalbasis__sentence",
+        "legalbasis__sentence_start",
+        "legalbasis__custody_credit_days",
+    )
+    for episode_id, kind, sentence, start, credit in links.iterator(chunk_size=5000):
+        if episode_id in live:
+            continue
+        if kind != criminal or start is None or not sentence:
+            live.add(episode_id)
+            continue
+        end = _ends_on(start, sentence, credit or 0)
+        if end is None:
+            live.add(episode_id)
+        elif episode_id not in last or end > last[episode_id]:
+            last[episode_id] = end
+    zones = dict(Facility.objects.values_list("pk", "timezone"))
+    now = timezone.now()
+    today = {pk: timezone.localtime(now, ZoneInfo(zone)).date() for pk, zone in zones.items()}
+    spent: dict[int, dt.date | None] = {}
+    for episode_id, facility_id in episodes.values_list("pk", "facility_id"):
+        if episode_id in live:
+            continue
+        end = last.get(episode_id)
+        if end is None or end < today[facility_id]:
+            spent[episode_id] = end
+    return spent
 
 
 def legal_basis_alerts(episodes: Any) -> list[Alert]:
@@ -293,43 +321,28 @@ def legal_basis_alerts(episodes: Any) -> list[Alert]:
     day the person is due out); held after that day in the facility's own time zone, the basis
     is spent. Since: the day after the last basis ended (or admission, with no basis at all).
     """
-    rows = list(
-        episodes.values_list(
+    spent = _spent_episodes(episodes)
+    if not spent:
+        return []
+    ids = sorted(spent)
+    rows = [
+        row
+        for i in range(0, len(ids), 5000)  # bounded IN lists (SQLite's parameter limit)
+        for row in CustodyEpisode.objects.filter(pk__in=ids[i : i + 5000]).values_list(
             "pk",
             "person_id",
             "admitted_at",
             "facility__code",
-            "facility__timezone",
             "person__given_names",
             "person__first_surname",
             "person__second_surname",
         )
-    )
-    if not rows:
-        return []
-    ends: dict[int, list[Any]] = defaultdict(list)
-    through = CustodyEpisode.legal_bases.through
-    links = through.objects.filter(custodyepisode__in=episodes).values_list(
-        "custodyepisode_id",
-        "legalbasis__kind",
-        "legalbasis__sentence",
-        "legalbasis__sentence_start",
-        "legalbasis__custody_credit_days",
-    )
-    for episode_id, kind, sentence, start, credit in links:
-        ends[episode_id].append(_basis_end(kind, sentence, start, credit or 0))
-    today: dict[str, dt.date] = {}
-    now = timezone.now()
+    ]
     found = []
-    for pk, person_id, admitted_at, code, zone, given, first, second in rows:
-        if code not in today:
-            today[code] = timezone.localtime(now, ZoneInfo(zone)).date()
-        episode_ends = ends.get(pk, [])
-        if any(end is _LIVE or end >= today[code] for end in episode_ends):
-            continue
+    for pk, person_id, admitted_at, code, given, first, second in rows:
         name = " ".join(p for p in (given, first, second) if p)
-        if episode_ends:
-            last = max(episode_ends)
+        last = spent[pk]
+        if last is not None:
             since: Any = last + dt.timedelta(days=1)
             value = last.isoformat()
             message = _(
