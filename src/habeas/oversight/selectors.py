@@ -75,6 +75,7 @@ def stats_document(facilities: list[Facility] | None = None) -> dict[str, Any]:
     by_basis: Counter[str] = Counter()
     for kinds in kinds_per_episode.values():
         by_basis["+".join(sorted(kinds)) or "none"] += 1
+    alerts = alerts_for(facilities=facilities, with_since=False)
     by_agreement: Counter[str] = Counter(
         code or "domestic" for code in episodes.values_list("agreement__code", flat=True)
     )
@@ -89,7 +90,8 @@ def stats_document(facilities: list[Facility] | None = None) -> dict[str, Any]:
             "deaths_in_custody": CustodyEpisode.objects.filter(
                 facility__in=facilities, release_reason=ReleaseReason.DEATH
             ).count(),
-            "open_alerts": len(alerts_for(facilities=facilities, with_since=False)),
+            "open_alerts": len(alerts),
+            "open_alerts_by_kind": dict(sorted(Counter(a.kind for a in alerts).items())),
         }
     )
 
