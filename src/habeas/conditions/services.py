@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from habeas.conditions.alerts import Alert, alerts_for, since_key
+from habeas.conditions.alerts import KINDS, Alert, alerts_for, since_key
 from habeas.conditions.models import AlertAcknowledgement
 from habeas.core.actor import Actor
 from habeas.core.clock import now
@@ -41,7 +41,9 @@ def alert_acknowledge(*, actor: Actor, user: Any, alert_id: str, note: str) -> A
     text = note.strip()
     if not text:
         raise ValidationFailed(MSG_NOTE)
-    found: Alert | None = next((a for a in alerts_for(user=user) if a.id == alert_id), None)
+    kind = alert_id.partition(":")[0]
+    candidates = alerts_for(user=user, kinds=[kind]) if kind in KINDS else []
+    found: Alert | None = next((a for a in candidates if a.id == alert_id), None)
     if found is None:
         raise NotFound(MSG_NOT_OPEN.format(alert=alert_id))
     if not may_acknowledge(user, found.facility):
