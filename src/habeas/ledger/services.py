@@ -15,6 +15,7 @@ from typing import Any, overload
 
 from django.db import connections
 
+from habeas.core import events as events_registry
 from habeas.core.actor import Actor
 from habeas.core.canonical import canonical_bytes, instant_text, loads
 from habeas.core.clock import now
@@ -236,6 +237,7 @@ def ledger_append_many(
         if nodes:
             _insert_many(connection, cursor, sql.insert_node, nodes)
         cursor.execute(sql.update_head, [end, b"".join(grown.border)])
+    events_registry.dispatch(events)
     return AppendedEntries(rows, occurred_list, recorded_at)
 
 
