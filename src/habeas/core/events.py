@@ -108,6 +108,7 @@ class Registry:
     tables: dict[str, CoveredTable] = field(default_factory=dict)
     derived: dict[str, DerivedTable] = field(default_factory=dict)
     listeners: dict[str, list[Listener]] = field(default_factory=dict)
+    replays: dict[str, list[Replay]] = field(default_factory=dict)
 
 
 REGISTRY = Registry()
@@ -162,6 +163,27 @@ def on_appended(*actions: str) -> Callable[[Listener], Listener]:
         return fn
 
     return register
+
+
+def on_replay(*actions: str) -> Callable[[Replay], Replay]:
+    """A higher app's part of the replay of a lower app's action (the placement an admission
+    opens is replayed by ``habeas.housing``), run after the action's own replay."""
+
+    def register(fn: Replay) -> Replay:
+        for name in actions:
+            found = REGISTRY.replays.setdefault(name, [])
+            if fn not in found:
+                found.append(fn)
+        return fn
+
+    return register
+
+
+def replays(name: str) -> list[Replay]:
+    """Every replay of one action: its own, then those other apps registered."""
+    own = REGISTRY.actions.get(name)
+    first = [own.replay] if own is not None and own.replay is not None else []
+    return first + REGISTRY.replays.get(name, [])
 
 
 def dispatch(events: Sequence[AppendedEvent]) -> None:
