@@ -10,19 +10,16 @@ the ledger app stays below the domain apps (it imports none of them).
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from typing import Any
 
-from habeas.core.canonical import loads, plain
+from habeas.core import events as registry
+from habeas.core.canonical import loads
+from habeas.core.events import Replay as Handler
+from habeas.core.events import Row, State, Table, amend, day, dec, instant
+from habeas.core.events import Snapshot as Snapshot
 
-Row = dict[str, Any]
-Table = dict[Any, Row]
-State = dict[str, Table]
-Handler = Callable[[State, dict[str, Any]], None]
-Snapshot = Callable[[], State]
+__all__ = ["Row", "State", "Table", "amend", "compare", "day", "dec", "instant", "replay"]
 
 _handlers: dict[str, Handler] = {}
 _snapshots: list[Snapshot] = []
@@ -39,45 +36,6 @@ def handles(action: str) -> Callable[[Handler], Handler]:
 def snapshot(fn: Snapshot) -> Snapshot:
     _snapshots.append(fn)
     return fn
-
-
-def dec(value: Any) -> str | None:
-    """Decimals compare by value: ``100.0`` (from TOML) equals ``100.00`` (from the table)."""
-    if value is None or value == "":
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    return format(number.normalize(), "f")
-
-
-def instant(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    result: str = plain(value)
-    return result
-
-
-def day(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return value
-    return str(value.isoformat())
-
-
-def amend(
-    table: Table,
-    key: Any,
-    changes: dict[str, list[Any]],
-    norm: Mapping[str, Callable[[Any], Any]] | None = None,
-) -> None:
-    row = table.setdefault(key, {})
-    for name, (_, new) in changes.items():
-        row[name] = (norm or {}).get(name, lambda v: v)(new)
 
 
 @dataclass
@@ -112,8 +70,10 @@ def replay() -> State:
     state: State = {}
     for _, canonical in _entries():
         doc = loads(canonical)
-        handler = _handlers.get(doc["action"])
-        if handler is not None:
+        action = doc["action"]
+        legacy = [_handlers[action]] if action in _handlers else []
+        handlers = legacy + registry.replays(action)
+        for handler in handlers:
             handler(state, doc["payload"])
     return state
 
@@ -125,6 +85,8 @@ def compare(limit: int = 50) -> ReplayResult:
     actual: State = {}
     for snap in _snapshots:
         actual.update(snap())
+    for table in registry.REGISTRY.tables.values():
+        actual[table.name] = table.snapshot()
     for table in sorted(set(expected) | set(actual)):
         if table not in actual:
             continue  # a table the ledger mentions but no app snapshots (not compared)
