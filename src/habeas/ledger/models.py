@@ -105,10 +105,18 @@ class LedgerNode(models.Model):
         return f"node {self.key >> NODE_LEVEL_SHIFT}/{self.key & ((1 << NODE_LEVEL_SHIFT) - 1)}"
 
 
+#: The ledger format this version of Habeas writes and verifies. Format 1 carried personal
+#: data in clear in the payloads; format 2 holds only public facts and keyed commitments of
+#: personal fields (ARCHITECTURE.md, "Personal data and the ledger"; docs/ledger.md).
+LEDGER_FORMAT = 2
+
+
 class LedgerHead(models.Model):
-    """The index allocator: exactly one row (id 1), locked by every appending transaction."""
+    """The index allocator: exactly one row (id 1), locked by every appending transaction.
+    ``format`` is the ledger format the entries were written in (:data:`LEDGER_FORMAT`)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    format = models.PositiveSmallIntegerField(default=LEDGER_FORMAT)
     size = models.BigIntegerField(default=0)
     border = models.BinaryField(
         default=b"",
@@ -153,3 +161,18 @@ class LedgerVerification(models.Model):
 
     def __str__(self) -> str:
         return f"verification {self.ran_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'FAILED'}"
+
+
+class SubjectKey(models.Model):
+    """The key that commits one data subject's personal fields on the ledger (HMAC-SHA-256;
+    ARCHITECTURE.md, "Personal data and the ledger"). Kept outside the ledger on purpose:
+    erasure deletes the key and the bodies, and the ledger's commitments can no longer be
+    linked to anything, while every entry still verifies. ``name`` is the subject, such as
+    ``person:12`` or ``entry:345`` (a manifest row whose person is not known)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    key = models.BinaryField()
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"key of {self.name}"

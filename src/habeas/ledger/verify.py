@@ -199,6 +199,8 @@ def verify_ledger(*, progress: Any = None, tables: bool = True, deep: bool = Fal
     One pass over the entries with O(page + log n) memory: the root is folded from the
     tree's right border, grown page by page (:func:`habeas.ledger.merkle.grow`)."""
     result = VerifyResult()
+    if not _format_supported(result):
+        return result
     scan = _Scan(result, deep)
     for rows in entry_pages(entry_sql()):
         scan.page(rows)
@@ -227,6 +229,30 @@ def verify_ledger(*, progress: Any = None, tables: bool = True, deep: bool = Fal
         for diff in compare().differences:
             result.problems.append(Problem(diff.where, diff.message))
     return result
+
+
+MSG_OLD_FORMAT = (
+    "this ledger was written in format {found} by an earlier version of Habeas, which kept "
+    "personal data in clear in the entries; this version verifies format {current} only. "
+    "Verify it with the version that wrote it (and keep that result), then start a new "
+    "database with 'habeas init' and load the registry again through 'habeas apply' and the "
+    "manifests: a permanent ledger cannot be rewritten to remove personal data."
+)
+
+
+def _format_supported(result: VerifyResult) -> bool:
+    """A ledger of another format is refused whole, with what to do (docs/ledger.md)."""
+    from habeas.ledger.models import LEDGER_FORMAT, LedgerHead
+
+    found = LedgerHead.objects.filter(pk=1).values_list("format", flat=True).first()
+    if found is None or found == LEDGER_FORMAT:
+        return True
+    result.problems.append(
+        Problem(
+            "ledger_ledgerhead.format", MSG_OLD_FORMAT.format(found=found, current=LEDGER_FORMAT)
+        )
+    )
+    return False
 
 
 def _check_head(result: VerifyResult, border: list[bytes]) -> None:
