@@ -12,6 +12,7 @@ from habeas.accounts import services
 from habeas.accounts.services import token_create, token_revoke, user_create
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, Conflict, ValidationFailed
+from habeas.ledger.privacy import commitment, keys_for
 
 ADMIN = Actor(name="test:admin", role="system")
 PASSWORD = "correct horse battery staple"
@@ -41,7 +42,8 @@ def test_user_create_records_role_and_scope_but_no_password() -> None:
     assert entry.payload["user"] == {
         "id": user.pk,
         "username": "ana",
-        "email": "ana@example.org",
+        # A staff member's e-mail address is personal: a commitment under their key.
+        "email": commitment(keys_for(["user:ana"], create=False)["user:ana"], "ana@example.org"),
         "role": "facility_staff",
         "jurisdiction_code": "",
         "facility_codes": ["TEC", "OTH"],
@@ -50,6 +52,7 @@ def test_user_create_records_role_and_scope_but_no_password() -> None:
         "is_active": True,
     }
     assert PASSWORD not in entry.canonical
+    assert "ana@example.org" not in entry.canonical
     assert user.password not in entry.canonical
     assert "password" not in json.loads(entry.canonical)["payload"]["user"]
 

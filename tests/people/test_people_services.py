@@ -11,6 +11,7 @@ import pytest
 from habeas.core.actor import Actor
 from habeas.core.errors import Conflict, ValidationFailed
 from habeas.ledger.models import LedgerEntry
+from habeas.ledger.privacy import commitment, keys_for
 from habeas.ledger.services import ledger_size
 from habeas.people.models import Person, PersonIdentifier
 from habeas.people.services import (
@@ -57,19 +58,32 @@ def test_person_create_writes_the_person_and_one_ledger_entry(actor: Actor) -> N
     assert entry.occurred_at == at
     assert entry.document["actor"] == actor.name
     snap = entry.payload["person"]
+    ident = person.identifiers.get()
+    # Public facts in clear; names, aliases, the date of birth and identifier values only as
+    # commitments under the person's key (ARCHITECTURE.md, "Personal data and the ledger").
+    key = keys_for([f"person:{person.pk}"], create=False)[f"person:{person.pk}"]
     assert snap == {
         "id": person.pk,
-        "given_names": "Wilmer José",
-        "first_surname": "Núñez",
-        "second_surname": "del Valle",
-        "aliases": ["El Flaco"],
-        "date_of_birth": "1990-05-17",
+        "given_names": commitment(key, "Wilmer José"),
+        "first_surname": commitment(key, "Núñez"),
+        "second_surname": commitment(key, "del Valle"),
+        "aliases": commitment(key, ["El Flaco"]),
+        "date_of_birth": commitment(key, "1990-05-17"),
         "dob_precision": "day",
         "sex": "M",
         "nationalities": ["VE", "CO"],
         "language": "",
-        "identifiers": [{"authority": "US", "kind": "sending_ref", "value": "A1"}],
+        "erased_at": None,
+        "identifiers": [
+            {
+                "id": ident.pk,
+                "authority": "US",
+                "kind": "sending_ref",
+                "value": commitment(key, "A1"),
+            }
+        ],
     }
+    assert "Wilmer" not in entry.canonical and "1990" not in entry.canonical
     ident = person.identifiers.get()
     assert (ident.authority, ident.kind, ident.value) == ("US", "sending_ref", "A1")
 

@@ -17,6 +17,7 @@ READ_ONLY = [
     "ledger.ledgerhead",
     "ledger.ledgercheckpoint",
     "ledger.ledgerverification",
+    "ledger.subjectkey",
     "accounts.apitoken",
     "people.person",
     "people.personidentifier",

@@ -68,12 +68,15 @@ def user_snapshot(user: User) -> dict[str, Any]:
 
 
 def token_snapshot(token: APIToken) -> dict[str, Any]:
-    """The ledger payload of a token: its public prefix, never the token or its digest."""
+    """The ledger payload of a token: its public prefix, never the token; the digest only as
+    a commitment (``habeas.accounts.events``), so that a token inserted behind Habeas's back is
+    found by ``verify-ledger`` while the ledger holds nothing the API checks against."""
     return {
         "id": token.pk,
         "user": token.user.username,
         "name": token.name,
         "prefix": token.prefix,
+        "digest": token.digest,
         "created_at": token.created_at,
         "revoked_at": token.revoked_at,
     }

@@ -45,6 +45,11 @@ class AgreementQuerySet(ServiceQuerySet):
         return self.none()
 
 
+#: Seven years: long enough for appeals, complaints and civil claims about a custody to be
+#: brought and answered; an agreement may set its own period in the setup file.
+DEFAULT_RETENTION_DAYS = 7 * 365
+
+
 class Agreement(ServiceModel):
     """An arrangement under which the receiving state holds people for the sending state:
     its eligibility policy, quota, term and fee schedule."""
@@ -62,6 +67,9 @@ class Agreement(ServiceModel):
     day_count = models.CharField(
         max_length=32, choices=DayCount.choices, default=DayCount.ARRIVAL_NOT_DEPARTURE
     )
+    #: How long after a person's last release their personal data is kept before it may be
+    #: erased (``habeas erase``; ARCHITECTURE.md, "Personal data and the ledger").
+    retention_days = models.PositiveIntegerField(default=DEFAULT_RETENTION_DAYS)
 
     objects = AgreementQuerySet.as_manager()  # type: ignore[misc]  # narrows the guarded base manager
 

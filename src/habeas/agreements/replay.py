@@ -12,7 +12,7 @@ AF = "agreements.Agreement.facilities"
 NORM = {"starts": day, "ends": day, "per_person_day": dec}
 AGREEMENT_FIELDS = (
     "code", "sending_id", "receiving_id", "policy", "policy_options", "max_persons", "starts",
-    "ends", "currency", "per_person_day", "day_count",
+    "ends", "currency", "per_person_day", "day_count", "retention_days",
 )  # fmt: skip
 
 

@@ -83,14 +83,14 @@ class CoveredTable:
 
     ``name`` is the name used in ``table.row.field`` (the model label, or ``label.relation``
     for a many-to-many), ``models`` the model labels whose rows it reads (the tamper matrix
-    edits each), ``personal`` the fields that are compared as commitments, keyed by
-    ``key(row)``."""
+    edits each), ``personal`` the fields that are compared as commitments, under the key
+    of the data subject ``key(row_id, row)`` names."""
 
     name: str
     snapshot: Callable[[], Table]
     models: tuple[str, ...] = ()
     personal: tuple[str, ...] = ()
-    key: Callable[[Row], str] | None = None
+    key: Callable[[Any, Row], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def covers(
     *,
     models: Iterable[str] = (),
     personal: Iterable[str] = (),
-    key: Callable[[Row], str] | None = None,
+    key: Callable[[Any, Row], str] | None = None,
 ) -> Callable[[Callable[[], Table]], Callable[[], Table]]:
     """Declare ``name`` covered, read by the decorated snapshot function."""
 
@@ -145,6 +145,11 @@ def covers(
         return fn
 
     return register
+
+
+#: The state table in which replays of ``…erased`` actions name the data subjects whose key
+#: was destroyed by erasure: ``{key_name: {"at": time}}``.
+ERASED = "ledger.SubjectKey.erased"
 
 
 def derived(model: str, reason: str) -> None:

@@ -187,6 +187,8 @@ def cell_certify(
                 occurred_at=at,
                 payload={
                     "certification": certification.pk,
+                    "certified_at": at,
+                    "approved_by_id": actor.user_id,
                     "cell": {"id": locked.pk, **{k: getattr(locked, k) for k in before}},
                     "before": before,
                     "space_standard": standard,

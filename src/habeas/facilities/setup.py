@@ -289,6 +289,7 @@ class _Applier:
                 "currency": decl.currency,
                 "per_person_day": decl.fees.per_person_day,
                 "day_count": decl.fees.day_count,
+                "retention_days": decl.retention_days,
             },
             app="agreements",
             noun="agreement",

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from habeas.agreements.models import DEFAULT_RETENTION_DAYS
 from habeas.core.errors import ValidationFailed
 
 MSG_TOML = "{file}: not valid TOML: {error}"
@@ -160,6 +161,7 @@ class AgreementDecl(_Strict):
     ends: dt.date | None = None
     currency: str
     fees: FeesDecl
+    retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=0, le=100 * 366)
 
     _sending = field_validator("sending", "receiving")(_country)
 

@@ -19,6 +19,7 @@ from habeas.ledger.models import (
     LedgerHead,
     LedgerNode,
     LedgerVerification,
+    SubjectKey,
 )
 
 
@@ -88,3 +89,13 @@ class LedgerCheckpointAdmin(ReadOnlyModelAdmin):
 class LedgerVerificationAdmin(ReadOnlyModelAdmin):
     list_display = ["ran_at", "size", "root", "ok"]
     list_filter = ["ok"]
+
+
+@admin.register(SubjectKey)
+class SubjectKeyAdmin(ReadOnlyModelAdmin):
+    """Which data subjects have a commitment key; never the key itself (it would let anyone
+    test guesses against the ledger's commitments)."""
+
+    list_display = ["name", "created_at"]
+    fields = ["name", "created_at"]
+    search_fields = ["=name"]

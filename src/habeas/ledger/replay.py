@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from habeas.core import events as registry
 from habeas.core.canonical import loads
 from habeas.core.events import Replay as Handler
 from habeas.core.events import Row, State, Table, amend, day, dec, instant
 from habeas.core.events import Snapshot as Snapshot
+from habeas.ledger import privacy
 
 __all__ = ["Row", "State", "Table", "amend", "compare", "day", "dec", "instant", "replay"]
 
@@ -78,6 +80,44 @@ def replay() -> State:
     return state
 
 
+#: What a personal field is compared as once its subject was erased (key and body gone).
+ERASED_VALUE = "(erased)"
+NO_KEY_VALUE = "(the data subject's key is missing)"
+
+
+def _blank(value: Any) -> bool:
+    return value in (None, "", [], {})
+
+
+def _commit_personal(
+    table: registry.CoveredTable,
+    rows: Table,
+    want: Table,
+    keys: dict[str, bytes],
+    erased: Table,
+) -> None:
+    """Personal fields of the table's rows as the ledger holds them: the commitment under the
+    subject's key; for an erased subject, ``(erased)`` on both sides when the body is gone (a
+    body kept after erasure shows as a difference); a key missing without an erasure on the
+    ledger shows as a difference too."""
+    name_of = table.key or (lambda row_id, row: f"{table.name}:{row_id}")
+    for row_id, row in rows.items():
+        name = name_of(row_id, row)
+        key = keys.get(name)
+        for f in table.personal:
+            if f not in row:
+                continue
+            if key is not None:
+                row[f] = privacy.commitment(key, row[f])
+            elif name in erased:
+                if _blank(row[f]):
+                    row[f] = ERASED_VALUE
+                if row_id in want:
+                    want[row_id][f] = ERASED_VALUE
+            else:
+                row[f] = NO_KEY_VALUE
+
+
 def compare(limit: int = 50) -> ReplayResult:
     """Differences between the replayed ledger and the tables (at most ``limit`` named)."""
     result = ReplayResult()
@@ -85,8 +125,13 @@ def compare(limit: int = 50) -> ReplayResult:
     actual: State = {}
     for snap in _snapshots:
         actual.update(snap())
+    erased = expected.pop(registry.ERASED, {})
+    keys = privacy.all_keys()
     for table in registry.REGISTRY.tables.values():
-        actual[table.name] = table.snapshot()
+        rows = table.snapshot()
+        if table.personal:
+            _commit_personal(table, rows, expected.get(table.name, {}), keys, erased)
+        actual[table.name] = rows
     for table in sorted(set(expected) | set(actual)):
         if table not in actual:
             continue  # a table the ledger mentions but no app snapshots (not compared)

@@ -20,7 +20,7 @@ from habeas.core.actor import Actor
 from habeas.core.canonical import canonical_bytes, instant_text, loads
 from habeas.core.clock import now
 from habeas.core.errors import ValidationFailed
-from habeas.ledger import merkle
+from habeas.ledger import merkle, privacy
 from habeas.ledger.models import (
     NODE_MIN_STORED_LEVEL,
     LedgerEntry,
@@ -178,7 +178,10 @@ def ledger_append_many(
             (recorded_at, recorded_at.fold): (recorded_text, recorded_db)
         }
         encode = canonical_bytes
-        for index, event in enumerate(events, start):
+        payloads = _public_payloads(events, using)
+        for index, event, payload in zip(
+            range(start, start + len(events)), events, payloads, strict=True
+        ):
             occurred_at = event.occurred_at or recorded_at
             occurred = texts.get((occurred_at, occurred_at.fold))
             if occurred is None:
@@ -195,7 +198,7 @@ def ledger_append_many(
                             "actor": who,
                             "index": index,
                             "occurred_at": occurred[0],
-                            "payload": event.payload,
+                            "payload": payload,
                             "recorded_at": recorded_text,
                             "subject": event.subject,
                         }
@@ -239,6 +242,26 @@ def ledger_append_many(
         cursor.execute(sql.update_head, [end, b"".join(grown.border)])
     events_registry.dispatch(events)
     return AppendedEntries(rows, occurred_list, recorded_at)
+
+
+def _public_payloads(events: Sequence[Event], using: str) -> list[dict[str, Any]]:
+    """Each event's payload as the ledger keeps it: the values its action declares personal
+    replaced by commitments under the data subject's key (:mod:`habeas.ledger.privacy`)."""
+    declared = events_registry.REGISTRY.actions
+    names: dict[int, str] = {}
+    for i, event in enumerate(events):
+        spec = declared.get(event.action)
+        if spec is not None and spec.personal:
+            names[i] = spec.key_for(event.subject, event.payload)
+    if not names:
+        return [e.payload for e in events]
+    keys = privacy.keys_for(names.values(), create=True, using=using)
+    return [
+        privacy.committed(e.payload, declared[e.action].personal, keys[names[i]])
+        if i in names
+        else e.payload
+        for i, e in enumerate(events)
+    ]
 
 
 def _insert_many(connection: Any, cursor: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:

@@ -58,6 +58,9 @@ class Person(ServiceModel):
     nationalities = models.JSONField(_("nationalities"), default=list)
     language = models.CharField(_("language"), max_length=8, blank=True)
     created_at = models.DateTimeField()
+    #: Set by erasure (``habeas erase``): the names, date of birth, aliases and identifiers are
+    #: gone, the custody facts stay (ARCHITECTURE.md, "Personal data and the ledger").
+    erased_at = models.DateTimeField(null=True, blank=True)
     # The blocking keys the registry matcher searches (habeas.people.matching.search_keys),
     # filled by person_create_many: derived from the fields above, never edited on their own.
     match_key_a = models.CharField(max_length=64, blank=True, db_index=True, editable=False)

@@ -13,6 +13,7 @@ from habeas.core.errors import Conflict, ValidationFailed
 from habeas.core.services import service
 from habeas.ledger.services import Event, ledger_append_many
 from habeas.people.choices import DatePrecision, Sex
+from habeas.people.events import person_key
 from habeas.people.matching import all_keys
 from habeas.people.models import Person, PersonIdentifier
 
@@ -43,10 +44,18 @@ class PersonSpec:
     identifiers: Sequence[Identifier] = field(default_factory=tuple)
 
 
-def person_snapshot(
-    person: Person, identifiers: Sequence[Identifier | PersonIdentifier]
-) -> dict[str, Any]:
-    """The ledger payload of a person: every stored field (replayed by verify-ledger)."""
+def identifier_snapshot(identifier: PersonIdentifier) -> dict[str, Any]:
+    return {
+        "id": identifier.pk,
+        "authority": identifier.authority,
+        "kind": identifier.kind,
+        "value": identifier.value,
+    }
+
+
+def person_snapshot(person: Person, identifiers: Sequence[PersonIdentifier]) -> dict[str, Any]:
+    """The ledger payload of a person: every stored field (replayed by verify-ledger; the
+    personal ones become commitments, ``habeas.people.events``)."""
     return {
         "id": person.pk,
         "given_names": person.given_names,
@@ -58,9 +67,8 @@ def person_snapshot(
         "sex": person.sex,
         "nationalities": list(person.nationalities),
         "language": person.language,
-        "identifiers": [
-            {"authority": i.authority, "kind": i.kind, "value": i.value} for i in identifiers
-        ],
+        "erased_at": None,
+        "identifiers": [identifier_snapshot(i) for i in identifiers],
     }
 
 
@@ -85,7 +93,11 @@ def person_create_many(
         raise Conflict(MSG_DUPLICATE_IDENTIFIER, details={"reason": "repeated in the request"})
     if wanted:
         values = [v for _, _, v in wanted]
-        taken = {(a, k, v) for a, k, v in _chunked_identifier_lookup(values) if (a, k, v) in wanted}
+        taken = {
+            (a, k, v)
+            for a, k, v in ((a, k, v) for a, k, v, _ in _identifier_rows(values))
+            if (a, k, v) in wanted
+        }
         if taken:
             a, k, v = sorted(taken)[0]
             raise Conflict(MSG_DUPLICATE_IDENTIFIER, details={"identifier": f"{a}:{k}:{v}"})
@@ -109,7 +121,7 @@ def person_create_many(
         ],
         batch_size=500,
     )
-    PersonIdentifier.objects.bulk_create(
+    identifiers = PersonIdentifier.objects.bulk_create(
         [
             PersonIdentifier(person=p, authority=i.authority, kind=i.kind, value=i.value)
             for p, s in zip(people, specs, strict=True)
@@ -117,19 +129,77 @@ def person_create_many(
         ],
         batch_size=500,
     )
+    by_person: dict[int, list[PersonIdentifier]] = {}
+    for ident in identifiers:
+        by_person.setdefault(ident.person.pk, []).append(ident)
     ledger_append_many(
         actor=actor,
         events=[
             Event(
                 action="people.created",
-                subject=f"person:{p.pk}",
-                payload={"person": person_snapshot(p, s.identifiers)},
+                subject=person_key(p.pk),
+                payload={"person": person_snapshot(p, by_person.get(p.pk, []))},
                 occurred_at=occurred_at,
             )
-            for p, s in zip(people, specs, strict=True)
+            for p in people
         ],
     )
     return people
+
+
+@service
+def person_identifiers_add(
+    *,
+    actor: Actor,
+    identifiers: Sequence[tuple[int, Identifier]],
+    occurred_at: dt.datetime | None = None,
+) -> list[PersonIdentifier]:
+    """Give registered people further identifiers (a sending state's new reference for
+    someone already in the registry: one identity, every reference; Mandela Rule 7(a)). One
+    ``people.identifier_added`` entry each; an identifier that another person holds is
+    refused, one the same person already holds is skipped (a retried import)."""
+    wanted = {(i.authority, i.kind, i.value): pid for pid, i in identifiers}
+    held = {
+        (a, k, v): pid
+        for a, k, v, pid in _identifier_rows([v for _, _, v in wanted])
+        if (a, k, v) in wanted
+    }
+    clash = sorted(t for t, pid in held.items() if wanted[t] != pid)
+    if clash:
+        a, k, v = clash[0]
+        raise Conflict(MSG_DUPLICATE_IDENTIFIER, details={"identifier": f"{a}:{k}:{v}"})
+    rows = PersonIdentifier.objects.bulk_create(
+        [
+            PersonIdentifier(person_id=pid, authority=a, kind=k, value=v)
+            for (a, k, v), pid in wanted.items()
+            if (a, k, v) not in held
+        ],
+        batch_size=500,
+    )
+    ledger_append_many(
+        actor=actor,
+        events=[
+            Event(
+                action="people.identifier_added",
+                subject=person_key(r.person_id),
+                occurred_at=occurred_at,
+                payload={"person": r.person_id, "identifier": identifier_snapshot(r)},
+            )
+            for r in rows
+        ],
+    )
+    return rows
+
+
+def _identifier_rows(values: list[str]) -> list[tuple[str, str, str, int]]:
+    found: list[tuple[str, str, str, int]] = []
+    for start in range(0, len(values), 900):
+        found += list(
+            PersonIdentifier.objects.filter(value__in=values[start : start + 900]).values_list(
+                "authority", "kind", "value", "person_id"
+            )
+        )
+    return found
 
 
 def _match_keys(spec: PersonSpec) -> dict[str, str]:
@@ -142,17 +212,6 @@ def _match_keys(spec: PersonSpec) -> dict[str, str]:
         date_of_birth=spec.date_of_birth,
         dob_precision=spec.dob_precision,
     )
-
-
-def _chunked_identifier_lookup(values: list[str]) -> list[tuple[str, str, str]]:
-    found: list[tuple[str, str, str]] = []
-    for start in range(0, len(values), 900):
-        found += list(
-            PersonIdentifier.objects.filter(value__in=values[start : start + 900]).values_list(
-                "authority", "kind", "value"
-            )
-        )
-    return found
 
 
 def person_create(

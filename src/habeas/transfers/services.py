@@ -43,7 +43,12 @@ from habeas.facilities.models import Cell, Facility, Module
 from habeas.ledger.services import Event, ledger_append_many
 from habeas.people.matching import PersonRecord, registry_match_many
 from habeas.people.models import Person, PersonIdentifier
-from habeas.people.services import Identifier, PersonSpec, person_create_many
+from habeas.people.services import (
+    Identifier,
+    PersonSpec,
+    person_create_many,
+    person_identifiers_add,
+)
 from habeas.transfers.choices import Decision, EntryStatus, NotificationKind, NotificationStatus
 from habeas.transfers.manifest import (
     FileCheck,
@@ -304,7 +309,10 @@ def _import(
                         "ref": manifest.ref,
                         "agreement": agreement.code,
                         "sha256": manifest.content_sha256,
+                        "filename": manifest.filename,
                         "format": manifest.file_format,
+                        "imported_at": manifest.imported_at,
+                        "imported_by": manifest.imported_by,
                         "rows": manifest.rows,
                         "decided_on": decided_on,
                         "counts": counts,
@@ -457,11 +465,25 @@ def _decide_batch(
                         "row": d.row,
                         "sending_ref": d.sending_ref,
                         "data": d.data,
+                        "given_names": d.given_names,
+                        "first_surname": d.first_surname,
+                        "second_surname": d.second_surname,
                         "decision": d.decision,
                         "decided_on": decided_on,
                         "person": d.person,
                         "matched_existing": d.same,
-                        "rules": [[r.rule, r.outcome] for r in d.results],
+                        "match_score": d.score,
+                        "candidates": d.candidates,
+                        "rules": [
+                            {
+                                "rule": r.rule,
+                                "outcome": r.outcome,
+                                "message": r.message,
+                                "message_es": r.message_es,
+                                "source": r.source,
+                            }
+                            for r in d.results
+                        ],
                     }
                 },
             )
@@ -632,6 +654,8 @@ def manifest_accept(
                 payload={
                     "manifest": manifest.ref,
                     "agreement": agreement.code,
+                    "at": at,
+                    "by": actor.name[:150],
                     "accepted": [
                         {"id": e.pk, "sending_ref": e.sending_ref, "reviewed": e.reviewed}
                         for e in chosen
@@ -696,7 +720,9 @@ def record_snapshot(record: AdmissionRecord) -> dict[str, Any]:
     return {
         "id": record.pk,
         "episode": record.episode_id,
+        "person": record.episode.person_id,
         "version": record.version,
+        "updated_at": record.updated_at,
         "gender_identity": record.gender_identity,
         "commitment_reason": record.commitment_reason,
         "commitment_authority": record.commitment_authority,
@@ -722,11 +748,13 @@ def notification_snapshot(n: Notification) -> dict[str, Any]:
     return {
         "id": n.pk,
         "episode": n.episode_id,
+        "person": n.episode.person_id,
         "kind": n.kind,
         "country": n.country,
         "recipient": n.recipient,
         "language": n.language,
         "status": n.status,
+        "queued_at": n.queued_at,
         "payload": n.payload,
     }
 
@@ -891,9 +919,9 @@ def manifest_admit(
             action="transfers.admission_recorded",
             subject=f"person:{ep.person_id}",
             occurred_at=arrived_at,
-            payload={"manifest": manifest.ref, "record": record_snapshot(r)},
+            payload={"manifest": manifest.ref, "entry": e.pk, "record": record_snapshot(r)},
         )
-        for r, ep in zip(records, episodes, strict=True)
+        for r, ep, e in zip(records, episodes, entries, strict=True)
     ]
     events += [
         Event(
@@ -920,27 +948,13 @@ def _identifiers_for_matched(
             authority=sending, kind="sending_ref", value__in=[v for _, v in wanted]
         ).values_list("authority", "value")
     )
-    rows = [
-        PersonIdentifier(person=e.person, authority=a, kind="sending_ref", value=v)
-        for (a, v), e in wanted.items()
-        if (a, v) not in taken
-    ]
-    if not rows:
-        return
-    PersonIdentifier.objects.bulk_create(rows, batch_size=500)
-    ledger_append_many(
+    person_identifiers_add(
         actor=actor,
-        events=[
-            Event(
-                action="people.identifier_added",
-                subject=f"person:{r.person_id}",
-                occurred_at=at,
-                payload={
-                    "person": r.person_id,
-                    "identifier": {"authority": r.authority, "kind": r.kind, "value": r.value},
-                },
-            )
-            for r in rows
+        occurred_at=at,
+        identifiers=[
+            (e.person.pk, Identifier(authority=a, value=v, kind="sending_ref"))
+            for (a, v), e in wanted.items()
+            if (a, v) not in taken
         ],
     )
 

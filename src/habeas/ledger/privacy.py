@@ -1,0 +1,114 @@
+"""Personal data on a permanent ledger: keyed commitments (ARCHITECTURE.md, "Personal data and
+the ledger"; docs/ledger.md, format 2).
+
+An entry keeps its public facts in clear. Each value that its action declares personal
+(``habeas.core.events.Action.personal``) is replaced, before the entry is hashed, by
+``hmac-sha256:<hex>`` = HMAC-SHA-256(key, canonical JSON of the value), under the key of the
+data subject (:class:`~habeas.ledger.models.SubjectKey`, one random 256-bit key per person, or
+per manifest row whose person is not known). The body stays in its table, scoped by role;
+``verify-ledger`` recomputes each commitment from the row with the same key.
+
+Erasure destroys the key (and the service deletes the bodies): the commitments on the ledger
+can then no longer be tested against any guess, while every entry, leaf hash and proof stays
+valid. HMAC rather than a plain hash because a plain hash of a date of birth or a common name
+could be found by trying every candidate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from habeas.core.canonical import canonical_bytes
+from habeas.core.clock import now
+
+PREFIX = "hmac-sha256:"
+KEY_BYTES = 32
+
+
+def commitment(key: bytes, value: Any) -> str:
+    """The commitment of one personal value (any JSON value: text, date, list, object)."""
+    return PREFIX + hmac.new(key, canonical_bytes(value), hashlib.sha256).hexdigest()
+
+
+def is_commitment(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX) and len(value) == len(PREFIX) + 64
+
+
+def keys_for(names: Iterable[str], *, create: bool, using: str = "default") -> dict[str, bytes]:
+    """The keys of these subjects; with ``create``, a new random key for each that has none
+    (inside the appending transaction: the key and the entries commit together)."""
+    from habeas.ledger.models import SubjectKey
+
+    wanted = sorted(set(names))
+    found: dict[str, bytes] = {}
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        found.update(
+            (name, bytes(key))
+            for name, key in SubjectKey.objects.using(using)
+            .filter(name__in=chunk)
+            .values_list("name", "key")
+        )
+    missing = [n for n in wanted if n not in found]
+    if create and missing:
+        created_at = now()
+        fresh = {n: os.urandom(KEY_BYTES) for n in missing}
+        SubjectKey.objects.using(using).bulk_create(
+            [SubjectKey(name=n, key=k, created_at=created_at) for n, k in fresh.items()],
+            batch_size=1000,
+        )
+        found.update(fresh)
+    return found
+
+
+def all_keys(using: str = "default") -> dict[str, bytes]:
+    """Every subject's key (verify-ledger reads them once per run)."""
+    from habeas.ledger.models import SubjectKey
+
+    return {
+        name: bytes(key)
+        for name, key in SubjectKey.objects.using(using)
+        .values_list("name", "key")
+        .iterator(chunk_size=10_000)
+    }
+
+
+def destroy_keys(names: Iterable[str], using: str = "default") -> int:
+    """Erasure: delete these subjects' keys. Only the erasure service calls this, in the
+    transaction that records the ``erased`` event."""
+    from habeas.ledger.models import SubjectKey
+
+    wanted = sorted(set(names))
+    deleted = 0
+    for start in range(0, len(wanted), 900):
+        deleted += (
+            SubjectKey.objects.using(using).filter(name__in=wanted[start : start + 900]).delete()[0]
+        )
+    return deleted
+
+
+def committed(payload: dict[str, Any], paths: Iterable[str], key: bytes) -> dict[str, Any]:
+    """A copy of ``payload`` with the value at each path replaced by its commitment. A path is
+    dot-separated; ``*`` stands for every element of a list. Absent paths are skipped; only the
+    containers on a path are copied (the caller's payload is left as it was)."""
+    result = payload
+    for path in paths:
+        result = _commit_at(result, path.split("."), key)
+    return result
+
+
+def _commit_at(node: Any, parts: list[str], key: bytes) -> Any:
+    head, rest = parts[0], parts[1:]
+    if head == "*":
+        if not isinstance(node, list):
+            return node
+        return [_commit_at(item, rest, key) if rest else commitment(key, item) for item in node]
+    if not isinstance(node, Mapping) or head not in node:
+        return node
+    copy = dict(node)
+    copy[head] = _commit_at(node[head], rest, key) if rest else commitment(key, node[head])
+    return copy

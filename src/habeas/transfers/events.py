@@ -1,0 +1,244 @@
+"""Ledger actions of transfers: manifests, their entries and rule outcomes, admission records
+(Mandela Rule 7) and notifications (VCCR art. 36(1)(b); Mandela Rule 68).
+
+Personal on the ledger, as commitments: a manifest row's data and names and the rule messages
+that quote them (under the row's key ``entry:<id>``, since its person may never be known); the
+Rule 7 record's injuries, complaints, property, family and contact (Mandela Rules 7(d), 8,
+9); a notification's recipient and its payload (relatives' contacts). Decisions, rule codes
+and outcomes, counts, times and ids stay in clear.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import pgettext_lazy
+
+from habeas.core.events import Action, State, covers, day, declare, instant
+
+M = "transfers.Manifest"
+ME = "transfers.ManifestEntry"
+RO = "transfers.RuleOutcome"
+AR = "transfers.AdmissionRecord"
+N = "transfers.Notification"
+
+ENTRY_PERSONAL = ("data", "given_names", "first_surname", "second_surname")
+RULE_PERSONAL = ("message", "message_es")
+RECORD_PERSONAL = (
+    "gender_identity", "commitment_reason", "arrest_place", "visible_injuries",
+    "ill_treatment_complaint", "property_items", "family", "contact_name", "contact_relation",
+    "contact_phone", "contact_email",
+)  # fmt: skip
+RECORD_TIMES = ("arrest_at", "rights_informed_at", "completed_at", "updated_at")
+NOTIFICATION_PERSONAL = ("recipient", "payload")
+
+
+def entry_key(entry_id: Any) -> str:
+    return f"entry:{entry_id}"
+
+
+def _imported(state: State, p: dict[str, Any]) -> None:
+    m = p["manifest"]
+    state.setdefault(M, {})[m["id"]] = {
+        "ref": m["ref"],
+        "agreement": m["agreement"],
+        "content_sha256": m["sha256"],
+        "filename": m["filename"],
+        "file_format": m["format"],
+        "rows": m["rows"],
+        "decided_on": day(m["decided_on"]),
+        "imported_at": instant(m["imported_at"]),
+        "imported_by": m["imported_by"],
+        "eligible": m["counts"]["eligible"],
+        "needs_review": m["counts"]["needs_review"],
+        "ineligible": m["counts"]["ineligible"],
+    }
+
+
+def _decided(state: State, p: dict[str, Any]) -> None:
+    e = p["entry"]
+    state.setdefault(ME, {})[e["id"]] = {
+        "manifest": e["manifest"],
+        "row": e["row"],
+        "sending_ref": e["sending_ref"],
+        **{k: e[k] for k in ENTRY_PERSONAL},
+        "decision": e["decision"],
+        "decided_on": day(e["decided_on"]),
+        "status": "decided",
+        "person_id": e["person"],
+        "matched_existing": e["matched_existing"],
+        "match_score": e["match_score"],
+        "candidates": e["candidates"],
+        "accepted_at": None,
+        "accepted_by": "",
+        "reviewed": False,
+        "episode_id": None,
+    }
+    outcomes = state.setdefault(RO, {})
+    for position, r in enumerate(e["rules"]):
+        outcomes[f"{e['id']}/{position}"] = {"entry_id": e["id"], **r}
+
+
+def _accepted(state: State, p: dict[str, Any]) -> None:
+    entries = state.setdefault(ME, {})
+    for a in p["accepted"]:
+        entries.setdefault(a["id"], {}).update(
+            status="accepted",
+            accepted_at=instant(p["at"]),
+            accepted_by=p["by"],
+            reviewed=a["reviewed"],
+        )
+
+
+def _record(state: State, p: dict[str, Any]) -> None:
+    r = dict(p["record"])
+    contact = r.pop("contact")
+    row = {k: v for k, v in r.items() if k not in ("id", "episode", "person")}
+    row.update({f"contact_{k}": v for k, v in contact.items()})
+    for k in RECORD_TIMES:
+        row[k] = instant(row[k])
+    row["episode_id"] = r["episode"]
+    row["person_id"] = r["person"]
+    state.setdefault(AR, {})[r["id"]] = row
+    if p.get("entry") is not None:
+        state.setdefault(ME, {}).setdefault(p["entry"], {}).update(
+            status="admitted", episode_id=r["episode"], person_id=r["person"]
+        )
+
+
+def _notification(state: State, p: dict[str, Any]) -> None:
+    n = p["notification"]
+    state.setdefault(N, {})[n["id"]] = {
+        "episode_id": n["episode"],
+        "person_id": n["person"],
+        "kind": n["kind"],
+        "country": n["country"],
+        "recipient": n["recipient"],
+        "language": n["language"],
+        "status": n["status"],
+        "queued_at": instant(n["queued_at"]),
+        "payload": n["payload"],
+    }
+
+
+def _record_key(subject: str, payload: dict[str, Any]) -> str:
+    return f"person:{payload['record']['person']}"
+
+
+declare(
+    Action(
+        "transfers.manifest_imported",
+        label=pgettext_lazy("ledger action", "Manifest imported"),
+        replay=_imported,
+    ),
+    Action(
+        "transfers.entry_decided",
+        label=pgettext_lazy("ledger action", "Manifest entry decided"),
+        personal=tuple(f"entry.{f}" for f in ENTRY_PERSONAL)
+        + tuple(f"entry.rules.*.{f}" for f in RULE_PERSONAL),
+        key=lambda subject, p: entry_key(p["entry"]["id"]),
+        replay=_decided,
+    ),
+    Action(
+        "transfers.manifest_accepted",
+        label=pgettext_lazy("ledger action", "Manifest accepted"),
+        replay=_accepted,
+    ),
+    Action(
+        "transfers.admission_recorded",
+        label=pgettext_lazy("ledger action", "Admission record"),
+        personal=tuple(
+            f"record.{f}" if not f.startswith("contact_") else f"record.contact.{f[8:]}"
+            for f in RECORD_PERSONAL
+        ),
+        key=_record_key,
+        replay=_record,
+    ),
+    Action(
+        "transfers.notification_queued",
+        label=pgettext_lazy("ledger action", "Notification queued"),
+        personal=tuple(f"notification.{f}" for f in NOTIFICATION_PERSONAL),
+        key=lambda subject, p: f"person:{p['notification']['person']}",
+        replay=_notification,
+    ),
+)
+
+
+@covers(M)
+def _manifests() -> dict[Any, dict[str, Any]]:
+    from habeas.transfers.models import Manifest
+
+    rows = {}
+    for m in Manifest.objects.values(
+            "id", "ref", "agreement__code", "content_sha256", "filename", "file_format", "rows",
+            "decided_on", "imported_at", "imported_by", "eligible", "needs_review", "ineligible",
+    ):  # fmt: skip
+        m["agreement"] = m.pop("agreement__code")
+        m["decided_on"] = day(m["decided_on"])
+        m["imported_at"] = instant(m["imported_at"])
+        rows[m.pop("id")] = m
+    return rows
+
+
+@covers(ME, personal=ENTRY_PERSONAL, key=lambda eid, row: entry_key(eid))
+def _entries() -> dict[Any, dict[str, Any]]:
+    from habeas.transfers.models import ManifestEntry
+
+    rows = {}
+    for e in ManifestEntry.objects.values(
+            "id", "manifest__ref", "row", "sending_ref", *ENTRY_PERSONAL, "decision",
+            "decided_on", "status", "person_id", "matched_existing", "match_score", "candidates",
+            "accepted_at", "accepted_by", "reviewed", "episode_id",
+    ).iterator(chunk_size=5000):  # fmt: skip
+        e["manifest"] = e.pop("manifest__ref")
+        e["decided_on"] = day(e["decided_on"])
+        e["accepted_at"] = instant(e["accepted_at"])
+        rows[e.pop("id")] = e
+    return rows
+
+
+@covers(RO, personal=RULE_PERSONAL, key=lambda rid, row: entry_key(row["entry_id"]))
+def _outcomes() -> dict[Any, dict[str, Any]]:
+    from habeas.transfers.models import RuleOutcome
+
+    return {
+        f"{o['entry_id']}/{o['position']}": {
+            k: o[k] for k in ("entry_id", "rule", "outcome", "message", "message_es", "source")
+        }
+        for o in RuleOutcome.objects.values(
+            "entry_id", "position", "rule", "outcome", "message", "message_es", "source"
+        ).iterator(chunk_size=10000)
+    }
+
+
+@covers(AR, personal=RECORD_PERSONAL, key=lambda rid, row: f"person:{row['person_id']}")
+def _records() -> dict[Any, dict[str, Any]]:
+    from habeas.transfers.models import AdmissionRecord
+
+    rows = {}
+    for r in AdmissionRecord.objects.values(
+        "id", "episode_id", "episode__person_id", "commitment_authority", "rights_language",
+        "version", *RECORD_PERSONAL, *RECORD_TIMES,
+    ).iterator(chunk_size=5000):  # fmt: skip
+        rid = r.pop("id")
+        r["person_id"] = r.pop("episode__person_id")
+        for k in RECORD_TIMES:
+            r[k] = instant(r[k])
+        rows[rid] = r
+    return rows
+
+
+@covers(N, personal=NOTIFICATION_PERSONAL, key=lambda nid, row: f"person:{row['person_id']}")
+def _notifications() -> dict[Any, dict[str, Any]]:
+    from habeas.transfers.models import Notification
+
+    rows = {}
+    for n in Notification.objects.values(
+        "id", "episode_id", "episode__person_id", "kind", "country", "recipient", "language",
+        "status", "queued_at", "payload",
+    ).iterator(chunk_size=5000):  # fmt: skip
+        nid = n.pop("id")
+        n["person_id"] = n.pop("episode__person_id")
+        n["queued_at"] = instant(n["queued_at"])
+        rows[nid] = n
+    return rows

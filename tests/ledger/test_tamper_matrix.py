@@ -1,0 +1,288 @@
+"""The tamper matrix (ARCHITECTURE.md, the one rule, item 6), generated from the event
+registry and Django's model list.
+
+Every concrete table is either covered (a snapshot that ``verify-ledger`` compares with the
+replayed ledger) or declared derived with a reason; a table added later with neither fails
+here. For every covered table, on a database loaded with the demo: changing each stored
+field of a row, deleting a row and re-keying a row (a row inserted, another gone) behind the
+services, with raw SQL, must each make verification name ``table.row[.field]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.db import IntegrityError, connection, models, transaction
+
+from habeas.core.events import REGISTRY
+from habeas.ledger import replay as ledger_replay
+from habeas.ledger.replay import compare
+
+#: Columns a covered table keeps that no replay compares, each with why.
+UNCHECKED: dict[str, dict[str, str]] = {
+    "people.Person": {
+        "created_at": "when the row was written: the entry's recorded_at says it",
+        **{
+            f"match_key_{k}": "blocking keys of identity matching, derived from the names"
+            for k in ("a", "gd", "d1", "d2", "p", "y1", "y2")
+        },
+    },
+    "accounts.User": {
+        "password": "a salted hash, changed by its owner; never on the ledger",
+        "last_login": "bookkeeping of sessions",
+        "date_joined": "when the row was written: the entry's recorded_at says it",
+        "first_name": "not used by Habeas",
+        "last_name": "not used by Habeas",
+    },
+    "accounts.APIToken": {"last_used_at": "bookkeeping of use (accounts.services.token_touch)"},
+}
+
+
+#: Many-to-many tables that a replay module names by the other side of the relation.
+ALIASES = {"facilities.Facility_agreements": "agreements.Agreement.facilities"}
+
+#: Tables Habeas never writes (roles and scopes grant everything): any row is a tampering, so
+#: they are tested by inserting one (test_a_granted_django_permission_is_named).
+#: Tables whose rows the ledger names by a natural key rather than the primary key: the column
+#: that re-keys a row.
+NATURAL_KEY = {"transfers.RuleOutcome": "position"}
+
+NEVER_WRITTEN = {"accounts.User_groups", "accounts.User_user_permissions"}
+
+
+def _legacy_names() -> set[str]:
+    names: set[str] = set()
+    for snap in ledger_replay._snapshots:
+        names.update(snap())
+    return names
+
+
+def _table_of(model: type[models.Model], covered: dict[str, str]) -> str | None:
+    label = ALIASES.get(model._meta.label, model._meta.label)
+    if label in covered:
+        return covered[label]
+    if model._meta.auto_created:
+        for other in apps.get_models():
+            for m2m in other._meta.local_many_to_many:
+                if m2m.remote_field.through is model:
+                    name = f"{other._meta.label}.{m2m.name}"
+                    if name in covered:
+                        return covered[name]
+    return None
+
+
+def _covered() -> dict[str, str]:
+    """Model label (or ``Owner.m2m``) → the covered table's name."""
+    covered = {}
+    for table in REGISTRY.tables.values():
+        for label in table.models:
+            covered[label] = table.name
+    return covered
+
+
+def _all_models() -> list[type[models.Model]]:
+    found = []
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.proxy or model._meta.abstract or not model._meta.managed:
+            continue
+        found.append(model)
+    return sorted(found, key=lambda m: m._meta.label)
+
+
+@pytest.mark.django_db
+def test_every_table_is_covered_or_declared_derived() -> None:
+    covered = _covered()
+    legacy = _legacy_names()
+    covered.update({name: name for name in legacy})
+    undeclared = []
+    for model in _all_models():
+        label = model._meta.label
+        if label in REGISTRY.derived:
+            assert REGISTRY.derived[label].reason.strip(), label
+            continue
+        if _table_of(model, covered) is None:
+            undeclared.append(label)
+    assert undeclared == [], (
+        "tables neither covered by a replay nor declared derived (habeas.core.events): "
+        + ", ".join(undeclared)
+    )
+
+
+def _changed(field: models.Field[Any, Any], value: Any) -> Any:
+    if isinstance(field, models.BooleanField):
+        return not value
+    if isinstance(field, models.JSONField):
+        return ["tampered", value]
+    if isinstance(field, models.DecimalField):
+        return (value or Decimal(0)) + 1
+    if isinstance(field, models.DateTimeField):
+        return (value or dt.datetime(2025, 1, 1, tzinfo=dt.UTC)) + dt.timedelta(seconds=1)
+    if isinstance(field, models.DateField):
+        return (value or dt.date(2025, 1, 1)) + dt.timedelta(days=1)
+    if isinstance(field, models.FloatField):
+        return (value or 0.0) + 1.5
+    if isinstance(field, models.IntegerField | models.ForeignKey):
+        return (value or 0) + 1
+    if isinstance(field, models.BinaryField):
+        return bytes(value or b"") + b"x"
+    text = str(value or "")
+    limit = field.max_length or 1000
+    return (text + "x")[:limit] if len(text) < limit else text[:-1] + "y"
+
+
+def _fresh(field: models.Field[Any, Any]) -> Any:
+    """A value no other row holds, for a field under a unique constraint (a foreign key to
+    nowhere is fine: the constraint is deferred and the savepoint rolled back)."""
+    if isinstance(field, models.IntegerField | models.ForeignKey):
+        return 10**9
+    return "tampered-unique"
+
+
+def _tamper_targets() -> list[str]:
+    covered = _covered()
+    return sorted(
+        m._meta.label
+        for m in _all_models()
+        if m._meta.label not in REGISTRY.derived
+        and m._meta.label not in NEVER_WRITTEN
+        and _table_of(m, covered) is not None
+    )
+
+
+def _problems() -> list[str]:
+    return [d.where for d in compare(limit=10_000).differences]
+
+
+class _Undo(Exception):
+    pass
+
+
+def _in_savepoint(fn: Any) -> list[str]:
+    found: list[str] = []
+    try:
+        with transaction.atomic():
+            fn()
+            found = _problems()
+            raise _Undo
+    except _Undo:
+        pass
+    return found
+
+
+@pytest.fixture
+def demo(db: Any) -> None:
+    from habeas.web.demo import load_demo
+
+    from habeas.accounts.models import User
+    from habeas.accounts.services import token_create
+    from habeas.core.actor import Actor
+    from habeas.facilities.models import Cell
+    from habeas.facilities.services import cell_certify
+
+    load_demo(scale="small")
+    # What the demo does not do: an API token and a cell certification.
+    admin = Actor(name="test:director", role="facility_admin")
+    token_create(actor=admin, user=User.objects.order_by("pk").first(), name="matrix")
+    cell = Cell.objects.order_by("pk").first()
+    assert cell is not None
+    cell_certify(
+        actor=admin,
+        cell=cell,
+        working_capacity=cell.working_capacity,
+        max_capacity=cell.max_capacity,
+        reason="annual certification",
+    )
+    assert _problems() == [], "the scenario itself must verify"
+
+
+@pytest.mark.parametrize("label", _tamper_targets())
+def test_tampering_with_a_covered_table_is_named(demo: None, label: str) -> None:
+    model = apps.get_model(label)
+    table = _table_of(model, _covered())
+    assert table is not None
+    q = connection.ops.quote_name
+    db_table = q(model._meta.db_table)
+    pk = model._meta.pk
+    assert pk is not None
+    rows = list(model._base_manager.order_by(pk.name).values()[:1])
+    assert rows, f"the demo has no row of {label}: the matrix cannot test it"
+    row = rows[0]
+    key = row[pk.attname]
+    unchecked = UNCHECKED.get(label, {})
+    missed = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.name in unchecked:
+            continue
+
+        def update(field: models.Field[Any, Any] = field) -> None:
+            sql = f"UPDATE {db_table} SET {q(field.column)} = %s WHERE {q(pk.column)} = %s"  # noqa: S608
+            value = field.get_db_prep_save(_changed(field, row[field.attname]), connection)
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(sql, [value, key])
+            except IntegrityError:  # the changed value is another row's unique one
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, [_fresh(field), key])
+
+        found = _in_savepoint(update)
+        if not any(w.startswith(f"{table}.") for w in found):
+            missed.append(field.name)
+    assert missed == [], f"{label}: a changed field went unnoticed: {missed}"
+
+    def delete() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {db_table} WHERE {q(pk.column)} = %s", [key])  # noqa: S608
+
+    assert any(w.startswith(f"{table}.") for w in _in_savepoint(delete)), (
+        f"{label}: a deleted row went unnoticed"
+    )
+
+    column = q(model._meta.get_field(NATURAL_KEY.get(label, pk.name)).column)
+
+    def rekey() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT MAX({column}) FROM {db_table}")  # noqa: S608
+            top = cursor.fetchone()[0]
+            cursor.execute(
+                f"UPDATE {db_table} SET {column} = %s WHERE {q(pk.column)} = %s",  # noqa: S608
+                [top + 1000, key],
+            )
+
+    found = _in_savepoint(rekey)
+    assert any(w.startswith(f"{table}.") for w in found), f"{label}: an inserted row went unnoticed"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("relation", ["groups", "user_permissions"])
+def test_a_granted_django_permission_is_named(relation: str) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    from habeas.accounts.models import User
+    from habeas.accounts.services import user_create
+    from habeas.core.actor import Actor
+
+    user = user_create(
+        actor=Actor(name="test:admin", role="facility_admin"),
+        username="ana",
+        password="a long and unguessable passphrase",
+        role="oversight",
+    )
+    assert _problems() == []
+    through = getattr(User, relation).through
+    q = connection.ops.quote_name
+    if relation == "groups":
+        other = Group.objects.create(name="wardens").pk
+        column = "group_id"
+    else:
+        other = Permission.objects.order_by("pk").first().pk
+        column = "permission_id"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {q(through._meta.db_table)} (user_id, {column}) VALUES (%s, %s)",  # noqa: S608
+            [user.pk, other],
+        )
+    assert any(w.startswith("accounts.User.permissions.") for w in _problems())
