@@ -227,8 +227,6 @@ def admit(
 @pytest.fixture
 def users(db: Any) -> dict[str, Any]:
     """One user per role (ARCHITECTURE.md) plus a liaison of another state."""
-    from habeas.accounts.models import User
-
     spec = {
         "staff": {"role": "facility_staff", "facility_codes": ["TEC"]},
         "staff_oth": {"role": "facility_staff", "facility_codes": ["OTH"]},
@@ -241,9 +239,24 @@ def users(db: Any) -> dict[str, Any]:
         "norole": {"role": ""},
     }
     return {
-        name: User.objects.create_user(username=name, password="pw-" + name + "-long", **fields)
+        name: make_user(username=name, password="pw-" + name + "-long", **fields)
         for name, fields in spec.items()
     }
+
+
+def make_user(*, username: str, password: str, **fields: Any) -> Any:
+    """An account made as Habeas makes one: through ``user_create``, on the ledger (a row
+    made behind the service is what ``verify-ledger`` calls tampering)."""
+    from habeas.accounts.services import user_create
+    from habeas.core.actor import Actor
+
+    return user_create(
+        actor=Actor(name="test:setup", role="facility_admin"),
+        username=username,
+        password=password,
+        role=fields.pop("role", ""),
+        **fields,
+    )
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:
@@ -268,3 +281,31 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     except SystemExit as exc:
         code = int(exc.code or 0)
     return code, out.getvalue(), err.getvalue()
+
+
+# --- no false alarms: verify-ledger after every test that wrote ----------------------------
+
+
+@pytest.fixture(autouse=True)
+def _tables_agree_with_the_ledger_after_the_test(request: pytest.FixtureRequest) -> Any:
+    """After every test that wrote to the ledger, the tables must agree with it (the
+    table-vs-ledger replay of ``verify-ledger``): a normal flow that ``verify-ledger`` would
+    call tampering fails the suite here. Tests that tamper on purpose carry the marker
+    ``tampers``."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "live_server")
+    )
+    if not uses_db or request.node.get_closest_marker("tampers") is not None:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    yield
+    from habeas.ledger.replay import compare
+    from habeas.ledger.services import ledger_size
+
+    if ledger_size() == 0:
+        return
+    differences = compare(limit=10).differences
+    assert not differences, "verify-ledger would fail after this test: " + "; ".join(
+        f"{d.where}: {d.message}" for d in differences
+    )

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests.conftest import admit, make_person, removal_order, run_cli, sentence
+from tests.conftest import admit, make_person, make_user, removal_order, run_cli, sentence
 
 #: One cell of 10 m² with a 1 m² annex: 9 m² usable. Muršić's 3 m² line falls at 3 people
 #: (3.00 m² each: no alert) and 4 (2.25 m²: alert); ICRC certifies 2 (9 / 3.4).
@@ -265,13 +265,12 @@ def test_stats_counts_open_alerts(tight: Any, actor: Any) -> None:
 
 
 def test_alerts_page_by_role(tight: Any, actor: Any, users: Any, world: dict[str, Any]) -> None:
-    from habeas.accounts.models import User
 
     _fill(actor, tight, 4, dt.datetime(2025, 3, 16, 8, tzinfo=dt.UTC))
     served = _admit_sentenced(
         actor, world["tec"], dt.date(2025, 1, 1), given_names="Cumplida <b>Ya</b>"
     )
-    boss = User.objects.create_user(
+    boss = make_user(
         username="boss", password="pw-boss-long", role="facility_admin", facility_codes=["SMA"]
     )
 
@@ -318,12 +317,11 @@ def _ack_api(client: Client, alert: str, note: str = "two moved to M1-03 tomorro
 def test_acknowledging_an_alert_keeps_it_listed_until_the_cause_is_fixed(
     tight: Any, actor: Any, users: Any
 ) -> None:
-    from habeas.accounts.models import User
     from habeas.custody.services import custody_release
 
     start = dt.datetime(2025, 3, 16, 8, tzinfo=dt.UTC)
     people = _fill(actor, tight, 4, start)
-    boss = User.objects.create_user(
+    boss = make_user(
         username="boss", password="pw-boss-long", role="facility_admin", facility_codes=["SMA"]
     )
     client = Client()
@@ -375,11 +373,10 @@ def test_only_the_facility_staff_acknowledge(tight: Any, actor: Any, users: Any)
 
 
 def test_acknowledge_on_the_page(tight: Any, actor: Any, users: Any) -> None:
-    from habeas.accounts.models import User
     from habeas.conditions.models import AlertAcknowledgement
 
     _fill(actor, tight, 4, dt.datetime(2025, 3, 16, 8, tzinfo=dt.UTC))
-    boss = User.objects.create_user(
+    boss = make_user(
         username="boss", password="pw-boss-long", role="facility_admin", facility_codes=["SMA"]
     )
     client = Client()
@@ -402,14 +399,13 @@ def test_acknowledge_on_the_page(tight: Any, actor: Any, users: Any) -> None:
 
 
 def test_verify_ledger_names_a_changed_acknowledgement(tight: Any, actor: Any) -> None:
-    from habeas.accounts.models import User
     from habeas.conditions.models import AlertAcknowledgement
     from habeas.conditions.services import alert_acknowledge
     from habeas.ledger.verify import verify_ledger
     from tests.ledger.test_verify import tamper
 
     _fill(actor, tight, 4, dt.datetime(2025, 3, 16, 8, tzinfo=dt.UTC))
-    boss = User.objects.create_user(
+    boss = make_user(
         username="boss", password="pw-boss-long", role="facility_admin", facility_codes=["SMA"]
     )
     ack = alert_acknowledge(actor=actor, user=boss, alert_id="space:cell:SMA/T-01", note="moving")

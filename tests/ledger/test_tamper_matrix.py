@@ -175,13 +175,12 @@ def _in_savepoint(fn: Any) -> list[str]:
 
 @pytest.fixture
 def demo(db: Any) -> None:
-    from habeas.web.demo import load_demo
-
     from habeas.accounts.models import User
     from habeas.accounts.services import token_create
     from habeas.core.actor import Actor
     from habeas.facilities.models import Cell
     from habeas.facilities.services import cell_certify
+    from habeas.web.demo import load_demo
 
     load_demo(scale="small")
     # What the demo does not do: an API token and a cell certification.
@@ -219,7 +218,7 @@ def test_tampering_with_a_covered_table_is_named(demo: None, label: str) -> None
             continue
 
         def update(field: models.Field[Any, Any] = field) -> None:
-            sql = f"UPDATE {db_table} SET {q(field.column)} = %s WHERE {q(pk.column)} = %s"  # noqa: S608
+            sql = f"UPDATE {db_table} SET {q(field.column)} = %s WHERE {q(pk.column)} = %s"
             value = field.get_db_prep_save(_changed(field, row[field.attname]), connection)
             try:
                 with transaction.atomic(), connection.cursor() as cursor:
@@ -235,7 +234,7 @@ def test_tampering_with_a_covered_table_is_named(demo: None, label: str) -> None
 
     def delete() -> None:
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {db_table} WHERE {q(pk.column)} = %s", [key])  # noqa: S608
+            cursor.execute(f"DELETE FROM {db_table} WHERE {q(pk.column)} = %s", [key])
 
     assert any(w.startswith(f"{table}.") for w in _in_savepoint(delete)), (
         f"{label}: a deleted row went unnoticed"
@@ -245,10 +244,10 @@ def test_tampering_with_a_covered_table_is_named(demo: None, label: str) -> None
 
     def rekey() -> None:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT MAX({column}) FROM {db_table}")  # noqa: S608
+            cursor.execute(f"SELECT MAX({column}) FROM {db_table}")
             top = cursor.fetchone()[0]
             cursor.execute(
-                f"UPDATE {db_table} SET {column} = %s WHERE {q(pk.column)} = %s",  # noqa: S608
+                f"UPDATE {db_table} SET {column} = %s WHERE {q(pk.column)} = %s",
                 [top + 1000, key],
             )
 
@@ -282,7 +281,7 @@ def test_a_granted_django_permission_is_named(relation: str) -> None:
         column = "permission_id"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {q(through._meta.db_table)} (user_id, {column}) VALUES (%s, %s)",  # noqa: S608
+            f"INSERT INTO {q(through._meta.db_table)} (user_id, {column}) VALUES (%s, %s)",
             [user.pk, other],
         )
     assert any(w.startswith("accounts.User.permissions.") for w in _problems())

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import admit, make_person
+from tests.conftest import admit, make_person, make_user
 
 READ_ONLY = [
     "ledger.ledgerentry",
@@ -40,11 +40,10 @@ READ_ONLY = [
 
 @pytest.fixture
 def superuser_client(world: dict[str, Any], actor: Any) -> Client:
-    from habeas.accounts.models import User
 
     person = make_person(actor)
     admit(actor, person, world["tec"], world["us"], cell="M1-01")
-    user = User.objects.create_superuser(username="root", password="root-pass-long", email="")
+    user = make_user(username="root", password="root-pass-long", is_staff=True, is_superuser=True)
     client = Client()
     client.force_login(user)
     return client

@@ -41,6 +41,7 @@ from django.http import QueryDict
 from django.test import Client
 
 from tests.api.conftest import scene  # noqa: F401  (the API matrix's people, reused)
+from tests.conftest import make_user
 from tests.transfers.helpers import row, to_csv
 
 TABLE = """
@@ -189,7 +190,6 @@ def pages_scene(scene: dict[str, Any], users: dict[str, Any], actor: Any) -> dic
     """The API matrix's scene (people of the US and Guatemalan agreements in TEC and OTH)
     plus a manifest per agreement (US1 admitted, so with its Rule 7 record; GT1 decided), a
     keep-apart record in TEC and a superuser."""
-    from habeas.accounts.models import User
     from habeas.facilities.services import keep_apart_open
     from habeas.transfers.services import manifest_accept, manifest_admit, manifest_import
 
@@ -211,7 +211,9 @@ def pages_scene(scene: dict[str, Any], users: dict[str, Any], actor: Any) -> dic
     ka = keep_apart_open(
         actor=actor, person=people["us"], other=people["gt_tec"], scope="module", reason="threats"
     )
-    superuser = User.objects.create_superuser(username="superuser", password="pw-superuser-long")
+    superuser = make_user(
+        username="superuser", password="pw-superuser-long", is_staff=True, is_superuser=True
+    )
     return {
         "users": {**users, "superuser": superuser},
         "ids": {
