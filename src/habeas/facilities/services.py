@@ -662,6 +662,23 @@ def roll_count_record(
     return roll
 
 
+@service
+def roll_count_record_file(
+    *,
+    actor: Actor,
+    facility: Facility,
+    rolls: Mapping[dt.datetime, Sequence[RollLine]],
+    source: str = RollCountSource.CLI,
+) -> list[RollCount]:
+    """Record every roll of one file (``habeas roll-count``) or one API request, oldest
+    first: lines sharing a ``counted_at`` are one roll, and all the rolls are recorded or
+    none (the one rule: one transaction; one ``facilities.roll_counted`` entry per roll)."""
+    return [
+        roll_count_record(actor=actor, facility=facility, counted_at=at, lines=lines, source=source)
+        for at, lines in sorted(rolls.items())
+    ]
+
+
 def roll_lines_from(rows: Mapping[str, int]) -> list[RollLine]:
     return [RollLine(cell=c, counted=n, row=i) for i, (c, n) in enumerate(rows.items(), 1)]
 
