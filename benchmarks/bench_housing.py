@@ -265,7 +265,7 @@ def bench_suggest(samples: int, *, postgres: bool, reuse: bool) -> None:
     import tomllib
 
     from habeas.core.actor import Actor
-    from habeas.core.services import service_context
+    from habeas.core.services import service
     from habeas.facilities import selectors
     from habeas.facilities.housing import Allocator, Occupant
     from habeas.facilities.models import Facility
@@ -298,8 +298,8 @@ def bench_suggest(samples: int, *, postgres: bool, reuse: bool) -> None:
     # module scope against people held here, facility scope against someone not held), so
     # the suggestion reads this person's records and where the others are.
     at = dt.datetime(2025, 3, 16, 12, tzinfo=dt.UTC)
-    with service_context():
-        newcomer, outside = (
+    newcomer, outside = service(
+        lambda: tuple(
             Person.objects.create(
                 given_names="N",
                 first_surname=name,
@@ -310,6 +310,7 @@ def bench_suggest(samples: int, *, postgres: bool, reuse: bool) -> None:
             )
             for name in ("Newcomer", "Outside")
         )
+    )()
     held_ids = list(
         Person.objects.filter(episodes__facility=facility, episodes__released_at__isnull=True)
         .order_by("pk")
@@ -417,15 +418,15 @@ class Writes:
     def __init__(self, actor: Any, facility: Any, n: int) -> None:
         import datetime as dt
 
-        from habeas.core.services import service_context
+        from habeas.core.services import service
         from habeas.facilities.models import Cell
         from habeas.people.models import Person
 
         self.actor, self.facility = actor, facility
         self.clock = dt.datetime(2025, 3, 17, 8, tzinfo=dt.UTC)
         at = dt.datetime(2025, 3, 16, 12, tzinfo=dt.UTC)
-        with service_context():
-            self.newcomers = Person.objects.bulk_create(
+        self.newcomers = service(
+            lambda: Person.objects.bulk_create(
                 [
                     Person(
                         given_names="W",
@@ -438,6 +439,7 @@ class Writes:
                     for i in range(n // 3 + 2)
                 ]
             )
+        )()
         self.civil = list(
             Person.objects.filter(
                 episodes__facility=facility,
@@ -519,7 +521,7 @@ def _fill(actor: Any, facility: Any) -> None:
     placement service's throughput."""
     import datetime as dt
 
-    from habeas.core.services import service_context
+    from habeas.core.services import service
     from habeas.custody.services import AdmissionSpec, LegalBasisSpec, custody_admit_many
     from habeas.people.models import Person
 
@@ -541,8 +543,8 @@ def _fill(actor: Any, facility: Any) -> None:
     civil = LegalBasisSpec(kind="removal_order", ref="RO", order_date=dt.date(2025, 3, 1))
     total = CONVICTED + UNTRIED + CIVIL
     t0 = time.perf_counter()
-    with service_context():
-        people = Person.objects.bulk_create(
+    people = service(
+        lambda: Person.objects.bulk_create(
             [
                 Person(
                     given_names="A",
@@ -556,6 +558,7 @@ def _fill(actor: Any, facility: Any) -> None:
             ],
             batch_size=1000,
         )
+    )()
     made = time.perf_counter() - t0
     specs = [
         AdmissionSpec(

@@ -177,10 +177,10 @@ def setup_agreement() -> Any:
         actor=Actor.system("bench"),
         document=load_setup(common.ROOT / "src/habeas/web/data/demo_setup.toml"),
     )
-    from habeas.core.services import service_context
+    from habeas.core.services import service
 
-    with service_context():  # an untimed fixture change, outside any measured path
-        Agreement.objects.filter(code="US-SV-2025").update(max_persons=None)
+    # An untimed fixture change, outside any measured path.
+    service(lambda: Agreement.objects.filter(code="US-SV-2025").update(max_persons=None))()
     return Agreement.objects.get(code="US-SV-2025")
 
 

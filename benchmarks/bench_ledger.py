@@ -3,9 +3,9 @@
 Habeas, through its services API, on a fresh database each run:
 
 * bulk: ``ledger_append_many`` with batches of 1,000 ``custody.admitted``-like events (payload
-  about 320 bytes of canonical JSON), one ``service_context()`` transaction per batch, 100,000
+  about 320 bytes of canonical JSON), one ``@service`` transaction per batch, 100,000
   entries in all;
-* single: ``ledger_append`` in its own ``service_context()`` transaction, 2,000 times.
+* single: ``ledger_append`` in its own ``@service`` transaction, 2,000 times.
 
 Baselines, measured in the same process on the rows the first bulk run stored (read back from
 the database, so they follow whatever Habeas stores):
@@ -130,30 +130,28 @@ def read_rows() -> LedgerRows:
 
 def habeas_bulk(events: Sequence[Any]) -> None:
     from habeas.core.actor import Actor
-    from habeas.core.services import service_context
+    from habeas.core.services import service
     from habeas.ledger.services import ledger_append_many
 
     actor = Actor.system("bench")
     for start in range(0, len(events), BATCH):
-        with service_context():
-            ledger_append_many(actor=actor, events=events[start : start + BATCH])
+        service(ledger_append_many)(actor=actor, events=events[start : start + BATCH])
 
 
 def habeas_single(events: Sequence[Any]) -> None:
     from habeas.core.actor import Actor
-    from habeas.core.services import service_context
+    from habeas.core.services import service
     from habeas.ledger.services import ledger_append
 
     actor = Actor.system("bench")
     for event in events:
-        with service_context():
-            ledger_append(
-                actor=actor,
-                action=event.action,
-                subject=event.subject,
-                payload=event.payload,
-                occurred_at=event.occurred_at,
-            )
+        service(ledger_append)(
+            actor=actor,
+            action=event.action,
+            subject=event.subject,
+            payload=event.payload,
+            occurred_at=event.occurred_at,
+        )
 
 
 def check_ledger(expected: int) -> None:

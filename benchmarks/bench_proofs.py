@@ -247,7 +247,7 @@ def compare(
 ) -> None:
     """Append and proof throughput beside pymerkle's SqliteTree."""
     from habeas.core.actor import Actor
-    from habeas.core.services import service_context
+    from habeas.core.services import service
     from habeas.ledger.services import Event, ledger_append_many
 
     try:
@@ -272,8 +272,7 @@ def compare(
     t = time.perf_counter()
     c = time.process_time()
     for s in range(0, m, 1000):
-        with service_context():
-            ledger_append_many(actor=Actor("bench"), events=events[s : s + 1000])
+        service(ledger_append_many)(actor=Actor("bench"), events=events[s : s + 1000])
     habeas_cpu = time.process_time() - c
     habeas_append = m / (time.perf_counter() - t)
     data = [f"entry {i} {payload}".encode() for i in range(m)]

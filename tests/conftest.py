@@ -152,6 +152,15 @@ def world(db: Any, actor: Any, setup_doc: Any) -> dict[str, Any]:
     }
 
 
+def direct_write(fn: Any) -> Any:
+    """Test set-up written directly, on purpose: ``fn()`` runs inside a service (the
+    ``@service`` decorator: one transaction, the write guard open), as the one rule asks of
+    every write; its result is returned."""
+    from habeas.core.services import service
+
+    return service(fn)()
+
+
 def make_person(
     actor: Any,
     *,

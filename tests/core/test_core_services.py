@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from habeas.core.actor import Actor
 from habeas.core.canonical import canonical_bytes, plain
-from habeas.core.services import WriteOutsideService, in_service, service, service_context
+from habeas.core.services import WriteOutsideService, in_service, service
 from habeas.ledger.models import LedgerEntry
 from habeas.ledger.services import ledger_append, ledger_size
 
@@ -93,8 +93,7 @@ def test_caught_inner_failure_rolls_back_only_the_inner_service() -> None:
 @pytest.mark.django_db
 def test_guard_applies_again_after_the_service_returns(world: dict[str, Any]) -> None:
     facility = world["tec"]
-    with service_context():
-        facility.save()
+    service(facility.save)()
     with pytest.raises(WriteOutsideService):
         facility.save()
 

@@ -14,7 +14,6 @@ from django.db import IntegrityError, connection, transaction
 from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
-from habeas.core.services import service_context
 from habeas.custody.absences import (
     MSG_ALREADY_ENDED,
     MSG_ALREADY_OUT,
@@ -34,7 +33,7 @@ from habeas.facilities.services import RollLine, roll_count_record
 from habeas.ledger.models import LedgerEntry
 from habeas.ledger.services import ledger_size
 from habeas.ledger.verify import verify_ledger
-from tests.conftest import admit, make_person, run_cli
+from tests.conftest import admit, direct_write, make_person, run_cli
 from tests.ledger.test_verify import tamper
 
 T0 = dt.datetime(2025, 3, 16, 14, 5, tzinfo=dt.UTC)
@@ -122,14 +121,16 @@ def test_start_refuses_someone_already_out(held: Any) -> None:
 
 def test_one_open_absence_per_episode_is_a_database_constraint(held: Any) -> None:
     absence = court(held)
-    with service_context(), pytest.raises(IntegrityError), transaction.atomic():
-        TemporaryAbsence.objects.create(
-            episode=absence.episode,
-            kind="hospital",
-            destination="Hospital Rosales",
-            authority="medical officer",
-            started_at=T0 + 26 * H,
-            recorded_by="x",
+    with pytest.raises(IntegrityError):
+        direct_write(
+            lambda: TemporaryAbsence.objects.create(
+                episode=absence.episode,
+                kind="hospital",
+                destination="Hospital Rosales",
+                authority="medical officer",
+                started_at=T0 + 26 * H,
+                recorded_by="x",
+            )
         )
 
 
@@ -140,14 +141,13 @@ def test_one_open_absence_per_episode_is_a_database_constraint(held: Any) -> Non
 )
 def test_interval_constraint_ended_not_before_started(held: Any, ended: Any, ok: bool) -> None:
     absence = court(held)
-    with service_context():
-        absence.ended_at = ended
-        absence.ended_how = "returned"
-        if ok:
-            absence.save()
-        else:
-            with pytest.raises(IntegrityError), transaction.atomic():
-                absence.save()
+    absence.ended_at = ended
+    absence.ended_how = "returned"
+    if ok:
+        direct_write(absence.save)
+    else:
+        with pytest.raises(IntegrityError):
+            direct_write(absence.save)
 
 
 @pytest.mark.parametrize(

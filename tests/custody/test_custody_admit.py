@@ -14,7 +14,6 @@ import pytest
 
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, Conflict, ValidationFailed
-from habeas.core.services import service_context
 from habeas.custody.models import CustodyEpisode, LegalBasis, Placement
 from habeas.custody.services import (
     MSG_ALREADY_HELD,
@@ -32,7 +31,7 @@ from habeas.facilities.setup_schema import parse_setup
 from habeas.ledger.models import LedgerEntry
 from habeas.ledger.services import ledger_size
 from habeas.people.models import Person
-from tests.conftest import admit, make_person, removal_order, sentence
+from tests.conftest import admit, direct_write, make_person, removal_order, sentence
 
 T0 = dt.datetime(2025, 3, 16, 14, 5, tzinfo=dt.UTC)
 
@@ -437,8 +436,11 @@ def test_automatic_choice_picks_the_least_crowded_cell_relative_to_certified_cap
     setup_apply(actor=actor, document=parse_setup(tomllib.loads(CROWDING_SETUP), name="crw.toml"))
     # CPT: B-BIG 20 m² → 5 certified; B-SMALL 8 m² → 2; B-OFF is deactivated.
     # No service deactivates a cell yet; a queryset update is enough for this test.
-    with service_context():  # test set-up written directly, on purpose
-        Cell.objects.filter(code="B-OFF").update(active=False, deactivation_reason="maintenance")
+    direct_write(  # test set-up written directly, on purpose
+        lambda: Cell.objects.filter(code="B-OFF").update(
+            active=False, deactivation_reason="maintenance"
+        )
+    )
     facility = Facility.objects.get(code="CRW")
     chosen = [cell_of(admit(actor, make_person(actor), facility, None)) for _ in range(16)]
     # Occupancy after each admission divided by certified capacity: BIG 1/5, 2/5 < SMALL 1/2;

@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError
-from habeas.core.services import service_context
 from habeas.custody.models import CustodyEpisode, Placement
 from habeas.custody.services import (
     AdmissionSpec,
@@ -43,6 +42,7 @@ from habeas.facilities.setup_schema import parse_setup
 from habeas.ledger.services import ledger_size
 from habeas.people.models import Person
 from habeas.people.services import Identifier, PersonSpec, person_create_many
+from tests.conftest import direct_write
 
 T0 = dt.datetime(2025, 3, 16, 8, 0, tzinfo=dt.UTC)
 
@@ -282,8 +282,11 @@ def rolled_back() -> Iterator[None]:
 @pytest.fixture
 def prp(db: Any, actor: Actor) -> dict[str, Any]:
     setup_apply(actor=actor, document=parse_setup(tomllib.loads(SETUP), name="prp.toml"))
-    with service_context():  # test set-up written directly, on purpose
-        Cell.objects.filter(code="MC-OFF").update(active=False, deactivation_reason="maintenance")
+    direct_write(  # test set-up written directly, on purpose
+        lambda: Cell.objects.filter(code="MC-OFF").update(
+            active=False, deactivation_reason="maintenance"
+        )
+    )
     people = person_create_many(
         actor=actor,
         specs=[

@@ -102,19 +102,21 @@ RACER = textwrap.dedent(
     from django.utils import timezone
     from habeas.core.actor import Actor
     from habeas.core.errors import ApplicationError
-    from habeas.core.services import service_context
+    from habeas.core.services import service
     from habeas.custody.services import placement_move
     from habeas.facilities.models import Cell
     from habeas.people.models import Person
     person = Person.objects.get(pk=int(sys.argv[1]))
     cell = Cell.objects.get(facility__code="RACE", code="A")
+    @service
+    def gated_move():  # the gate and the move in one transaction
+        with connection.cursor() as cur:  # both block here until the gate opens
+            cur.execute("SELECT 1 FROM race_gate WHERE id = 1 FOR SHARE")
+        placement_move(actor=Actor(name="test:racer", role="facility_staff"),
+                       person=person, cell=cell, at=timezone.now(), reason="race")
     print("ready", flush=True)
     try:
-        with service_context():
-            with connection.cursor() as cur:  # both block here until the gate opens
-                cur.execute("SELECT 1 FROM race_gate WHERE id = 1 FOR SHARE")
-            placement_move(actor=Actor(name="test:racer", role="facility_staff"),
-                           person=person, cell=cell, at=timezone.now(), reason="race")
+        gated_move()
         print(json.dumps({"won": True}))
     except ApplicationError as exc:
         print(json.dumps({"won": False, "code": exc.code, "message": exc.message}))

@@ -26,7 +26,7 @@ from habeas.ledger.proofs import (
 )
 from habeas.ledger.services import ledger_root, ledger_size
 from habeas.ledger.verify import verify_against, verify_ledger
-from tests.conftest import admit, make_person, removal_order, run_cli
+from tests.conftest import admit, direct_write, make_person, removal_order, run_cli
 
 
 def tamper(sql: str, params: list[Any] | None = None) -> None:
@@ -212,19 +212,19 @@ def test_housing_events_replay_cleanly(world: dict[str, Any]) -> None:
 def ledger_40(request: Any, monkeypatch: pytest.MonkeyPatch, db: None) -> int:
     """Forty entries, verified in pages of 1, 7 or 20,000 rows (the page-wide checks and the
     row-by-row pass that names the entry must agree whatever the page boundaries)."""
-    from habeas.core.services import service_context
     from habeas.ledger import verify
     from habeas.ledger.services import Event, ledger_append_many
 
     monkeypatch.setattr(verify, "_BATCH", request.param)
-    with service_context():
-        ledger_append_many(
+    direct_write(
+        lambda: ledger_append_many(
             actor=Actor(name="test"),
             events=[
                 Event("test.appended", f"thing:{i}", {"n": i, "name": "Ñandú", "index": 99 - i})
                 for i in range(40)
             ],
         )
+    )
     assert verify_ledger(tables=False).ok
     return 40
 
@@ -359,15 +359,15 @@ def test_a_damaged_head_is_never_built_into_the_stored_tree(ledger_40: int, garb
     """Appends hash new nodes with siblings read from the append-only stored tree, not from
     the head's copy of the border: after a damaged head, the next appends store correct
     nodes and rewrite the head."""
-    from habeas.core.services import service_context
     from habeas.ledger.services import Event, ledger_append_many
 
     tamper("UPDATE ledger_ledgerhead SET border = %s WHERE id = 1", [garbage])
-    with service_context():  # 40 → 64 leaves: every old border node is a left sibling
-        ledger_append_many(
+    direct_write(  # 40 → 64 leaves: every old border node is a left sibling
+        lambda: ledger_append_many(
             actor=Actor(name="test"),
             events=[Event("test.appended", f"more:{i}", {"n": i}) for i in range(24)],
         )
+    )
     result = verify_ledger(tables=False)
     assert result.ok, result.problems
     assert result.root == ledger_root()

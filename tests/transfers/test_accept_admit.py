@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 
 from habeas.core.errors import Conflict, NotFound, ValidationFailed
-from habeas.core.services import service_context
 from habeas.custody.models import CustodyEpisode, Placement
 from habeas.ledger.models import LedgerEntry
 from habeas.transfers.models import AdmissionRecord, ManifestEntry, Notification
 from habeas.transfers.services import admission_record_update, manifest_accept, manifest_admit
-from tests.conftest import make_person
+from tests.conftest import direct_write, make_person
 from tests.transfers.helpers import removal_row, row, to_csv
 
 ARRIVED = dt.datetime(2025, 3, 21, 14, 5, tzinfo=dt.UTC)
@@ -85,8 +84,9 @@ def test_accept_refuses_beyond_quota(importer: Any, actor: Any, world: Any) -> N
     from habeas.agreements.models import Agreement
 
     result = importer(to_csv(people(3)))
-    with service_context():  # test set-up written directly, on purpose
-        Agreement.objects.filter(pk=world["us"].pk).update(max_persons=2)
+    direct_write(  # test set-up written directly, on purpose
+        lambda: Agreement.objects.filter(pk=world["us"].pk).update(max_persons=2)
+    )
     manifest = result.manifest
     manifest.agreement.refresh_from_db()
     with pytest.raises(Conflict, match="quota"):

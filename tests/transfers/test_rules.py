@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from habeas.core.services import service_context
 from habeas.custody.sentences import add_months
-from tests.conftest import admit, make_person
+from tests.conftest import admit, direct_write, make_person
 from tests.transfers.helpers import ON, removal_row, row, to_csv
 
 DAY = dt.timedelta(days=1)
@@ -52,10 +51,11 @@ def test_t4_life_passes_and_params_tighten(importer: Any, world: Any, actor: Any
 
     result = importer(to_csv([tt_row(sentence="life")]), world["gt"])
     assert outcome(result, "T4") == "pass"
-    with service_context():  # test set-up written directly, on purpose
-        Agreement.objects.filter(pk=world["gt"].pk).update(
+    direct_write(  # test set-up written directly, on purpose
+        lambda: Agreement.objects.filter(pk=world["gt"].pk).update(
             policy_options={"rule_params": {"T4": {"min_months": 60}}}
         )
+    )
     world["gt"].refresh_from_db()
     result = importer(to_csv([tt_row(sentence="P5Y", sentence_start="2024-01-10")]), world["gt"])
     assert outcome(result, "T4") == "fail"
@@ -86,10 +86,11 @@ def test_t1_t2_t3_t6(importer: Any, treaty: Any) -> None:
 def test_t6_listed_offence_passes(importer: Any, world: Any) -> None:
     from habeas.agreements.models import Agreement
 
-    with service_context():  # test set-up written directly, on purpose
-        Agreement.objects.filter(pk=world["gt"].pk).update(
+    direct_write(  # test set-up written directly, on purpose
+        lambda: Agreement.objects.filter(pk=world["gt"].pk).update(
             policy_options={"dual_criminality_offences": ["robbery"]}
         )
+    )
     world["gt"].refresh_from_db()
     result = importer(to_csv([tt_row(offence="Armed robbery")]), world["gt"])
     assert outcome(result, "T6") == "pass"
@@ -99,16 +100,18 @@ def test_t6_listed_offence_passes(importer: Any, world: Any) -> None:
 def test_quota_fail_and_review(importer: Any, world: Any) -> None:
     from habeas.agreements.models import Agreement
 
-    with service_context():  # test set-up written directly, on purpose
-        Agreement.objects.filter(pk=world["us"].pk).update(max_persons=1)
+    direct_write(  # test set-up written directly, on purpose
+        lambda: Agreement.objects.filter(pk=world["us"].pk).update(max_persons=1)
+    )
     world["us"].refresh_from_db()
     result = importer(
         to_csv([row(), row(sending_ref="A2", first_surname="Pérez", given_names="Luis")])
     )
     assert outcome(result, "O4", 0) == "pass"
     assert outcome(result, "O4", 1) == "review"
-    with service_context():  # test set-up written directly, on purpose
-        Agreement.objects.filter(pk=world["us"].pk).update(max_persons=0)
+    direct_write(  # test set-up written directly, on purpose
+        lambda: Agreement.objects.filter(pk=world["us"].pk).update(max_persons=0)
+    )
     world["us"].refresh_from_db()
     result = importer(to_csv([row(sending_ref="B1")]))
     assert outcome(result, "O4") == "fail"
@@ -181,10 +184,11 @@ def test_no_module_for_women(importer: Any) -> None:
 def test_require_conviction(importer: Any, world: Any) -> None:
     from habeas.agreements.models import Agreement
 
-    with service_context():  # test set-up written directly, on purpose
-        Agreement.objects.filter(pk=world["us"].pk).update(
+    direct_write(  # test set-up written directly, on purpose
+        lambda: Agreement.objects.filter(pk=world["us"].pk).update(
             policy_options={"require_conviction": True}
         )
+    )
     world["us"].refresh_from_db()
     result = importer(
         to_csv(

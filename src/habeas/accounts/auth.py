@@ -24,6 +24,7 @@ from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 
 from habeas.accounts.models import User
+from habeas.accounts.permissions import has_role, may_manage_housing, may_view_cells
 from habeas.accounts.selectors import token_authenticate
 from habeas.accounts.services import token_touch
 from habeas.core.errors import Forbidden
@@ -32,7 +33,7 @@ from habeas.core.errors import Forbidden
 def _authorise(user: Any, *, role_required: bool) -> User | None:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    if role_required and not (user.role or user.is_superuser):
+    if role_required and not has_role(user):
         raise PermissionDenied(_("your account has no role; ask an administrator for one"))
     assert isinstance(user, User)
     return user
@@ -88,8 +89,8 @@ def housing_user(request: HttpRequest, *, refused: str, read_only: str | None = 
     sending state's liaison or finance officer (Mandela Rule 9) — else 403 with ``refused``.
     With ``read_only``, only the facility roles, who may change it (oversight reads only)."""
     user = api_user(request)
-    if not user.sees_housing:
+    if not may_view_cells(user):
         raise Forbidden(refused)
-    if read_only is not None and not user.is_facility_role:
+    if read_only is not None and not may_manage_housing(user):
         raise Forbidden(read_only)
     return user

@@ -39,21 +39,6 @@ class User(AbstractUser):
             ),
         ]
 
-    @property
-    def sees_everything(self) -> bool:
-        """Oversight and auditors read across every scope; so do superusers."""
-        return self.is_superuser or self.role in {Role.OVERSIGHT, Role.AUDITOR}
-
-    @property
-    def sees_housing(self) -> bool:
-        """Cells and cell-mates are the receiving prison's business (and oversight's); a
-        sending state's liaison or finance officer sees where, not in which cell."""
-        return self.sees_everything or self.role not in {Role.LIAISON, Role.FINANCE}
-
-    @property
-    def is_facility_role(self) -> bool:
-        return self.role in {Role.FACILITY_STAFF, Role.FACILITY_ADMIN}
-
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()

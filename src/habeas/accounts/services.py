@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 
 from habeas.accounts.choices import Role
 from habeas.accounts.models import APIToken, User, hash_token
+from habeas.accounts.permissions import role_scoped_to_facilities, role_scoped_to_state
 from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.errors import Conflict, ValidationFailed
@@ -47,9 +48,6 @@ MSG_TOKEN_ALREADY_REVOKED = "the token is already revoked"  # noqa: S105 (a mess
 #: How stale ``last_used_at`` may get before a request writes it again (one write per token
 #: per interval rather than one per request; SQLite serialises writers).
 TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=5)
-
-_JURISDICTION_ROLES = {Role.LIAISON, Role.FINANCE}
-_FACILITY_ROLES = {Role.FACILITY_STAFF, Role.FACILITY_ADMIN}
 
 
 def user_snapshot(user: User) -> dict[str, Any]:
@@ -97,7 +95,7 @@ def _clean_scope(
             raise ValidationFailed(MSG_FACILITY_CODE_INVALID, details={"facility_code": raw})
         if code not in facilities:
             facilities.append(code)
-    if role in _JURISDICTION_ROLES:
+    if role_scoped_to_state(role):
         if not jurisdiction:
             raise ValidationFailed(MSG_LIAISON_NEEDS_JURISDICTION, details={"role": role})
         if len(jurisdiction) != 2 or pycountry.countries.get(alpha_2=jurisdiction) is None:
@@ -106,7 +104,7 @@ def _clean_scope(
             )
     elif jurisdiction:
         raise ValidationFailed(MSG_NO_JURISDICTION_FOR_ROLE, details={"role": role})
-    if role in _FACILITY_ROLES:
+    if role_scoped_to_facilities(role):
         if not facilities:
             raise ValidationFailed(MSG_FACILITY_ROLE_NEEDS_FACILITIES, details={"role": role})
     elif facilities:

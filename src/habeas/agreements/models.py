@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import F, Q
 
+from habeas.accounts.permissions import scope_of
 from habeas.agreements.choices import DayCount, Policy
 from habeas.core.services import ServiceModel, ServiceQuerySet
 
@@ -33,14 +34,13 @@ class AgreementQuerySet(ServiceQuerySet):
     def visible_to(self, user: User | Any) -> AgreementQuerySet:
         """Liaisons and finance see the agreements their state is party to; facility roles
         those covering their facilities; oversight and auditors all."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        if user.sees_everything:
+        scope = scope_of(user)
+        if scope.everything:
             return self
-        if user.is_facility_role:
-            return self.filter(facilities__code__in=user.facility_codes).distinct()
-        if user.role in {"liaison", "finance"}:
-            code = user.jurisdiction_code
+        if scope.facility_codes is not None:
+            return self.filter(facilities__code__in=scope.facility_codes).distinct()
+        if scope.state is not None:
+            code = scope.state
             return self.filter(Q(sending__code=code) | Q(receiving__code=code))
         return self.none()
 

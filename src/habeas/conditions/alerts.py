@@ -37,6 +37,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from habeas.accounts.permissions import may_view_cells
 from habeas.core.canonical import plain
 from habeas.custody.choices import LegalBasisKind
 from habeas.custody.models import CustodyEpisode, Placement
@@ -398,7 +399,7 @@ def alerts_for(
     if not facilities:
         return []
     episodes = CustodyEpisode.objects.open().filter(facility__in=facilities)
-    if user is not None and not user.sees_housing:
+    if user is not None and not may_view_cells(user):
         wanted -= HOUSING_KINDS
         episodes = episodes.filter(pk__in=CustodyEpisode.objects.visible_to(user))
     found: list[Alert] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from habeas.accounts.permissions import may_acknowledge_alert
 from habeas.conditions.alerts import KINDS, Alert, alerts_for, since_key
 from habeas.conditions.models import AlertAcknowledgement
 from habeas.core.actor import Actor
@@ -21,17 +22,6 @@ MSG_READ_ONLY = (
 )
 
 
-def may_acknowledge(user: Any, facility_code: str) -> bool:
-    """The receiving facility's own staff and director (ARCHITECTURE.md users), for their
-    facilities. Oversight and auditors read alerts and never act on them; a sending state's
-    liaison sees only legal-basis alerts and cannot answer for the prison."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_facility_role
-        and facility_code in (user.facility_codes or [])
-    )
-
-
 @service
 def alert_acknowledge(*, actor: Actor, user: Any, alert_id: str, note: str) -> AlertAcknowledgement:
     """Record that ``user`` has seen the open alert ``alert_id`` and what is being done. The
@@ -46,7 +36,7 @@ def alert_acknowledge(*, actor: Actor, user: Any, alert_id: str, note: str) -> A
     found: Alert | None = next((a for a in candidates if a.id == alert_id), None)
     if found is None:
         raise NotFound(MSG_NOT_OPEN.format(alert=alert_id))
-    if not may_acknowledge(user, found.facility):
+    if not may_acknowledge_alert(user, found.facility):
         raise Forbidden(MSG_READ_ONLY)
     if found.status == "acknowledged":
         raise Conflict(

@@ -13,8 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from habeas.accounts.permissions import (
+    has_role,
+    may_acknowledge_alert,
+    may_acknowledge_alerts,
+    may_view_cells,
+)
 from habeas.conditions.alerts import KINDS, RULES, alerts_for
-from habeas.conditions.services import alert_acknowledge, may_acknowledge
+from habeas.conditions.services import alert_acknowledge
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, Forbidden
 from habeas.facilities.models import Facility
@@ -36,10 +42,10 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     acknowledge an alert here with a note (POST ``alert``, ``note``). A user with no role gets
     403, and so does a role that only reads alerts when it posts."""
     user = request.user
-    if not (getattr(user, "role", "") or user.is_superuser):
+    if not has_role(user):
         raise PermissionDenied
     if request.method == "POST":
-        if not getattr(user, "is_facility_role", False):
+        if not may_acknowledge_alerts(user):
             raise PermissionDenied(_("Your role may read alerts but not acknowledge them."))
         try:
             alert_acknowledge(
@@ -70,7 +76,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             "kinds": [
                 {"kind": k, "label": KIND_LABELS[k], "rule": RULES[k], "count": counts.get(k, 0)}
                 for k in KINDS
-                if getattr(user, "sees_housing", False) or k == "legal_basis"
+                if may_view_cells(user) or k == "legal_basis"
             ],
             "labels": KIND_LABELS,
             "kind": kind if kind in KINDS else "",
@@ -79,6 +85,6 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             "total": len(every),
             "open_count": sum(1 for a in shown if a.status == "open"),
             "acknowledged_count": sum(1 for a in shown if a.status == "acknowledged"),
-            "ackable": {f.code for f in facilities if may_acknowledge(user, f.code)},
+            "ackable": {f.code for f in facilities if may_acknowledge_alert(user, f.code)},
         },
     )

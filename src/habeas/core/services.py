@@ -30,7 +30,10 @@ def in_service() -> bool:
 
 
 @contextmanager
-def service_context() -> Iterator[None]:
+def _service_context() -> Iterator[None]:
+    """The context ``@service`` runs in. Private: code that needs several writes in one
+    transaction writes a service that calls the others (nested services join the outer
+    transaction), so every transaction of the one rule has a name."""
     token = _in_service.set(True)
     try:
         with transaction.atomic():
@@ -44,7 +47,7 @@ def service(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with service_context():
+        with _service_context():
             return fn(*args, **kwargs)
 
     return wrapper

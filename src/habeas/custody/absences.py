@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from habeas.accounts.permissions import may_view_cells
 from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.errors import Conflict, NotFound, ValidationFailed
@@ -336,7 +337,7 @@ def absence_list_for(*, user: Any, person: Person) -> Any:
     for the episodes in their facilities, oversight and auditors all; never a sending state's
     liaison or finance officer (movements and hospital visits are housing detail, Mandela
     Rule 9)."""
-    if not getattr(user, "sees_housing", False):
+    if not may_view_cells(user):
         return TemporaryAbsence.objects.none()
     return (
         TemporaryAbsence.objects.filter(

@@ -20,6 +20,7 @@ from pydantic import AwareDatetime
 
 from habeas.accounts.auth import api_user, housing_user
 from habeas.accounts.models import User
+from habeas.accounts.permissions import may_view_cells
 from habeas.core import audit
 from habeas.core.actor import Actor
 from habeas.core.api import (
@@ -59,11 +60,6 @@ MSG_NO_ABSENCES = gettext_lazy(
 MSG_ABSENCES_READ_ONLY = gettext_lazy("your role may read absences but not record them")
 MSG_HELD_ELSEWHERE = "person not held in a facility in your scope"
 WRITE_ERRORS = (400, 401, 403, 404, 409)
-
-
-def sees_housing(user: User) -> bool:
-    """Cell-level detail is for the receiving side and oversight (``User.sees_housing``)."""
-    return bool(user.sees_housing)
 
 
 # --- the person's file -------------------------------------------------------------------
@@ -217,7 +213,7 @@ class EpisodeDetailOut(EpisodeOut):
 
     @staticmethod
     def resolve_cell(obj: CustodyEpisode, context: dict[str, Any]) -> str | None:
-        if not obj.is_open or not sees_housing(api_user(context["request"])):
+        if not obj.is_open or not may_view_cells(api_user(context["request"])):
             return None
         placement = current_placement(obj.person)
         return placement.cell.code if placement else None

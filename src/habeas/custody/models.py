@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from habeas.accounts.permissions import scope_of
 from habeas.core.services import ServiceModel, ServiceQuerySet
 from habeas.custody.choices import (
     AbsenceEnd,
@@ -77,16 +78,15 @@ class EpisodeQuerySet(ServiceQuerySet):
     def visible_to(self, user: User | Any) -> EpisodeQuerySet:
         """Same scope as people: facility roles their facilities, liaison and finance their
         state's agreements, oversight and auditors all."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        if user.sees_everything:
+        scope = scope_of(user)
+        if scope.everything:
             return self
-        if user.is_facility_role:
-            return self.filter(facility__code__in=user.facility_codes)
-        if user.role == "liaison":
-            return self.filter(agreement__sending__code=user.jurisdiction_code)
-        if user.role == "finance":
-            code = user.jurisdiction_code
+        if scope.facility_codes is not None:
+            return self.filter(facility__code__in=scope.facility_codes)
+        if scope.state is not None and scope.people_sent_only:
+            return self.filter(agreement__sending__code=scope.state)
+        if scope.state is not None:
+            code = scope.state
             return self.filter(
                 Q(agreement__sending__code=code) | Q(agreement__receiving__code=code)
             )

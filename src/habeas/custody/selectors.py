@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from habeas.accounts.permissions import may_view_cells
 from habeas.core import alarms
 from habeas.core.canonical import plain
 from habeas.core.errors import NotFound
@@ -77,13 +78,13 @@ def person_file(person: Person, *, user: Any = None) -> dict[str, Any]:
     """
     episode_qs = CustodyEpisode.objects.filter(person=person)
     bases_qs = LegalBasis.objects.filter(person=person)
-    if user is not None and not user.sees_housing:
+    if user is not None and not may_view_cells(user):
         episode_qs = episode_qs.filter(pk__in=CustodyEpisode.objects.visible_to(user))
         bases_qs = bases_qs.filter(episodes__in=episode_qs).distinct()
     episodes = list(episode_qs.select_related("facility", "agreement").order_by("admitted_at"))
     bases = list(bases_qs.order_by("pk"))
     placement = current_placement(person)
-    if user is not None and not user.sees_housing:
+    if user is not None and not may_view_cells(user):
         placement = None
     return plain(
         {
@@ -127,6 +128,6 @@ def person_file(person: Person, *, user: Any = None) -> dict[str, Any]:
             "alarms": alarms.for_person(person),
             # Extension (INTERFACES.md allows new keys): where the person is while out of
             # the facility (court, hospital...), hidden like the cell from liaison/finance.
-            "absence": absence_brief(person) if user is None or user.sees_housing else None,
+            "absence": absence_brief(person) if user is None or may_view_cells(user) else None,
         }
     )

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pycountry
 
@@ -25,10 +25,13 @@ from habeas.custody.models import CustodyEpisode, LegalBasis, Placement
 from habeas.custody.sentences import parse_sentence
 from habeas.facilities.housing import Allocator, Occupant, Regime, is_untried, refusals
 from habeas.facilities.models import Cell, Facility
-from habeas.facilities.services import keep_apart_override
+from habeas.facilities.services import housing_plan_record, keep_apart_override
 from habeas.ledger.services import Event, ledger_append_many
 from habeas.people.choices import DatePrecision
 from habeas.people.models import Person
+
+if TYPE_CHECKING:  # the planner loads OR-Tools (seconds): only its Move type is needed here
+    from habeas.facilities.planner import Move
 
 MSG_NO_BASIS = "Mandela Rule 7(1): nobody is received without a valid commitment order"
 MSG_ALREADY_HELD = "person {person} is already in custody (episode {episode})"
@@ -442,6 +445,34 @@ def placement_move(
         ],
     )
     return placement
+
+
+@service
+def housing_plan_apply(
+    *,
+    actor: Actor,
+    facility: Facility,
+    document: Mapping[str, Any],
+    moves: Sequence[Move],
+    at: dt.datetime,
+) -> int:
+    """Carry out a whole-facility housing plan (``habeas housing-plan --apply``): the plan's
+    ``facilities.plan_applied`` entry, then each move, in the order given (sequenced by
+    :func:`habeas.facilities.planner.order_moves`), through :func:`placement_move` under
+    the same housing rules, each its own ``placement.moved`` entry. The one rule: one
+    transaction, so the whole plan is carried out or none of it. Returns the moves made."""
+    people = Person.objects.in_bulk([m.person for m in moves])
+    cells = Cell.objects.in_bulk([m.to_cell for m in moves])
+    housing_plan_record(actor=actor, facility=facility, document=document, at=at)
+    for move in moves:
+        placement_move(
+            actor=actor,
+            person=people[move.person],
+            cell=cells[move.to_cell],
+            at=at,
+            reason="housing plan",
+        )
+    return len(moves)
 
 
 @service

@@ -39,7 +39,7 @@ from habeas.core.api import (
 )
 from habeas.core.clock import now
 from habeas.core.errors import NotFound, ValidationFailed
-from habeas.core.services import service_context
+from habeas.facilities.choices import RollCountSource
 from habeas.facilities.housing import Refusal, placement_model
 from habeas.facilities.models import Cell, CellCertification, Facility, KeepApart, RollCount
 from habeas.facilities.planner import problem_for, solve
@@ -61,7 +61,7 @@ from habeas.facilities.services import (
     cell_reactivate,
     keep_apart_close,
     keep_apart_open,
-    roll_count_record,
+    roll_count_record_file,
 )
 from habeas.facilities.standards import usable_area
 from habeas.people.selectors import person_get_for
@@ -400,14 +400,9 @@ def roll_counts_create(request: HttpRequest, code: str, body: RollCountIn) -> St
     rolls: defaultdict[dt.datetime, list[RollLine]] = defaultdict(list)
     for row, line in enumerate(body.lines, 1):
         rolls[line.counted_at].append(RollLine(cell=line.cell, counted=line.counted, row=row))
-    actor = Actor.from_user(user)
-    with service_context():
-        recorded = [
-            roll_count_record(
-                actor=actor, facility=facility, counted_at=at, lines=lines, source="api"
-            )
-            for at, lines in sorted(rolls.items())
-        ]
+    recorded = roll_count_record_file(
+        actor=Actor.from_user(user), facility=facility, rolls=rolls, source=RollCountSource.API
+    )
     return Status(
         201, {"facility": facility.code, "rolls": [roll_count_document(r) for r in recorded]}
     )

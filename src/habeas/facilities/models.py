@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from habeas.accounts.permissions import scope_of
 from habeas.core.services import ServiceModel, ServiceQuerySet
 from habeas.facilities.choices import (
     CellDeactivationReason,
@@ -35,14 +36,13 @@ class FacilityQuerySet(ServiceQuerySet):
     def visible_to(self, user: User | Any) -> FacilityQuerySet:
         """Facility roles see their facilities; liaisons and finance the facilities named by
         their state's agreements; oversight and auditors all."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        if user.sees_everything:
+        scope = scope_of(user)
+        if scope.everything:
             return self
-        if user.is_facility_role:
-            return self.filter(code__in=user.facility_codes)
-        if user.role in {"liaison", "finance"}:
-            code = user.jurisdiction_code
+        if scope.facility_codes is not None:
+            return self.filter(code__in=scope.facility_codes)
+        if scope.state is not None:
+            code = scope.state
             return self.filter(
                 Q(agreements__sending__code=code) | Q(agreements__receiving__code=code)
             ).distinct()
@@ -198,12 +198,11 @@ class KeepApartQuerySet(ServiceQuerySet):
     def visible_to(self, user: User | Any) -> KeepApartQuerySet:
         """Facility roles see the records of people ever held in their facilities;
         oversight and auditors all; nobody else (a keep-apart names a second person)."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        if user.sees_everything:
+        scope = scope_of(user)
+        if scope.everything:
             return self
-        if user.is_facility_role:
-            codes = user.facility_codes
+        if scope.facility_codes is not None:
+            codes = scope.facility_codes
             return self.filter(
                 Q(person_a__episodes__facility__code__in=codes)
                 | Q(person_b__episodes__facility__code__in=codes)

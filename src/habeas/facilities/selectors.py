@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from habeas.accounts.permissions import may_view_cells
 from habeas.core.errors import NotFound
 from habeas.facilities.housing import (
     Occupant,
@@ -700,7 +701,7 @@ def housed_get_for(*, user: Any, person_id: int | str) -> Housed:
     """The person and where they are held, if the user may see housing (not sending-state
     liaisons nor finance: Mandela Rule 9) and the facility is in their scope; otherwise the
     same 404 as a missing person."""
-    if not getattr(user, "sees_housing", False):
+    if not may_view_cells(user):
         raise NotFound("person not found")
     person = person_get_for(user=user, person_id=person_id)
     episode = (

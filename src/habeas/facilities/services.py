@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from django.db.models import Count, Q
 
+from habeas.accounts.permissions import may_administer_facility
 from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -41,8 +42,6 @@ from habeas.facilities.selectors import out_of_cells
 from habeas.facilities.standards import certified_capacity
 from habeas.ledger.services import Event, ledger_append_many
 from habeas.people.models import Person
-
-ADMIN_ROLES = {"facility_admin", "system"}
 
 MSG_NOT_ADMIN = "only a facility admin may {what}"
 MSG_REASON = "{what} needs a reason"
@@ -76,7 +75,7 @@ MSG_EMPTY_ROLL = "a roll count needs at least one cell"
 
 
 def _require_admin(actor: Actor, what: str) -> None:
-    if actor.role not in ADMIN_ROLES:
+    if not may_administer_facility(actor):
         raise Forbidden(MSG_NOT_ADMIN.format(what=what))
 
 
@@ -662,6 +661,23 @@ def roll_count_record(
         ],
     )
     return roll
+
+
+@service
+def roll_count_record_file(
+    *,
+    actor: Actor,
+    facility: Facility,
+    rolls: Mapping[dt.datetime, Sequence[RollLine]],
+    source: str = RollCountSource.CLI,
+) -> list[RollCount]:
+    """Record every roll of one file (``habeas roll-count``) or one API request, oldest
+    first: lines sharing a ``counted_at`` are one roll, and all the rolls are recorded or
+    none (the one rule: one transaction; one ``facilities.roll_counted`` entry per roll)."""
+    return [
+        roll_count_record(actor=actor, facility=facility, counted_at=at, lines=lines, source=source)
+        for at, lines in sorted(rolls.items())
+    ]
 
 
 def roll_lines_from(rows: Mapping[str, int]) -> list[RollLine]:

@@ -36,6 +36,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from habeas.accounts.permissions import (
+    may_manage_housing,
+    may_override_keep_apart,
+    may_view_housing,
+)
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, NotFound
 from habeas.facilities.choices import (
@@ -94,7 +99,7 @@ def _label(choices: Any, value: str) -> str:
 def housing_user(request: HttpRequest) -> Any:
     """Facility roles and oversight; everyone else gets the same 404 as a missing page."""
     user = request.user
-    if not (getattr(user, "is_facility_role", False) or getattr(user, "sees_everything", False)):
+    if not may_view_housing(user):
         raise Http404(_("Not found"))
     return user
 
@@ -102,11 +107,6 @@ def housing_user(request: HttpRequest) -> Any:
 #: A write by a role that may read the page but not change it is refused with 403 (as the
 #: housing API does); outside the user's scope it stays the same 404 as a missing page.
 MSG_READ_ONLY = gettext_lazy("Your role may read housing but not change it.")
-
-
-def may_write(user: Any) -> bool:
-    """Facility staff and admins change housing; oversight and auditors only read."""
-    return bool(getattr(user, "is_facility_role", False))
 
 
 def _facility(user: Any, code: str) -> Facility:
@@ -331,7 +331,7 @@ def cell(request: HttpRequest, facility_code: str, cell_code: str) -> HttpRespon
             "warnings": warnings,
             "history": history,
             "history_shown": HISTORY_SHOWN,
-            "may_write": may_write(user),
+            "may_write": may_manage_housing(user),
         },
     )
 
@@ -353,7 +353,7 @@ def roll(request: HttpRequest, facility_code: str) -> HttpResponse:
     entered: dict[str, str] = {}
     counted_at_text = timezone.localtime(timezone.now(), zone).strftime("%Y-%m-%dT%H:%M")
     if request.method == "POST":
-        if not may_write(user):
+        if not may_manage_housing(user):
             raise PermissionDenied(MSG_READ_ONLY)
         counted_at_text = request.POST.get("counted_at", "").strip()
         lines: list[RollLine] = []
@@ -455,7 +455,7 @@ def roll(request: HttpRequest, facility_code: str) -> HttpResponse:
             "latest": latest,
             "discrepancies": discrepancies,
             "out_now": out_now(facility=facility),
-            "may_write": may_write(user),
+            "may_write": may_manage_housing(user),
             "today": timezone.localtime(timezone.now(), zone).date(),
         },
         status=400 if error else 200,
@@ -475,7 +475,7 @@ def keep_aparts(request: HttpRequest) -> HttpResponse:
     form = KeepApartForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if not may_write(user):
+        if not may_manage_housing(user):
             raise PermissionDenied(MSG_READ_ONLY)
         if form.is_valid():
             data = form.cleaned_data
@@ -516,7 +516,7 @@ def keep_aparts(request: HttpRequest) -> HttpResponse:
             "form": form,
             "rows": rows,
             "show": show,
-            "may_write": may_write(user),
+            "may_write": may_manage_housing(user),
             "close_form": KeepApartCloseForm(),
         },
         status=status,
@@ -528,7 +528,7 @@ def keep_apart_close_view(request: HttpRequest, ka_id: int) -> HttpResponse:
     user = housing_user(request)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    if not may_write(user):
+    if not may_manage_housing(user):
         raise PermissionDenied(MSG_READ_ONLY)
     try:
         ka = keep_apart_get_for(user=user, pk=ka_id)
@@ -566,7 +566,7 @@ def move(request: HttpRequest, person_id: int) -> HttpResponse:
     refusal: dict[str, Any] | None = None
     status = 200
     if request.method == "POST":
-        if not may_write(user):
+        if not may_manage_housing(user):
             raise PermissionDenied(MSG_READ_ONLY)
         if form.is_valid():
             # Custody sits above facilities: imported here, never at module level.
@@ -633,8 +633,8 @@ def move(request: HttpRequest, person_id: int) -> HttpResponse:
             "best": allowed[0]["cell"] if allowed else None,
             "form": form,
             "refusal": refusal,
-            "may_write": may_write(user),
-            "is_admin": getattr(user, "role", "") == "facility_admin",
+            "may_write": may_manage_housing(user),
+            "is_admin": may_override_keep_apart(user),
         },
         status=status,
     )

@@ -16,6 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from habeas.accounts.auth import api_user
+from habeas.accounts.permissions import may_read_oversight
 from habeas.core.api import ErrorOut, IdStr, InstantStr, Pagination, errors, instant_str
 from habeas.core.errors import Forbidden
 from habeas.oversight.locator import LocatorQuery, client_address, locate, locator_throttle
@@ -23,7 +24,6 @@ from habeas.oversight.models import AccessLog
 from habeas.oversight.selectors import (
     AccessLogFilter,
     access_log_list,
-    oversight_allowed,
     public_stats_document,
 )
 
@@ -141,7 +141,7 @@ class AccessLogFilterIn(Schema):
 def access_log_get(request: HttpRequest, filters: Query[AccessLogFilterIn]) -> Any:
     """Newest first. 403 for every role but oversight and auditor (Mandela Rule 9)."""
     user = api_user(request)
-    if not oversight_allowed(user):
+    if not may_read_oversight(user):
         raise Forbidden(_("only oversight and auditors may read the access log"))
     return access_log_list(
         user=user,

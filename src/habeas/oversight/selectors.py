@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 
+from habeas.accounts.permissions import may_read_oversight
 from habeas.conditions.alerts import alerts_for
 from habeas.core.canonical import plain
 from habeas.core.clock import now
@@ -241,7 +242,7 @@ class AccessLogFilter:
 
 def access_log_list(*, user: Any, filters: AccessLogFilter | None = None) -> QuerySet[AccessLog]:
     """The access log, newest first (Mandela Rule 9), for oversight and auditors only."""
-    if not oversight_allowed(user):
+    if not may_read_oversight(user):
         raise Forbidden("only oversight and auditors may read the access log")
     f = filters or AccessLogFilter()
     qs = AccessLog.objects.select_related("person").order_by("-viewed_at", "-pk")
@@ -256,8 +257,3 @@ def access_log_list(*, user: Any, filters: AccessLogFilter | None = None) -> Que
     if f.until is not None:
         qs = qs.filter(viewed_at__date__lte=f.until)
     return qs
-
-
-def oversight_allowed(user: Any) -> bool:
-    """Oversight monitors and auditors (and superusers) read the oversight pages."""
-    return bool(getattr(user, "is_authenticated", False) and user.sees_everything)

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from habeas.accounts.permissions import access_log_role
 from habeas.core.clock import now
 from habeas.ledger.models import LedgerEntry
 from habeas.ledger.services import ledger_size
@@ -42,13 +43,6 @@ INDEX_BATCH = 2000
 REBUILD_BATCH = 20_000
 
 
-def _role(user: Any) -> str:
-    role = str(getattr(user, "role", "") or "")
-    if not role and getattr(user, "is_superuser", False):
-        return "superuser"
-    return role
-
-
 def access_log_record(
     *, user: Any, person: Person | int, channel: str, at: dt.datetime | None = None
 ) -> AccessLog:
@@ -67,7 +61,7 @@ def access_log_record(
         viewed_at=at or now(),
         user=user if authenticated else None,
         username=str(getattr(user, "username", "")) if authenticated else "anonymous",
-        role=_role(user) if authenticated else "",
+        role=access_log_role(user) if authenticated else "",
         person_id=person_id,
         channel=channel,
     )

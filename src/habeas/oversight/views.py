@@ -32,6 +32,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from habeas.accounts.permissions import may_read_oversight
 from habeas.conditions.alerts import RULES
 from habeas.conditions.views import KIND_LABELS
 from habeas.core.errors import ApplicationError, NotFound
@@ -46,7 +47,6 @@ from habeas.oversight.selectors import (
     access_log_list,
     deaths_list,
     ledger_status,
-    oversight_allowed,
     public_stats_document,
     stats_document,
 )
@@ -343,7 +343,7 @@ def oversight_home(request: HttpRequest) -> HttpResponse:
     """The oversight overview (Mandela Rules 6, 10, 71-72): every facility's occupancy against
     certified and working capacity, ledger status, deaths in custody, alerts and incidents.
     Read-only; oversight monitors and auditors only; no medical detail."""
-    if not oversight_allowed(request.user):
+    if not may_read_oversight(request.user):
         return _forbidden(request)
     doc = stats_document()
     deaths = deaths_list()
@@ -397,7 +397,7 @@ class AccessLogForm(forms.Form):
 @require_GET
 def access_log(request: HttpRequest) -> HttpResponse:
     """Who opened which person's file, when, with which role and how (Mandela Rule 9)."""
-    if not oversight_allowed(request.user):
+    if not may_read_oversight(request.user):
         return _forbidden(request)
     form = AccessLogForm(request.GET or None)
     filters = AccessLogFilter()

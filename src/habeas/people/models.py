@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from habeas.accounts.permissions import scope_of
 from habeas.core.services import ServiceModel, ServiceQuerySet
 from habeas.people.choices import DatePrecision, Sex
 
@@ -26,16 +27,15 @@ class PersonQuerySet(ServiceQuerySet):
         """Scope (ARCHITECTURE.md roles; NetBox ``restrict``): oversight and auditors see
         everyone; facility staff the people ever held in their facilities; a liaison or
         finance officer only people held under agreements their state is party to."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        if user.sees_everything:
+        scope = scope_of(user)
+        if scope.everything:
             return self
-        if user.is_facility_role:
-            return self.filter(episodes__facility__code__in=user.facility_codes).distinct()
-        if user.role == "liaison":
-            return self.filter(episodes__agreement__sending__code=user.jurisdiction_code).distinct()
-        if user.role == "finance":
-            code = user.jurisdiction_code
+        if scope.facility_codes is not None:
+            return self.filter(episodes__facility__code__in=scope.facility_codes).distinct()
+        if scope.state is not None and scope.people_sent_only:
+            return self.filter(episodes__agreement__sending__code=scope.state).distinct()
+        if scope.state is not None:
+            code = scope.state
             return self.filter(
                 Q(episodes__agreement__sending__code=code)
                 | Q(episodes__agreement__receiving__code=code)

@@ -17,6 +17,7 @@ from ninja.files import UploadedFile
 
 from habeas.accounts.auth import api_user
 from habeas.accounts.models import User
+from habeas.accounts.permissions import is_receiving_staff, may_import_manifest
 from habeas.agreements.models import Agreement
 from habeas.core.actor import Actor
 from habeas.core.api import errors
@@ -41,18 +42,22 @@ def _agreement_for(user: User, code: str) -> Agreement:
     return found
 
 
-def _receiving_staff(user: User, agreement: Agreement) -> None:
-    if user.is_superuser:
-        return
-    codes = set(agreement.facilities.values_list("code", flat=True))
-    if not user.is_facility_role or not codes & set(user.facility_codes):
+def require_receiving_staff(user: User, agreement: Agreement) -> None:
+    """403 unless ``user`` is the staff of a facility ``agreement`` covers (or a superuser):
+    they accept and admit (:func:`habeas.accounts.permissions.is_receiving_staff`)."""
+    if not is_receiving_staff(user, agreement.facilities.values_list("code", flat=True)):
         raise Forbidden(MSG_RECEIVING_ONLY)
 
 
-def _may_import(user: User, agreement: Agreement) -> None:
-    if user.role == "liaison" and user.jurisdiction_code == agreement.sending.code:
-        return
-    _receiving_staff(user, agreement)
+def require_may_import(user: User, agreement: Agreement) -> None:
+    """403 unless ``user`` may import a manifest of ``agreement``: its sending state's liaison
+    or its receiving facility's staff (:func:`habeas.accounts.permissions.may_import_manifest`)."""
+    if not may_import_manifest(
+        user,
+        sending_state=agreement.sending.code,
+        facility_codes=agreement.facilities.values_list("code", flat=True),
+    ):
+        raise Forbidden(MSG_RECEIVING_ONLY)
 
 
 class RuleOut(Schema):
@@ -136,7 +141,7 @@ def manifests_import(
     not a manifest; nothing is stored then. The same manifest again answers its report."""
     user = api_user(request)
     found = _agreement_for(user, agreement)
-    _may_import(user, found)
+    require_may_import(user, found)
     if file.file is None:
         raise ValidationFailed("no file was uploaded")
     result = manifest_import(
@@ -180,7 +185,7 @@ class AcceptOut(Schema):
 def manifests_accept(request: HttpRequest, ref: str, body: AcceptIn) -> dict[str, Any]:
     user = api_user(request)
     manifest = manifest_get_for(user=user, ref=ref)
-    _receiving_staff(user, manifest.agreement)
+    require_receiving_staff(user, manifest.agreement)
     accepted = manifest_accept(
         actor=Actor.from_user(user),
         manifest=manifest,
@@ -209,7 +214,7 @@ class AdmitOut(Schema):
 def manifests_admit(request: HttpRequest, ref: str, body: AdmitIn) -> dict[str, Any]:
     user = api_user(request)
     manifest = manifest_get_for(user=user, ref=ref)
-    _receiving_staff(user, manifest.agreement)
+    require_receiving_staff(user, manifest.agreement)
     try:
         at = parse_instant(body.arrived_at)
     except ValueError as exc:

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from habeas.accounts.permissions import scope_of
 from habeas.core.services import ServiceModel, ServiceQuerySet
 from habeas.transfers.choices import (
     Decision,
@@ -30,14 +31,13 @@ class ManifestQuerySet(ServiceQuerySet):
     def visible_to(self, user: User | Any) -> ManifestQuerySet:
         """Facility roles see manifests of agreements covering their facilities; liaisons and
         finance those of their state's agreements; oversight and auditors all."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        if user.sees_everything:
+        scope = scope_of(user)
+        if scope.everything:
             return self
-        if user.is_facility_role:
-            return self.filter(agreement__facilities__code__in=user.facility_codes).distinct()
-        if user.role in {"liaison", "finance"}:
-            code = user.jurisdiction_code
+        if scope.facility_codes is not None:
+            return self.filter(agreement__facilities__code__in=scope.facility_codes).distinct()
+        if scope.state is not None:
+            code = scope.state
             return self.filter(
                 Q(agreement__sending__code=code) | Q(agreement__receiving__code=code)
             )

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 
+from habeas.accounts.permissions import may_read_admission_record
 from habeas.core.errors import NotFound
 from habeas.transfers.models import (
     AdmissionRecord,
@@ -143,7 +144,7 @@ def admission_record_get_for(*, user: Any, record_id: int) -> AdmissionRecord:
     same 404 as a missing record."""
     from habeas.custody.models import CustodyEpisode
 
-    if getattr(user, "role", "") == "finance" and not user.is_superuser:
+    if not may_read_admission_record(user):
         raise NotFound(MSG_RECORD_NOT_FOUND)
     episodes = CustodyEpisode.objects.visible_to(user)
     record = (

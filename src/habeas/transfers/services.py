@@ -36,7 +36,7 @@ from habeas.agreements.models import Agreement
 from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.errors import Conflict, NotFound, ValidationFailed
-from habeas.core.services import service, service_context
+from habeas.core.services import service
 from habeas.custody.models import CustodyEpisode, Placement
 from habeas.custody.services import AdmissionSpec, LegalBasisSpec, custody_admit_many
 from habeas.facilities.models import Cell, Facility, Module
@@ -1073,7 +1073,6 @@ __all__ = [
     "manifest_accept",
     "manifest_admit",
     "manifest_import",
-    "service_context",
 ]
 
 

@@ -14,12 +14,17 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from habeas.accounts.choices import Role
+from habeas.accounts.permissions import (
+    is_receiving_staff,
+    may_accept_manifests,
+    may_edit_admission_record,
+    may_import_manifests,
+)
 from habeas.agreements.models import Agreement
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, NotFound
 from habeas.ledger.models import LedgerEntry
-from habeas.transfers.api import _may_import
+from habeas.transfers.api import require_may_import
 from habeas.transfers.forms import AdmissionRecordForm, DecisionFilterForm, ManifestUploadForm
 from habeas.transfers.manifest import ManifestRefused
 from habeas.transfers.selectors import (
@@ -43,18 +48,11 @@ def _manifest_or_404(request: HttpRequest, ref: str) -> Any:
         raise Http404(_("manifest not found")) from None
 
 
-def may_import(user: Any) -> bool:
-    """Who may upload a manifest at all: the sending state's liaison or the receiving
-    facility's staff (checked per agreement by ``transfers.api._may_import``). Finance,
-    oversight and auditors only read (ARCHITECTURE.md users)."""
-    return bool(user.is_superuser or user.is_facility_role or user.role == Role.LIAISON)
-
-
 @login_required
 def manifest_list_view(request: HttpRequest) -> HttpResponse:
     """Every manifest in scope, newest first, and the upload form (403 on upload for the
     roles that only read)."""
-    if request.method == "POST" and not may_import(request.user):
+    if request.method == "POST" and not may_import_manifests(request.user):
         raise PermissionDenied(_("Your role may read manifests but not upload them."))
     agreements = list(Agreement.objects.visible_to(request.user).values_list("code", flat=True))
     form = ManifestUploadForm(request.POST or None, request.FILES or None, agreements=agreements)
@@ -65,7 +63,7 @@ def manifest_list_view(request: HttpRequest) -> HttpResponse:
         )
         upload = form.cleaned_data["file"]
         try:
-            _may_import(request.user, agreement)  # type: ignore[arg-type]
+            require_may_import(request.user, agreement)  # type: ignore[arg-type]
             result = manifest_import(
                 actor=Actor.from_user(request.user),
                 data=upload.file,
@@ -91,7 +89,7 @@ def manifest_list_view(request: HttpRequest) -> HttpResponse:
             "manifests": manifest_list(user=request.user)[:200],
             "form": form,
             "problems": problems,
-            "may_import": may_import(request.user),
+            "may_import": may_import_manifests(request.user),
         },
     )
 
@@ -103,7 +101,7 @@ def manifest_detail(request: HttpRequest, ref: str) -> HttpResponse:
     filt = DecisionFilterForm(request.GET or None)
     decision = filt.cleaned_data["decision"] if filt.is_valid() else ""
     entries = entry_list(manifest, decision=decision)[:2000]
-    can_accept = request.user.is_facility_role or request.user.is_superuser  # type: ignore[union-attr]
+    can_accept = may_accept_manifests(request.user)
     return render(
         request,
         "transfers/manifest_detail.html",
@@ -122,8 +120,8 @@ def manifest_detail(request: HttpRequest, ref: str) -> HttpResponse:
 def manifest_accept_view(request: HttpRequest, ref: str) -> HttpResponse:
     manifest = _manifest_or_404(request, ref)
     user: Any = request.user
-    codes = set(manifest.agreement.facilities.values_list("code", flat=True))
-    if not user.is_superuser and not (user.is_facility_role and codes & set(user.facility_codes)):
+    codes = manifest.agreement.facilities.values_list("code", flat=True)
+    if not is_receiving_staff(user, codes):
         raise PermissionDenied(_("Only the receiving facility's staff may accept entries."))
     only = request.POST.getlist("only")
     try:
@@ -158,7 +156,7 @@ def admission_record_view(request: HttpRequest, record_id: int) -> HttpResponse:
         record = admission_record_get_for(user=user, record_id=record_id)
     except NotFound:
         raise Http404(_("admission record not found")) from None
-    may_edit = user.is_superuser or user.is_facility_role
+    may_edit = may_edit_admission_record(user)
     initial = {name: getattr(record, name) for name in RECORD_FIELDS}
     form = AdmissionRecordForm(request.POST or None, initial=initial)
     if request.method == "POST":

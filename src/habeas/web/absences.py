@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from habeas.accounts.permissions import may_record_absence
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, NotFound
 from habeas.custody.absences import absence_end, absence_list_for, absence_start
@@ -120,7 +121,7 @@ def absence_panel(
     (``form=absence_start`` or ``form=absence_end``) when posted."""
     user = request.user
     which = request.POST.get("form", "") if request.method == "POST" else ""
-    if which in {"absence_start", "absence_end"} and not getattr(user, "is_facility_role", False):
+    if which in {"absence_start", "absence_end"} and not may_record_absence(user):
         raise PermissionDenied(MSG_READ_ONLY)
     if not show_cells:
         return AbsencePanel({"absences": None})
@@ -129,7 +130,7 @@ def absence_panel(
         (a for a in absences if a.is_open and open_episode and a.episode_id == open_episode.pk),
         None,
     )
-    may_record = bool(getattr(user, "is_facility_role", False)) and open_episode is not None
+    may_record = may_record_absence(user) and open_episode is not None
     zone = ZoneInfo(open_episode.facility.timezone) if open_episode else dt.UTC
     local_now = timezone.localtime(timezone.now(), zone).strftime(LOCAL_FORMAT)
     start_form = AbsenceStartForm(initial={"started_at": local_now})

@@ -23,7 +23,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from habeas.accounts.choices import Role
+from habeas.accounts.permissions import may_view_cells
 from habeas.core import audit
 from habeas.core.errors import NotFound
 from habeas.custody.choices import LegalBasisKind
@@ -43,9 +43,6 @@ from habeas.web.ledger_text import action_label, entry_summary, visible_in_histo
 
 PEOPLE_PER_PAGE = 50
 
-#: Roles that see totals but not cells or their occupants (Mandela Rules 9 and 10).
-NO_CELL_ROLES = frozenset({Role.LIAISON, Role.FINANCE})
-
 #: Occupancy bands of the dashboard grid (``CellOccupancy.band``), in legend order.
 BANDS: list[tuple[str, Any]] = [
     ("empty", gettext_lazy("Empty")),
@@ -56,14 +53,6 @@ BANDS: list[tuple[str, Any]] = [
     ("inactive", gettext_lazy("Out of use")),
 ]
 BAND_LABELS = dict(BANDS)
-
-
-def sees_cells(user: Any) -> bool:
-    """Whether the user may see cells and who is in them: not sending-state liaisons nor
-    finance officers, who see facility and module totals only (Mandela Rules 9 and 10)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return bool(user.sees_everything or user.role not in NO_CELL_ROLES)
 
 
 def _label(choices: Any, value: str) -> str:
@@ -181,7 +170,7 @@ def _facility_card(occ: FacilityOccupancy, link: bool) -> dict[str, Any]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Occupancy per facility against certified and working capacity (Mandela Rule 10;
     STANDARDS.md: occupancy rate = population × 100 / certified capacity)."""
-    show_cells = sees_cells(request.user)
+    show_cells = may_view_cells(request.user)
     facilities = [_facility_card(f, show_cells) for f in occupancy_list(user=request.user)]
     return render(
         request,
@@ -245,7 +234,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         person = person_get_for(user=user, person_id=person_id)
     except NotFound:
         raise Http404(_("Not found")) from None
-    show_cells = sees_cells(user)
+    show_cells = may_view_cells(user)
     episodes = list(
         _visible_episodes(user)
         .filter(person=person)

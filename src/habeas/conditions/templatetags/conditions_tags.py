@@ -8,6 +8,8 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 
+from habeas.accounts.permissions import may_view_cells
+
 register = template.Library()
 
 
@@ -29,7 +31,7 @@ def alert_subject(context: Any, alert: Any) -> str:
             alert.label or alert.subject,
             rest,
         )
-    if kind in {"cell", "module"} and getattr(user, "sees_housing", False):
+    if kind in {"cell", "module"} and may_view_cells(user):
         facility, _slash, code = rest.partition("/")
         if kind == "cell":
             url = reverse("housing:cell", args=[facility, code])

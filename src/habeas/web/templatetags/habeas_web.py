@@ -10,9 +10,8 @@ import pycountry
 from django import template
 from django.db import DatabaseError
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 
-from habeas.accounts.choices import Role
+from habeas.accounts import permissions
 from habeas.ledger.models import LedgerHead
 from habeas.ledger.services import ledger_root, ledger_size
 
@@ -63,9 +62,4 @@ def country(code: str) -> str:
 @register.filter
 def role_label(user: Any) -> str:
     """The user's role as shown in the header."""
-    if getattr(user, "is_superuser", False) and not getattr(user, "role", ""):
-        return _("Administrator")
-    try:
-        return str(Role(user.role).label)
-    except ValueError:
-        return _("No role")
+    return permissions.role_label(user)

@@ -14,10 +14,8 @@ from django.core.management.base import CommandError, CommandParser
 from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.commands import HabeasCommand, spinner
-from habeas.core.services import service_context
-from habeas.facilities.models import Cell, Facility
+from habeas.facilities.models import Facility
 from habeas.facilities.planner import Stuck, order_moves, problem_for, solve
-from habeas.facilities.services import housing_plan_record
 
 
 class Command(HabeasCommand):
@@ -53,28 +51,15 @@ class Command(HabeasCommand):
 
     def _apply(self, facility: Facility, problem: Any, plan: Any, document: dict[str, Any]) -> int:
         # Custody sits above facilities: imported here, in the command, never in the app.
-        from habeas.custody.services import placement_move
-        from habeas.people.models import Person
+        from habeas.custody.services import housing_plan_apply
 
         try:
             ordered = order_moves(problem, plan.moves)
         except Stuck as exc:
             raise CommandError(str(exc), returncode=2) from exc
-        people = Person.objects.in_bulk([m.person for m in ordered])
-        cells = Cell.objects.in_bulk([m.to_cell for m in ordered])
-        actor = Actor.cli()
-        at = now()
-        with service_context():
-            housing_plan_record(actor=actor, facility=facility, document=document, at=at)
-            for move in ordered:
-                placement_move(
-                    actor=actor,
-                    person=people[move.person],
-                    cell=cells[move.to_cell],
-                    at=at,
-                    reason="housing plan",
-                )
-        return len(ordered)
+        return housing_plan_apply(
+            actor=Actor.cli(), facility=facility, document=document, moves=ordered, at=now()
+        )
 
     def _print(self, document: dict[str, Any], options: dict[str, Any]) -> None:
         if options["json"]:

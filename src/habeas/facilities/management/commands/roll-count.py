@@ -17,9 +17,8 @@ from django.core.management.base import CommandError, CommandParser
 from habeas.core.actor import Actor
 from habeas.core.clock import parse_instant
 from habeas.core.commands import HabeasCommand
-from habeas.core.services import service_context
 from habeas.facilities.models import Facility
-from habeas.facilities.services import RollLine, roll_count_record
+from habeas.facilities.services import RollLine, roll_count_record_file
 
 COLUMNS = ("cell", "counted", "counted_at")
 
@@ -40,15 +39,7 @@ class Command(HabeasCommand):
         if not path.is_file():
             raise CommandError(f"{path}: no such file", returncode=2)
         rolls = self._read(path)
-        actor = Actor.cli()
-        recorded = []
-        with service_context():  # all rolls of the file, or none
-            for counted_at, lines in sorted(rolls.items()):
-                recorded.append(
-                    roll_count_record(
-                        actor=actor, facility=facility, counted_at=counted_at, lines=lines
-                    )
-                )
+        recorded = roll_count_record_file(actor=Actor.cli(), facility=facility, rolls=rolls)
         document: dict[str, Any] = {
             "facility": facility.code,
             "rolls": [

@@ -1,0 +1,257 @@
+"""Who may do what: the one place that says which role may read or change what (ARCHITECTURE.md,
+users; Mandela Rule 9: access on a need-to-know basis).
+
+Every view, API handler, selector, queryset, template tag and service asks one of these
+predicates instead of comparing a role itself (``tests/test_role_checks.py`` scans ``src/``
+for role checks anywhere else). The predicates take any user object — a
+:class:`~habeas.accounts.models.User`, Django's ``AnonymousUser`` — and answer ``False`` (or an
+empty :class:`Scope`) for anyone not signed in. Scope is by code, so this module stays below the
+domain apps: each app's ``visible_to(user)`` turns :func:`scope_of` into its own lookups.
+
+The roles:
+
+* facility staff and admins: their facilities (codes), and may change housing there;
+* a sending state's liaison: only the people their own state sent (never a hint of anyone
+  else), the agreements, manifests and facilities their state is party to; no cells;
+* finance: the people held under any agreement their state is party to, as sending or
+  receiving state (invoices on both sides); no cells, no admission record;
+* oversight and auditors (and superusers): read everything, change nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from habeas.accounts.choices import Role
+from habeas.core.actor import Actor
+
+#: The role of the command line and of background work (``Actor.cli``, ``Actor.system``):
+#: the server's own operator.
+SYSTEM_ROLE = "system"
+
+_READ_EVERYTHING = frozenset({Role.OVERSIGHT, Role.AUDITOR})
+_FACILITY_ROLES = frozenset({Role.FACILITY_STAFF, Role.FACILITY_ADMIN})
+_STATE_ROLES = frozenset({Role.LIAISON, Role.FINANCE})
+#: Roles that see facility and module totals but not cells or who is in them (Rules 9, 10).
+_NO_CELL_ROLES = _STATE_ROLES
+#: Actors who may certify cells, take them out of use and override keep-apart records.
+_FACILITY_ADMIN_ACTORS = frozenset({Role.FACILITY_ADMIN, SYSTEM_ROLE})
+
+
+def _role(user: Any) -> str:
+    return str(getattr(user, "role", "") or "")
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def _superuser(user: Any) -> bool:
+    return bool(getattr(user, "is_superuser", False))
+
+
+def _facility_codes(user: Any) -> list[str]:
+    return list(getattr(user, "facility_codes", None) or [])
+
+
+# --- roles and scope ---------------------------------------------------------------------------
+
+
+def has_role(user: Any) -> bool:
+    """An account with a role, or a superuser. An account without one has no scope, so there is
+    nothing it may read (Rule 9); the API answers it 403, the alerts page too."""
+    return bool(_role(user) or _superuser(user))
+
+
+def sees_everything(user: Any) -> bool:
+    """Oversight monitors and auditors read across every scope; so do superusers."""
+    return _signed_in(user) and (_superuser(user) or _role(user) in _READ_EVERYTHING)
+
+
+def is_facility_user(user: Any) -> bool:
+    """Facility staff and facility admins: the receiving prison's own people."""
+    return _signed_in(user) and _role(user) in _FACILITY_ROLES
+
+
+def role_scoped_to_state(role: str) -> bool:
+    """Liaison and finance are scoped by one state (a jurisdiction code)."""
+    return role in _STATE_ROLES
+
+
+def role_scoped_to_facilities(role: str) -> bool:
+    """Facility staff and admins are scoped by facility codes."""
+    return role in _FACILITY_ROLES
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a user may see, by code (NetBox ``restrict``; HOUSE-STYLE: every selector starts
+    from ``visible_to(user)``). At most one of ``everything``, ``facility_codes`` and
+    ``state`` is set; none set means nothing."""
+
+    everything: bool = False
+    #: Facility staff and admins: the facilities they work in.
+    facility_codes: list[str] | None = None
+    #: Liaison and finance: their state (ISO 3166 alpha-2).
+    state: str | None = None
+    #: Liaison: people and custody episodes only where ``state`` is the sending state (finance
+    #: also sees those its state receives). Agreements, facilities and manifests of the state
+    #: are seen from either side.
+    people_sent_only: bool = False
+
+
+def scope_of(user: Any) -> Scope:
+    """The user's scope: oversight, auditors and superusers everything; facility roles their
+    facilities; liaison and finance their state; anyone else (no role, not signed in)
+    nothing."""
+    if not _signed_in(user):
+        return Scope()
+    if sees_everything(user):
+        return Scope(everything=True)
+    if is_facility_user(user):
+        return Scope(facility_codes=_facility_codes(user))
+    role = _role(user)
+    if role in _STATE_ROLES:
+        return Scope(
+            state=str(getattr(user, "jurisdiction_code", "")),
+            people_sent_only=role == Role.LIAISON,
+        )
+    return Scope()
+
+
+def works_in(user: Any, facility_codes: Any) -> bool:
+    """A facility user who works in at least one of ``facility_codes``."""
+    return is_facility_user(user) and bool(set(facility_codes) & set(_facility_codes(user)))
+
+
+# --- cells, housing, absences ------------------------------------------------------------------
+
+
+def may_view_cells(user: Any) -> bool:
+    """Cells, cell-mates, absences and housing alerts are the receiving prison's business
+    (and oversight's); a sending state's liaison or finance officer sees where, not in which
+    cell (Mandela Rules 9 and 10)."""
+    return _signed_in(user) and (sees_everything(user) or _role(user) not in _NO_CELL_ROLES)
+
+
+def may_view_housing(user: Any) -> bool:
+    """The housing pages (boards, cells, moves, keep-aparts, rolls): facility roles and
+    oversight; everyone else gets the same 404 as a missing page."""
+    return is_facility_user(user) or sees_everything(user)
+
+
+def may_manage_housing(user: Any) -> bool:
+    """Moves, keep-apart records, roll counts and cell changes: the facility's staff and
+    admins; oversight and auditors only read (the facility itself is checked by scope)."""
+    return is_facility_user(user)
+
+
+def may_override_keep_apart(user: Any) -> bool:
+    """A facility admin may override a module- or facility-scope keep-apart refusal, with a
+    reason on the ledger (never any other rule)."""
+    return _signed_in(user) and _role(user) == Role.FACILITY_ADMIN
+
+
+def may_administer_facility(actor: Actor) -> bool:
+    """Certifying a cell, taking it out of use or back, overriding a keep-apart record: a
+    facility admin, or the server's own operator (the command line, STANDARDS.md)."""
+    return actor.role in _FACILITY_ADMIN_ACTORS
+
+
+def may_record_absence(user: Any) -> bool:
+    """Temporary absences (court, hospital) are recorded by the facility's staff and admins;
+    oversight reads them."""
+    return is_facility_user(user)
+
+
+# --- alerts ------------------------------------------------------------------------------------
+
+
+def may_acknowledge_alerts(user: Any) -> bool:
+    """The receiving facility's own staff and director act on alerts; oversight and auditors
+    read them, a sending state's liaison sees only legal-basis alerts and cannot answer for
+    the prison."""
+    return is_facility_user(user)
+
+
+def may_acknowledge_alert(user: Any, facility_code: str) -> bool:
+    """:func:`may_acknowledge_alerts`, for a facility they work in."""
+    return works_in(user, [facility_code])
+
+
+# --- transfers ---------------------------------------------------------------------------------
+
+
+def may_view_transfers(user: Any) -> bool:
+    """The transfers pages: every role but finance (which reads invoices, not manifests)."""
+    return (_role(user) not in {Role.FINANCE, ""}) or _superuser(user)
+
+
+def may_import_manifests(user: Any) -> bool:
+    """Who may upload a manifest at all: the sending state's liaison or the receiving
+    facility's staff (checked per agreement by :func:`may_import_manifest`). Finance,
+    oversight and auditors only read (ARCHITECTURE.md users)."""
+    return _superuser(user) or is_facility_user(user) or _role(user) == Role.LIAISON
+
+
+def is_receiving_staff(user: Any, facility_codes: Any) -> bool:
+    """The staff of a facility an agreement covers (``facility_codes``), or a superuser: they
+    accept manifest entries and import for the receiving side."""
+    return _superuser(user) or works_in(user, facility_codes)
+
+
+def may_import_manifest(user: Any, *, sending_state: str, facility_codes: Any) -> bool:
+    """A manifest of an agreement: the liaison of its sending state, or its receiving
+    facility's staff (:func:`is_receiving_staff`)."""
+    if _role(user) == Role.LIAISON and getattr(user, "jurisdiction_code", "") == sending_state:
+        return True
+    return is_receiving_staff(user, facility_codes)
+
+
+def may_accept_manifests(user: Any) -> bool:
+    """Whether the decision table offers acceptance: facility roles and superusers (each
+    acceptance is checked again against the agreement's facilities)."""
+    return is_facility_user(user) or _superuser(user)
+
+
+def may_read_admission_record(user: Any) -> bool:
+    """The Rule 7 admission record holds injuries, ill-treatment complaints and family
+    contacts: never for finance officers (Mandela Rule 9, need to know); the rest by scope."""
+    return _role(user) != Role.FINANCE or _superuser(user)
+
+
+def may_edit_admission_record(user: Any) -> bool:
+    """The facility's staff complete the admission record; the other roles only read."""
+    return _superuser(user) or is_facility_user(user)
+
+
+# --- oversight ---------------------------------------------------------------------------------
+
+
+def may_read_oversight(user: Any) -> bool:
+    """The oversight pages and the access log (Mandela Rules 9, 83-85): oversight monitors
+    and auditors, and superusers."""
+    return sees_everything(user)
+
+
+def access_log_role(user: Any) -> str:
+    """The role written into the access log beside a view: the user's role, ``superuser`` for
+    a superuser without one."""
+    role = _role(user)
+    if not role and _superuser(user):
+        return "superuser"
+    return role
+
+
+def role_label(user: Any) -> str:
+    """The user's role as the header shows it."""
+    role = _role(user)
+    if _superuser(user) and not role:
+        return _("Administrator")
+    try:
+        return str(Role(role).label)
+    except ValueError:
+        return _("No role")
