@@ -16,8 +16,9 @@ from django.db import IntegrityError, transaction
 
 from habeas.agreements.models import Agreement
 from habeas.core.services import service_context
-from habeas.custody.models import CustodyEpisode, Placement
+from habeas.custody.models import CustodyEpisode
 from habeas.facilities.models import Cell, Module
+from habeas.housing.models import Placement
 from habeas.people.models import PersonIdentifier
 from tests.conftest import admit, make_person
 
