@@ -44,6 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(BENCH_STAMP)
 	HABEAS_HOME=$$(mktemp -d) $(BIN)/python benchmarks/run.py

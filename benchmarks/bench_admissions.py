@@ -5,7 +5,7 @@ Habeas, through its services API, on a fresh database each run (untimed: ``habea
 
 * people: ``person_create_many`` in batches of 2,000 (one sending-state identifier each), 40,000
   people, one ``people.created`` ledger entry each;
-* admissions: ``custody_admit_many`` into facility TEC, no agreement, batches of 2,000, each
+* admissions: ``admit_and_place_many`` into facility TEC, no agreement, batches of 2,000, each
   person with one legal basis: a criminal sentence for 3 in 4 (housed by the allocator in the
   criminal modules M1-M6), a removal order for 1 in 4 (civil modules M7-M8). This is the time
   for legal bases, episodes, placements and the ``custody.admitted`` ledger entries.
@@ -183,13 +183,14 @@ def habeas_people(specs: Sequence[Any]) -> list[Any]:
 
 def habeas_admit(people: Sequence[Any], bases: Sequence[Any]) -> None:
     from habeas.core.actor import Actor
-    from habeas.custody.services import AdmissionSpec, custody_admit_many
+    from habeas.custody.services import AdmissionSpec
     from habeas.facilities.models import Facility
+    from habeas.housing.placements import admit_and_place_many
 
     actor = Actor.system("bench")
     facility = Facility.objects.get(code="TEC")
     for start in range(0, len(people), BATCH):
-        custody_admit_many(
+        admit_and_place_many(
             actor=actor,
             facility=facility,
             agreement=None,
@@ -204,7 +205,8 @@ def check_admissions() -> None:
     """Everyone admitted, housed by regime, and one ledger entry each (outside the timing)."""
     from django.db.models import Count
 
-    from habeas.custody.models import CustodyEpisode, Placement
+    from habeas.custody.models import CustodyEpisode
+    from habeas.housing.models import Placement
     from habeas.ledger.models import LedgerEntry
 
     episodes = CustodyEpisode.objects.open().count()
@@ -361,7 +363,7 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
         "habeas_people", "Habeas person_create_many, 2,000/call", PEOPLE, "people"
     )
     h_admit = report.add(
-        "habeas_admit", "Habeas custody_admit_many, 2,000/call", PEOPLE, "admissions"
+        "habeas_admit", "Habeas admit_and_place_many, 2,000/call", PEOPLE, "admissions"
     )
     h_total = report.add("habeas_total", "Habeas people + admissions", PEOPLE, "people")
     r_people = report.add(
@@ -437,7 +439,7 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
             report=report,
         )
         common.profile(
-            f"custody_admit_many, {PEOPLE:,} admissions ({env.engine})",
+            f"admit_and_place_many, {PEOPLE:,} admissions ({env.engine})",
             lambda: habeas_admit(holder, bases),
             report=report,
         )

@@ -8,7 +8,7 @@
   validator (zero violations required).
 * Suggestion (``--suggest``, or ``--only-suggest`` without the planner): the demo facility
   (``demo_setup.toml``, 256 cells of working capacity 157) filled to 40,000 through
-  ``custody_admit_many`` in batches of 2,000 (the placement service's throughput is printed),
+  ``admit_and_place_many`` in batches of 2,000 (the placement service's throughput is printed),
   then the suggestion's latency (p50/p95) for one more person with keep-apart records: the
   per-cell-queries baseline, the previous ``Allocator.ranked``, and ``placement_suggest``
   right after a write — one admission, move or release through the placement services, in
@@ -42,7 +42,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "habeas.settings")
 
 
 def synthetic(people: int = 40_000, pairs: int = 2_000, seed: int = 1) -> object:
-    from habeas.facilities.planner import PlanCell, PlanPair, PlanPerson, Problem
+    from habeas.housing.planner import PlanCell, PlanPair, PlanPerson, Problem
 
     rng = random.Random(seed)
     cells = []
@@ -108,7 +108,7 @@ def synthetic(people: int = 40_000, pairs: int = 2_000, seed: int = 1) -> object
 
 def validate(problem: object, assignment: dict[int, int]) -> list[str]:
     """Independent re-check (does not use the planner's State)."""
-    from habeas.facilities.planner import Problem
+    from habeas.housing.planner import Problem
 
     assert isinstance(problem, Problem)
     problems: list[str] = []
@@ -149,7 +149,7 @@ def bench_planner(time_limit: float) -> None:
     import django
 
     django.setup()
-    from habeas.facilities.planner import solve
+    from habeas.housing.planner import solve
 
     t0 = time.perf_counter()
     problem = synthetic()
@@ -222,9 +222,9 @@ def _pg_fresh() -> None:
 def naive_suggest(facility: Any, who: Any) -> tuple[list[Any], list[Any]]:
     """The baseline the issue implies: scan every cell of the facility, reading each cell's
     occupancy, trial mix and the person's keep-apart counterparts with per-cell queries
-    (:func:`habeas.facilities.housing.refusals` reads what it is not given)."""
-    from habeas.facilities.housing import Occupant, crowding_key, occupancy, refusals
+    (:func:`habeas.housing.allocator.refusals` reads what it is not given)."""
     from habeas.facilities.models import Cell
+    from habeas.housing.allocator import Occupant, crowding_key, occupancy, refusals
 
     assert isinstance(who, Occupant)
     allowed: list[tuple[tuple[float, float, str], Cell]] = []
@@ -266,13 +266,13 @@ def bench_suggest(samples: int, *, postgres: bool, reuse: bool) -> None:
 
     from habeas.core.actor import Actor
     from habeas.core.services import service
-    from habeas.facilities import selectors
-    from habeas.facilities.housing import Allocator, Occupant
     from habeas.facilities.models import Facility
-    from habeas.facilities.selectors import placement_suggest
-    from habeas.facilities.services import keep_apart_open
     from habeas.facilities.setup import setup_apply
     from habeas.facilities.setup_schema import parse_setup
+    from habeas.housing import selectors
+    from habeas.housing.allocator import Allocator, Occupant
+    from habeas.housing.selectors import placement_suggest
+    from habeas.housing.services import keep_apart_open
     from habeas.people.models import Person
 
     actor = Actor.system("bench")
@@ -459,20 +459,16 @@ class Writes:
 
         from django.db.models import Count, Q
 
-        from habeas.custody.services import (
-            LegalBasisSpec,
-            custody_admit,
-            custody_release,
-            placement_move,
-        )
+        from habeas.custody.services import LegalBasisSpec, custody_release
         from habeas.facilities.models import Cell
+        from habeas.housing.placements import admit_and_place, placement_move
 
         self.clock += dt.timedelta(minutes=1)
         kind = ("admission", "move", "release")[self.step % 3]
         t = time.perf_counter()
         if kind == "admission":
             self.held = self.newcomers[self.step // 3]
-            custody_admit(
+            admit_and_place(
                 actor=self.actor,
                 person=self.held,
                 facility=self.facility,
@@ -517,12 +513,13 @@ class Writes:
 
 
 def _fill(actor: Any, facility: Any) -> None:
-    """Admit 40,000 people through ``custody_admit_many`` in batches of 2,000 and print the
+    """Admit 40,000 people through ``admit_and_place_many`` in batches of 2,000 and print the
     placement service's throughput."""
     import datetime as dt
 
     from habeas.core.services import service
-    from habeas.custody.services import AdmissionSpec, LegalBasisSpec, custody_admit_many
+    from habeas.custody.services import AdmissionSpec, LegalBasisSpec
+    from habeas.housing.placements import admit_and_place_many
     from habeas.people.models import Person
 
     at = dt.datetime(2025, 3, 16, 12, tzinfo=dt.UTC)
@@ -578,7 +575,7 @@ def _fill(actor: Any, facility: Any) -> None:
     batch = 2_000
     t0 = time.perf_counter()
     for start in range(0, total, batch):
-        custody_admit_many(
+        admit_and_place_many(
             actor=actor,
             facility=facility,
             agreement=None,
@@ -586,7 +583,7 @@ def _fill(actor: Any, facility: Any) -> None:
         )
     took = time.perf_counter() - t0
     print(
-        f"  admissions: {total} through custody_admit_many (batches of {batch}) in {took:.1f} s "
+        f"  admissions: {total} through admit_and_place_many (batches of {batch}) in {took:.1f} s "
         f"= {total / took:.0f}/s (people created in {made:.1f} s)"
     )
 

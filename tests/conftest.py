@@ -220,9 +220,9 @@ def admit(
     at: dt.datetime | None = None,
     cell: str | None = None,
 ) -> Any:
-    from habeas.custody.services import custody_admit
+    from habeas.housing.placements import admit_and_place
 
-    return custody_admit(
+    return admit_and_place(
         actor=actor,
         person=person,
         facility=facility,

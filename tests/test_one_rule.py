@@ -67,8 +67,9 @@ def test_delete_outside_service_is_refused(model: type[ServiceModel]) -> None:
 def test_stored_rows_cannot_be_saved_or_deleted_outside_a_service(
     world: dict[str, Any], actor: Any
 ) -> None:
-    from habeas.custody.models import CustodyEpisode, LegalBasis, Placement
+    from habeas.custody.models import CustodyEpisode, LegalBasis
     from habeas.facilities.models import Cell, Module
+    from habeas.housing.models import Placement
     from habeas.people.models import PersonIdentifier
     from tests.conftest import admit, make_person
 
@@ -104,7 +105,7 @@ def _models_without_rows_here() -> set[type[ServiceModel]]:
         "agreements.Jurisdiction",
         "custody.CustodyEpisode",
         "custody.LegalBasis",
-        "custody.Placement",
+        "housing.Placement",
         "facilities.Cell",
         "facilities.Facility",
         "facilities.Module",

@@ -26,7 +26,7 @@ from habeas.core.api import STATUS_CODES
 from habeas.core.errors import ApplicationError
 from habeas.custody.api import router as custody_router
 from habeas.facilities.api import router as facilities_router
-from habeas.facilities.api_housing import router as housing_router
+from habeas.housing.api import router as housing_router
 from habeas.ledger.api import router as ledger_router
 from habeas.oversight.api import router as oversight_router
 from habeas.people.api import router as people_router

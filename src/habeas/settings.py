@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "habeas.agreements",
     "habeas.facilities",
     "habeas.custody",
+    "habeas.housing",
     "habeas.transfers",
     "habeas.conditions",
     "habeas.oversight",

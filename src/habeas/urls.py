@@ -22,7 +22,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("transfers/", include("habeas.transfers.urls")),
     path("", include("habeas.oversight.urls")),
-    path("housing/", include("habeas.facilities.urls")),
+    path("housing/", include("habeas.housing.urls")),
     path("alerts/", include("habeas.conditions.urls")),
     path("", include("habeas.web.urls")),
 ]

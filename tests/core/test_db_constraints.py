@@ -14,8 +14,9 @@ import pytest
 from django.db import IntegrityError
 
 from habeas.agreements.models import Agreement
-from habeas.custody.models import CustodyEpisode, Placement
+from habeas.custody.models import CustodyEpisode
 from habeas.facilities.models import Cell, Module
+from habeas.housing.models import Placement
 from habeas.people.models import PersonIdentifier
 from tests.conftest import admit, direct_write, make_person
 

@@ -26,10 +26,11 @@ from habeas.custody.absences import (
     absence_start,
     current_absence,
 )
-from habeas.custody.models import CustodyEpisode, Placement, TemporaryAbsence
+from habeas.custody.models import CustodyEpisode, TemporaryAbsence
 from habeas.custody.services import custody_release
-from habeas.facilities.selectors import out_of_cells, roll_view
-from habeas.facilities.services import RollLine, roll_count_record
+from habeas.housing.models import Placement
+from habeas.housing.selectors import out_of_cells, roll_view
+from habeas.housing.services import RollLine, roll_count_record
 from habeas.ledger.models import LedgerEntry
 from habeas.ledger.services import ledger_size
 from habeas.ledger.verify import verify_ledger
@@ -262,8 +263,8 @@ def test_end_of_a_missing_absence_is_not_found(held: Any) -> None:
 
 def test_absence_placements_survive_a_move_while_out(held: Any, actor: Actor) -> None:
     """The bed can be changed while the person is at court; the absence stays open."""
-    from habeas.custody.services import placement_move
     from habeas.facilities.models import Cell
+    from habeas.housing.placements import placement_move
 
     absence = court(held)
     placement_move(

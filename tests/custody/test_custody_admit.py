@@ -14,20 +14,20 @@ import pytest
 
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, Conflict, ValidationFailed
-from habeas.custody.models import CustodyEpisode, LegalBasis, Placement
+from habeas.custody.models import CustodyEpisode, LegalBasis
 from habeas.custody.services import (
     MSG_ALREADY_HELD,
     MSG_FACILITY_NOT_IN_AGREEMENT,
     MSG_NO_BASIS,
     AdmissionSpec,
     LegalBasisSpec,
-    custody_admit,
-    custody_admit_many,
     is_youth,
 )
 from habeas.facilities.models import Cell
 from habeas.facilities.setup import setup_apply
 from habeas.facilities.setup_schema import parse_setup
+from habeas.housing.models import Placement
+from habeas.housing.placements import admit_and_place, admit_and_place_many
 from habeas.ledger.models import LedgerEntry
 from habeas.ledger.services import ledger_size
 from habeas.people.models import Person
@@ -72,7 +72,7 @@ def test_admission_writes_episode_placement_bases_and_one_entry(
 ) -> None:
     person = make_person(actor)
     size = ledger_size()
-    episode = custody_admit(
+    episode = admit_and_place(
         actor=actor,
         person=person,
         facility=world["tec"],
@@ -127,11 +127,11 @@ def test_batch_admission_one_entry_each_and_all_or_nothing(
         for p in people
     ]
     refused_without_writes(
-        lambda: custody_admit_many(
+        lambda: admit_and_place_many(
             actor=actor, facility=world["tec"], agreement=world["us"], admissions=specs
         )
     )
-    episodes = custody_admit_many(
+    episodes = admit_and_place_many(
         actor=actor, facility=world["tec"], agreement=world["us"], admissions=specs[:4]
     )
     entries = list(LedgerEntry.objects.filter(index__gte=size).order_by("index"))
@@ -311,7 +311,7 @@ def test_already_in_custody_is_a_conflict(world: dict[str, Any], actor: Actor) -
     # Nor twice in one batch.
     other = make_person(actor)
     refused_without_writes(
-        lambda: custody_admit_many(
+        lambda: admit_and_place_many(
             actor=actor,
             facility=world["tec"],
             agreement=world["us"],
@@ -328,7 +328,7 @@ def test_already_in_custody_is_a_conflict(world: dict[str, Any], actor: Actor) -
 def test_nobody_admitted_without_a_legal_basis(world: dict[str, Any], actor: Actor) -> None:
     person = make_person(actor)
     error = refused_without_writes(
-        lambda: custody_admit(
+        lambda: admit_and_place(
             actor=actor,
             person=person,
             facility=world["tec"],

@@ -27,18 +27,13 @@ from hypothesis import strategies as st
 
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError
-from habeas.custody.models import CustodyEpisode, Placement
-from habeas.custody.services import (
-    AdmissionSpec,
-    LegalBasisSpec,
-    custody_admit,
-    custody_admit_many,
-    custody_release,
-    placement_move,
-)
+from habeas.custody.models import CustodyEpisode
+from habeas.custody.services import AdmissionSpec, LegalBasisSpec, custody_release
 from habeas.facilities.models import Cell, Facility
 from habeas.facilities.setup import setup_apply
 from habeas.facilities.setup_schema import parse_setup
+from habeas.housing.models import Placement
+from habeas.housing.placements import admit_and_place, admit_and_place_many, placement_move
 from habeas.ledger.services import ledger_size
 from habeas.people.models import Person
 from habeas.people.services import Identifier, PersonSpec, person_create_many
@@ -391,7 +386,7 @@ def test_no_sequence_breaks_working_capacity_or_separation(
                         if oracle_allows(c, person, kinds, at.date(), now)
                     ]
                     try:
-                        custody_admit(
+                        admit_and_place(
                             actor=actor,
                             person=person,
                             facility=facility,
@@ -410,7 +405,7 @@ def test_no_sequence_breaks_working_capacity_or_separation(
                 elif kind == "batch":
                     _, a, basis_a, b, basis_b = step
                     expected_entries = 1 if a == b else 2
-                    custody_admit_many(
+                    admit_and_place_many(
                         actor=actor,
                         facility=facility,
                         agreement=None,

@@ -18,7 +18,7 @@ from habeas.core.actor import Actor
 from habeas.custody.selectors import basis_ends_on, person_file, release_date
 from habeas.custody.sentences import Sentence, add_months, parse_sentence, sentence_end
 from habeas.custody.services import LegalBasisSpec, is_youth
-from habeas.facilities.housing import is_youth as housing_is_youth
+from habeas.housing.allocator import is_youth as housing_is_youth
 from habeas.people.models import Person
 from tests.conftest import admit, make_person, removal_order, sentence
 

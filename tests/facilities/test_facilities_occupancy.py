@@ -11,7 +11,7 @@ import pytest
 
 from habeas.core.actor import Actor
 from habeas.core.errors import NotFound
-from habeas.custody.services import custody_release, placement_move
+from habeas.custody.services import custody_release
 from habeas.facilities.models import Cell
 from habeas.facilities.selectors import (
     cell_get_for,
@@ -20,6 +20,7 @@ from habeas.facilities.selectors import (
     occupancy_list,
     rate,
 )
+from habeas.housing.placements import placement_move
 from tests.conftest import admit, make_person, removal_order
 
 T0 = dt.datetime(2025, 3, 16, 14, 5, tzinfo=dt.UTC)

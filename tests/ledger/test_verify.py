@@ -76,7 +76,7 @@ def test_edited_domain_row_is_named(held: list[Any]) -> None:
 
 
 def test_added_and_removed_rows_are_named(held: list[Any]) -> None:
-    from habeas.custody.models import Placement
+    from habeas.housing.models import Placement
 
     placement = Placement.objects.filter(episode__person=held[0]).get()
     tamper("DELETE FROM custody_placement WHERE id = %s", [placement.pk])
@@ -89,7 +89,7 @@ def test_added_and_removed_rows_are_named(held: list[Any]) -> None:
     )
     messages = {p.where: p.message for p in verify_ledger().problems}
     assert any(
-        w == f"custody.Placement.{placement.pk}" and "removed" in m for w, m in messages.items()
+        w == f"housing.Placement.{placement.pk}" and "removed" in m for w, m in messages.items()
     )
     assert any(w.startswith("people.Person.") and "added" in m for w, m in messages.items())
 

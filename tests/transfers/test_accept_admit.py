@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from habeas.core.errors import Conflict, NotFound, ValidationFailed
-from habeas.custody.models import CustodyEpisode, Placement
+from habeas.custody.models import CustodyEpisode
+from habeas.housing.models import Placement
 from habeas.ledger.models import LedgerEntry
 from habeas.transfers.models import AdmissionRecord, ManifestEntry, Notification
 from habeas.transfers.services import admission_record_update, manifest_accept, manifest_admit

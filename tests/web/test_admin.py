@@ -27,13 +27,13 @@ READ_ONLY = [
     "facilities.module",
     "facilities.cell",
     "facilities.cellcertification",
-    "facilities.keepapart",
-    "facilities.keepapartoverride",
-    "facilities.rollcount",
-    "facilities.rollcountline",
+    "housing.keepapart",
+    "housing.keepapartoverride",
+    "housing.rollcount",
+    "housing.rollcountline",
     "custody.legalbasis",
     "custody.custodyepisode",
-    "custody.placement",
+    "housing.placement",
     "custody.temporaryabsence",
 ]
 
@@ -63,7 +63,15 @@ def test_every_domain_model_is_registered_read_only(db: Any) -> None:
 def test_every_model_of_the_core_apps_is_registered(db: Any) -> None:
     from django.apps import apps
 
-    apps_with_admin = {"ledger", "accounts", "people", "agreements", "facilities", "custody"}
+    apps_with_admin = {
+        "ledger",
+        "accounts",
+        "people",
+        "agreements",
+        "facilities",
+        "custody",
+        "housing",
+    }
     missing = [
         m._meta.label_lower
         for m in apps.get_models()

@@ -315,8 +315,9 @@ def test_person_page_shows_identity_bases_cell_and_ledger_history(
 def test_person_page_shows_moves_and_release_from_the_ledger(
     people: dict[str, Any], users: dict[str, Any], actor: Any
 ) -> None:
-    from habeas.custody.services import custody_release, placement_move
+    from habeas.custody.services import custody_release
     from habeas.facilities.models import Cell
+    from habeas.housing.placements import placement_move
 
     person = people["us_1"]
     placement_move(

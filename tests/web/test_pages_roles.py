@@ -190,7 +190,7 @@ def pages_scene(scene: dict[str, Any], users: dict[str, Any], actor: Any) -> dic
     """The API matrix's scene (people of the US and Guatemalan agreements in TEC and OTH)
     plus a manifest per agreement (US1 admitted, so with its Rule 7 record; GT1 decided), a
     keep-apart record in TEC and a superuser."""
-    from habeas.facilities.services import keep_apart_open
+    from habeas.housing.services import keep_apart_open
     from habeas.transfers.services import manifest_accept, manifest_admit, manifest_import
 
     on = dt.date(2025, 3, 20)

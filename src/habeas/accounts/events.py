@@ -86,7 +86,8 @@ def _permissions() -> dict[Any, dict[str, Any]]:
 def _tokens() -> dict[Any, dict[str, Any]]:
     from habeas.accounts.models import APIToken
 
-    rows = {}
+    rows: dict[Any, dict[str, Any]] = {}
+    t: Any
     for t in APIToken.objects.values("id", "user__username", "name", "prefix", "digest",
                                      "created_at", "revoked_at"):  # fmt: skip
         t["user"] = t.pop("user__username")

@@ -40,11 +40,12 @@ from django.utils.translation import gettext as _
 from habeas.accounts.permissions import may_view_cells
 from habeas.core.canonical import plain
 from habeas.custody.choices import LegalBasisKind
-from habeas.custody.models import CustodyEpisode, Placement
+from habeas.custody.models import CustodyEpisode
 from habeas.custody.sentences import sentence_end
-from habeas.facilities.models import Facility, RollCountLine
+from habeas.facilities.models import Facility
 from habeas.facilities.selectors import occupancy_for
 from habeas.facilities.standards import MURSIC_MINIMUM_M2
+from habeas.housing.models import Placement, RollCountLine
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from habeas.custody.models import CustodyEpisode, LegalBasis, Placement, TemporaryAbsence
+from habeas.custody.models import CustodyEpisode, LegalBasis, TemporaryAbsence
 from habeas.ledger.admin import ReadOnlyModelAdmin
 
 
@@ -33,13 +33,6 @@ class CustodyEpisodeAdmin(ReadOnlyModelAdmin):
     list_filter = ["facility", "agreement", "release_reason"]
     raw_id_fields = ["person"]
     date_hierarchy = "admitted_at"
-
-
-@admin.register(Placement)
-class PlacementAdmin(ReadOnlyModelAdmin):
-    list_display = ["id", "episode", "cell", "started_at", "ended_at", "reason"]
-    list_select_related = ["episode", "cell"]
-    raw_id_fields = ["episode", "cell"]
 
 
 @admin.register(TemporaryAbsence)

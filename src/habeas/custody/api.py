@@ -40,11 +40,11 @@ from habeas.custody.absences import (
     absence_list_for,
     absence_start,
 )
+from habeas.custody.cells import current_cell
 from habeas.custody.choices import AbsenceKind
 from habeas.custody.models import CustodyEpisode, EpisodeQuerySet, LegalBasis, TemporaryAbsence
 from habeas.custody.selectors import (
     basis_ends_on,
-    current_placement,
     episode_get_for,
     episode_list,
     person_file,
@@ -215,8 +215,8 @@ class EpisodeDetailOut(EpisodeOut):
     def resolve_cell(obj: CustodyEpisode, context: dict[str, Any]) -> str | None:
         if not obj.is_open or not may_view_cells(api_user(context["request"])):
             return None
-        placement = current_placement(obj.person)
-        return placement.cell.code if placement else None
+        cell = current_cell(obj.person)
+        return cell.code if cell else None
 
 
 class EpisodeFilter(Schema):

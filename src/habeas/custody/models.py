@@ -1,9 +1,8 @@
-"""Custody: the legal basis for holding someone, the custody episode, cell placements,
+"""Custody: the legal basis for holding someone, the custody episode,
 temporary absences (court, hospital...).
 
 Database constraints on SQLite and PostgreSQL (HOUSE-STYLE): intervals ordered, at most one
-open episode per person, at most one open placement per episode, at most one open absence per
-episode.
+open episode per person, at most one open absence per episode (placements: ``habeas.housing``).
 """
 
 from __future__ import annotations
@@ -144,34 +143,6 @@ class CustodyEpisode(ServiceModel):
     @property
     def is_open(self) -> bool:
         return self.released_at is None
-
-
-class Placement(ServiceModel):
-    """A stay in one cell within an episode (Mandela Rule 7(c): every transfer recorded)."""
-
-    episode = models.ForeignKey(CustodyEpisode, on_delete=models.PROTECT, related_name="placements")
-    cell = models.ForeignKey("facilities.Cell", on_delete=models.PROTECT, related_name="placements")
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField(null=True, blank=True)
-    reason = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["-started_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
-                name="placement_interval_ordered",
-            ),
-            models.UniqueConstraint(
-                fields=["episode"],
-                condition=Q(ended_at__isnull=True),
-                name="one_open_placement_per_episode",
-            ),
-        ]
-        indexes = [models.Index(fields=["cell", "ended_at"])]
-
-    def __str__(self) -> str:
-        return f"placement {self.pk} in {self.cell_id}"
 
 
 class TemporaryAbsence(ServiceModel):

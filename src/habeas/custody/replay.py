@@ -9,7 +9,6 @@ from habeas.ledger.replay import State, day, handles, instant, snapshot
 E = "custody.CustodyEpisode"
 EB = "custody.CustodyEpisode.legal_bases"
 B = "custody.LegalBasis"
-PL = "custody.Placement"
 TA = "custody.TemporaryAbsence"
 BASIS_FIELDS = (
     "kind", "ref", "authority", "status_in_sending_state", "order_date", "removal_protection",
@@ -47,29 +46,6 @@ def _admitted(state: State, p: dict[str, Any]) -> None:
     state.setdefault(EB, {})[ep["id"]] = {"legal_bases": sorted(ep["legal_bases"])}
     for b in p["legal_bases"]:
         state.setdefault(B, {})[b["id"]] = _basis(b, b["person"])
-    pl = p["placement"]
-    state.setdefault(PL, {})[pl["id"]] = {
-        "episode_id": ep["id"],
-        "cell": pl["cell"],
-        "started_at": instant(pl["started_at"]),
-        "ended_at": None,
-        "reason": pl.get("reason", "admission"),
-    }
-
-
-@handles("placement.moved")
-def _moved(state: State, p: dict[str, Any]) -> None:
-    placements = state.setdefault(PL, {})
-    if p.get("ended"):
-        placements.setdefault(p["ended"]["id"], {})["ended_at"] = instant(p["ended"]["ended_at"])
-    new = p["placement"]
-    placements[new["id"]] = {
-        "episode_id": p["episode"],
-        "cell": new["cell"],
-        "started_at": instant(new["started_at"]),
-        "ended_at": None,
-        "reason": new["reason"],
-    }
 
 
 @handles("custody.released")
@@ -82,11 +58,6 @@ def _released(state: State, p: dict[str, Any]) -> None:
         release_destination=ep["destination"],
         release_note=ep.get("note", ""),
     )
-    if p.get("placement_ended"):
-        ended = p["placement_ended"]
-        state.setdefault(PL, {}).setdefault(ended["id"], {})["ended_at"] = instant(
-            ended["ended_at"]
-        )
     if p.get("absence_ended"):
         _absence_closed(state, p["absence_ended"])
 
@@ -124,7 +95,7 @@ def _absence_ended(state: State, p: dict[str, Any]) -> None:
 
 @snapshot
 def _tables() -> State:
-    from habeas.custody.models import CustodyEpisode, LegalBasis, Placement, TemporaryAbsence
+    from habeas.custody.models import CustodyEpisode, LegalBasis, TemporaryAbsence
 
     episodes = {
         e["id"]: {
@@ -152,24 +123,6 @@ def _tables() -> State:
             chunk_size=5000
         )
     }
-    placements = {
-        pl["id"]: {
-            "episode_id": pl["episode_id"],
-            "cell": f"{pl['cell__facility__code']}/{pl['cell__code']}",
-            "started_at": instant(pl["started_at"]),
-            "ended_at": instant(pl["ended_at"]),
-            "reason": pl["reason"],
-        }
-        for pl in Placement.objects.values(
-            "id",
-            "episode_id",
-            "cell__facility__code",
-            "cell__code",
-            "started_at",
-            "ended_at",
-            "reason",
-        ).iterator(chunk_size=5000)
-    }
     absences = {
         a["id"]: {
             **{k: a[k] for k in ABSENCE_TEXT},
@@ -187,5 +140,4 @@ def _tables() -> State:
         E: episodes,
         EB: {e: {"legal_bases": sorted(ids)} for e, ids in links.items()},
         B: bases,
-        PL: placements,
     }

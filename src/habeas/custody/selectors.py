@@ -9,7 +9,8 @@ from habeas.core import alarms
 from habeas.core.canonical import plain
 from habeas.core.errors import NotFound
 from habeas.custody.absences import absence_brief
-from habeas.custody.models import CustodyEpisode, EpisodeQuerySet, LegalBasis, Placement
+from habeas.custody.cells import current_cell
+from habeas.custody.models import CustodyEpisode, EpisodeQuerySet, LegalBasis
 from habeas.custody.sentences import sentence_end
 from habeas.ledger.models import LedgerEntry
 from habeas.people.models import Person
@@ -27,16 +28,6 @@ def episode_get_for(*, user: Any, episode_id: int) -> CustodyEpisode:
     if episode is None:
         raise NotFound("custody episode not found")
     return episode
-
-
-def current_placement(person: Person) -> Placement | None:
-    return (
-        Placement.objects.filter(
-            episode__person=person, episode__released_at__isnull=True, ended_at__isnull=True
-        )
-        .select_related("cell", "cell__module", "cell__facility")
-        .first()
-    )
 
 
 def basis_ends_on(basis: LegalBasis) -> Any:
@@ -83,9 +74,9 @@ def person_file(person: Person, *, user: Any = None) -> dict[str, Any]:
         bases_qs = bases_qs.filter(episodes__in=episode_qs).distinct()
     episodes = list(episode_qs.select_related("facility", "agreement").order_by("admitted_at"))
     bases = list(bases_qs.order_by("pk"))
-    placement = current_placement(person)
+    cell = current_cell(person)
     if user is not None and not may_view_cells(user):
-        placement = None
+        cell = None
     return plain(
         {
             "id": str(person.pk),
@@ -123,7 +114,7 @@ def person_file(person: Person, *, user: Any = None) -> dict[str, Any]:
                 }
                 for e in episodes
             ],
-            "cell": placement.cell.code if placement else None,
+            "cell": cell.code if cell else None,
             "release_date": release_date(person),
             "alarms": alarms.for_person(person),
             # Extension (INTERFACES.md allows new keys): where the person is while out of

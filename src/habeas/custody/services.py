@@ -1,16 +1,21 @@
-"""Custody writes: admission, cell moves, release (Mandela Rules 7, 11; ARCHITECTURE.md).
+"""Custody writes: admission and release (Mandela Rule 7; ARCHITECTURE.md).
 
 Each service runs in one transaction and appends one ledger entry per domain event whose
 payload is the full state it created or changed, so ``verify-ledger`` can replay it.
+
+Cells are housing's (``habeas.housing``, above custody): an admission's first placement is
+opened by the placer its caller hands in (:data:`Placer`), and a release's open placement is
+closed by housing's listener on ``custody.released``, in the same transaction. Custody never
+imports housing (ARCHITECTURE.md, Layout).
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 import pycountry
 
@@ -21,28 +26,20 @@ from habeas.core.errors import Conflict, ValidationFailed
 from habeas.core.services import service
 from habeas.custody.absences import absence_close_on_release
 from habeas.custody.choices import Consent, LegalBasisKind, ReleaseReason
-from habeas.custody.models import CustodyEpisode, LegalBasis, Placement
+from habeas.custody.models import CustodyEpisode, LegalBasis
 from habeas.custody.sentences import parse_sentence
-from habeas.facilities.housing import Allocator, Occupant, Regime, is_untried, refusals
-from habeas.facilities.models import Cell, Facility
-from habeas.facilities.services import housing_plan_record, keep_apart_override
+from habeas.facilities.models import Facility
 from habeas.ledger.services import Event, ledger_append_many
 from habeas.people.choices import DatePrecision
 from habeas.people.models import Person
-
-if TYPE_CHECKING:  # the planner loads OR-Tools (seconds): only its Move type is needed here
-    from habeas.facilities.planner import Move
 
 MSG_NO_BASIS = "Mandela Rule 7(1): nobody is received without a valid commitment order"
 MSG_ALREADY_HELD = "person {person} is already in custody (episode {episode})"
 MSG_NOT_HELD = "person {person} is not in custody"
 MSG_FACILITY_NOT_IN_AGREEMENT = "facility {facility} is not covered by agreement {agreement}"
-MSG_NO_CELL = "no cell in {facility} can take person {person}: {why}"
-MSG_CELL_REFUSED = "cell {cell} refused: {why}"
 MSG_FUTURE = "{what} is in the future ({at})"
 MSG_BEFORE = "{what} ({at}) is before {other} ({other_at})"
 MSG_REPEATED = "person {person} appears twice in one admission batch"
-MSG_SAME_CELL = "person {person} is already in cell {cell}"
 MSG_RELEASE_REASON = "unknown release reason {reason!r}"
 MSG_DESTINATION = "{destination!r} is not an ISO 3166-1 alpha-2 country code"
 
@@ -69,13 +66,27 @@ class LegalBasisSpec:
     consent: str = Consent.UNKNOWN
 
 
+Regime = Literal["criminal", "civil"]
+
+
 @dataclass(frozen=True)
 class AdmissionSpec:
+    """One person to admit. ``cell_code``: the cell asked for, handed to the placer."""
+
     person: Person
     legal_bases: Sequence[LegalBasisSpec]
     admitted_at: dt.datetime
     cell_code: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+#: Opens the first placement of each new episode (``habeas.housing.placements``), after the
+#: admission checks and in the admission's transaction; returns, per admission, the placement
+#: the ``custody.admitted`` entry records (``{"id", "cell", "started_at", "reason"}``). It may
+#: refuse (``Conflict``): then nobody of the batch is admitted.
+Placer = Callable[
+    [Facility, Sequence[AdmissionSpec], Sequence[CustodyEpisode]], Sequence[dict[str, Any]]
+]
 
 
 def _not_future(at: dt.datetime, what: str) -> None:
@@ -121,18 +132,6 @@ def is_youth(person: Person, on: dt.date) -> bool:
     return on < adult_on
 
 
-def occupant_for(
-    person: Person, kinds: Sequence[str], on: dt.date, *, untried: bool = False
-) -> Occupant:
-    return Occupant(
-        sex=person.sex,
-        youth=is_youth(person, on),
-        regime=regime_for(kinds),
-        untried=untried,
-        person_id=person.pk,
-    )
-
-
 def basis_snapshot(basis: LegalBasis) -> dict[str, Any]:
     return {
         "id": basis.pk,
@@ -153,10 +152,6 @@ def basis_snapshot(basis: LegalBasis) -> dict[str, Any]:
     }
 
 
-def _cell_label(cell: Cell, facility: Facility) -> str:
-    return f"{facility.code}/{cell.code}"
-
-
 @service
 def custody_admit_many(
     *,
@@ -164,10 +159,13 @@ def custody_admit_many(
     facility: Facility,
     agreement: Agreement | None,
     admissions: Sequence[AdmissionSpec],
+    place: Placer | None = None,
 ) -> list[CustodyEpisode]:
-    """Admit people into a facility: legal bases, custody episode, first placement, and one
-    ``custody.admitted`` ledger entry each (Mandela Rule 7(b), (c); Rule 11 via the housing
-    rules). All or nothing: one refusal and nobody of the batch is admitted."""
+    """Admit people into a facility: legal bases, custody episode, the first placement
+    ``place`` opens (Rule 11 is housing's), and one ``custody.admitted`` ledger entry each
+    (Mandela Rule 7(b), (c)). All or nothing: one refusal and nobody of the batch is
+    admitted. Without ``place`` nobody is placed in a cell (callers above housing use
+    ``habeas.housing.placements.admit_and_place_many``)."""
     if agreement is not None and not agreement.facilities.filter(pk=facility.pk).exists():
         raise ValidationFailed(
             MSG_FACILITY_NOT_IN_AGREEMENT.format(facility=facility.code, agreement=agreement.code)
@@ -199,43 +197,6 @@ def custody_admit_many(
     if open_episodes:
         person, episode = next(iter(open_episodes.items()))
         raise Conflict(MSG_ALREADY_HELD.format(person=person, episode=episode))
-
-    allocator = Allocator(facility)
-    allocator.prepare(seen)  # keep-apart records of the batch, in a few queries
-    cells: list[Cell] = []
-    for adm in admissions:
-        who = occupant_for(
-            adm.person,
-            [b.kind for b in adm.legal_bases],
-            adm.admitted_at.date(),
-            untried=is_untried((b.kind, b.judgment_final) for b in adm.legal_bases),
-        )
-        if adm.cell_code:
-            cell = allocator.by_code.get(adm.cell_code)
-            if cell is None:
-                raise ValidationFailed(f"no cell {adm.cell_code} in {facility.code}")
-            refused = allocator.refusals(cell, who)
-            if refused:
-                raise Conflict(
-                    MSG_CELL_REFUSED.format(
-                        cell=cell.code, why="; ".join(r.message for r in refused)
-                    ),
-                    details={"rules": ", ".join(r.rule for r in refused)},
-                )
-        else:
-            chosen = allocator.choose(who)
-            if chosen is None:
-                raise Conflict(
-                    MSG_NO_CELL.format(
-                        facility=facility.code,
-                        person=adm.person.pk,
-                        why="every cell for this population and regime is at working capacity "
-                        "or refused by a separation or keep-apart rule",
-                    )
-                )
-            cell = chosen
-        allocator.take(cell, who)
-        cells.append(cell)
 
     recorded = now()
     bases_per = [
@@ -283,13 +244,9 @@ def custody_admit_many(
         ],
         batch_size=500,
     )
-    placements = Placement.objects.bulk_create(
-        [
-            Placement(episode=ep, cell=cell, started_at=adm.admitted_at, reason="admission")
-            for ep, cell, adm in zip(episodes, cells, admissions, strict=True)
-        ],
-        batch_size=500,
-    )
+    placements: list[dict[str, Any] | None] = [None] * len(episodes)
+    if place is not None:
+        placements = list(place(facility, admissions, episodes))
     events = [
         Event(
             action="custody.admitted",
@@ -305,18 +262,11 @@ def custody_admit_many(
                     "legal_bases": [b.pk for b in group],
                 },
                 "legal_bases": [basis_snapshot(b) for b in group],
-                "placement": {
-                    "id": pl.pk,
-                    "cell": _cell_label(cell, facility),
-                    "started_at": pl.started_at,
-                    "reason": pl.reason,
-                },
+                **({"placement": pl} if pl is not None else {}),
                 **({"record": adm.extra} if adm.extra else {}),
             },
         )
-        for adm, ep, group, pl, cell in zip(
-            admissions, episodes, bases_per, placements, cells, strict=True
-        )
+        for adm, ep, group, pl in zip(admissions, episodes, bases_per, placements, strict=True)
     ]
     ledger_append_many(actor=actor, events=events)
     return episodes
@@ -355,126 +305,6 @@ def _open_episode(person: Person) -> CustodyEpisode:
     return episode
 
 
-def _open_placement(episode: CustodyEpisode) -> Placement | None:
-    return (
-        Placement.objects.select_for_update()
-        .filter(episode=episode, ended_at__isnull=True)
-        .select_related("cell")
-        .first()
-    )
-
-
-@service
-def placement_move(
-    *,
-    actor: Actor,
-    person: Person,
-    cell: Cell,
-    at: dt.datetime,
-    reason: str,
-    override_reason: str = "",
-) -> Placement:
-    """Move a person to another cell of the same facility (Mandela Rule 7(c): every transfer
-    recorded), under the same housing rules as admission. ``override_reason``: a facility
-    admin overrides module- or facility-scope keep-apart refusals (never any other rule)."""
-    _not_future(at, "the move time")
-    if not reason.strip():
-        raise ValidationFailed("a move needs a reason")
-    episode = _open_episode(person)
-    if cell.facility_id != episode.facility_id:
-        raise ValidationFailed(f"cell {cell.code} is not in {episode.facility.code}")
-    current = _open_placement(episode)
-    if current is not None and current.cell_id == cell.pk:
-        raise Conflict(MSG_SAME_CELL.format(person=person.pk, cell=cell.code))
-    if current is not None and at < current.started_at:
-        raise ValidationFailed(
-            MSG_BEFORE.format(
-                what="the move",
-                at=at.isoformat(),
-                other="the current placement",
-                other_at=current.started_at.isoformat(),
-            )
-        )
-    locked = Cell.objects.select_for_update().select_related("module").get(pk=cell.pk)
-    occupants = Placement.objects.filter(cell=locked, ended_at__isnull=True).count()
-    bases = list(episode.legal_bases.values_list("kind", "judgment_final"))
-    who = occupant_for(person, [k for k, _ in bases], at.date(), untried=is_untried(bases))
-    refused = refusals(locked, occupants, who)
-    refused = keep_apart_override(
-        actor=actor,
-        refused=refused,
-        person_id=person.pk,
-        cell=locked,
-        reason=override_reason,
-        at=at,
-    )
-    if refused:
-        raise Conflict(
-            MSG_CELL_REFUSED.format(cell=cell.code, why="; ".join(r.message for r in refused)),
-            details={"rules": ", ".join(r.rule for r in refused)},
-        )
-    ended: dict[str, Any] | None = None
-    if current is not None:
-        current.ended_at = at
-        current.save(update_fields=["ended_at"])
-        ended = {
-            "id": current.pk,
-            "cell": f"{episode.facility.code}/{current.cell.code}",
-            "ended_at": at,
-        }
-    placement = Placement(episode=episode, cell=locked, started_at=at, reason=reason.strip())
-    placement.save()
-    ledger_append_many(
-        actor=actor,
-        events=[
-            Event(
-                action="placement.moved",
-                subject=f"person:{person.pk}",
-                occurred_at=at,
-                payload={
-                    "episode": episode.pk,
-                    "ended": ended,
-                    "placement": {
-                        "id": placement.pk,
-                        "cell": f"{episode.facility.code}/{locked.code}",
-                        "started_at": at,
-                        "reason": placement.reason,
-                    },
-                },
-            )
-        ],
-    )
-    return placement
-
-
-@service
-def housing_plan_apply(
-    *,
-    actor: Actor,
-    facility: Facility,
-    document: Mapping[str, Any],
-    moves: Sequence[Move],
-    at: dt.datetime,
-) -> int:
-    """Carry out a whole-facility housing plan (``habeas housing-plan --apply``): the plan's
-    ``facilities.plan_applied`` entry, then each move, in the order given (sequenced by
-    :func:`habeas.facilities.planner.order_moves`), through :func:`placement_move` under
-    the same housing rules, each its own ``placement.moved`` entry. The one rule: one
-    transaction, so the whole plan is carried out or none of it. Returns the moves made."""
-    people = Person.objects.in_bulk([m.person for m in moves])
-    cells = Cell.objects.in_bulk([m.to_cell for m in moves])
-    housing_plan_record(actor=actor, facility=facility, document=document, at=at)
-    for move in moves:
-        placement_move(
-            actor=actor,
-            person=people[move.person],
-            cell=cells[move.to_cell],
-            at=at,
-            reason="housing plan",
-        )
-    return len(moves)
-
-
 @service
 def custody_release(
     *,
@@ -485,8 +315,9 @@ def custody_release(
     destination: str = "",
     note: str = "",
 ) -> CustodyEpisode:
-    """Close the open custody episode and its placement (Mandela Rule 7(c): day and hour of
-    release). ``destination`` is the ISO country the person leaves for, where known.
+    """Close the open custody episode (Mandela Rule 7(c): day and hour of release); housing
+    closes the open placement at the release time, listening to ``custody.released`` in this
+    transaction. ``destination`` is the ISO country the person leaves for, where known.
 
     Someone out of the facility (a temporary absence: court, hospital...) can be released
     only for a reason that may end custody where they are (a court order, a death, a
@@ -511,22 +342,7 @@ def custody_release(
                 other_at=episode.admitted_at.isoformat(),
             )
         )
-    current = _open_placement(episode)
-    ended: dict[str, Any] | None = None
-    if current is not None and at < current.started_at:
-        raise ValidationFailed(
-            MSG_BEFORE.format(
-                what="the release",
-                at=at.isoformat(),
-                other="the current placement",
-                other_at=current.started_at.isoformat(),
-            )
-        )
     absence_ended = absence_close_on_release(actor=actor, episode=episode, reason=reason, at=at)
-    if current is not None:
-        current.ended_at = at
-        current.save(update_fields=["ended_at"])
-        ended = {"id": current.pk, "ended_at": at}
     episode.released_at = at
     episode.release_reason = reason
     episode.release_destination = destination
@@ -549,7 +365,6 @@ def custody_release(
                         "destination": episode.release_destination,
                         "note": note,
                     },
-                    "placement_ended": ended,
                     **({"absence_ended": absence_ended} if absence_ended else {}),
                 },
             )

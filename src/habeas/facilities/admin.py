@@ -1,4 +1,4 @@
-"""Admin for facilities, modules, cells, certifications, keep-apart records and roll counts,
+"""Admin for facilities, modules, cells and certifications,
 read-only: they are declared with ``habeas apply`` or written by the facilities services
 (capacity changes are certification events; STANDARDS.md capacity terms)."""
 
@@ -10,11 +10,7 @@ from habeas.facilities.models import (
     Cell,
     CellCertification,
     Facility,
-    KeepApart,
-    KeepApartOverride,
     Module,
-    RollCount,
-    RollCountLine,
 )
 from habeas.ledger.admin import ReadOnlyModelAdmin
 
@@ -62,28 +58,3 @@ class CellCertificationAdmin(ReadOnlyModelAdmin):
         "max_capacity",
     ]
     list_select_related = ["cell"]
-
-
-@admin.register(KeepApart)
-class KeepApartAdmin(ReadOnlyModelAdmin):
-    list_display = ["person_a", "person_b", "scope", "source", "opened_at", "closed_at"]
-    list_select_related = ["person_a", "person_b"]
-    list_filter = ["scope", "source"]
-
-
-@admin.register(KeepApartOverride)
-class KeepApartOverrideAdmin(ReadOnlyModelAdmin):
-    list_display = ["keep_apart", "person", "cell", "at", "actor"]
-    list_select_related = ["keep_apart", "person", "cell"]
-
-
-@admin.register(RollCount)
-class RollCountAdmin(ReadOnlyModelAdmin):
-    list_display = ["facility", "counted_at", "source", "expected", "counted", "discrepancies"]
-    list_select_related = ["facility"]
-
-
-@admin.register(RollCountLine)
-class RollCountLineAdmin(ReadOnlyModelAdmin):
-    list_display = ["roll_count", "cell", "expected", "counted"]
-    list_select_related = ["roll_count", "cell"]

@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q
-
 from habeas.agreements.models import Agreement, Jurisdiction
 from habeas.core.actor import Actor
 from habeas.core.canonical import plain
 from habeas.core.errors import Conflict, ValidationFailed
 from habeas.core.services import service
+from habeas.facilities import occupancy
 from habeas.facilities.models import Cell, Facility, Module
 from habeas.facilities.setup_schema import (
     AgreementDecl,
@@ -190,13 +189,12 @@ class _Applier:
 
     def module(self, facility: Facility, decl: ModuleDecl, standard: str) -> None:
         # Relabelling an occupied module would break separation without anyone being moved.
-        held = (
-            Module.objects.filter(facility=facility, code=decl.code)
-            .exclude(population=decl.population, regime=decl.regime)
-            .aggregate(
-                n=Count("cells__placements", filter=Q(cells__placements__ended_at__isnull=True))
+        relabelled = Cell.objects.filter(
+            module__in=Module.objects.filter(facility=facility, code=decl.code).exclude(
+                population=decl.population, regime=decl.regime
             )
-        )["n"]
+        ).values_list("pk", flat=True)
+        held = sum(occupancy.occupants(relabelled).values())
         if held:
             raise Conflict(MSG_OCCUPIED_MODULE.format(module=decl.code, n=held))
         module = self.upsert(
@@ -210,10 +208,11 @@ class _Applier:
         cells = decl.all_cells()
         existing = {
             c.code: c
-            for c in Cell.objects.filter(facility=facility, code__in=[c.code for c in cells])
-            .select_related("module")
-            .annotate(occupants=Count("placements", filter=Q(placements__ended_at__isnull=True)))
+            for c in Cell.objects.filter(
+                facility=facility, code__in=[c.code for c in cells]
+            ).select_related("module")
         }
+        held_in = occupancy.occupants(c.pk for c in existing.values())
         new_cells: list[tuple[CellDecl, Cell]] = []
         for c in cells:
             wanted = {"module_id": module.pk, **_cell_fields(c, standard)}
@@ -225,7 +224,7 @@ class _Applier:
             if not changes:
                 self.report.unchanged += 1
                 continue
-            occupants = getattr(cell, "occupants", 0)
+            occupants = held_in.get(cell.pk, 0)
             if occupants and (cell.module.population, cell.module.regime) != (
                 decl.population,
                 decl.regime,

@@ -127,11 +127,11 @@ def compare(limit: int = 50) -> ReplayResult:
         actual.update(snap())
     erased = expected.pop(registry.ERASED, {})
     keys = privacy.all_keys()
-    for table in registry.REGISTRY.tables.values():
-        rows = table.snapshot()
-        if table.personal:
-            _commit_personal(table, rows, expected.get(table.name, {}), keys, erased)
-        actual[table.name] = rows
+    for covered in registry.REGISTRY.tables.values():
+        rows = covered.snapshot()
+        if covered.personal:
+            _commit_personal(covered, rows, expected.get(covered.name, {}), keys, erased)
+        actual[covered.name] = rows
     for table in sorted(set(expected) | set(actual)):
         if table not in actual:
             continue  # a table the ledger mentions but no app snapshots (not compared)

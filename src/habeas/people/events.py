@@ -132,6 +132,11 @@ def _identifiers() -> dict[Any, dict[str, Any]]:
     from habeas.people.models import PersonIdentifier
 
     return {
-        i["id"]: {k: i[k] for k in ("person_id", "authority", "kind", "value")}
+        i["id"]: {
+            "person_id": i["person_id"],
+            "authority": i["authority"],
+            "kind": i["kind"],
+            "value": i["value"],
+        }
         for i in PersonIdentifier.objects.values("id", "person_id", "authority", "kind", "value")
     }

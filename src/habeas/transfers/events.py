@@ -168,7 +168,8 @@ declare(
 def _manifests() -> dict[Any, dict[str, Any]]:
     from habeas.transfers.models import Manifest
 
-    rows = {}
+    rows: dict[Any, dict[str, Any]] = {}
+    m: Any
     for m in Manifest.objects.values(
             "id", "ref", "agreement__code", "content_sha256", "filename", "file_format", "rows",
             "decided_on", "imported_at", "imported_by", "eligible", "needs_review", "ineligible",
@@ -184,7 +185,8 @@ def _manifests() -> dict[Any, dict[str, Any]]:
 def _entries() -> dict[Any, dict[str, Any]]:
     from habeas.transfers.models import ManifestEntry
 
-    rows = {}
+    rows: dict[Any, dict[str, Any]] = {}
+    e: Any
     for e in ManifestEntry.objects.values(
             "id", "manifest__ref", "row", "sending_ref", *ENTRY_PERSONAL, "decision",
             "decided_on", "status", "person_id", "matched_existing", "match_score", "candidates",
@@ -203,7 +205,12 @@ def _outcomes() -> dict[Any, dict[str, Any]]:
 
     return {
         f"{o['entry_id']}/{o['position']}": {
-            k: o[k] for k in ("entry_id", "rule", "outcome", "message", "message_es", "source")
+            "entry_id": o["entry_id"],
+            "rule": o["rule"],
+            "outcome": o["outcome"],
+            "message": o["message"],
+            "message_es": o["message_es"],
+            "source": o["source"],
         }
         for o in RuleOutcome.objects.values(
             "entry_id", "position", "rule", "outcome", "message", "message_es", "source"
@@ -215,7 +222,8 @@ def _outcomes() -> dict[Any, dict[str, Any]]:
 def _records() -> dict[Any, dict[str, Any]]:
     from habeas.transfers.models import AdmissionRecord
 
-    rows = {}
+    rows: dict[Any, dict[str, Any]] = {}
+    r: Any
     for r in AdmissionRecord.objects.values(
         "id", "episode_id", "episode__person_id", "commitment_authority", "rights_language",
         "version", *RECORD_PERSONAL, *RECORD_TIMES,
@@ -232,7 +240,8 @@ def _records() -> dict[Any, dict[str, Any]]:
 def _notifications() -> dict[Any, dict[str, Any]]:
     from habeas.transfers.models import Notification
 
-    rows = {}
+    rows: dict[Any, dict[str, Any]] = {}
+    n: Any
     for n in Notification.objects.values(
         "id", "episode_id", "episode__person_id", "kind", "country", "recipient", "language",
         "status", "queued_at", "payload",

@@ -37,9 +37,11 @@ from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.errors import Conflict, NotFound, ValidationFailed
 from habeas.core.services import service
-from habeas.custody.models import CustodyEpisode, Placement
-from habeas.custody.services import AdmissionSpec, LegalBasisSpec, custody_admit_many
+from habeas.custody.models import CustodyEpisode
+from habeas.custody.services import AdmissionSpec, LegalBasisSpec
 from habeas.facilities.models import Cell, Facility, Module
+from habeas.housing.models import Placement
+from habeas.housing.placements import admit_and_place_many
 from habeas.ledger.services import Event, ledger_append_many
 from habeas.people.matching import PersonRecord, registry_match_many
 from habeas.people.models import Person, PersonIdentifier
@@ -847,7 +849,7 @@ def manifest_admit(
                 },
             )
         )
-    episodes = custody_admit_many(
+    episodes = admit_and_place_many(
         actor=actor, facility=facility, agreement=agreement, admissions=admissions
     )
     recorded = now()
@@ -952,7 +954,7 @@ def _identifiers_for_matched(
         actor=actor,
         occurred_at=at,
         identifiers=[
-            (e.person.pk, Identifier(authority=a, value=v, kind="sending_ref"))
+            (e.person_id, Identifier(authority=a, value=v, kind="sending_ref"))
             for (a, v), e in wanted.items()
             if (a, v) not in taken
         ],
@@ -970,8 +972,8 @@ def _keep_apart(
     """A manifest's ``keep_apart_from``: opened as cell-scope keep-apart records before the
     placement, so the housing rules can respect them."""
     try:
-        from habeas.facilities.models import KeepApart
-        from habeas.facilities.services import KeepApartSpec, keep_apart_open_many
+        from habeas.housing.models import KeepApart
+        from habeas.housing.services import KeepApartSpec, keep_apart_open_many
     except ImportError:  # pragma: no cover - older facilities app
         return
     refs = {r for e in entries for r in parsed[e.pk].keep_apart_from}

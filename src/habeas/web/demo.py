@@ -20,15 +20,11 @@ from typing import Any
 from habeas.accounts.services import user_create
 from habeas.agreements.models import Agreement
 from habeas.core.actor import Actor
-from habeas.custody.services import (
-    AdmissionSpec,
-    LegalBasisSpec,
-    custody_admit_many,
-    custody_release,
-)
+from habeas.custody.services import AdmissionSpec, LegalBasisSpec, custody_release
 from habeas.facilities.models import Facility
 from habeas.facilities.setup import setup_apply
 from habeas.facilities.setup_schema import load_setup
+from habeas.housing.placements import admit_and_place_many
 from habeas.people.services import Identifier, PersonSpec, person_create_many
 from habeas.people.synthetic import GIVEN, SURNAMES
 
@@ -208,7 +204,7 @@ def load_demo(
             for p in people:
                 at = when()
                 admissions.append(AdmissionSpec(person=p, legal_bases=bases(at), admitted_at=at))
-            custody_admit_many(
+            admit_and_place_many(
                 actor=actor, facility=facility, agreement=agreement_, admissions=admissions
             )
             step(len(batch))

@@ -28,7 +28,7 @@ from habeas.core import audit
 from habeas.core.errors import NotFound
 from habeas.custody.choices import LegalBasisKind
 from habeas.custody.models import CustodyEpisode, LegalBasis
-from habeas.custody.selectors import basis_ends_on, current_placement, person_history, release_date
+from habeas.custody.selectors import basis_ends_on, person_history, release_date
 from habeas.facilities.choices import ModulePopulation, ModuleRegime, SpaceStandard
 from habeas.facilities.selectors import (
     CellOccupancy,
@@ -36,6 +36,7 @@ from habeas.facilities.selectors import (
     ModuleOccupancy,
     occupancy_list,
 )
+from habeas.housing.selectors import current_placement
 from habeas.people.selectors import person_get_for, person_list
 from habeas.web.absences import absence_panel
 from habeas.web.forms import PersonSearchForm

@@ -1,0 +1,267 @@
+"""Housing's ledger actions, their replays and the housing tables they cover (ARCHITECTURE.md,
+the one rule, item 6; Mandela Rules 6, 7(c), 11 and 36).
+
+The action names keep the spelling they were first recorded with (``placement.moved``,
+``facilities.keep_apart_…``, ``facilities.roll_counted``, ``facilities.plan_applied``): they
+are on ledgers already. Custody's actions change housing's tables too, and the dependency
+points upward through the registry: housing replays the placement part of
+``custody.admitted`` and ``custody.released`` (:func:`habeas.core.events.on_replay`) and
+closes the open placement when custody appends ``custody.released``
+(:func:`habeas.core.events.on_appended`, in the release's transaction). Housing also registers
+the hooks lower apps read: how many people each cell holds (:mod:`habeas.facilities.occupancy`)
+and the cell a person is in (:mod:`habeas.custody.cells`).
+
+Every snapshot returns ``{row id: {field: value}}`` in the representation its replay builds
+(:func:`~habeas.core.events.instant`, :func:`~habeas.core.events.day`,
+:func:`~habeas.core.events.dec`), so ``verify-ledger`` names a row changed, added or removed
+behind the services as ``housing.<Model>.<id>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from habeas.core.events import (
+    Action,
+    State,
+    Table,
+    covers,
+    declare,
+    instant,
+    on_appended,
+    on_replay,
+)
+from habeas.custody import cells as custody_cells
+from habeas.facilities import occupancy as facility_occupancy
+from habeas.facilities.models import Cell
+from habeas.housing.allocator import occupancy
+from habeas.housing.models import KeepApart, KeepApartOverride, Placement, RollCount, RollCountLine
+from habeas.housing.placements import placement_close_on_release
+from habeas.housing.selectors import current_placement
+
+PL = "housing.Placement"
+KA = "housing.KeepApart"
+KO = "housing.KeepApartOverride"
+RC = "housing.RollCount"
+RL = "housing.RollCountLine"
+
+KEEP_APART_TEXT = (
+    "role_a", "role_b", "scope", "reason", "source", "source_ref", "opened_by", "closed_by",
+    "close_reason",
+)  # fmt: skip
+ROLL_FIGURES = ("source", "expected", "counted", "discrepancies")
+
+
+# --- replays ----------------------------------------------------------------------------
+
+
+def _placement_opened(state: State, episode: int, placement: dict[str, Any]) -> None:
+    state.setdefault(PL, {})[placement["id"]] = {
+        "episode_id": episode,
+        "cell": placement["cell"],
+        "started_at": instant(placement["started_at"]),
+        "ended_at": None,
+        "reason": placement.get("reason", "admission"),
+    }
+
+
+def _placement_ended(state: State, ended: dict[str, Any]) -> None:
+    state.setdefault(PL, {}).setdefault(ended["id"], {})["ended_at"] = instant(ended["ended_at"])
+
+
+def _admitted(state: State, p: dict[str, Any]) -> None:
+    """The first placement an admission opened (absent when nobody was placed)."""
+    if p.get("placement"):
+        _placement_opened(state, p["episode"]["id"], p["placement"])
+
+
+def _released(state: State, p: dict[str, Any]) -> None:
+    """A release ends the episode's open placement at the release time. Entries recorded
+    before housing listened to releases name it (``placement_ended``); later ones do not,
+    and the open placement of the episode in the replayed state is the one closed."""
+    if "placement_ended" in p:
+        if p["placement_ended"]:
+            _placement_ended(state, p["placement_ended"])
+        return
+    episode = p["episode"]
+    for row in state.get(PL, {}).values():
+        if row.get("episode_id") == episode["id"] and row.get("ended_at") is None:
+            row["ended_at"] = instant(episode["released_at"])
+
+
+def _moved(state: State, p: dict[str, Any]) -> None:
+    if p.get("ended"):
+        _placement_ended(state, p["ended"])
+    _placement_opened(state, p["episode"], p["placement"])
+
+
+def _keep_apart(state: State, p: dict[str, Any]) -> None:
+    ka = p["keep_apart"]
+    state.setdefault(KA, {})[ka["id"]] = {
+        **{k: ka.get(k) or "" for k in KEEP_APART_TEXT},
+        "person_a_id": ka["person_a"],
+        "person_b_id": ka["person_b"],
+        "opened_at": instant(ka["opened_at"]),
+        "closed_at": instant(ka.get("closed_at")),
+    }
+
+
+def _overridden(state: State, p: dict[str, Any]) -> None:
+    o = p["override"]
+    state.setdefault(KO, {})[o["id"]] = {
+        "keep_apart_id": o["keep_apart"],
+        "person_id": o["person"],
+        "cell": o["cell"],
+        "at": instant(o.get("at")),
+        "actor": o.get("actor"),
+        "reason": o["reason"],
+    }
+
+
+def _roll_counted(state: State, p: dict[str, Any]) -> None:
+    roll = p["roll_count"]
+    state.setdefault(RC, {})[roll["id"]] = {
+        **{k: roll[k] for k in ROLL_FIGURES},
+        "facility": roll["facility"],
+        "counted_at": instant(roll["counted_at"]),
+        "recorded_at": instant(roll.get("recorded_at")),
+        "recorded_by": roll.get("recorded_by"),
+    }
+    lines = state.setdefault(RL, {})
+    for line_id, (cell, expected, counted) in zip(p.get("line_ids") or [], p["lines"], strict=True):
+        lines[line_id] = {
+            "roll_count_id": roll["id"],
+            "cell": f"{roll['facility']}/{cell}",
+            "expected": expected,
+            "counted": counted,
+        }
+
+
+def _plan_applied(state: State, p: dict[str, Any]) -> None:
+    """A plan's figures only: each of its moves is its own ``placement.moved`` entry."""
+
+
+declare(
+    Action(name="placement.moved", replay=_moved, housing="placements"),
+    Action(name="facilities.keep_apart_opened", replay=_keep_apart),
+    Action(name="facilities.keep_apart_closed", replay=_keep_apart),
+    Action(name="facilities.keep_apart_overridden", replay=_overridden),
+    Action(name="facilities.roll_counted", replay=_roll_counted),
+    Action(name="facilities.plan_applied", replay=_plan_applied),
+)
+on_replay("custody.admitted")(_admitted)
+on_replay("custody.released")(_released)
+
+
+# --- the same transaction as custody's release ----------------------------------------------
+
+
+@on_appended("custody.released")
+def _close_placement_on_release(events: Sequence[Any]) -> None:
+    placement_close_on_release(events)
+
+
+# --- snapshots --------------------------------------------------------------------------
+
+
+def _cell_label(row: Mapping[str, Any], prefix: str = "cell__") -> str:
+    return f"{row[prefix + 'facility__code']}/{row[prefix + 'code']}"
+
+
+@covers(PL, models=(PL,))
+def placements() -> Table:
+    return {
+        pl["id"]: {
+            "episode_id": pl["episode_id"],
+            "cell": _cell_label(pl),
+            "started_at": instant(pl["started_at"]),
+            "ended_at": instant(pl["ended_at"]),
+            "reason": pl["reason"],
+        }
+        for pl in Placement.objects.values(
+            "id", "episode_id", "cell__facility__code", "cell__code", "started_at", "ended_at",
+            "reason",
+        ).iterator(chunk_size=5000)
+    }  # fmt: skip
+
+
+@covers(KA, models=(KA,))
+def keep_aparts() -> Table:
+    return {
+        ka["id"]: {
+            **{k: ka[k] for k in KEEP_APART_TEXT},
+            "person_a_id": ka["person_a_id"],
+            "person_b_id": ka["person_b_id"],
+            "opened_at": instant(ka["opened_at"]),
+            "closed_at": instant(ka["closed_at"]),
+        }
+        for ka in KeepApart.objects.values(
+            "id", "person_a_id", "person_b_id", "opened_at", "closed_at", *KEEP_APART_TEXT
+        ).iterator(chunk_size=5000)
+    }
+
+
+@covers(KO, models=(KO,))
+def keep_apart_overrides() -> Table:
+    return {
+        o["id"]: {
+            "keep_apart_id": o["keep_apart_id"],
+            "person_id": o["person_id"],
+            "cell": _cell_label(o),
+            "at": instant(o["at"]),
+            "actor": o["actor"],
+            "reason": o["reason"],
+        }
+        for o in KeepApartOverride.objects.values(
+            "id", "keep_apart_id", "person_id", "cell__facility__code", "cell__code", "at",
+            "actor", "reason",
+        ).iterator(chunk_size=5000)
+    }  # fmt: skip
+
+
+@covers(RC, models=(RC,))
+def roll_counts() -> Table:
+    return {
+        r["id"]: {
+            **{k: r[k] for k in ROLL_FIGURES},
+            "facility": r["facility__code"],
+            "counted_at": instant(r["counted_at"]),
+            "recorded_at": instant(r["recorded_at"]),
+            "recorded_by": r["recorded_by"],
+        }
+        for r in RollCount.objects.values(
+            "id", "facility__code", "counted_at", "recorded_at", "recorded_by", *ROLL_FIGURES
+        ).iterator(chunk_size=5000)
+    }
+
+
+@covers(RL, models=(RL,))
+def roll_count_lines() -> Table:
+    return {
+        line["id"]: {
+            "roll_count_id": line["roll_count_id"],
+            "cell": _cell_label(line),
+            "expected": line["expected"],
+            "counted": line["counted"],
+        }
+        for line in RollCountLine.objects.values(
+            "id", "roll_count_id", "cell__facility__code", "cell__code", "expected", "counted"
+        ).iterator(chunk_size=5000)
+    }
+
+
+# --- hooks the lower apps read ------------------------------------------------------------
+
+
+def _occupants(cell_ids: Sequence[int]) -> dict[int, int]:
+    return occupancy(list(cell_ids))
+
+
+def _current_cell(person: Any) -> Cell | None:
+    placement = current_placement(person)
+    return placement.cell if placement is not None else None
+
+
+facility_occupancy.register(_occupants)
+custody_cells.register(_current_cell)
