@@ -56,9 +56,7 @@ def entry_line(index: int, canonical: str, leaf: str | None = None) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def test_export_holds_the_signed_head_and_the_hashed_bytes(
-    held: list[Any], tmp_path: Path
-) -> None:
+def test_export_holds_the_signed_head_and_the_hashed_bytes(held: list[Any], tmp_path: Path) -> None:
     path = export(tmp_path / "copy.jsonl")
     header, *entries = (json.loads(line) for line in lines(path))
     assert header["type"] == "habeas-ledger-export"
@@ -128,9 +126,7 @@ def test_witness_with_the_key_from_elsewhere(held: list[Any], tmp_path: Path) ->
     other.write_bytes(
         Ed25519PrivateKey.generate()
         .public_key()
-        .public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     code, _, err = witness(path, "--key", other)
     assert code == 1
@@ -205,9 +201,7 @@ def test_a_forged_checkpoint_is_refused(held: list[Any], tmp_path: Path) -> None
     import base64
 
     forged = dict(header, root=fake_root.hex())
-    forged["checkpoint"] = (
-        f"{origin}\n{size}\n{base64.b64encode(fake_root).decode()}\n\n{sig}"
-    )
+    forged["checkpoint"] = f"{origin}\n{size}\n{base64.b64encode(fake_root).decode()}\n\n{sig}"
     rewrite(path, [json.dumps(forged) + "\n", *rows[1:]])
     code, _, err = witness(path)
     assert code == 1
@@ -283,7 +277,7 @@ def test_a_truncated_export_is_bad_input(held: list[Any], tmp_path: Path) -> Non
     rewrite(cut, [rows[0], rows[1], '{"index": 1, "canonical": 5, "leaf_hash": "00"}\n'])
     code, _, err = witness(cut)
     assert code == 2
-    assert f"{cut}:3: \"canonical\" must be a string" in err
+    assert f'{cut}:3: "canonical" must be a string' in err
     code, _, err = witness(tmp_path / "missing.jsonl")
     assert code == 2
 
