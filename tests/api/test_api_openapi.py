@@ -28,9 +28,7 @@ PATHS = {
 
 #: Public on purpose: the ledger's hashes, proofs and signed heads (no personal data).
 PUBLIC = {
-    p
-    for p in PATHS
-    if p.startswith("/api/v1/ledger/") and "entries" not in p and "export" not in p
+    p for p in PATHS if p.startswith("/api/v1/ledger/") and "entries" not in p and "export" not in p
 } | {
     "/api/v1/locator",  # the public locator (families, lawyers, consulates)
     "/api/v1/statistics",  # public statistics (Mandela Rule 10)
