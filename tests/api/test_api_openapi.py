@@ -23,10 +23,13 @@ PATHS = {
     "/api/v1/ledger/proofs/inclusion",
     "/api/v1/ledger/proofs/consistency",
     "/api/v1/ledger/entries/{index}",
+    "/api/v1/ledger/export",
 }
 
 #: Public on purpose: the ledger's hashes, proofs and signed heads (no personal data).
-PUBLIC = {p for p in PATHS if p.startswith("/api/v1/ledger/") and "entries" not in p} | {
+PUBLIC = {
+    p for p in PATHS if p.startswith("/api/v1/ledger/") and "entries" not in p and "export" not in p
+} | {
     "/api/v1/locator",  # the public locator (families, lawyers, consulates)
     "/api/v1/statistics",  # public statistics (Mandela Rule 10)
 }
@@ -77,3 +80,10 @@ def test_docs_page(db: Any) -> None:
     response = Client().get("/api/v1/docs")
     assert response.status_code == 200
     assert b"openapi.json" in response.content
+
+
+def test_the_ledger_export_is_documented_as_json_lines(schema: dict[str, Any]) -> None:
+    operation = schema["paths"]["/api/v1/ledger/export"]["get"]
+    assert "application/jsonl" in operation["responses"]["200"]["content"]
+    assert [p["name"] for p in operation["parameters"]] == ["from"]
+    assert "habeas ledger witness" in operation["description"]

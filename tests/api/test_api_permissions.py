@@ -61,6 +61,7 @@ ledger_incl     /api/v1/ledger/proofs/inclusion?index=0 200      200   200      
 ledger_cons     /api/v1/ledger/proofs/consistency?first=1 200    200   200       200   200        200        200        200       200     200
 ledger_entry    /api/v1/ledger/entries/0               401       403   403       403   403        403        403        200       200     403
 ledger_no_entry /api/v1/ledger/entries/999999          401       403   403       403   403        403        403        404       404     403
+ledger_export   /api/v1/ledger/export                  401       403   403       403   403        403        403        200       200     403
 manifests       /api/v1/manifests/                     401       200   200       200   200        200        200        200       200     403
 manifest_none   /api/v1/manifests/NOPE-1/              401       404   404       404   404        404        404        404       404     403
 manifest_post   POST:/api/v1/manifests/                401       400   400       400   400        400        400        400       400     403
@@ -134,7 +135,9 @@ def test_access(scene: dict[str, Any], client_for: Any, user: str) -> None:
             response = client.post(url.format(**ids), data="{}", content_type="application/json")
         else:
             response = client.get(url.format(**ids))
-        if response["Content-Type"].startswith("application/json"):
+        if response.streaming:  # the ledger export (JSON Lines)
+            body = {"text": b"".join(response.streaming_content).decode()[:40]}
+        elif response["Content-Type"].startswith("application/json"):
             body = response.json()
         else:  # the public key is PEM
             body = {"text": response.content.decode()[:40]}

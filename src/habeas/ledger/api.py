@@ -9,7 +9,7 @@ shows. No entry content is exposed here.
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router, Schema
 
 from habeas.core.api import errors
@@ -22,6 +22,14 @@ router = Router(tags=["ledger"])
 
 #: Roles that may read entry payloads (personal data): Mandela Rule 9, need-to-know.
 ENTRY_ROLES = {"auditor", "oversight"}
+#: Roles that verify the ledger and may take a witness copy of it (ARCHITECTURE.md, users).
+EXPORT_ROLES = ENTRY_ROLES
+
+
+def _may(request: HttpRequest, roles: set[str]) -> bool:
+    # The ledger sits below the accounts app: read the authenticated user duck-typed.
+    user = getattr(request, "auth", None)
+    return bool(getattr(user, "is_superuser", False) or getattr(user, "role", "") in roles)
 
 
 class LedgerSizeOut(Schema):
@@ -156,8 +164,57 @@ def ledger_consistency(
     operation_id="ledger_entry",
 )
 def ledger_entry(request: HttpRequest, index: int) -> dict[str, Any]:
-    # The ledger sits below the accounts app: read the authenticated user duck-typed.
-    user = getattr(request, "auth", None)
-    if not (getattr(user, "is_superuser", False) or getattr(user, "role", "") in ENTRY_ROLES):
+    if not _may(request, ENTRY_ROLES):
         raise Forbidden("ledger entries hold personal data: auditor and oversight roles only")
     return entry_document(index)
+
+
+_EXPORT_DOC = """The public ledger as JSON Lines for an independent witness (docs/ledger.md):
+a header line (`type` `habeas-ledger-export`, `export` 1, `format` 2, `origin`, `from`,
+`size`, `root`, the signed `checkpoint`, `public_key`, `verifier_key`, and `base` — the
+border, root and RFC 9162 consistency proof of the first `from` entries, or null), then one line
+per entry `{"index", "canonical", "leaf_hash"}`. Streamed; a checkpoint is signed for it.
+Check it with `habeas ledger witness FILE [--against OLDFILE | --checkpoint CP]`."""
+
+
+@router.get(
+    "/ledger/export",
+    response={200: None, **errors(400, 401, 403, 404, 409)},
+    summary="The public ledger as JSON Lines, for a witness copy (oversight and auditor)",
+    description=_EXPORT_DOC,
+    operation_id="ledger_export",
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "from",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 0, "default": 0},
+                "description": "export entries from this index on, with a consistency proof",
+            }
+        ],
+        "responses": {
+            200: {
+                "description": "the export, streamed",
+                "content": {
+                    "application/jsonl": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        },
+    },
+)
+def ledger_export(request: HttpRequest) -> StreamingHttpResponse:
+    from habeas.core.errors import ValidationFailed
+    from habeas.ledger.export import MEDIA_TYPE, export_lines, prepare_export
+
+    if not _may(request, EXPORT_ROLES):
+        raise Forbidden("the ledger export is for the oversight and auditor roles")
+    raw = request.GET.get("from", "0")
+    if not raw.isdigit():
+        raise ValidationFailed("from must be a whole number ≥ 0", details={"from": raw})
+    plan = prepare_export(int(raw))
+    response = StreamingHttpResponse(export_lines(plan), content_type=MEDIA_TYPE)
+    response["Content-Disposition"] = (
+        f'attachment; filename="ledger-{plan.start}-{plan.size}.jsonl"'
+    )
+    return response

@@ -76,12 +76,14 @@ def entry_sql(*, leaf: bool = True) -> str:
     )
 
 
-def entry_pages(sql: str, batch: int | None = None) -> Iterator[list[tuple[Any, ...]]]:
-    """Stream the rows of :func:`entry_sql` in index order, a page (default ``_BATCH`` rows)
-    at a time, with a raw cursor (the ORM's per-row work would dominate a pass over millions
-    of entries)."""
+def entry_pages(
+    sql: str, batch: int | None = None, *, after: int = -1
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Stream the rows of :func:`entry_sql` with an index above ``after`` in index order, a
+    page (default ``_BATCH`` rows) at a time, with a raw cursor (the ORM's per-row work would
+    dominate a pass over millions of entries)."""
     batch = batch or _BATCH
-    last = -1
+    last = after
     with connection.cursor() as cursor:
         while True:
             cursor.execute(sql, [last, batch])

@@ -1,14 +1,16 @@
-"""``habeas ledger checkpoint|entry|proof`` (INTERFACES.md)."""
+"""``habeas ledger checkpoint|entry|proof`` (INTERFACES.md) and ``ledger export|witness``
+(docs/ledger.md: the public ledger for an independent witness)."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from habeas.core.commands import HabeasCommand
+from habeas.core.commands import HabeasCommand, progress_bar
 from habeas.ledger.proofs import (
     checkpoint_issue,
     consistency_proof,
@@ -33,9 +35,37 @@ class Command(HabeasCommand):
         group.add_argument("--consistency", type=int, nargs=2, metavar=("M", "N"))
         pr.add_argument("--size", type=int, help="tree size for an inclusion proof")
         pr.add_argument("--json", action="store_true")
+        ex = sub.add_parser("export", help="the public ledger as JSON Lines, for a witness")
+        ex.add_argument("--out", type=Path, help="write to this file (default: stdout)")
+        ex.add_argument(
+            "--from",
+            dest="start",
+            type=int,
+            default=0,
+            metavar="N",
+            help="export entries N… with a consistency proof from size N",
+        )
+        wi = sub.add_parser("witness", help="check an export (no database needed)")
+        wi.add_argument("file", type=Path)
+        older = wi.add_mutually_exclusive_group()
+        older.add_argument("--against", type=Path, metavar="OLDFILE", help="your older copy")
+        older.add_argument("--checkpoint", type=Path, metavar="CP", help="an older checkpoint")
+        wi.add_argument("--key", type=Path, metavar="PUBFILE", help="the ledger's public key")
+
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        if options.get("what") == "witness":
+            # The witness runs on its own machine, with no database: no system checks.
+            options["skip_checks"] = True
+        return super().execute(*args, **options)
 
     def handle(self, *args: Any, **options: Any) -> None:
         what = options["what"]
+        if what == "export":
+            self._export(options["start"], options.get("out"))
+            return
+        if what == "witness":
+            self._witness(options)
+            return
         if what == "checkpoint":
             checkpoint = checkpoint_issue()
             out: Path | None = options.get("out")
@@ -55,3 +85,71 @@ class Command(HabeasCommand):
                 raise CommandError("--size applies to --inclusion only", returncode=2)
             doc = consistency_proof(m, n)
         self.stdout.write(json.dumps(doc, indent=2 if not options.get("json") else None))
+
+    def _export(self, start: int, out: Path | None) -> None:
+        from habeas.ledger.export import export_lines, prepare_export
+
+        plan = prepare_export(start)
+        with progress_bar(plan.count, "Exporting the ledger") as advance:
+            if out is None:
+                stream = getattr(self.stdout, "_out", sys.stdout)
+                binary = getattr(stream, "buffer", None)
+                for chunk in export_lines(plan, progress=advance):
+                    if binary is not None:
+                        binary.write(chunk)
+                    else:
+                        stream.write(chunk.decode("utf-8"))
+                stream.flush()
+                return
+            try:
+                with out.open("wb") as fh:
+                    for chunk in export_lines(plan, progress=advance):
+                        fh.write(chunk)
+            except OSError as exc:
+                raise CommandError(f"{out}: {exc.strerror}", returncode=2) from None
+        self.stderr.write(
+            f"exported entries {plan.start}–{plan.size - 1} of {plan.size} to {out}"
+            if plan.count
+            else f"exported the header of a ledger of {plan.size} entries to {out}"
+        )
+
+    def _witness(self, options: dict[str, Any]) -> None:
+        from habeas.ledger.witness import WitnessInputError, read_header, witness
+
+        path: Path = options["file"]
+        for given in (path, options.get("against"), options.get("checkpoint"), options.get("key")):
+            if given is not None and not given.is_file():
+                raise CommandError(f"{given}: no such file", returncode=2)
+        try:
+            with path.open("rb") as fh:
+                header = read_header(path, fh)
+            with progress_bar(header.size - header.start, "Checking the export") as advance:
+                result = witness(
+                    path,
+                    against=options.get("against"),
+                    checkpoint=options.get("checkpoint"),
+                    key=options.get("key"),
+                    progress=advance,
+                )
+        except WitnessInputError as exc:
+            raise CommandError(str(exc), returncode=2) from None
+        for note in result.notes:
+            self.stderr.write(f"note: {note}")
+        if not result.ok:
+            for p in result.problems:
+                self.stderr.write(f"{path}: {p.where}: {p.message}")
+            raise SystemExit(1)
+        span = (
+            f"entries {result.start}–{result.size - 1}"
+            if result.size > result.start
+            else "no entries"
+        )
+        extends = ""
+        if options.get("against") is not None:
+            extends = f"; extends the older copy {options['against']}"
+        elif options.get("checkpoint") is not None:
+            extends = f"; extends the checkpoint {options['checkpoint']}"
+        self.stdout.write(
+            f"witness ok: {span} of a ledger of {result.size}, root {result.root.hex()}, "
+            f"checkpoint signed by {result.key_source}{extends}"
+        )
