@@ -956,7 +956,7 @@ def _identifiers_for_matched(
         identifiers=[
             (e.person_id, Identifier(authority=a, value=v, kind="sending_ref"))
             for (a, v), e in wanted.items()
-            if (a, v) not in taken
+            if (a, v) not in taken and e.person_id is not None
         ],
     )
 
