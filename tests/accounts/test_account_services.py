@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from habeas.accounts import services
-from habeas.accounts.services import token_create, token_revoke, user_create
+from habeas.accounts.services import token_create, token_revoke, user_create, user_deactivate
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, Conflict, ValidationFailed
 from habeas.ledger.privacy import commitment, keys_for
@@ -173,9 +173,7 @@ def test_token_create_needs_a_name(users: dict[str, Any], name: str, message: st
 
 @pytest.mark.django_db
 def test_no_token_for_inactive_user(users: dict[str, Any]) -> None:
-    from habeas.accounts.models import User
-
-    User.objects.filter(pk=users["staff"].pk).update(is_active=False)
+    user_deactivate(actor=ADMIN, user=users["staff"], reason="left the service")
     users["staff"].refresh_from_db()
     with pytest.raises(Conflict):
         token_create(actor=ADMIN, user=users["staff"], name="x")

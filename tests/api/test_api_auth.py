@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from habeas.accounts.services import user_deactivate
 from habeas.core.actor import Actor
 
 ADMIN = Actor(name="test:admin", role="system")
@@ -84,10 +85,8 @@ def test_a_failing_token_does_not_fall_back_to_the_session(
 
 
 def test_token_of_inactive_user_is_refused(world: dict[str, Any], users: dict[str, Any]) -> None:
-    from habeas.accounts.models import User
-
     _, raw = issue(users["auditor"])
-    User.objects.filter(pk=users["auditor"].pk).update(is_active=False)
+    user_deactivate(actor=ADMIN, user=users["auditor"], reason="left the service")
     assert Client().get("/api/v1/persons/", headers=bearer(raw)).status_code == 401
 
 

@@ -398,6 +398,7 @@ def test_acknowledge_on_the_page(tight: Any, actor: Any, users: Any) -> None:
     assert AlertAcknowledgement.objects.count() == 1
 
 
+@pytest.mark.tampers
 def test_verify_ledger_names_a_changed_acknowledgement(tight: Any, actor: Any) -> None:
     from habeas.conditions.models import AlertAcknowledgement
     from habeas.conditions.services import alert_acknowledge

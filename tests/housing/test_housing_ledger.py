@@ -33,6 +33,9 @@ T0 = dt.datetime(2025, 3, 16, 14, 5, tzinfo=dt.UTC)
 H = dt.timedelta(hours=1)
 ADMIN = Actor(name="test:admin", role="facility_admin")
 
+# The tamper tests change housing tables behind the services on purpose.
+pytestmark = pytest.mark.tampers
+
 
 def cell(code: str) -> Cell:
     return Cell.objects.select_related("facility", "module").get(facility__code="TEC", code=code)

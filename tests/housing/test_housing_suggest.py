@@ -389,6 +389,7 @@ def test_capacity_changes_read_the_cell_row_again(
     assert snapshot_shape(housing_snapshot(tec)) == from_scratch(tec)
 
 
+@pytest.mark.tampers
 def test_unknown_actions_and_long_gaps_read_everything_afresh(
     world: dict[str, Any], actor: Actor, mixed: dict[str, Any], refreshes: list[bool],
     monkeypatch: pytest.MonkeyPatch,

@@ -112,7 +112,7 @@ def test_canonical_text_is_sorted_compact_utf8_json_of_the_entry() -> None:
     at = dt.datetime(2025, 3, 16, 14, 5, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
     entry = ledger_append(
         actor=ACTOR,
-        action="custody.admitted",
+        action="test.canonical_text",
         subject="person:7",
         payload={"b": [1, "dos"], "a": Decimal("1.50"), "when": at, "día": dt.date(2025, 3, 1)},
         occurred_at=at,
@@ -130,7 +130,7 @@ def test_canonical_text_is_sorted_compact_utf8_json_of_the_entry() -> None:
     }
     assert doc["occurred_at"] == "2025-03-16T20:05:00Z"
     assert doc["actor"] == "test:ledger"
-    assert doc["action"] == entry.action == "custody.admitted"
+    assert doc["action"] == entry.action == "test.canonical_text"
     assert doc["subject"] == entry.subject == "person:7"
     assert entry.occurred_at == at
     assert entry.recorded_at >= entry.occurred_at

@@ -255,6 +255,7 @@ def test_tampering_with_a_covered_table_is_named(demo: None, label: str) -> None
     assert any(w.startswith(f"{table}.") for w in found), f"{label}: an inserted row went unnoticed"
 
 
+@pytest.mark.tampers
 @pytest.mark.django_db
 @pytest.mark.parametrize("relation", ["groups", "user_permissions"])
 def test_a_granted_django_permission_is_named(relation: str) -> None:

@@ -28,6 +28,9 @@ from habeas.ledger.services import ledger_root, ledger_size
 from habeas.ledger.verify import verify_against, verify_ledger
 from tests.conftest import admit, direct_write, make_person, removal_order, run_cli
 
+# Every test here changes the tables or the ledger behind the services on purpose.
+pytestmark = pytest.mark.tampers
+
 
 def tamper(sql: str, params: list[Any] | None = None) -> None:
     """Write behind Habeas's back: drop the append-only triggers (the test transaction rolls the

@@ -30,6 +30,10 @@ def _user(state: State, p: dict[str, Any]) -> None:
     state.setdefault(U, {})[u["id"]] = {k: u[k] for k in USER_FIELDS}
 
 
+def _deactivated(state: State, p: dict[str, Any]) -> None:
+    state.setdefault(U, {}).setdefault(p["user"], {})["is_active"] = False
+
+
 def _token(state: State, p: dict[str, Any]) -> None:
     t = p["token"]
     state.setdefault(T, {})[t["id"]] = {
@@ -43,6 +47,11 @@ declare(
         label=pgettext_lazy("ledger action", "Account created"),
         personal=("user.email",),
         replay=_user,
+    ),
+    Action(
+        "accounts.user_deactivated",
+        label=pgettext_lazy("ledger action", "Account closed"),
+        replay=_deactivated,
     ),
     Action(
         "accounts.token_issued",

@@ -43,6 +43,7 @@ MSG_FACILITY_CODE_INVALID = "facility codes must be non-empty codes of at most 3
 MSG_TOKEN_NAME_REQUIRED = "a token needs a name (what or who uses it)"  # noqa: S105 (a message)
 MSG_TOKEN_NAME_TOO_LONG = "the token name is longer than 100 characters"  # noqa: S105 (a message)
 MSG_USER_INACTIVE = "the user is inactive"
+MSG_DEACTIVATION_REASON = "closing an account needs a reason"
 MSG_TOKEN_ALREADY_REVOKED = "the token is already revoked"  # noqa: S105 (a message)
 
 #: How stale ``last_used_at`` may get before a request writes it again (one write per token
@@ -160,6 +161,26 @@ def user_create(
         action="accounts.user_created",
         subject=f"user:{user.username}",
         payload={"user": user_snapshot(user)},
+    )
+    return user
+
+
+@service
+def user_deactivate(*, actor: Actor, user: User, reason: str) -> User:
+    """Close an account (a staff member leaves, a liaison is replaced): it can no longer log
+    in nor use its API tokens. The row stays, for the audit trail (Mandela Rule 6); the
+    change is on the ledger, since who may read the registry is part of what it answers for."""
+    if not reason.strip():
+        raise ValidationFailed(MSG_DEACTIVATION_REASON)
+    if not user.is_active:
+        raise Conflict(MSG_USER_INACTIVE, details={"user": user.username})
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    ledger_append(
+        actor=actor,
+        action="accounts.user_deactivated",
+        subject=f"user:{user.username}",
+        payload={"user": user.pk, "reason": reason.strip()},
     )
     return user
 

@@ -68,15 +68,27 @@ def _entries() -> Iterator[tuple[int, str]]:
         last = batch[-1][0]
 
 
-def replay() -> State:
+def replay(errors: list[Difference] | None = None) -> State:
+    """The state the ledger vouches for. An entry whose payload its action's replay cannot
+    read (a field missing, of another type) is named in ``errors`` rather than stopping the
+    verification: it was written outside the services, or by another version."""
     state: State = {}
-    for _, canonical in _entries():
+    for index, canonical in _entries():
         doc = loads(canonical)
         action = doc["action"]
         legacy = [_handlers[action]] if action in _handlers else []
-        handlers = legacy + registry.replays(action)
-        for handler in handlers:
-            handler(state, doc["payload"])
+        for handler in legacy + registry.replays(action):
+            try:
+                handler(state, doc["payload"])
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                if errors is not None:
+                    errors.append(
+                        Difference(
+                            f"entry {index}",
+                            f"the payload of {action} cannot be replayed: {exc!r} is "
+                            "missing or malformed",
+                        )
+                    )
     return state
 
 
@@ -121,7 +133,7 @@ def _commit_personal(
 def compare(limit: int = 50) -> ReplayResult:
     """Differences between the replayed ledger and the tables (at most ``limit`` named)."""
     result = ReplayResult()
-    expected = replay()
+    expected = replay(result.differences)
     actual: State = {}
     for snap in _snapshots:
         actual.update(snap())
