@@ -35,9 +35,9 @@ search is three short indexed queries whatever the size of the registry —
 Its cost depends on how common the searched names are in one block, not on the size of the
 registry. The matcher's own blocking keys (``Person.match_key_*``) are not used: they carry
 no nationality, and they miss a search by a second given name or with a typo in a surname's
-first letter, which the locator must tolerate. The index is a derived cache refreshed from the
-``people.*`` ledger entries before each search (one query when nothing changed; see
-``services.locator_index_sync``).
+first letter, which the locator must tolerate. The index is a derived cache kept in step with
+the ``people.*`` ledger events by a listener run in their own transaction
+(``habeas.oversight.events``): a search never writes.
 """
 
 from __future__ import annotations
@@ -492,13 +492,12 @@ def _matches(people: Sequence[Candidate], episodes: dict[int, Episode]) -> list[
     return matches
 
 
-def locate(q: LocatorQuery, *, at: dt.datetime | None = None, sync: bool = True) -> dict[str, Any]:
+def locate(q: LocatorQuery, *, at: dt.datetime | None = None) -> dict[str, Any]:
     """The ``locate --json`` document for ``q``. When nobody is shown, one ``not_found``
-    entry echoes the query (so "no such person" and "not held" read the same)."""
-    if sync:
-        from habeas.oversight.services import locator_index_sync
+    entry echoes the query (so "no such person" and "not held" read the same).
 
-        locator_index_sync()
+    Reads only (it may run on a read replica): the index is kept by the ``people.*`` event
+    listener in ``habeas.oversight.events``, in the transaction of each change."""
     at = at or now()
     if q.ref:
         people = _candidates_by_ref(q)
