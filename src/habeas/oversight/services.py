@@ -23,13 +23,13 @@ from habeas.oversight.choices import AccessChannel
 from habeas.oversight.locator import (
     INDEX_TABLE,
     TOKEN_MAX_LENGTH,
-    TYPO_MIN_LENGTH,
     VARIANT_TABLE,
     deletion_variants,
     person_tokens,
 )
 from habeas.oversight.models import AccessLog, LocatorToken
 from habeas.people.models import Person
+from habeas.people.names import skeleton
 
 MSG_UNKNOWN_CHANNEL = "unknown access channel"
 
@@ -129,13 +129,21 @@ def _insert_tokens(cursor: Any, rows: list[tuple[str, str, int | None, int]]) ->
 
 
 def _variant_rows(words: Iterable[str]) -> list[tuple[str, str]]:
-    return sorted((v, w) for w in words for v in deletion_variants(w))
+    """Each word's own row (variant = token: the word is known), its deletion variants
+    (typos) and its consonant skeleton (transliteration to or from Arabic script)."""
+    rows: set[tuple[str, str]] = set()
+    for w in words:
+        rows.add((w, w))
+        rows.update((v, w) for v in deletion_variants(w))
+        key = skeleton(w)
+        if key:
+            rows.add((key[:TOKEN_MAX_LENGTH], w))
+    return sorted(rows)
 
 
 def _add_variants(cursor: Any, words: set[str]) -> None:
-    """Deletion variants of the words not yet in ``LocatorVariant`` (a word's own row,
+    """The variant rows of the words not yet in ``LocatorVariant`` (a word's own row,
     variant = token, says it is there)."""
-    words = {w for w in words if len(w) >= TYPO_MIN_LENGTH}
     if not words:
         return
     marks = ", ".join(["%s"] * len(words))
@@ -214,7 +222,7 @@ def locator_index_rebuild() -> int:
             cursor,
             VARIANT_TABLE,
             "variant, token",
-            _variant_rows(w for w in words if len(w) >= TYPO_MIN_LENGTH),
+            _variant_rows(words),
         )
         for name, columns in indexes:
             cursor.execute(f"CREATE INDEX {name} ON {INDEX_TABLE} ({columns})")
