@@ -378,8 +378,10 @@ def _typo_neighbours(names: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for variant, word in rows:
         if variant.startswith(SKELETON):
-            name = skeletons.get(variant)
-            if name is not None and name != word and _pair_cost(name, word) is not None:
+            searched = skeletons.get(variant)
+            if searched is None or searched == word:
+                continue
+            if _pair_cost(searched, word) is not None:
                 found.add(word)
         elif any(_close(n, word) == 1 for n in long_names):
             found.add(word)
@@ -418,7 +420,7 @@ def _by_name(q: LocatorQuery, at: dt.datetime) -> tuple[list[Candidate], dict[in
     episodes = _shown_episodes(who, params, at)
     if not episodes:
         return [], {}
-    found: list[tuple[int, Candidate]] = []
+    found: list[tuple[float, Candidate]] = []
     for c in _people(*_in("id", sorted(episodes))):
         if not _agrees(q, c):
             continue
@@ -429,7 +431,7 @@ def _by_name(q: LocatorQuery, at: dt.datetime) -> tuple[list[Candidate], dict[in
             found.append((typos, c))
     if not found:
         return [], {}
-    fewest = min(t for t, _c in found)  # exact matches hide one-typo neighbours
+    fewest = min(t for t, _c in found)  # exact matches hide one-typo (and looser) neighbours
     return [c for t, c in sorted(found, key=lambda tc: tc[1].pk) if t == fewest], episodes
 
 

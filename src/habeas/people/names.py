@@ -21,14 +21,15 @@ table of every Unicode character), corrected where it is known to be poor for na
 
 Latin spellings of one name are brought together by :func:`latin_key`: well-known
 transliteration variants (``yo``/``e``, ``kh``/``h``, ``iy``/``y``/``i``, ``ou``/``u``,
-``ee``/``i``, doubled letters, ``x``/``ks`` between vowels, ``ph``/``f``) and the common spellings of a few very
-frequent Arabic given names (*Mohamed*, *Muhammad*, *Mohammed*…).
+``ee``/``i``, doubled letters, ``x``/``ks`` between vowels, ``ph``/``f``, ``dj``/``d``) and the
+common spellings of a few very frequent Arabic given names (*Mohamed*, *Muhammad*…).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 from anyascii import anyascii
@@ -70,13 +71,49 @@ def _script(char: str) -> str:
 _DEVA_CONSONANTS = dict(
     zip(
         "कखगघङचछजझञटठडढणतथदधनपफबभमयरलवशषसहळ",
-        "k kh g gh n ch chh j jh n t th d dh n t th d dh n p ph b bh m y r l v sh sh s h l".split(),
+        [
+            "k",
+            "kh",
+            "g",
+            "gh",
+            "n",
+            "ch",
+            "chh",
+            "j",
+            "jh",
+            "n",
+            "t",
+            "th",
+            "d",
+            "dh",
+            "n",
+            "t",
+            "th",
+            "d",
+            "dh",
+            "n",
+            "p",
+            "ph",
+            "b",
+            "bh",
+            "m",
+            "y",
+            "r",
+            "l",
+            "v",
+            "sh",
+            "sh",
+            "s",
+            "h",
+            "l",
+        ],
         strict=True,
     )
 )
 _DEVA_NUKTA = {"क": "q", "ख": "kh", "ग": "gh", "ज": "z", "ड": "r", "ढ": "rh", "फ": "f", "य": "y"}
-_DEVA_VOWELS = dict(zip("अआइईउऊऋएऐओऔऍऑ", "a a i i u u ri e ai o au e o".split(), strict=True))
-_DEVA_SIGNS = dict(zip("ािीुूृेैोौॅॉ", "a i i u u ri e ai o au e o".split(), strict=True))
+_VOWEL_LATIN = ["i", "i", "u", "u", "ri", "e", "ai", "o", "au", "e", "o"]
+_DEVA_VOWELS = dict(zip("अआइईउऊऋएऐओऔऍऑ", ["a", "a", *_VOWEL_LATIN], strict=True))
+_DEVA_SIGNS = dict(zip("ािीुूृेैोौॅॉ", ["a", *_VOWEL_LATIN], strict=True))
 _VIRAMA, _NUKTA, _ANUSVARA, _CANDRABINDU, _VISARGA = "्", "़", "ं", "ँ", "ः"
 
 
@@ -178,6 +215,7 @@ _VARIANT_RULES = [
     (re.compile(r"(?<=[aeiou])x(?=[aeiou])"), "ks"),  # Alexei / Aleksei (not Xol, Ximena)
     (re.compile(r"ph"), "f"),
     (re.compile(r"kh"), "h"),
+    (re.compile(r"dj"), "d"),  # Djordje / Đorđe
     (re.compile(r"^ye"), "e"),  # Yevgeny / Evgeniy, Yelena / Elena
     (re.compile(r"(?<=[^aeiouy])yo"), "e"),  # Pyotr / Petr, Fyodor / Fedor
     (re.compile(r"(?<=[^aeiouy])ya"), "ia"),  # Natalya / Natalia
@@ -328,14 +366,14 @@ def _is_cjk_word(word: str) -> bool:
 def name_keys(text: str, query: bool = False) -> tuple[str, ...]:
     """The search keys of a name field, or of a searched name (``query``): each word's
     :func:`latin_key`, ``~`` + the transliteration of a word in a consonantal script, and
-    particles (*de, del, la, y…*) left out. A searched word of 2–4 Han or Hangul characters
+    particles (*de, del, la, y…*) left out unless last (the Vietnamese surname *Đỗ* is
+    ``do``). A searched word of 2–4 Han or Hangul characters
     is read as a whole name, surname first."""
     from habeas.people.matching import PARTICLES, fold
 
     keys: list[str] = []
-    for word in re.split(r"[\s,;/()\-]+", text):
-        if not word:
-            continue
+    words = [w for w in re.split(r"[\s,;/()\-]+", text) if w]
+    for n, word in enumerate(words):
         if any(_script(c) == "abjad" for c in word):
             latin = re.sub(r"[^a-z'`]", "", anyascii(word).lower())
             if latin.strip("'`"):
@@ -345,5 +383,26 @@ def name_keys(text: str, query: bool = False) -> tuple[str, ...]:
             syllables = [anyascii(c).lower() for c in word]
             keys += [latin_key(syllables[0]), latin_key("".join(syllables[1:]))]
             continue
-        keys += [latin_key(t) for t in fold(word).split() if t not in PARTICLES]
+        folded = fold(word).split()
+        last = n == len(words) - 1
+        # A particle leads a surname ("de la Cruz"); a name's last word is a name (Đỗ, Do).
+        keys += [
+            latin_key(t)
+            for k, t in enumerate(folded)
+            if t not in PARTICLES or not word.isascii() or (last and k == len(folded) - 1)
+        ]
     return tuple(keys)
+
+
+def search_text(
+    given_names: str, first_surname: str, second_surname: str, aliases: Sequence[str]
+) -> str:
+    """The stored words of the staff search (``Person.name_keys``): every key of the names
+    and aliases, then each key's consonant skeleton, framed by spaces (`` petr ivanov =ptr
+    ='vnv ``) so that a word or a word's beginning is one ``LIKE`` pattern."""
+    keys: list[str] = []
+    for text in (given_names, first_surname, second_surname, *aliases):
+        keys += name_keys(text)
+    keys = list(dict.fromkeys(keys))
+    skeletons = [k for k in dict.fromkeys(skeleton(key) for key in keys) if k]
+    return " " + " ".join(keys + skeletons) + " "
