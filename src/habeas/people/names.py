@@ -22,7 +22,7 @@ table of every Unicode character), corrected where it is known to be poor for na
 Latin spellings of one name are brought together by :func:`latin_key`: well-known
 transliteration variants (``yo``/``e``, ``kh``/``h``, ``iy``/``y``/``i``, ``ou``/``u``,
 ``ee``/``i``, doubled letters, ``x``/``ks`` between vowels, ``ph``/``f``, ``dj``/``d``) and the
-common spellings of a few very frequent Arabic given names (*Mohamed*, *Muhammad*…).
+common spellings of frequent Arabic given names and surnames (*Mohamed*, *Muhammad*…).
 """
 
 from __future__ import annotations
@@ -226,7 +226,7 @@ _VARIANT_RULES = [
     (re.compile(r"(.)\1+"), r"\1"),  # Mohammed / Mohamed, Dmitrii
 ]
 
-#: Common Latin spellings of very frequent Arabic given names, one key each.
+#: Common Latin spellings of very frequent Arabic given names and surnames, one key each.
 _NAME_FAMILIES = {
     "muhamad": ("mohamed", "mohammed", "mohamad", "mohammad", "muhammad", "muhammed",
                 "mouhamed", "mohammad", "mahomed", "muhamed"),
@@ -239,6 +239,15 @@ _NAME_FAMILIES = {
     "abdulah": ("abdullah", "abdallah", "abdulla", "abdellah"),
     "halid": ("khaled", "khalid", "khaleed"),
     "ibrahim": ("ibrahim", "ebrahim", "ibraheem"),
+    "kasim": ("qasim", "kassem", "qassem", "kasim", "qasem", "kacem"),
+    "sharif": ("sharif", "sherif", "cherif", "shareef"),
+    "sulaiman": ("suleiman", "sulaiman", "soliman", "sulayman", "slimane"),
+    "isa": ("issa", "eissa", "isa", "aissa"),
+    "huri": ("khoury", "khouri", "khuri", "khury"),
+    "yunus": ("younes", "younis", "yunus", "younus", "yunis"),
+    "jabir": ("jaber", "jabir", "gaber"),
+    "uthman": ("othman", "uthman", "osman", "otman"),
+    "said": ("said", "saeed", "saied"),
 }  # fmt: skip
 
 

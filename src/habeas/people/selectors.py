@@ -13,6 +13,9 @@ from habeas.people.names import CONSONANTAL, SKELETON, cross_cost, name_keys, sk
 #: Candidates of one staff search ranked in memory at most (the best of them are listed).
 MAX_RANKED = 5000
 
+#: The cost of two Latin words sharing only their consonants (above a transliteration's).
+LATIN_SKELETON = 3.0
+
 
 def person_list(*, user: Any, query: str = "") -> PersonQuerySet:
     """The people the user may see whose names hold every searched word (in any script:
@@ -60,8 +63,8 @@ def _term_filter(raw: str, key: str) -> Q:
 
 def _term_cost(raw: str, key: str, names: str, keys: list[str], ident: bool) -> float | None:
     """0 for a whole word (or a close transliteration, or an identifier), 1 for a word's
-    beginning or a piece of the name as written, more for consonants alone; None if the
-    term is not in this person's name."""
+    beginning or a piece of the name as written, more for consonants alone (two Latin
+    spellings of one Arabic name most); None if the term is not in this person's name."""
     best: float | None = 0.0 if ident else None
     for k in keys:
         if not key:
@@ -70,8 +73,12 @@ def _term_cost(raw: str, key: str, names: str, keys: list[str], ident: bool) -> 
             return 0.0
         if key.startswith(CONSONANTAL) or k.startswith(CONSONANTAL):
             cost = cross_cost(key, k)
+        elif k.startswith(key):
+            cost = 1.0
+        elif skeleton(k) == skeleton(key):
+            cost = LATIN_SKELETON  # Qasim / Kassem, Verma / Varma: the consonants alone
         else:
-            cost = 1.0 if k.startswith(key) else None
+            cost = None
         if cost is not None and (best is None or cost < best):
             best = cost
     if raw and raw.casefold() in names and (best is None or best > 1):
