@@ -259,7 +259,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _search_words(rng: random.Random, i: int, g: str, s1: str, s2: str) -> tuple[str, list[str]]:
-    from habeas.oversight.locator import tokens
+    from habeas.people.matching import tokens
 
     words = tokens(g)[:1] + tokens(s1) + (tokens(s2) if i % 2 else [])
     rng.shuffle(words)

@@ -260,3 +260,20 @@ def test_a_name_typed_in_its_script_finds_the_latin_registration(actor: Any) -> 
     ]:
         cost = name_matches(name_keys(original, query=True), person_tokens(given, surname))
         assert cost is not None, original
+
+
+@pytest.mark.parametrize(
+    ("query", "cost"),
+    [
+        ("gabriel vilalobos", 0.0),  # one spelling of the key (doubled letters are one)
+        ("gabriel villlobos", 1.0),  # a typo that doubles a letter: one typo, as typed
+        ("gabriel villaloobs", 1.0),
+        ("gavriel villalobos", 1.0),
+        ("gavriel villlobos", None),  # two typos
+    ],
+)
+def test_a_typo_is_measured_on_the_word_as_typed(query: str, cost: float | None) -> None:
+    from habeas.oversight.locator import LocatorQuery, name_matches, person_tokens
+
+    q = LocatorQuery.build(name=query, public=False)
+    assert name_matches(q.names, person_tokens("Gabriel", "Villalobos"), q.typed) == cost

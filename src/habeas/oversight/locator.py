@@ -60,7 +60,13 @@ from rapidfuzz.distance import OSA
 from habeas.core.clock import now
 from habeas.core.errors import ValidationFailed
 from habeas.people.choices import DatePrecision
-from habeas.people.names import CONSONANTAL, SKELETON, cross_cost, name_keys, skeleton
+from habeas.people.names import (
+    CONSONANTAL,
+    SKELETON,
+    cross_cost,
+    name_spellings,
+    skeleton,
+)
 
 #: People released within this many days are shown as released; earlier ones as not found.
 RELEASED_SHOWN_DAYS = 90
@@ -93,20 +99,33 @@ MSG_BAD_DOB = "the date of birth must be YYYY, YYYY-MM or YYYY-MM-DD"
 
 @dataclass(frozen=True)
 class PersonTokens:
+    """The keys of a person's given names and surnames, and the same words folded only
+    (``typed``: where a typo is measured too), position by position."""
+
     given: tuple[str, ...]
     surnames: tuple[str, ...]
+    given_typed: tuple[str, ...] = ()
+    surnames_typed: tuple[str, ...] = ()
 
     @property
     def all(self) -> tuple[str, ...]:
         return self.given + self.surnames
 
+    @property
+    def all_typed(self) -> tuple[str, ...]:
+        return self.given_typed + self.surnames_typed
+
 
 def person_tokens(given_names: str, first_surname: str, second_surname: str = "") -> PersonTokens:
     """The search keys of a person's names (``habeas.people.names.name_keys``: folded,
-    transliterated, spelling variants brought together)."""
+    transliterated, spelling variants brought together), with the folded words."""
+    given = name_spellings(given_names)
+    surnames = name_spellings(first_surname) + name_spellings(second_surname)
     return PersonTokens(
-        given=name_keys(given_names),
-        surnames=name_keys(first_surname) + name_keys(second_surname),
+        given=tuple(k for k, _t in given),
+        surnames=tuple(k for k, _t in surnames),
+        given_typed=tuple(t for _k, t in given),
+        surnames_typed=tuple(t for _k, t in surnames),
     )
 
 
@@ -141,13 +160,17 @@ def _pair_cost(q: str, t: str) -> tuple[int, float] | None:
     return None if d is None else (d, float(d))
 
 
-def name_matches(query: Sequence[str], person: PersonTokens) -> float | None:
+def name_matches(
+    query: Sequence[str], person: PersonTokens, typed: Sequence[str] = ()
+) -> float | None:
     """The cost of the best reading of the query as the person's name, or None: every query
     token a distinct token of the name, covering at least one given name and one surname,
     with at most one typo in all. A typo costs 1; a word in Arabic (or Hebrew) script
     against a Latin one costs what :func:`habeas.people.names.cross_cost` says (0 for a
-    close reading, more for a match on the consonants only)."""
+    close reading, more for a match on the consonants only). ``typed``: the query words as
+    typed (folded), one per key: a typo is also measured on them."""
     candidates = [(t, "g") for t in person.given] + [(t, "s") for t in person.surnames]
+    spelled = person.all_typed if len(person.all_typed) == len(candidates) else ()
     best: float | None = None
 
     def walk(i: int, used: frozenset[int], typos: int, cost: float, kinds: frozenset[str]) -> None:
@@ -162,6 +185,8 @@ def name_matches(query: Sequence[str], person: PersonTokens) -> float | None:
             if j in used:
                 continue
             pair = _pair_cost(query[i], token)
+            if pair is None and typed and spelled and _close(typed[i], spelled[j]) == 1:
+                pair = (1, 1.0)  # one typo in the words as folded (before the variant rules)
             if pair is not None and typos + pair[0] <= 1:
                 walk(i + 1, used | {j}, typos + pair[0], cost + pair[1], kinds | {kind})
 
@@ -214,6 +239,7 @@ class LocatorQuery:
     year of birth (INTERFACES.md; the CLI on the server may omit them)."""
 
     names: tuple[str, ...] = ()
+    typed: tuple[str, ...] = ()
     raw_names: str = ""
     ref: str = ""
     nationality: str | None = None
@@ -244,12 +270,22 @@ class LocatorQuery:
             return cls(ref=ref[:64], nationality=nationality or None, dob=birth)
         if not name:
             raise ValidationFailed(MSG_NEED_QUERY)
-        names = tuple(dict.fromkeys(name_keys(name, query=True)))[:8]
+        first_spelling: dict[str, str] = {}
+        for key, spelled in name_spellings(name, query=True):
+            first_spelling.setdefault(key, spelled)
+        pairs = list(first_spelling.items())[:8]
+        names = tuple(key for key, _typed in pairs)
         if len(names) < 2:
             raise ValidationFailed(MSG_NEED_TWO_NAMES, details={"name": name})
         if public and birth is None:
             raise ValidationFailed(MSG_NEED_DOB, details={"dob": "required"})
-        return cls(names=names, raw_names=name[:200], nationality=nationality or None, dob=birth)
+        return cls(
+            names=names,
+            typed=tuple(t for _key, t in pairs),
+            raw_names=name[:200],
+            nationality=nationality or None,
+            dob=birth,
+        )
 
 
 # --- the search ----------------------------------------------------------------------------
@@ -357,13 +393,13 @@ def deletion_variants(token: str) -> frozenset[str]:
     return frozenset([token, *(token[:i] + token[i + 1 :] for i in range(len(token)))])
 
 
-def _typo_neighbours(names: Sequence[str]) -> set[str]:
+def _typo_neighbours(names: Sequence[str], typed: Sequence[str] = ()) -> set[str]:
     """The indexed words one typo away from a searched name, and those that may be its
     transliteration from or to a consonantal script (same consonant skeleton, checked by
     :func:`habeas.people.names.cross_cost`): one query on the variants."""
     from django.db import connection
 
-    long_names = [n for n in names if len(n) >= TYPO_MIN_LENGTH]
+    long_names = [n for n in dict.fromkeys([*names, *typed]) if len(n) >= TYPO_MIN_LENGTH]
     variants: set[str] = set()
     for name in long_names:
         variants |= deletion_variants(name[:TOKEN_MAX_LENGTH])
@@ -400,7 +436,7 @@ def _by_name(q: LocatorQuery, at: dt.datetime) -> tuple[list[Candidate], dict[in
     * the people rows of those, each checked by :func:`name_matches` and the date of birth.
 
     Among the people who match, those with no typo hide those with one."""
-    keys = {n[:TOKEN_MAX_LENGTH] for n in q.names} | _typo_neighbours(q.names)
+    keys = {n[:TOKEN_MAX_LENGTH] for n in q.names} | _typo_neighbours(q.names, q.typed)
     block, params = _in("token", sorted(keys))
     if q.nationality is not None:
         block += " AND nationality = %s"
@@ -425,7 +461,9 @@ def _by_name(q: LocatorQuery, at: dt.datetime) -> tuple[list[Candidate], dict[in
         if not _agrees(q, c):
             continue
         typos = name_matches(
-            q.names, person_tokens_cached(c.given_names, c.first_surname, c.second_surname)
+            q.names,
+            person_tokens_cached(c.given_names, c.first_surname, c.second_surname),
+            q.typed,
         )
         if typos is not None:
             found.append((typos, c))

@@ -94,8 +94,13 @@ def _nationalities(value: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=200_000)
 def _field_tokens(text: str) -> tuple[str, ...]:
-    """The index tokens of one name field (fields repeat far more than whole names)."""
-    return tuple(t[:TOKEN_MAX_LENGTH] for t in person_tokens(text, "").all)
+    """The index tokens of one name field (fields repeat far more than whole names): each
+    word's key, and the folded word where it differs (``villalobos`` beside its key
+    ``vilalobos``: a typo is measured on either)."""
+    tokens = person_tokens(text, "")
+    words = list(tokens.all)
+    words += [t for k, t in zip(tokens.all, tokens.all_typed, strict=True) if t != k]
+    return tuple(t[:TOKEN_MAX_LENGTH] for t in words)
 
 
 def _token_rows(people: Iterable[Sequence[Any]]) -> list[tuple[str, str, int | None, int]]:

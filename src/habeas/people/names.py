@@ -21,7 +21,7 @@ table of every Unicode character), corrected where it is known to be poor for na
 
 Latin spellings of one name are brought together by :func:`latin_key`: well-known
 transliteration variants (``yo``/``e``, ``kh``/``h``, ``iy``/``y``/``i``, ``ou``/``u``,
-``ee``/``i``, doubled letters, ``x``/``ks`` between vowels, ``ph``/``f``, ``dj``/``d``) and the
+``ee``/``i``, doubled letters, ``Alex…``/``Aleks…``, ``ph``/``f``, ``dj``/``d``) and the
 common spellings of frequent Arabic given names and surnames (*Mohamed*, *Muhammad*…).
 """
 
@@ -212,7 +212,7 @@ def romanize(text: str) -> str:
 # --- Latin spelling variants ---------------------------------------------------------------
 
 _VARIANT_RULES = [
-    (re.compile(r"(?<=[aeiou])x(?=[aeiou])"), "ks"),  # Alexei / Aleksei (not Xol, Ximena)
+    (re.compile(r"^alex(?=[aeiou])"), "aleks"),  # Alexei / Aleksei (not Xol, Ximena)
     (re.compile(r"ph"), "f"),
     (re.compile(r"kh"), "h"),
     (re.compile(r"dj"), "d"),  # Djordje / Đorđe
@@ -376,31 +376,40 @@ def name_keys(text: str, query: bool = False) -> tuple[str, ...]:
     """The search keys of a name field, or of a searched name (``query``): each word's
     :func:`latin_key`, ``~`` + the transliteration of a word in a consonantal script, and
     particles (*de, del, la, y…*) left out unless last (the Vietnamese surname *Đỗ* is
-    ``do``). A searched word of 2–4 Han or Hangul characters
-    is read as a whole name, surname first."""
+    ``do``). A searched word of 2–4 Han or Hangul characters is read as a whole name,
+    surname first."""
+    return tuple(key for key, _spelling in name_spellings(text, query))
+
+
+@lru_cache(maxsize=100_000)
+def name_spellings(text: str, query: bool = False) -> tuple[tuple[str, str], ...]:
+    """``(key, folded word)`` for each key of :func:`name_keys`: a typo is measured on the
+    folded words too (``echeerria`` is one letter from ``echeverria``, but its key
+    ``echeria`` is two from ``echeveria``)."""
     from habeas.people.matching import PARTICLES, fold
 
-    keys: list[str] = []
+    pairs: list[tuple[str, str]] = []
     words = [w for w in re.split(r"[\s,;/()\-]+", text) if w]
     for n, word in enumerate(words):
         if any(_script(c) == "abjad" for c in word):
             latin = re.sub(r"[^a-z'`]", "", anyascii(word).lower())
             if latin.strip("'`"):
-                keys.append(CONSONANTAL + latin)
+                pairs.append((CONSONANTAL + latin, CONSONANTAL + latin))
             continue
         if query and _is_cjk_word(word) and 2 <= len(word) <= 4:
             syllables = [anyascii(c).lower() for c in word]
-            keys += [latin_key(syllables[0]), latin_key("".join(syllables[1:]))]
+            for part in (syllables[0], "".join(syllables[1:])):
+                pairs.append((latin_key(part), part))
             continue
         folded = fold(word).split()
         last = n == len(words) - 1
         # A particle leads a surname ("de la Cruz"); a name's last word is a name (Đỗ, Do).
-        keys += [
-            latin_key(t)
+        pairs += [
+            (latin_key(t), t)
             for k, t in enumerate(folded)
             if t not in PARTICLES or not word.isascii() or (last and k == len(folded) - 1)
         ]
-    return tuple(keys)
+    return tuple(pairs)
 
 
 def search_text(
