@@ -352,7 +352,7 @@ def test_a_typo_anywhere_in_one_word_is_tolerated(scene: dict[str, Any], name: s
 @pytest.mark.django_db
 def test_rebuild_answers_like_the_incremental_index(scene: dict[str, Any]) -> None:
     from habeas.oversight.models import LocatorToken, LocatorVariant
-    from habeas.oversight.services import locator_index_rebuild, locator_index_sync
+    from habeas.oversight.services import locator_index_rebuild
 
     queries = [
         {"name": "jose hernandez", "dob": "1990", "nationality": "VE"},
@@ -360,7 +360,6 @@ def test_rebuild_answers_like_the_incremental_index(scene: dict[str, Any]) -> No
         {"name": "carlos cruz perez", "dob": "1988", "nationality": "GT"},
         {"name": "luis perez", "dob": "1979", "nationality": "VE"},
     ]
-    locator_index_sync()
     tokens_before = set(LocatorToken.objects.values_list("token", "nationality", "person_id"))
     variants_before = set(LocatorVariant.objects.values_list("variant", "token"))
     before = [search(**q) for q in queries]
@@ -373,15 +372,76 @@ def test_rebuild_answers_like_the_incremental_index(scene: dict[str, Any]) -> No
     assert before[1]["matches"][0]["name"] == "José Alberto Hernández Ramírez"
 
 
-@pytest.mark.django_db
-def test_index_refresh_is_one_query_when_nothing_changed(
-    scene: dict[str, Any], django_assert_num_queries: Any
-) -> None:
-    from habeas.oversight.services import locator_index_sync
+WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "CREATE", "DROP", "ALTER", "COPY")
 
-    locator_index_sync()
-    with django_assert_num_queries(1):
-        assert locator_index_sync() == 0
+
+def _writes(queries: list[dict[str, Any]]) -> list[str]:
+    """The statements among ``queries`` that write or lock rows for writing."""
+    found = []
+    for q in queries:
+        sql = " ".join(q["sql"].split()).upper()
+        if sql.startswith(WRITES) or " FOR UPDATE" in sql or " FOR NO KEY UPDATE" in sql:
+            found.append(q["sql"])
+    return found
+
+
+@pytest.mark.django_db
+def test_a_locator_request_never_writes(scene: dict[str, Any], actor: Any) -> None:
+    """A search may be answered from a read replica (ARCHITECTURE.md, scale): ``locate()``,
+    the public page and the API issue no INSERT, UPDATE, DELETE nor SELECT … FOR UPDATE, even
+    right after a registration (the index was kept in the registration's transaction)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    newcomer = make_person(actor, given_names="Wilfredo", first_surname="Quispe", dob=None)
+    admit(actor, newcomer, scene["tec"], scene["us"], cell="M1-01", at=ADMITTED)
+    client = Client()
+    with CaptureQueriesContext(connection) as ctx:
+        doc = search(name="wilfredo quispe", public=False)
+        by_ref = search(ref=ref_of(newcomer), nationality="VE", public=False)
+        page = client.get(
+            reverse("oversight:locator"),
+            {"name": "jose hernandez", "dob": "1990", "nationality": "VE"},
+        )
+        api = client.get(API, {"name": "jose hernandez", "dob": "1990", "nationality": "VE"})
+    assert [m["status"] for m in doc["matches"]] == ["in_custody"]
+    assert [m["status"] for m in by_ref["matches"]] == ["in_custody"]
+    assert page.status_code == 200
+    assert api.status_code == 200
+    assert "Hernández" in page.content.decode()
+    assert len(ctx.captured_queries) > 0
+    assert _writes(ctx.captured_queries) == []
+
+
+@pytest.mark.django_db
+def test_a_registration_is_indexed_in_its_own_transaction(
+    scene: dict[str, Any], actor: Any
+) -> None:
+    """The ``people.created`` listener re-indexes in the appending transaction: the new
+    person's words are in the index as soon as the service returns, and a registration
+    that fails leaves no index row behind."""
+    from django.db import transaction
+
+    from habeas.oversight.models import LocatorToken
+
+    person = make_person(actor, given_names="Wilfredo", first_surname="Quispe")
+    assert set(
+        LocatorToken.objects.filter(person_id=person.pk).values_list("token", flat=True)
+    ) == {
+        "wilfredo",
+        "quispe",
+        "ramirez",
+    }
+    before = LocatorToken.objects.count()
+
+    def register_then_fail() -> None:
+        with transaction.atomic():
+            make_person(actor, given_names="Nadie", first_surname="Fantasma")
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        register_then_fail()
+    assert LocatorToken.objects.count() == before
 
 
 @pytest.mark.django_db
@@ -391,8 +451,6 @@ def test_a_search_is_a_few_queries_whatever_the_candidates(
     """Namesakes are read together (after the index refresh: one query for the typo key, one
     for the candidates' custody episodes, one for the rows of those shown), never one query
     per person."""
-    from habeas.oversight.services import locator_index_sync
-
     for n in range(12):
         make_person(
             actor,
@@ -401,7 +459,6 @@ def test_a_search_is_a_few_queries_whatever_the_candidates(
             second_surname=f"Namesake{n}",
             dob=dt.date(1990, 1, 1 + n),
         )
-    locator_index_sync()
     with django_assert_max_num_queries(4):
         doc = search(name="jose hernandes", dob="1990", nationality="VE")
     # the one held among thirteen José Hernández born 1990 (exact matches hide the typo)

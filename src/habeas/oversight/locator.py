@@ -6,9 +6,11 @@ custody.)
 Habeas searches by sending reference + nationality, or by names + date or year of birth +
 nationality, and is forgiving where ICE is not:
 
-* accents, case and punctuation do not matter and the particles *de, del, de la, y…* are
-  ignored: the identity matcher's normalisation (``habeas.people.matching.tokens``: NFKD,
-  combining marks dropped, casefolded), so the locator and the matcher agree on names;
+* accents, case, punctuation and script do not matter and the particles *de, del, de la,
+  y…* are ignored: the identity matcher's normalisation (``habeas.people.matching.fold``:
+  transliterated, NFKD, combining marks dropped, casefolded), with the common spellings of a
+  transliteration brought together (``habeas.people.names``: *Pyotr* / *Petr* / *Пётр*,
+  *Mohamed* / *Muhammad* / *محمد*);
 * surname order is free (tokens are a bag);
 * one typo (one insertion, deletion, substitution or transposition of adjacent letters, in a
   token of 4 letters or more) is tolerated;
@@ -35,9 +37,9 @@ search is three short indexed queries whatever the size of the registry —
 Its cost depends on how common the searched names are in one block, not on the size of the
 registry. The matcher's own blocking keys (``Person.match_key_*``) are not used: they carry
 no nationality, and they miss a search by a second given name or with a typo in a surname's
-first letter, which the locator must tolerate. The index is a derived cache refreshed from the
-``people.*`` ledger entries before each search (one query when nothing changed; see
-``services.locator_index_sync``).
+first letter, which the locator must tolerate. The index is a derived cache kept in step with
+the ``people.*`` ledger events by a listener run in their own transaction
+(``habeas.oversight.events``): a search never writes.
 """
 
 from __future__ import annotations
@@ -58,7 +60,13 @@ from rapidfuzz.distance import OSA
 from habeas.core.clock import now
 from habeas.core.errors import ValidationFailed
 from habeas.people.choices import DatePrecision
-from habeas.people.matching import tokens
+from habeas.people.names import (
+    CONSONANTAL,
+    SKELETON,
+    cross_cost,
+    name_spellings,
+    skeleton,
+)
 
 #: People released within this many days are shown as released; earlier ones as not found.
 RELEASED_SHOWN_DAYS = 90
@@ -91,18 +99,33 @@ MSG_BAD_DOB = "the date of birth must be YYYY, YYYY-MM or YYYY-MM-DD"
 
 @dataclass(frozen=True)
 class PersonTokens:
+    """The keys of a person's given names and surnames, and the same words folded only
+    (``typed``: where a typo is measured too), position by position."""
+
     given: tuple[str, ...]
     surnames: tuple[str, ...]
+    given_typed: tuple[str, ...] = ()
+    surnames_typed: tuple[str, ...] = ()
 
     @property
     def all(self) -> tuple[str, ...]:
         return self.given + self.surnames
 
+    @property
+    def all_typed(self) -> tuple[str, ...]:
+        return self.given_typed + self.surnames_typed
+
 
 def person_tokens(given_names: str, first_surname: str, second_surname: str = "") -> PersonTokens:
+    """The search keys of a person's names (``habeas.people.names.name_keys``: folded,
+    transliterated, spelling variants brought together), with the folded words."""
+    given = name_spellings(given_names)
+    surnames = name_spellings(first_surname) + name_spellings(second_surname)
     return PersonTokens(
-        given=tuple(tokens(given_names)),
-        surnames=tuple(tokens(first_surname) + tokens(second_surname)),
+        given=tuple(k for k, _t in given),
+        surnames=tuple(k for k, _t in surnames),
+        given_typed=tuple(t for _k, t in given),
+        surnames_typed=tuple(t for _k, t in surnames),
     )
 
 
@@ -115,36 +138,59 @@ def person_tokens_cached(
 
 
 def _close(a: str, b: str) -> int | None:
-    """0 if equal, 1 if one edit apart (both long enough), else None."""
+    """0 if equal, 1 if one edit apart (both long enough, neither a consonantal-script word:
+    those are compared by :func:`habeas.people.names.cross_cost`), else None."""
     if a == b:
         return 0
+    if a.startswith(CONSONANTAL) or b.startswith(CONSONANTAL):
+        return None
     if min(len(a), len(b)) < TYPO_MIN_LENGTH or abs(len(a) - len(b)) > 1:
         return None
     return 1 if OSA.distance(a, b, score_cutoff=1) <= 1 else None
 
 
-def name_matches(query: Sequence[str], person: PersonTokens) -> int | None:
-    """Typos used (0 or 1) if every query token is a distinct token of the person's name with
-    at most one typo in all, covering at least one given name and one surname; else None."""
-    candidates = [(t, "g") for t in person.given] + [(t, "s") for t in person.surnames]
-    best: int | None = None
+def _pair_cost(q: str, t: str) -> tuple[int, float] | None:
+    """``(typos, cost)`` of a searched word against a word of the name, or None."""
+    if q == t:
+        return 0, 0.0
+    if q.startswith(CONSONANTAL) or t.startswith(CONSONANTAL):
+        cost = cross_cost(q, t)
+        return None if cost is None else (0, cost)
+    d = _close(q, t)
+    return None if d is None else (d, float(d))
 
-    def walk(i: int, used: frozenset[int], typos: int, kinds: frozenset[str]) -> None:
+
+def name_matches(
+    query: Sequence[str], person: PersonTokens, typed: Sequence[str] = ()
+) -> float | None:
+    """The cost of the best reading of the query as the person's name, or None: every query
+    token a distinct token of the name, covering at least one given name and one surname,
+    with at most one typo in all. A typo costs 1; a word in Arabic (or Hebrew) script
+    against a Latin one costs what :func:`habeas.people.names.cross_cost` says (0 for a
+    close reading, more for a match on the consonants only). ``typed``: the query words as
+    typed (folded), one per key: a typo is also measured on them."""
+    candidates = [(t, "g") for t in person.given] + [(t, "s") for t in person.surnames]
+    spelled = person.all_typed if len(person.all_typed) == len(candidates) else ()
+    best: float | None = None
+
+    def walk(i: int, used: frozenset[int], typos: int, cost: float, kinds: frozenset[str]) -> None:
         nonlocal best
-        if best == 0:
+        if best == 0 or (best is not None and cost >= best):
             return
         if i == len(query):
-            if kinds == {"g", "s"} and (best is None or typos < best):
-                best = typos
+            if kinds == {"g", "s"}:
+                best = cost
             return
         for j, (token, kind) in enumerate(candidates):
             if j in used:
                 continue
-            d = _close(query[i], token)
-            if d is not None and typos + d <= 1:
-                walk(i + 1, used | {j}, typos + d, kinds | {kind})
+            pair = _pair_cost(query[i], token)
+            if pair is None and typed and spelled and _close(typed[i], spelled[j]) == 1:
+                pair = (1, 1.0)  # one typo in the words as folded (before the variant rules)
+            if pair is not None and typos + pair[0] <= 1:
+                walk(i + 1, used | {j}, typos + pair[0], cost + pair[1], kinds | {kind})
 
-    walk(0, frozenset(), 0, frozenset())
+    walk(0, frozenset(), 0, 0.0, frozenset())
     return best
 
 
@@ -193,6 +239,7 @@ class LocatorQuery:
     year of birth (INTERFACES.md; the CLI on the server may omit them)."""
 
     names: tuple[str, ...] = ()
+    typed: tuple[str, ...] = ()
     raw_names: str = ""
     ref: str = ""
     nationality: str | None = None
@@ -223,12 +270,22 @@ class LocatorQuery:
             return cls(ref=ref[:64], nationality=nationality or None, dob=birth)
         if not name:
             raise ValidationFailed(MSG_NEED_QUERY)
-        names = tuple(dict.fromkeys(tokens(name)))[:8]
+        first_spelling: dict[str, str] = {}
+        for key, spelled in name_spellings(name, query=True):
+            first_spelling.setdefault(key, spelled)
+        pairs = list(first_spelling.items())[:8]
+        names = tuple(key for key, _typed in pairs)
         if len(names) < 2:
             raise ValidationFailed(MSG_NEED_TWO_NAMES, details={"name": name})
         if public and birth is None:
             raise ValidationFailed(MSG_NEED_DOB, details={"dob": "required"})
-        return cls(names=names, raw_names=name[:200], nationality=nationality or None, dob=birth)
+        return cls(
+            names=names,
+            typed=tuple(t for _key, t in pairs),
+            raw_names=name[:200],
+            nationality=nationality or None,
+            dob=birth,
+        )
 
 
 # --- the search ----------------------------------------------------------------------------
@@ -331,26 +388,40 @@ def deletion_variants(token: str) -> frozenset[str]:
     """The token and the token less any one letter, for tokens long enough for a typo
     (``LocatorVariant``): two such words are at most one insertion, deletion, substitution or
     adjacent transposition apart only if their variants meet."""
-    if len(token) < TYPO_MIN_LENGTH:
+    if len(token) < TYPO_MIN_LENGTH or token.startswith(CONSONANTAL):
         return frozenset()
     return frozenset([token, *(token[:i] + token[i + 1 :] for i in range(len(token)))])
 
 
-def _typo_neighbours(names: Sequence[str]) -> set[str]:
-    """The indexed words one typo away from a searched name (one query on the variants)."""
+def _typo_neighbours(names: Sequence[str], typed: Sequence[str] = ()) -> set[str]:
+    """The indexed words one typo away from a searched name, and those that may be its
+    transliteration from or to a consonantal script (same consonant skeleton, checked by
+    :func:`habeas.people.names.cross_cost`): one query on the variants."""
     from django.db import connection
 
-    long_names = [n for n in names if len(n) >= TYPO_MIN_LENGTH]
-    if not long_names:
-        return set()
+    long_names = [n for n in dict.fromkeys([*names, *typed]) if len(n) >= TYPO_MIN_LENGTH]
     variants: set[str] = set()
     for name in long_names:
         variants |= deletion_variants(name[:TOKEN_MAX_LENGTH])
+    skeletons = {key: name for name in names if (key := skeleton(name))}
+    variants |= set(skeletons)
+    if not variants:
+        return set()
     where, params = _in("variant", sorted(variants))
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT token FROM {VARIANT_TABLE} WHERE {where}", params)  # noqa: S608
-        words = {str(r[0]) for r in cursor.fetchall()}
-    return {w for w in words if any(_close(n, w) == 1 for n in long_names)}
+        cursor.execute(f"SELECT variant, token FROM {VARIANT_TABLE} WHERE {where}", params)  # noqa: S608
+        rows = [(str(v), str(t)) for v, t in cursor.fetchall()]
+    found: set[str] = set()
+    for variant, word in rows:
+        if variant.startswith(SKELETON):
+            searched = skeletons.get(variant)
+            if searched is None or searched == word:
+                continue
+            if _pair_cost(searched, word) is not None:
+                found.add(word)
+        elif any(_close(n, word) == 1 for n in long_names):
+            found.add(word)
+    return found
 
 
 def _by_name(q: LocatorQuery, at: dt.datetime) -> tuple[list[Candidate], dict[int, Episode]]:
@@ -365,7 +436,7 @@ def _by_name(q: LocatorQuery, at: dt.datetime) -> tuple[list[Candidate], dict[in
     * the people rows of those, each checked by :func:`name_matches` and the date of birth.
 
     Among the people who match, those with no typo hide those with one."""
-    keys = {n[:TOKEN_MAX_LENGTH] for n in q.names} | _typo_neighbours(q.names)
+    keys = {n[:TOKEN_MAX_LENGTH] for n in q.names} | _typo_neighbours(q.names, q.typed)
     block, params = _in("token", sorted(keys))
     if q.nationality is not None:
         block += " AND nationality = %s"
@@ -385,18 +456,20 @@ def _by_name(q: LocatorQuery, at: dt.datetime) -> tuple[list[Candidate], dict[in
     episodes = _shown_episodes(who, params, at)
     if not episodes:
         return [], {}
-    found: list[tuple[int, Candidate]] = []
+    found: list[tuple[float, Candidate]] = []
     for c in _people(*_in("id", sorted(episodes))):
         if not _agrees(q, c):
             continue
         typos = name_matches(
-            q.names, person_tokens_cached(c.given_names, c.first_surname, c.second_surname)
+            q.names,
+            person_tokens_cached(c.given_names, c.first_surname, c.second_surname),
+            q.typed,
         )
         if typos is not None:
             found.append((typos, c))
     if not found:
         return [], {}
-    fewest = min(t for t, _c in found)  # exact matches hide one-typo neighbours
+    fewest = min(t for t, _c in found)  # exact matches hide one-typo (and looser) neighbours
     return [c for t, c in sorted(found, key=lambda tc: tc[1].pk) if t == fewest], episodes
 
 
@@ -492,13 +565,12 @@ def _matches(people: Sequence[Candidate], episodes: dict[int, Episode]) -> list[
     return matches
 
 
-def locate(q: LocatorQuery, *, at: dt.datetime | None = None, sync: bool = True) -> dict[str, Any]:
+def locate(q: LocatorQuery, *, at: dt.datetime | None = None) -> dict[str, Any]:
     """The ``locate --json`` document for ``q``. When nobody is shown, one ``not_found``
-    entry echoes the query (so "no such person" and "not held" read the same)."""
-    if sync:
-        from habeas.oversight.services import locator_index_sync
+    entry echoes the query (so "no such person" and "not held" read the same).
 
-        locator_index_sync()
+    Reads only (it may run on a read replica): the index is kept by the ``people.*`` event
+    listener in ``habeas.oversight.events``, in the transaction of each change."""
     at = at or now()
     if q.ref:
         people = _candidates_by_ref(q)

@@ -7,10 +7,11 @@ Neither is a domain model (``ServiceModel``): nothing here says who is held, whe
   same UPDATE/DELETE-refusing triggers as the ledger) but it is deliberately **not** on the
   ledger: reads happen on every page view, and one Merkle leaf per read would grow the ledger
   without bound and bury the events Habeas answers for (admissions, moves, releases).
-* ``LocatorToken`` / ``LocatorVariant`` / ``LocatorState`` are a derived, rebuildable search
-  index for the public locator (one row per normalised name token, blocked by nationality and
-  year of birth, and the deletion variants of the tokens for the one-typo search), kept in
-  step with the ``people.*`` ledger events (see ``services.locator_index_sync``).
+* ``LocatorToken`` / ``LocatorVariant`` are a derived, rebuildable search index for the
+  public locator (one row per normalised name token, blocked by nationality and year of
+  birth, and the deletion variants of the tokens for the one-typo search), kept in step with
+  the ``people.*`` ledger events by a listener run in the appending transaction
+  (``events.py``), so that a search only reads.
 """
 
 from __future__ import annotations
@@ -104,13 +105,3 @@ class LocatorVariant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant} → {self.token}"
-
-
-class LocatorState(models.Model):
-    """The ledger size up to which ``LocatorToken`` reflects ``people.*`` events (one row)."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    ledger_size = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"locator index at ledger size {self.ledger_size}"

@@ -4,8 +4,8 @@ Neither writes a ledger entry, on purpose (see ``models``): the access log is a 
 record of *reads* (one per page view; on the ledger it would grow the Merkle tree without
 bound and bury the events Habeas answers for), protected instead by append-only triggers;
 the locator index is a cache rebuilt from the people table and kept in step with the
-``people.*`` ledger events. Neither table is a ``ServiceModel``; nothing here changes who is
-held, where or why.
+``people.*`` ledger events by a listener run in their transaction (``events.py``). Neither
+table is a ``ServiceModel``; nothing here changes who is held, where or why.
 """
 
 from __future__ import annotations
@@ -20,19 +20,17 @@ from django.db import connection, transaction
 
 from habeas.accounts.permissions import access_log_role
 from habeas.core.clock import now
-from habeas.ledger.models import LedgerEntry
-from habeas.ledger.services import ledger_size
 from habeas.oversight.choices import AccessChannel
 from habeas.oversight.locator import (
     INDEX_TABLE,
     TOKEN_MAX_LENGTH,
-    TYPO_MIN_LENGTH,
     VARIANT_TABLE,
     deletion_variants,
     person_tokens,
 )
-from habeas.oversight.models import AccessLog, LocatorState, LocatorToken
+from habeas.oversight.models import AccessLog, LocatorToken
 from habeas.people.models import Person
+from habeas.people.names import skeleton
 
 MSG_UNKNOWN_CHANNEL = "unknown access channel"
 
@@ -90,8 +88,13 @@ def _nationalities(value: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=200_000)
 def _field_tokens(text: str) -> tuple[str, ...]:
-    """The index tokens of one name field (fields repeat far more than whole names)."""
-    return tuple(t[:TOKEN_MAX_LENGTH] for t in person_tokens(text, "").all)
+    """The index tokens of one name field (fields repeat far more than whole names): each
+    word's key, and the folded word where it differs (``villalobos`` beside its key
+    ``vilalobos``: a typo is measured on either)."""
+    tokens = person_tokens(text, "")
+    words = list(tokens.all)
+    words += [t for k, t in zip(tokens.all, tokens.all_typed, strict=True) if t != k]
+    return tuple(t[:TOKEN_MAX_LENGTH] for t in words)
 
 
 def _token_rows(people: Iterable[Sequence[Any]]) -> list[tuple[str, str, int | None, int]]:
@@ -125,13 +128,21 @@ def _insert_tokens(cursor: Any, rows: list[tuple[str, str, int | None, int]]) ->
 
 
 def _variant_rows(words: Iterable[str]) -> list[tuple[str, str]]:
-    return sorted((v, w) for w in words for v in deletion_variants(w))
+    """Each word's own row (variant = token: the word is known), its deletion variants
+    (typos) and its consonant skeleton (transliteration to or from Arabic script)."""
+    rows: set[tuple[str, str]] = set()
+    for w in words:
+        rows.add((w, w))
+        rows.update((v, w) for v in deletion_variants(w))
+        key = skeleton(w)
+        if key:
+            rows.add((key[:TOKEN_MAX_LENGTH], w))
+    return sorted(rows)
 
 
 def _add_variants(cursor: Any, words: set[str]) -> None:
-    """Deletion variants of the words not yet in ``LocatorVariant`` (a word's own row,
+    """The variant rows of the words not yet in ``LocatorVariant`` (a word's own row,
     variant = token, says it is there)."""
-    words = {w for w in words if len(w) >= TYPO_MIN_LENGTH}
     if not words:
         return
     marks = ", ".join(["%s"] * len(words))
@@ -149,6 +160,7 @@ def _add_variants(cursor: Any, words: set[str]) -> None:
 
 
 def _reindex(person_ids: list[int]) -> None:
+    """Replace the index rows of these people by rows read from the people table."""
     with connection.cursor() as cursor:
         for start in range(0, len(person_ids), INDEX_BATCH):
             chunk = person_ids[start : start + INDEX_BATCH]
@@ -162,35 +174,12 @@ def _reindex(person_ids: list[int]) -> None:
             _insert_tokens(cursor, rows)
 
 
-def locator_index_sync() -> int:
-    """Bring the locator index up to the current ledger: re-index every person named by a
-    ``people.*`` entry appended since the last sync. Cheap when nothing changed (one query
-    reading two one-row tables). Returns the number of people re-indexed."""
-    # One round trip when nothing changed (every search pays it): the ledger's size and ours.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT size FROM ledger_ledgerhead WHERE id = 1), "
-            "(SELECT ledger_size FROM oversight_locatorstate WHERE id = 1)"
-        )
-        size, indexed = cursor.fetchone()
-    size = int(size or 0)
-    if indexed is not None and int(indexed) >= size:
-        return 0
-    with transaction.atomic():
-        state, _created = LocatorState.objects.select_for_update().get_or_create(pk=1)
-        if state.ledger_size >= size:
-            return 0
-        subjects = (
-            LedgerEntry.objects.filter(
-                index__gte=state.ledger_size, index__lt=size, action__startswith="people."
-            )
-            .values_list("subject", flat=True)
-            .distinct()
-        )
-        ids = sorted({int(s.split(":", 1)[1]) for s in subjects if s.startswith("person:")})
-        _reindex(ids)
-        LocatorState.objects.filter(pk=1).update(ledger_size=size)
-    return len(ids)
+def locator_index_people(person_ids: Sequence[int]) -> int:
+    """Re-index these people from the people table (their old rows go, their current names
+    come in). Called by ``habeas.oversight.events`` in the transaction of the ``people.*``
+    event that changed them, never by a search. Returns the number of people given."""
+    _reindex(sorted(set(person_ids)))
+    return len(person_ids)
 
 
 def locator_index_rebuild() -> int:
@@ -200,7 +189,6 @@ def locator_index_rebuild() -> int:
     instead of millions of random B-tree inserts); on PostgreSQL searches therefore wait for
     the rebuild to commit (they are never answered from a half-built index). Returns the number
     of people indexed."""
-    size = ledger_size()
     indexed = 0
     qn = connection.ops.quote_name
     # The model's own indexes (its fields are plain columns of the same name).
@@ -233,11 +221,10 @@ def locator_index_rebuild() -> int:
             cursor,
             VARIANT_TABLE,
             "variant, token",
-            _variant_rows(w for w in words if len(w) >= TYPO_MIN_LENGTH),
+            _variant_rows(words),
         )
         for name, columns in indexes:
             cursor.execute(f"CREATE INDEX {name} ON {INDEX_TABLE} ({columns})")
-        LocatorState.objects.update_or_create(pk=1, defaults={"ledger_size": size})
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {INDEX_TABLE}")
             cursor.execute(f"ANALYZE {VARIANT_TABLE}")

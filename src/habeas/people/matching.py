@@ -36,6 +36,8 @@ from typing import Any, Literal, NamedTuple
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
+from habeas.people.names import romanize
+
 Band = Literal["same", "possible", "different"]
 
 #: Score thresholds of the bands (tuned on the generated Spanish-name set, see benchmarks).
@@ -63,7 +65,11 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 @lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
-    """Accents and case away, punctuation to single spaces: ``"Núñez-Peña"`` → ``"nunez pena"``."""
+    """Accents and case away, punctuation to single spaces: ``"Núñez-Peña"`` → ``"nunez pena"``;
+    other scripts transliterated first (``habeas.people.names.romanize``: ``"Пётр"`` →
+    ``"petr"``, ``"Łukasz"`` → ``"lukasz"``)."""
+    if not text.isascii():
+        text = romanize(text)
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     stripped = stripped.replace("ß", "ss").replace("ø", "o").replace("æ", "ae").replace("đ", "d")

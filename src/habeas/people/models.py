@@ -70,6 +70,9 @@ class Person(ServiceModel):
     match_key_p = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     match_key_y1 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     match_key_y2 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    # The staff search's words (habeas.people.names.search_text): transliterated keys of the
+    # names and aliases and their consonant skeletons, space-separated and space-framed.
+    name_keys = models.TextField(blank=True, default="", editable=False)
 
     objects = PersonQuerySet.as_manager()  # type: ignore[misc]  # narrows the guarded base manager
 

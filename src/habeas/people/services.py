@@ -16,6 +16,7 @@ from habeas.people.choices import DatePrecision, Sex
 from habeas.people.events import person_key
 from habeas.people.matching import all_keys
 from habeas.people.models import Person, PersonIdentifier
+from habeas.people.names import search_text
 
 MSG_DUPLICATE_IDENTIFIER = "identifier already belongs to another person"
 MSG_NO_NAME = "given names and first surname are required"
@@ -115,6 +116,7 @@ def person_create_many(
                 nationalities=[c.upper() for c in s.nationalities],
                 language=s.language,
                 created_at=created_at,
+                name_keys=search_text(s.given_names, s.first_surname, s.second_surname, s.aliases),
                 **_match_keys(s),
             )
             for s in specs
