@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('people', '0004_drop_broad_match_keys'),
+        ('people', '0005_name_keys'),
     ]
 
     operations = [
