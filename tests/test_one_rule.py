@@ -179,6 +179,26 @@ ALLOWLIST: list[Allowed] = [
         "is a dict, never the database",
     ),
     Allowed(
+        "*/events.py",
+        r"\.update\(",
+        "replays in the event registry rebuild the expected tables in memory for "
+        "verify-ledger: ``row.update(...)`` is a dict, never the database",
+    ),
+    Allowed(
+        "ledger/privacy.py",
+        r"^(keys_for|destroy_keys)$",
+        "the ledger's own store: a data subject's commitment key is written by "
+        "ledger_append_many in the appending transaction (it refuses to run outside one), and "
+        "destroyed only by the erasure service in the transaction of its ``erased`` entry",
+    ),
+    Allowed(
+        "housing/placements.py",
+        r"^(place_admissions|placement_close_on_release)$",
+        "run inside a custody service's transaction: the placer that custody_admit_many calls "
+        "(housing sits above custody) and the ``custody.released`` listener that "
+        "ledger_append_many calls in the appending transaction (habeas.core.events)",
+    ),
+    Allowed(
         "ledger/proofs.py",
         r"^checkpoint_issue$",
         "the ledger's own store: a signed checkpoint of the tree head (append-only, RFC 9162 "

@@ -494,6 +494,7 @@ def test_verify_ledger_replays_absences(world: dict[str, Any], crowd: dict[str, 
     assert result.ok, result.problems
 
 
+@pytest.mark.tampers
 def test_verify_ledger_names_a_changed_absence(crowd: dict[str, Any]) -> None:
     absence = current_absence(crowd["court"])
     assert absence is not None
@@ -513,6 +514,7 @@ def test_verify_ledger_names_a_changed_absence(crowd: dict[str, Any]) -> None:
     assert f"custody.TemporaryAbsence.{hospital.pk}.ended_how" in where
 
 
+@pytest.mark.tampers
 def test_verify_ledger_names_added_and_removed_absences(crowd: dict[str, Any]) -> None:
     absence = current_absence(crowd["court"])
     assert absence is not None

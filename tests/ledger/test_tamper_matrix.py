@@ -30,6 +30,7 @@ UNCHECKED: dict[str, dict[str, str]] = {
             f"match_key_{k}": "blocking keys of identity matching, derived from the names"
             for k in ("a", "gd", "d1", "d2", "p", "y1", "y2")
         },
+        "name_keys": "search keys of staff search, derived from the names",
     },
     "accounts.User": {
         "password": "a salted hash, changed by its owner; never on the ledger",
@@ -134,12 +135,19 @@ def _changed(field: models.Field[Any, Any], value: Any) -> Any:
     return (text + "x")[:limit] if len(text) < limit else text[:-1] + "y"
 
 
-def _fresh(field: models.Field[Any, Any]) -> Any:
-    """A value no other row holds, for a field under a unique constraint (a foreign key to
-    nowhere is fine: the constraint is deferred and the savepoint rolled back)."""
+def _fallbacks(field: models.Field[Any, Any], value: Any) -> list[Any]:
+    """Other changed values, for a field under a unique or check constraint: one no other row
+    holds, or one below (a foreign key to nowhere is fine: the constraint is deferred and the
+    savepoint rolled back)."""
     if isinstance(field, models.IntegerField | models.ForeignKey):
-        return 10**9
-    return "tampered-unique"
+        return [10**9, (value or 2) - 1]
+    if isinstance(field, models.CharField | models.TextField):
+        return ["tampered-unique"]
+    if isinstance(field, models.DateTimeField) and value is not None:
+        return [value - dt.timedelta(seconds=1)]
+    if isinstance(field, models.DateField) and value is not None:
+        return [value - dt.timedelta(days=1)]
+    return []
 
 
 def _tamper_targets() -> list[str]:
@@ -178,8 +186,18 @@ def demo(db: Any) -> None:
     from habeas.accounts.models import User
     from habeas.accounts.services import token_create
     from habeas.core.actor import Actor
+    from habeas.core.clock import now
     from habeas.facilities.models import Cell
     from habeas.facilities.services import cell_certify
+    from habeas.housing.allocator import Refusal
+    from habeas.housing.models import Placement
+    from habeas.housing.services import (
+        RollLine,
+        keep_apart_close,
+        keep_apart_open,
+        keep_apart_override,
+        roll_count_record,
+    )
     from habeas.web.demo import load_demo
 
     load_demo(scale="small")
@@ -194,6 +212,37 @@ def demo(db: Any) -> None:
         working_capacity=cell.working_capacity,
         max_capacity=cell.max_capacity,
         reason="annual certification",
+    )
+    # ... and the housing records: a keep-apart closed, one overridden, a counted roll.
+    held = list(
+        Placement.objects.filter(ended_at__isnull=True)
+        .select_related("episode__person", "cell__facility")
+        .order_by("pk")[:3]
+    )
+    people = [pl.episode.person for pl in held]
+    closed = keep_apart_open(
+        actor=admin, person=people[0], other=people[1], scope="cell", reason="threats"
+    )
+    keep_apart_close(actor=admin, keep_apart=closed, reason="resolved")
+    overridden = keep_apart_open(
+        actor=admin, person=people[0], other=people[2], scope="module", reason="rivals"
+    )
+    keep_apart_override(
+        actor=admin,
+        refused=[
+            Refusal(
+                rule="keep_apart:module", message="x", overridable=True, keep_apart=overridden.pk
+            )
+        ],
+        person_id=people[2].pk,
+        cell=held[2].cell,
+        reason="the only cell with a ramp",
+    )
+    roll_count_record(
+        actor=admin,
+        facility=held[0].cell.facility,
+        counted_at=now(),
+        lines=[RollLine(cell=held[0].cell.code, counted=1, row=1)],
     )
     assert _problems() == [], "the scenario itself must verify"
 
@@ -219,13 +268,15 @@ def test_tampering_with_a_covered_table_is_named(demo: None, label: str) -> None
 
         def update(field: models.Field[Any, Any] = field) -> None:
             sql = f"UPDATE {db_table} SET {q(field.column)} = %s WHERE {q(pk.column)} = %s"
-            value = field.get_db_prep_save(_changed(field, row[field.attname]), connection)
-            try:
-                with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.execute(sql, [value, key])
-            except IntegrityError:  # the changed value is another row's unique one
-                with connection.cursor() as cursor:
-                    cursor.execute(sql, [_fresh(field), key])
+            old = row[field.attname]
+            for candidate in (_changed(field, old), *_fallbacks(field, old)):
+                try:  # a value another row holds, or one a check constraint refuses: next
+                    with transaction.atomic(), connection.cursor() as cursor:
+                        cursor.execute(sql, [field.get_db_prep_save(candidate, connection), key])
+                    return
+                except IntegrityError:
+                    continue
+            raise AssertionError(f"{label}.{field.name}: no changed value the database takes")
 
         found = _in_savepoint(update)
         if not any(w.startswith(f"{table}.") for w in found):
