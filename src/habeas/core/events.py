@@ -109,6 +109,7 @@ class Registry:
     derived: dict[str, DerivedTable] = field(default_factory=dict)
     listeners: dict[str, list[Listener]] = field(default_factory=dict)
     replays: dict[str, list[Replay]] = field(default_factory=dict)
+    person_keys: list[Callable[[int], list[str]]] = field(default_factory=list)
 
 
 REGISTRY = Registry()
@@ -202,6 +203,39 @@ def dispatch(events: Sequence[AppendedEvent]) -> None:
             calls.setdefault(fn, []).append(event)
     for fn, batch in calls.items():
         fn(batch)
+
+
+def subject_keys(fn: Callable[[int], list[str]]) -> Callable[[int], list[str]]:
+    """Register which further commitment keys hold a person's data (a manifest row matched to
+    them is committed under ``entry:<id>``): erasure destroys them with the person's own."""
+    if fn not in REGISTRY.person_keys:
+        REGISTRY.person_keys.append(fn)
+    return fn
+
+
+def keys_of_person(person_id: int) -> list[str]:
+    """Every commitment key that holds this person's data: ``person:<id>`` and those the apps
+    registered with :func:`subject_keys`."""
+    names = [f"person:{person_id}"]
+    for fn in REGISTRY.person_keys:
+        names.extend(fn(person_id))
+    return sorted(set(names))
+
+
+def blank_values(model: Any, fields: Iterable[str]) -> dict[str, Any]:
+    """What erasure leaves in each personal column: an empty text, an empty JSON value of
+    the column's default kind, or NULL."""
+    values: dict[str, Any] = {}
+    for name in fields:
+        f = model._meta.get_field(name)
+        if f.get_internal_type() == "JSONField":
+            default = f.get_default()
+            values[name] = type(default)() if isinstance(default, list | dict) else None
+        elif f.null:
+            values[name] = None
+        else:
+            values[name] = ""
+    return values
 
 
 def autodiscover() -> None:

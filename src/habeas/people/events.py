@@ -61,10 +61,11 @@ def _identifier_added(state: State, p: dict[str, Any]) -> None:
 def _erased(state: State, p: dict[str, Any]) -> None:
     pid = p["person"]
     state.setdefault(P, {}).setdefault(pid, {})["erased_at"] = instant(p["erased_at"])
-    state.setdefault(ERASED, {})[person_key(pid)] = {"at": p["erased_at"]}
+    for name in p["keys"]:
+        state.setdefault(ERASED, {})[name] = {"at": p["erased_at"]}
     identifiers = state.setdefault(PI, {})
-    for key in [k for k, row in identifiers.items() if row.get("person_id") == pid]:
-        del identifiers[key]
+    for key in p["identifiers"]:
+        identifiers.pop(key, None)
 
 
 def _created_summary(payload: dict[str, Any], show_cells: bool) -> str:

@@ -10,10 +10,11 @@ from typing import Any
 from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.errors import Conflict, ValidationFailed
+from habeas.core.events import blank_values
 from habeas.core.services import service
 from habeas.ledger.services import Event, ledger_append_many
 from habeas.people.choices import DatePrecision, Sex
-from habeas.people.events import person_key
+from habeas.people.events import PERSONAL, person_key
 from habeas.people.matching import all_keys
 from habeas.people.models import Person, PersonIdentifier
 from habeas.people.names import search_text
@@ -191,6 +192,54 @@ def person_identifiers_add(
         ],
     )
     return rows
+
+
+MSG_ALREADY_ERASED = "the personal data of person {person} was erased already"
+
+
+@service
+def person_personal_data_erase(
+    *, actor: Actor, person: Person, reason: str, keys: Sequence[str], at: dt.datetime
+) -> Person:
+    """The registry's part of an erasure (ARCHITECTURE.md, "Personal data and the ledger"):
+    the names, aliases, date of birth, their search keys and the identifiers are removed, the
+    data subject's commitment keys destroyed, and ``people.erased`` recorded. Apps above
+    remove their own bodies in the same transaction (``on_appended("people.erased")``). The
+    preconditions (nobody in custody, retention passed) are the caller's:
+    ``habeas.custody.erasure.person_erase``."""
+    from habeas.ledger.privacy import destroy_keys
+
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    if locked.erased_at is not None:
+        raise Conflict(MSG_ALREADY_ERASED.format(person=person.pk))
+    identifiers = list(locked.identifiers.values_list("pk", flat=True))
+    PersonIdentifier.objects.filter(pk__in=identifiers).delete()
+    for name, value in blank_values(Person, PERSONAL).items():
+        setattr(locked, name, value)
+    for name in [f.name for f in Person._meta.concrete_fields if f.name.startswith("match_key_")]:
+        setattr(locked, name, "")
+    locked.name_keys = ""
+    locked.erased_at = at
+    locked.save()
+    destroy_keys(keys)
+    ledger_append_many(
+        actor=actor,
+        events=[
+            Event(
+                action="people.erased",
+                subject=person_key(locked.pk),
+                occurred_at=at,
+                payload={
+                    "person": locked.pk,
+                    "erased_at": at,
+                    "reason": reason,
+                    "keys": list(keys),
+                    "identifiers": identifiers,
+                },
+            )
+        ],
+    )
+    return locked
 
 
 def _identifier_rows(values: list[str]) -> list[tuple[str, str, str, int]]:

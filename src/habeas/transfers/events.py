@@ -10,11 +10,22 @@ and outcomes, counts, times and ids stay in clear.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils.translation import pgettext_lazy
 
-from habeas.core.events import Action, State, covers, day, declare, instant
+from habeas.core.events import (
+    Action,
+    AppendedEvent,
+    State,
+    covers,
+    day,
+    declare,
+    instant,
+    on_appended,
+    subject_keys,
+)
 
 M = "transfers.Manifest"
 ME = "transfers.ManifestEntry"
@@ -251,3 +262,38 @@ def _notifications() -> dict[Any, dict[str, Any]]:
         n["queued_at"] = instant(n["queued_at"])
         rows[nid] = n
     return rows
+
+
+@subject_keys
+def _entry_keys(person_id: int) -> list[str]:
+    """A manifest row matched to a person is committed under its own key (``entry:<id>``):
+    erasing the person destroys those keys too."""
+    from habeas.transfers.models import ManifestEntry
+
+    return [
+        entry_key(pk)
+        for pk in ManifestEntry.objects.filter(person_id=person_id).values_list("pk", flat=True)
+    ]
+
+
+@on_appended("people.erased")
+def _erase_bodies(events: Sequence[AppendedEvent]) -> None:
+    """The person's manifest rows, rule messages, Rule 7 record and notifications lose their
+    personal fields with the erasure (their keys are destroyed in the same transaction)."""
+    from habeas.core.events import blank_values
+    from habeas.transfers.models import AdmissionRecord, ManifestEntry, Notification, RuleOutcome
+
+    for event in events:
+        pid = event.payload["person"]
+        ManifestEntry.objects.filter(person_id=pid).update(
+            **blank_values(ManifestEntry, ENTRY_PERSONAL)
+        )
+        RuleOutcome.objects.filter(entry__person_id=pid).update(
+            **blank_values(RuleOutcome, RULE_PERSONAL)
+        )
+        AdmissionRecord.objects.filter(episode__person_id=pid).update(
+            **blank_values(AdmissionRecord, RECORD_PERSONAL)
+        )
+        Notification.objects.filter(episode__person_id=pid).update(
+            **blank_values(Notification, NOTIFICATION_PERSONAL)
+        )
