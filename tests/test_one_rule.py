@@ -180,7 +180,7 @@ ALLOWLIST: list[Allowed] = [
     ),
     Allowed(
         "*/events.py",
-        r"\.update\(",
+        r"^(?!.*objects).*\.update\(",
         "replays in the event registry rebuild the expected tables in memory for "
         "verify-ledger: ``row.update(...)`` is a dict, never the database",
     ),
@@ -195,8 +195,9 @@ ALLOWLIST: list[Allowed] = [
         "housing/placements.py",
         r"^(place_admissions|placement_close_on_release)$",
         "run inside a custody service's transaction: the placer that custody_admit_many calls "
-        "(housing sits above custody) and the ``custody.released`` listener that "
-        "ledger_append_many calls in the appending transaction (habeas.core.events)",
+        "(housing sits above custody), and the body of housing's ``custody.released`` "
+        "listener (habeas.housing.events), which ledger_append_many calls in the release's "
+        "transaction",
     ),
     Allowed(
         "ledger/proofs.py",
@@ -277,9 +278,17 @@ def _chain(node: ast.AST) -> list[str]:
 
 
 def _is_service(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """``@service``, or ``@on_appended(...)``: a listener of the event registry, which
+    ``ledger_append_many`` calls inside the appending service's transaction (it refuses to run
+    outside one), so its writes commit or roll back with that service's."""
     return any(
         (isinstance(d, ast.Name) and d.id == "service")
         or (isinstance(d, ast.Attribute) and d.attr == "service")
+        or (
+            isinstance(d, ast.Call)
+            and isinstance(d.func, ast.Name)
+            and d.func.id == "on_appended"
+        )
         for d in fn.decorator_list
     )
 

@@ -81,7 +81,7 @@ def person_erase(
     )
 
 
-def blank_personal(table: str, queryset: Any) -> None:
+def _blank_personal(table: str, queryset: Any) -> None:
     """Empty the columns the registry declares personal for ``table`` (nothing if none)."""
     covered = REGISTRY.tables.get(table)
     if covered is not None and covered.personal:
@@ -93,8 +93,8 @@ def _erase_custody_bodies(events: Sequence[AppendedEvent]) -> None:
     """Custody's personal bodies (free text about the person) go with the erasure."""
     for event in events:
         pid = event.payload["person"]
-        blank_personal("custody.LegalBasis", LegalBasis.objects.filter(person_id=pid))
-        blank_personal("custody.CustodyEpisode", CustodyEpisode.objects.filter(person_id=pid))
-        blank_personal(
+        _blank_personal("custody.LegalBasis", LegalBasis.objects.filter(person_id=pid))
+        _blank_personal("custody.CustodyEpisode", CustodyEpisode.objects.filter(person_id=pid))
+        _blank_personal(
             "custody.TemporaryAbsence", TemporaryAbsence.objects.filter(episode__person_id=pid)
         )
