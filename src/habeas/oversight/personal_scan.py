@@ -59,8 +59,9 @@ def personal_values() -> Iterator[tuple[str, str]]:
 
 def scan(*, limit: int = 20) -> tuple[int, int, list[Finding]]:
     """Search every entry for every personal value. Returns (values searched, entries
-    read, findings): one pass over the entries with one compiled pattern (Aho-Corasick-like
-    alternation of the escaped values, longest first)."""
+    read, findings): one pass over the entries, each searched with one compiled alternation
+    of the escaped values, longest first (an audit, not a hot path: about ten minutes for the
+    full demo's 80,000 entries and 16,000 distinct values on the reference machine)."""
     values: dict[str, str] = {}
     for kind, value in personal_values():
         value = (value or "").strip()
