@@ -20,9 +20,11 @@ The roles:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from habeas.accounts.choices import Role
@@ -255,3 +257,27 @@ def role_label(user: Any) -> str:
         return str(Role(role).label)
     except ValueError:
         return _("No role")
+
+
+class ScopeLookups:
+    """How a scoped user reaches the rows of a lower app's model through a higher app's
+    relations (ARCHITECTURE.md, Layout: no lookup string reaches into a higher app). The
+    higher app registers a function from a :class:`Scope` to a ``Q`` over the lower model (or
+    ``None``: nothing by this way); the lower model's ``visible_to`` ORs them."""
+
+    def __init__(self) -> None:
+        self._lookups: list[Callable[[Scope], Q | None]] = []
+
+    def register(self, fn: Callable[[Scope], Q | None]) -> Callable[[Scope], Q | None]:
+        if fn not in self._lookups:
+            self._lookups.append(fn)
+        return fn
+
+    def where(self, scope: Scope) -> Q | None:
+        found = [q for q in (fn(scope) for fn in self._lookups) if q is not None]
+        if not found:
+            return None
+        where = found[0]
+        for q in found[1:]:
+            where |= q
+        return where

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import F, Q
 
-from habeas.accounts.permissions import scope_of
+from habeas.accounts.permissions import ScopeLookups, scope_of
 from habeas.agreements.choices import DayCount, Policy
 from habeas.core.services import ServiceModel, ServiceQuerySet
 
@@ -30,6 +30,11 @@ class Jurisdiction(ServiceModel):
         return f"{self.name} ({self.code})"
 
 
+#: How facility staff reach agreements: through the facilities an agreement covers (the
+#: relation belongs to ``facilities``, above; ``habeas.facilities.models`` registers it).
+AGREEMENT_SCOPE = ScopeLookups()
+
+
 class AgreementQuerySet(ServiceQuerySet):
     def visible_to(self, user: User | Any) -> AgreementQuerySet:
         """Liaisons and finance see the agreements their state is party to; facility roles
@@ -38,7 +43,8 @@ class AgreementQuerySet(ServiceQuerySet):
         if scope.everything:
             return self
         if scope.facility_codes is not None:
-            return self.filter(facilities__code__in=scope.facility_codes).distinct()
+            where = AGREEMENT_SCOPE.where(scope)
+            return self.none() if where is None else self.filter(where).distinct()
         if scope.state is not None:
             code = scope.state
             return self.filter(Q(sending__code=code) | Q(receiving__code=code))

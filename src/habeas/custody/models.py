@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from habeas.accounts.permissions import scope_of
+from habeas.accounts.permissions import Scope, scope_of
 from habeas.core.services import ServiceModel, ServiceQuerySet
 from habeas.custody.choices import (
     AbsenceEnd,
@@ -23,9 +23,26 @@ from habeas.custody.choices import (
     ReleaseReason,
     StatusInSendingState,
 )
+from habeas.people.models import PERSON_SCOPE
 
 if TYPE_CHECKING:
     from habeas.accounts.models import User
+
+
+@PERSON_SCOPE.register
+def _people_held_in_scope(scope: Scope) -> Q | None:
+    """Which people a scoped user sees (ARCHITECTURE.md, users): facility staff the people
+    ever held in their facilities; a liaison those their state sent; finance those held under
+    agreements their state is party to."""
+    if scope.facility_codes is not None:
+        return Q(episodes__facility__code__in=scope.facility_codes)
+    if scope.state is not None and scope.people_sent_only:
+        return Q(episodes__agreement__sending__code=scope.state)
+    if scope.state is not None:
+        return Q(episodes__agreement__sending__code=scope.state) | Q(
+            episodes__agreement__receiving__code=scope.state
+        )
+    return None
 
 
 class LegalBasis(ServiceModel):

@@ -14,7 +14,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from habeas.accounts.permissions import scope_of
+from habeas.accounts.permissions import Scope, scope_of
+from habeas.agreements.models import AGREEMENT_SCOPE
 from habeas.core.services import ServiceModel, ServiceQuerySet
 from habeas.facilities.choices import (
     CellDeactivationReason,
@@ -26,6 +27,14 @@ from habeas.facilities.standards import space_per_person
 
 if TYPE_CHECKING:
     from habeas.accounts.models import User
+
+
+@AGREEMENT_SCOPE.register
+def _agreements_of_facilities(scope: Scope) -> Q | None:
+    """Facility staff and admins see the agreements that cover their facilities."""
+    if scope.facility_codes is None:
+        return None
+    return Q(facilities__code__in=scope.facility_codes)
 
 
 class FacilityQuerySet(ServiceQuerySet):

@@ -11,10 +11,9 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from habeas.accounts.permissions import scope_of
+from habeas.accounts.permissions import ScopeLookups, scope_of
 from habeas.core.services import ServiceModel, ServiceQuerySet
 from habeas.people.choices import DatePrecision, Sex
 
@@ -22,25 +21,21 @@ if TYPE_CHECKING:
     from habeas.accounts.models import User
 
 
+#: How a scoped user reaches people: through their custody, which lives in an app above this
+#: one; ``habeas.custody.models`` registers the lookup.
+PERSON_SCOPE = ScopeLookups()
+
+
 class PersonQuerySet(ServiceQuerySet):
     def visible_to(self, user: User | Any) -> PersonQuerySet:
         """Scope (ARCHITECTURE.md roles; NetBox ``restrict``): oversight and auditors see
-        everyone; facility staff the people ever held in their facilities; a liaison or
-        finance officer only people held under agreements their state is party to."""
+        everyone; the other roles the people their scope reaches through custody
+        (:data:`PERSON_SCOPE`); nobody else anyone."""
         scope = scope_of(user)
         if scope.everything:
             return self
-        if scope.facility_codes is not None:
-            return self.filter(episodes__facility__code__in=scope.facility_codes).distinct()
-        if scope.state is not None and scope.people_sent_only:
-            return self.filter(episodes__agreement__sending__code=scope.state).distinct()
-        if scope.state is not None:
-            code = scope.state
-            return self.filter(
-                Q(episodes__agreement__sending__code=code)
-                | Q(episodes__agreement__receiving__code=code)
-            ).distinct()
-        return self.none()
+        where = PERSON_SCOPE.where(scope)
+        return self.none() if where is None else self.filter(where).distinct()
 
 
 class Person(ServiceModel):
