@@ -38,6 +38,10 @@ class PersonQuerySet(ServiceQuerySet):
         return self.none() if where is None else self.filter(where).distinct()
 
 
+#: What is shown for a person whose personal data was erased (``habeas erase``).
+ERASED_NAME = _("(personal data erased)")
+
+
 class Person(ServiceModel):
     """One human being in the registry, whatever the number of names and identifiers."""
 
@@ -79,7 +83,17 @@ class Person(ServiceModel):
 
     @property
     def full_name(self) -> str:
+        if self.erased_at is not None:
+            return str(ERASED_NAME)
         return " ".join(p for p in (self.given_names, self.first_surname, self.second_surname) if p)
+
+    @property
+    def sorted_name(self) -> str:
+        """``Surnames, given names``, as lists show a person."""
+        if self.erased_at is not None:
+            return str(ERASED_NAME)
+        surnames = " ".join(p for p in (self.first_surname, self.second_surname) if p)
+        return f"{surnames}, {self.given_names}"
 
     @property
     def date_of_birth_display(self) -> str:
