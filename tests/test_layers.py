@@ -52,7 +52,7 @@ def test_no_lookup_string_reaches_into_a_higher_app() -> None:
         alternatives = "|".join(map(re.escape, sorted(names)))
         # a lookup string ("episodes__facility") or a keyword (episodes__facility__code=...)
         pattern = re.compile(
-            r"""["'](%s)(__\w+)["']|\b(%s)(__\w+)\s*=""" % (alternatives, alternatives)
+            rf"""["']({alternatives})(__\w+)["']|\b({alternatives})(__\w+)\s*="""
         )
         for path in sorted((SRC / app).rglob("*.py")):
             if "migrations" in path.parts:
