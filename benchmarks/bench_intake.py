@@ -58,6 +58,7 @@ def build_registry(n: int, rng: random.Random) -> list[Any]:
     from habeas.core.clock import now
     from habeas.people.matching import all_keys
     from habeas.people.models import Person
+    from habeas.people.names import search_text
     from habeas.people.synthetic import person
 
     sample = []
@@ -73,6 +74,7 @@ def build_registry(n: int, rng: random.Random) -> list[Any]:
         "nationalities",
         "language",
         "created_at",
+        "name_keys",
     ]
     key_columns: list[str] = []
     batch: list[tuple[Any, ...]] = []
@@ -110,6 +112,7 @@ def build_registry(n: int, rng: random.Random) -> list[Any]:
                 json.dumps(list(p.nationalities)),
                 "",
                 created,
+                search_text(p.given_names, p.first_surname, p.second_surname, []),
                 *(keys[c] for c in key_columns),
             )
         )
