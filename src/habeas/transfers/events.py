@@ -130,6 +130,7 @@ declare(
         "transfers.manifest_imported",
         label=pgettext_lazy("ledger action", "Manifest imported"),
         replay=_imported,
+        housing=None,
     ),
     Action(
         "transfers.entry_decided",
@@ -138,11 +139,13 @@ declare(
         + tuple(f"entry.rules.*.{f}" for f in RULE_PERSONAL),
         key=lambda subject, p: entry_key(p["entry"]["id"]),
         replay=_decided,
+        housing=None,
     ),
     Action(
         "transfers.manifest_accepted",
         label=pgettext_lazy("ledger action", "Manifest accepted"),
         replay=_accepted,
+        housing=None,
     ),
     Action(
         "transfers.admission_recorded",
@@ -153,6 +156,7 @@ declare(
         ),
         key=_record_key,
         replay=_record,
+        housing=None,
     ),
     Action(
         "transfers.notification_queued",
@@ -160,6 +164,7 @@ declare(
         personal=tuple(f"notification.{f}" for f in NOTIFICATION_PERSONAL),
         key=lambda subject, p: f"person:{p['notification']['person']}",
         replay=_notification,
+        housing=None,
     ),
 )
 
