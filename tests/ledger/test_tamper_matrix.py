@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DataError, IntegrityError, connection, models, transaction
 
 from habeas.core.events import REGISTRY
 from habeas.ledger.replay import compare
@@ -147,12 +147,22 @@ def _changed(field: models.Field[Any, Any], value: Any) -> Any:
     return (text + "x")[:limit] if len(text) < limit else text[:-1] + "y"
 
 
+def _other_target(field: models.Field[Any, Any], value: Any) -> list[Any]:
+    """For a foreign key, another row it may point to (a key to nowhere is refused by the
+    database at commit, and a snapshot that reads the target's code through a join would
+    see it as empty, as it sees a row pointing nowhere yet)."""
+    if not isinstance(field, models.ForeignKey):
+        return []
+    target = field.related_model._base_manager.exclude(pk=value).order_by("pk")  # type: ignore[union-attr]
+    return list(target.values_list("pk", flat=True)[:1])
+
+
 def _fallbacks(field: models.Field[Any, Any], value: Any) -> list[Any]:
     """Other changed values, for a field under a unique or check constraint: one no other row
     holds, or one below (a foreign key to nowhere is fine: the constraint is deferred and the
     savepoint rolled back)."""
     if isinstance(field, models.IntegerField | models.ForeignKey):
-        return [10**9, (value or 2) - 1]
+        return [10**9, 30_000, (value or 2) - 1]
     if isinstance(field, models.CharField | models.TextField):
         return ["tampered-unique"]
     if isinstance(field, models.DateTimeField) and value is not None:
@@ -302,12 +312,13 @@ def test_tampering_with_a_covered_table_is_named(demo: None, label: str) -> None
                 return
             sql = f"UPDATE {db_table} SET {q(field.column)} = %s WHERE {q(pk.column)} = %s"
             old = row[field.attname]
-            for candidate in (_changed(field, old), *_fallbacks(field, old)):
+            for candidate in (*_other_target(field, old), _changed(field, old),
+                              *_fallbacks(field, old)):  # fmt: skip
                 try:  # a value another row holds, or one a check constraint refuses: next
                     with transaction.atomic(), connection.cursor() as cursor:
                         cursor.execute(sql, [field.get_db_prep_save(candidate, connection), key])
                     return
-                except IntegrityError:
+                except (IntegrityError, DataError):  # DataError: out of a small column's range
                     continue
             raise AssertionError(f"{label}.{field.name}: no changed value the database takes")
 
