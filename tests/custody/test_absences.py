@@ -32,6 +32,7 @@ from habeas.housing.models import Placement
 from habeas.housing.selectors import out_of_cells, roll_view
 from habeas.housing.services import RollLine, roll_count_record
 from habeas.ledger.models import LedgerEntry
+from habeas.ledger.privacy import is_commitment
 from habeas.ledger.services import ledger_size
 from habeas.ledger.verify import verify_ledger
 from tests.conftest import admit, direct_write, make_person, run_cli
@@ -98,7 +99,10 @@ def test_start_records_the_absence_keeps_the_bed_and_writes_its_entry(held: Any)
     assert entry.occurred_at == T0 + 24 * H
     payload = entry.payload["absence"]
     assert payload["kind"] == "court"
-    assert payload["escort"] == "2 officers, van V-12"
+    # where to, why and with whom are personal: commitments on the ledger, text in the table
+    assert is_commitment(payload["escort"])
+    assert is_commitment(payload["destination"])
+    assert absence.escort == "2 officers, van V-12"
     assert entry.payload["facility"] == "TEC"
 
 

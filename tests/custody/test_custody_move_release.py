@@ -19,6 +19,7 @@ from habeas.housing.models import Placement
 from habeas.housing.placements import MSG_SAME_CELL, placement_move
 from habeas.housing.selectors import current_placement
 from habeas.ledger.models import LedgerEntry
+from habeas.ledger.privacy import is_commitment
 from habeas.ledger.services import ledger_size
 from tests.conftest import admit, make_person, removal_order
 
@@ -230,9 +231,11 @@ def test_release_closes_episode_and_placement_and_writes_one_entry(held: Any, ac
             "released_at": "2025-03-17T14:05:00Z",
             "reason": "repatriated",
             "destination": "VE",
-            "note": "flight 1",
+            "note": entry.payload["episode"]["note"],
         },
     }  # housing closes the placement listening to the release (habeas.housing.events)
+    assert is_commitment(entry.payload["episode"]["note"])  # free text: personal
+    assert episode.release_note == "flight 1"
     # The cell has room again and the person may be admitted anew later.
     assert Placement.objects.filter(cell__code="M1-01", ended_at__isnull=True).count() == 0
 

@@ -316,7 +316,7 @@ WHO = [
 def judgment_finalise(*, actor: Actor, person: Any) -> None:
     """Stands for a write path the snapshot does not know (no service changes a legal basis
     after admission yet): a person's criminal judgments become final, with a ledger entry
-    of an action :data:`selectors.HOUSING_EFFECT` does not list."""
+    of an action the registry does not declare (:func:`selectors.housing_effect`)."""
     for basis in LegalBasis.objects.filter(person=person, kind="criminal_sentence"):
         basis.judgment_final = True
         basis.save(update_fields=["judgment_final"])

@@ -99,7 +99,7 @@ def test_added_and_removed_rows_are_named(held: list[Any]) -> None:
 
 def test_edited_ledger_payload_is_named(held: list[Any]) -> None:
     tamper(
-        "UPDATE ledger_ledgerentry SET canonical = REPLACE(canonical, 'robbery', 'theft') "
+        "UPDATE ledger_ledgerentry SET canonical = REPLACE(canonical, 'TEC', 'TEX') "
         "WHERE action = 'custody.admitted'"
     )
     code, out, _ = run_cli("verify-ledger", "--json")

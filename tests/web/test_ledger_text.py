@@ -82,3 +82,22 @@ def test_summaries_are_translated(language: str, expected: str) -> None:
     with translation.override(language):
         assert entry_summary(released, show_cells=True).startswith(expected)
         assert action_label("custody.released") in {"Released", "Puesta en libertad"}
+
+
+def test_no_summary_shows_a_commitment() -> None:
+    committed = "hmac-sha256:" + "0" * 64
+    release = entry(
+        "custody.released",
+        {"episode": {"reason": "repatriated", "destination": "VE", "note": committed}},
+    )
+    assert entry_summary(release, show_cells=True) == "Released: Repatriated; destination VE"
+    unknown = entry("x.y", {"note": committed, "record": {"family": committed, "language": "es"}})
+    assert entry_summary(unknown, show_cells=True) == "record.language: es"
+
+
+def test_labels_and_visibility_come_from_the_registry() -> None:
+    assert action_label("placement.moved") == "Cell move"
+    assert action_label("facilities.keep_apart_opened") == "Keep-apart opened"
+    assert visible_in_history("placement.moved", show_cells=False)
+    assert not visible_in_history("custody.absence_started", show_cells=False)
+    assert not visible_in_history("x.y", show_cells=False)

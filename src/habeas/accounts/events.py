@@ -47,23 +47,27 @@ declare(
         label=pgettext_lazy("ledger action", "Account created"),
         personal=("user.email",),
         replay=_user,
+        housing=None,
     ),
     Action(
         "accounts.user_deactivated",
         label=pgettext_lazy("ledger action", "Account closed"),
         replay=_deactivated,
+        housing=None,
     ),
     Action(
         "accounts.token_issued",
         label=pgettext_lazy("ledger action", "API token issued"),
         personal=("token.digest",),
         replay=_token,
+        housing=None,
     ),
     Action(
         "accounts.token_revoked",
         label=pgettext_lazy("ledger action", "API token revoked"),
         personal=("token.digest",),
         replay=_token,
+        housing=None,
     ),
 )
 

@@ -8,7 +8,6 @@ class ConditionsConfig(AppConfig):
     label = "conditions"
 
     def ready(self) -> None:
-        from habeas.conditions import replay  # noqa: F401  (registers table-vs-ledger replay)
         from habeas.conditions.alerts import person_alarms
         from habeas.core import alarms
 

@@ -47,6 +47,10 @@ class AppendedEvent(Protocol):
 Listener = Callable[[Sequence[AppendedEvent]], None]
 
 
+#: The housing effect of an action not classified (see :attr:`Action.housing`).
+READ_AFRESH = "afresh"
+
+
 @dataclass(frozen=True)
 class Action:
     """One ledger action, ``<app>.<past-tense verb>``.
@@ -59,7 +63,9 @@ class Action:
       subject and payload returning a key name such as ``person:12``; by default the subject.
     - ``replay``: applies the payload to the replayed state (``verify-ledger``).
     - ``summary``: the history line; the flag says whether cells may be shown.
-    - ``housing``: the effect on a housing snapshot, read by ``habeas.housing`` (opaque here).
+    - ``housing``: the effect on a housing snapshot, read by ``habeas.housing`` (opaque here);
+      by default :data:`READ_AFRESH`: an action nobody has classified yet makes whatever
+      housing keeps be read again (costs time, never correctness).
     - ``public_history``: shown to every role that may see the person's file (a liaison sees
       identity and custody, never the admission record nor relatives' notifications).
     """
@@ -70,7 +76,7 @@ class Action:
     key: Callable[[str, dict[str, Any]], str] | None = None
     replay: Replay | None = None
     summary: Summary | None = None
-    housing: Any = None
+    housing: Any = READ_AFRESH
     public_history: bool = False
 
     def key_for(self, subject: str, payload: dict[str, Any]) -> str:

@@ -6,7 +6,4 @@ class CustodyConfig(AppConfig):
     label = "custody"
 
     def ready(self) -> None:
-        from habeas.custody import (
-            erasure,  # noqa: F401  (its people.erased listener)
-            replay,  # noqa: F401  (registers table-vs-ledger replay)
-        )
+        from habeas.custody import erasure  # noqa: F401  (its people.erased listener)

@@ -1,21 +1,100 @@
-"""Ledger actions of facilities covered through the registry: cell certifications (HMPPS
-certified normal accommodation; STANDARDS.md, space standards). The facility, module and cell
-declarations and amendments are replayed by ``facilities/replay.py``."""
+"""Ledger actions of facilities: facilities, modules and cells as the setup document declares
+them, cell certifications (HMPPS certified normal accommodation; STANDARDS.md, space
+standards), taking cells out of use and back, and the facilities an agreement covers.
+
+Nothing here is personal: codes, areas, capacities, a facility's public address and phone,
+the reason a cell is out of use and the certifying officer (an actor, in clear on every entry
+already) are facts about buildings and decisions. ``agreements.agreement_facilities_set``
+keeps the name it was first recorded with; its table is facilities' own
+(``Facility.agreements``), named ``agreements.Agreement.facilities`` in ``table.row.field``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from habeas.core.events import State, covers, dec, instant, on_replay
+from django.utils.translation import pgettext_lazy
 
+from habeas.core.events import READ_AFRESH, Action, State, amend, covers, dec, declare, instant
+
+F = "facilities.Facility"
+M = "facilities.Module"
+C = "facilities.Cell"
 CC = "facilities.CellCertification"
+AF = "agreements.Agreement.facilities"
+FACILITY_FIELDS = (
+    "code", "name", "jurisdiction_id", "timezone", "space_standard", "declared_capacity",
+    "address", "phone", "visiting",
+)  # fmt: skip
+MODULE_FIELDS = ("facility_id", "code", "population", "regime")
+CELL_FIELDS = (
+    "facility_id", "module_id", "code", "floor_area_m2", "sanitary_area_m2", "height_m", "bunks",
+    "window", "max_capacity", "working_capacity", "certified_capacity", "active",
+    "deactivation_reason", "deactivation_note", "deactivated_at",
+)  # fmt: skip
+CELL_NORM: dict[str, Callable[[Any], Any]] = {
+    "floor_area_m2": dec,
+    "sanitary_area_m2": dec,
+    "height_m": dec,
+    "deactivated_at": instant,
+    "deactivation_reason": lambda v: v or "",
+    "deactivation_note": lambda v: v or "",
+    "active": lambda v: True if v is None else v,
+}
 AREAS = ("floor_area_m2", "sanitary_area_m2")
 CAPACITIES = ("certified_capacity", "working_capacity", "max_capacity")
 
+#: A new facility, module or cell, or a changed facility or module, reaches every housing
+#: snapshot of its facility: read afresh (``habeas.housing.selectors``).
+AFRESH = READ_AFRESH
 
-@on_replay("facilities.cell_certified")
-def _certified(state: State, p: dict[str, Any]) -> None:
+
+def _row(
+    values: dict[str, Any], fields: tuple[str, ...], norm: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    norm = norm or {}
+    return {k: norm.get(k, lambda v: v)(values.get(k)) for k in fields}
+
+
+# --- replays ------------------------------------------------------------------------------
+
+
+def _facility(state: State, p: dict[str, Any]) -> None:
+    state.setdefault(F, {})[p["facility"]["id"]] = _row(p["facility"], FACILITY_FIELDS)
+
+
+def _facility_amended(state: State, p: dict[str, Any]) -> None:
+    amend(state.setdefault(F, {}), p["id"], p["changes"])
+
+
+def _module(state: State, p: dict[str, Any]) -> None:
+    state.setdefault(M, {})[p["module"]["id"]] = _row(p["module"], MODULE_FIELDS)
+
+
+def _module_amended(state: State, p: dict[str, Any]) -> None:
+    amend(state.setdefault(M, {}), p["id"], p["changes"])
+
+
+def _cell(state: State, p: dict[str, Any]) -> None:
+    state.setdefault(C, {})[p["cell"]["id"]] = _row(p["cell"], CELL_FIELDS, CELL_NORM)
+
+
+def _cell_amended(state: State, p: dict[str, Any]) -> None:
+    amend(state.setdefault(C, {}), p["id"], p["changes"], CELL_NORM)
+
+
+def _update_cell(state: State, values: dict[str, Any]) -> None:
+    row = state.setdefault(C, {}).setdefault(values["id"], {})
+    for name, value in values.items():
+        if name in CELL_FIELDS:
+            row[name] = CELL_NORM.get(name, lambda v: v)(value)
+
+
+def _cell_certified(state: State, p: dict[str, Any]) -> None:
+    """The cell's new areas and capacities, and the certification that set them."""
     cell = p["cell"]
+    _update_cell(state, cell)
     state.setdefault(CC, {})[p["certification"]] = {
         "cell_id": cell["id"],
         "certified_at": instant(p["certified_at"]),
@@ -25,6 +104,120 @@ def _certified(state: State, p: dict[str, Any]) -> None:
         **{k: dec(cell[k]) for k in AREAS},
         **{k: cell[k] for k in CAPACITIES},
         "reason": p["reason"],
+    }
+
+
+def _cell_deactivated(state: State, p: dict[str, Any]) -> None:
+    _update_cell(state, p["cell"])
+
+
+def _cell_reactivated(state: State, p: dict[str, Any]) -> None:
+    _update_cell(
+        state,
+        {
+            "id": p["cell"]["id"],
+            "active": True,
+            "deactivation_reason": "",
+            "deactivation_note": "",
+            "deactivated_at": None,
+        },
+    )
+
+
+def _agreement_facilities(state: State, p: dict[str, Any]) -> None:
+    state.setdefault(AF, {})[p["id"]] = {"facilities": sorted(p["facilities"][1])}
+
+
+declare(
+    Action(
+        "facilities.facility_declared",
+        label=pgettext_lazy("ledger action", "Facility declared"),
+        replay=_facility,
+        housing=AFRESH,
+    ),
+    Action(
+        "facilities.facility_amended",
+        label=pgettext_lazy("ledger action", "Facility amended"),
+        replay=_facility_amended,
+        housing=AFRESH,
+    ),
+    Action(
+        "facilities.module_declared",
+        label=pgettext_lazy("ledger action", "Module declared"),
+        replay=_module,
+        housing=AFRESH,
+    ),
+    Action(
+        "facilities.module_amended",
+        label=pgettext_lazy("ledger action", "Module amended"),
+        replay=_module_amended,
+        housing=AFRESH,
+    ),
+    Action(
+        "facilities.cell_declared",
+        label=pgettext_lazy("ledger action", "Cell declared"),
+        replay=_cell,
+        housing=AFRESH,
+    ),
+    Action(
+        "facilities.cell_amended",
+        label=pgettext_lazy("ledger action", "Cell amended"),
+        replay=_cell_amended,
+        housing="cell",
+    ),
+    Action(
+        "facilities.cell_certified",
+        label=pgettext_lazy("ledger action", "Cell certified"),
+        replay=_cell_certified,
+        housing="cell",
+    ),
+    Action(
+        "facilities.cell_deactivated",
+        label=pgettext_lazy("ledger action", "Cell taken out of use"),
+        replay=_cell_deactivated,
+        housing="cell",
+    ),
+    Action(
+        "facilities.cell_reactivated",
+        label=pgettext_lazy("ledger action", "Cell back in use"),
+        replay=_cell_reactivated,
+        housing="cell",
+    ),
+    Action(
+        "agreements.agreement_facilities_set",
+        label=pgettext_lazy("ledger action", "Facilities of an agreement set"),
+        replay=_agreement_facilities,
+        housing=None,
+    ),
+)
+
+
+# --- snapshots ----------------------------------------------------------------------------
+
+
+@covers(F)
+def _facilities() -> dict[Any, dict[str, Any]]:
+    from habeas.facilities.models import Facility
+
+    return {
+        f["id"]: _row(f, FACILITY_FIELDS) for f in Facility.objects.values("id", *FACILITY_FIELDS)
+    }
+
+
+@covers(M)
+def _modules() -> dict[Any, dict[str, Any]]:
+    from habeas.facilities.models import Module
+
+    return {m["id"]: _row(m, MODULE_FIELDS) for m in Module.objects.values("id", *MODULE_FIELDS)}
+
+
+@covers(C)
+def _cells() -> dict[Any, dict[str, Any]]:
+    from habeas.facilities.models import Cell
+
+    return {
+        c["id"]: _row(c, CELL_FIELDS, CELL_NORM)
+        for c in Cell.objects.values("id", *CELL_FIELDS).iterator(chunk_size=5000)
     }
 
 
@@ -42,3 +235,16 @@ def _certifications() -> dict[Any, dict[str, Any]]:
             c[k] = dec(c[k])
         rows[c.pop("id")] = c
     return rows
+
+
+@covers(AF, models=("facilities.Facility_agreements",))
+def _agreement_facilities_table() -> dict[Any, dict[str, Any]]:
+    """Per agreement, the codes of the facilities it covers (agreements covering none are
+    absent)."""
+    from habeas.facilities.models import Facility
+
+    links: dict[int, list[str]] = {}
+    through = Facility.agreements.through
+    for agreement_id, code in through.objects.values_list("agreement_id", "facility__code"):
+        links.setdefault(agreement_id, []).append(code)
+    return {a: {"facilities": sorted(codes)} for a, codes in links.items()}

@@ -15,12 +15,21 @@ Every snapshot returns ``{row id: {field: value}}`` in the representation its re
 (:func:`~habeas.core.events.instant`, :func:`~habeas.core.events.day`,
 :func:`~habeas.core.events.dec`), so ``verify-ledger`` names a row changed, added or removed
 behind the services as ``housing.<Model>.<id>``.
+
+Personal on the ledger, as commitments: a keep-apart's ``reason`` and ``close_reason`` (why
+two people must not share a cell: a threat, a co-defendant, an assault), under the key of
+``person_a`` (the record's first person: one key, so the table's row and the entry agree);
+an override's ``reason``, under the key of the person placed despite the keep-apart (the
+override's ``person``). Roles, scopes, sources, cells, times and actors stay in clear.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from habeas.core.events import (
     Action,
@@ -50,6 +59,7 @@ KEEP_APART_TEXT = (
     "role_a", "role_b", "scope", "reason", "source", "source_ref", "opened_by", "closed_by",
     "close_reason",
 )  # fmt: skip
+KEEP_APART_PERSONAL = ("reason", "close_reason")
 ROLL_FIGURES = ("source", "expected", "counted", "discrepancies")
 
 
@@ -142,13 +152,78 @@ def _plan_applied(state: State, p: dict[str, Any]) -> None:
     """A plan's figures only: each of its moves is its own ``placement.moved`` entry."""
 
 
+def _moved_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    placement = payload.get("placement") or {}
+    reason = placement.get("reason") or ""
+    if not show_cells:
+        text = _("Moved to another cell")
+    else:
+        ended = payload.get("ended") or {}
+        if ended.get("cell"):
+            text = _("Moved from cell %(old)s to cell %(new)s") % {
+                "old": ended["cell"],
+                "new": placement.get("cell", ""),
+            }
+        else:
+            text = _("Placed in cell %(new)s") % {"new": placement.get("cell", "")}
+    if reason:
+        text += "; " + _("reason: %(reason)s") % {"reason": reason}
+    return text
+
+
+def _keep_apart_key(subject: str, p: dict[str, Any]) -> str:
+    return f"person:{p['keep_apart']['person_a']}"
+
+
+def _override_key(subject: str, p: dict[str, Any]) -> str:
+    return f"person:{p['override']['person']}"
+
+
 declare(
-    Action(name="placement.moved", replay=_moved, housing="placements"),
-    Action(name="facilities.keep_apart_opened", replay=_keep_apart),
-    Action(name="facilities.keep_apart_closed", replay=_keep_apart),
-    Action(name="facilities.keep_apart_overridden", replay=_overridden),
-    Action(name="facilities.roll_counted", replay=_roll_counted),
-    Action(name="facilities.plan_applied", replay=_plan_applied),
+    Action(
+        "placement.moved",
+        label=pgettext_lazy("ledger action", "Cell move"),
+        replay=_moved,
+        summary=_moved_summary,
+        housing="placements",
+        public_history=True,
+    ),
+    Action(
+        "facilities.keep_apart_opened",
+        label=pgettext_lazy("ledger action", "Keep-apart opened"),
+        personal=tuple(f"keep_apart.{f}" for f in KEEP_APART_PERSONAL),
+        key=_keep_apart_key,
+        replay=_keep_apart,
+        housing=None,  # keep-apart records are read afresh for every suggestion
+    ),
+    Action(
+        "facilities.keep_apart_closed",
+        label=pgettext_lazy("ledger action", "Keep-apart closed"),
+        personal=tuple(f"keep_apart.{f}" for f in KEEP_APART_PERSONAL),
+        key=_keep_apart_key,
+        replay=_keep_apart,
+        housing=None,
+    ),
+    Action(
+        "facilities.keep_apart_overridden",
+        label=pgettext_lazy("ledger action", "Keep-apart overridden"),
+        personal=("override.reason",),
+        key=_override_key,
+        replay=_overridden,
+        housing=None,
+    ),
+    Action(
+        "facilities.roll_counted",
+        label=pgettext_lazy("ledger action", "Roll counted"),
+        replay=_roll_counted,
+        housing=None,
+    ),
+    Action(
+        "facilities.plan_applied",
+        label=pgettext_lazy("ledger action", "Housing plan applied"),
+        replay=_plan_applied,
+        housing=None,  # its moves are their own placement.moved entries
+    ),
 )
 on_replay("custody.admitted")(_admitted)
 on_replay("custody.released")(_released)
@@ -186,7 +261,12 @@ def placements() -> Table:
     }  # fmt: skip
 
 
-@covers(KA, models=(KA,))
+@covers(
+    KA,
+    models=(KA,),
+    personal=KEEP_APART_PERSONAL,
+    key=lambda kid, row: f"person:{row['person_a_id']}",
+)
 def keep_aparts() -> Table:
     return {
         ka["id"]: {
@@ -202,7 +282,7 @@ def keep_aparts() -> Table:
     }
 
 
-@covers(KO, models=(KO,))
+@covers(KO, models=(KO,), personal=("reason",), key=lambda oid, row: f"person:{row['person_id']}")
 def keep_apart_overrides() -> Table:
     return {
         o["id"]: {

@@ -15,6 +15,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from habeas.accounts.permissions import may_view_cells
+from habeas.core import events as events_registry
 from habeas.core.errors import NotFound
 from habeas.facilities.models import Cell, Facility, FacilityQuerySet
 from habeas.facilities.selectors import occupancy_for
@@ -63,47 +64,26 @@ class HousingSnapshot:
 #: The latest snapshot per database and facility (see :func:`housing_snapshot`).
 _SNAPSHOTS: dict[tuple[str, str, int], HousingSnapshot] = {}
 
-#: What each ledger action changes in a housing snapshot (:func:`housing_snapshot`):
-#: ``"placements"`` — the occupancy and trial mix of the cells of the placements its payload
-#: opens or ends (legal bases are written only with the admission that opens the placement,
-#: so they are covered too); ``"cell"`` — the cell row its payload names (capacities, in or
-#: out of use, area); ``None`` — nothing a snapshot holds (keep-apart records are read
-#: afresh for every suggestion). Any action not listed here — new cells, module or facility
-#: changes, and every event added later until it is classified (for instance one that
-#: changes a legal basis after admission) — makes the snapshot read afresh: an unknown
-#: change can cost time, never correctness.
-HOUSING_EFFECT: dict[str, str | None] = {
-    "custody.admitted": "placements",
-    "placement.moved": "placements",
-    "custody.released": "placements",
-    "custody.absence_started": None,  # out at court, in hospital...: the bed is kept
-    "custody.absence_ended": None,
-    "facilities.cell_certified": "cell",
-    "facilities.cell_deactivated": "cell",
-    "facilities.cell_reactivated": "cell",
-    "facilities.cell_amended": "cell",
-    "facilities.keep_apart_opened": None,
-    "facilities.keep_apart_closed": None,
-    "facilities.keep_apart_overridden": None,
-    "facilities.roll_counted": None,
-    "facilities.plan_applied": None,  # its moves are their own placement.moved entries
-    "people.created": None,
-    "people.identifier_added": None,
-    "accounts.user_created": None,
-    "accounts.token_issued": None,
-    "accounts.token_revoked": None,
-    "agreements.jurisdiction_declared": None,
-    "agreements.jurisdiction_amended": None,
-    "agreements.agreement_declared": None,
-    "agreements.agreement_amended": None,
-    "agreements.agreement_facilities_set": None,
-    "transfers.manifest_imported": None,
-    "transfers.entry_decided": None,
-    "transfers.manifest_accepted": None,  # its admissions are custody.admitted entries
-    "transfers.admission_recorded": None,
-    "transfers.notification_queued": None,
-    "conditions.alert_acknowledged": None,
-}
+#: What a ledger action changes in a housing snapshot (:func:`housing_snapshot`) is the
+#: ``housing`` of its declaration (:class:`habeas.core.events.Action`): ``"placements"`` —
+#: the occupancy and trial mix of the cells of the placements its payload opens or ends
+#: (legal bases are written only with the admission that opens the placement, so they are
+#: covered too); ``"cell"`` — the cell row its payload names (capacities, in or out of use,
+#: area); ``None`` — nothing a snapshot holds (keep-apart records are read afresh for every
+#: suggestion). Anything else — new cells, module or facility changes, an action not yet
+#: classified (:data:`habeas.core.events.READ_AFRESH`) or not declared at all (for instance
+#: one that changes a legal basis after admission) — makes the snapshot read afresh: an
+#: unknown change can cost time, never correctness.
+HOUSING_EFFECTS = frozenset({"placements", "cell", None})
+
+
+def housing_effect(name: str) -> tuple[bool, str | None]:
+    """Whether the housing effect of action ``name`` is known, and which it is."""
+    declared = events_registry.action(name)
+    if declared is None or declared.housing not in HOUSING_EFFECTS:
+        return False, None
+    return True, declared.housing
+
 
 #: Beyond this many new ledger entries the snapshot is read afresh (a batch of admissions
 #: touches most cells anyway).
@@ -133,7 +113,7 @@ def _changed_since(
 ) -> tuple[set[int], set[int]] | None:
     """The cells whose occupancy (first set) or row (second set) the ledger entries after
     ``since`` up to ``until`` may have changed, or None when they cannot be told apart
-    (too many entries, an action not in :data:`HOUSING_EFFECT`, a payload of another
+    (too many entries, an action whose :func:`housing_effect` is unknown, a payload of another
     shape, or ``since`` no longer in the ledger: rolled back).
 
     The ledger is the change log shared by every process: indices are allocated under the
@@ -154,9 +134,9 @@ def _changed_since(
     cells: set[int] = set()
     try:
         for _index, action, _hash, canonical in rows[1:]:
-            if action not in HOUSING_EFFECT:
+            known, effect = housing_effect(action)
+            if not known:
                 return None
-            effect = HOUSING_EFFECT[action]
             if effect is None:
                 continue
             payload = json.loads(canonical)["payload"]

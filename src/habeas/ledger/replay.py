@@ -3,41 +3,23 @@
 Replaying the ledger gives the state the ledger vouches for; comparing it with the tables finds
 a row changed, added or removed behind Habeas's back, named as ``table.row.field``.
 
-Each domain app contributes, in its ``replay.py`` (registered from ``AppConfig.ready``), the
-handlers of its actions and a snapshot of its current tables *in the same representation*, so
-the ledger app stays below the domain apps (it imports none of them).
+Each domain app declares, in its ``events.py`` (the registry, :mod:`habeas.core.events`), the
+replays of its actions and a snapshot of each table it covers *in the same representation*,
+so the ledger app stays below the domain apps (it imports none of them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from habeas.core import events as registry
 from habeas.core.canonical import loads
-from habeas.core.events import Replay as Handler
 from habeas.core.events import Row, State, Table, amend, day, dec, instant
-from habeas.core.events import Snapshot as Snapshot
 from habeas.ledger import privacy
 
 __all__ = ["Row", "State", "Table", "amend", "compare", "day", "dec", "instant", "replay"]
-
-_handlers: dict[str, Handler] = {}
-_snapshots: list[Snapshot] = []
-
-
-def handles(action: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        _handlers[action] = fn
-        return fn
-
-    return register
-
-
-def snapshot(fn: Snapshot) -> Snapshot:
-    _snapshots.append(fn)
-    return fn
 
 
 @dataclass
@@ -76,8 +58,7 @@ def replay(errors: list[Difference] | None = None) -> State:
     for index, canonical in _entries():
         doc = loads(canonical)
         action = doc["action"]
-        legacy = [_handlers[action]] if action in _handlers else []
-        for handler in legacy + registry.replays(action):
+        for handler in registry.replays(action):
             try:
                 handler(state, doc["payload"])
             except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
@@ -135,8 +116,6 @@ def compare(limit: int = 50) -> ReplayResult:
     result = ReplayResult()
     expected = replay(result.differences)
     actual: State = {}
-    for snap in _snapshots:
-        actual.update(snap())
     erased = expected.pop(registry.ERASED, {})
     keys = privacy.all_keys()
     for covered in registry.REGISTRY.tables.values():

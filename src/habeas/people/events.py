@@ -100,6 +100,7 @@ declare(
         replay=_created,
         summary=_created_summary,
         public_history=True,
+        housing=None,
     ),
     Action(
         "people.identifier_added",
@@ -108,6 +109,7 @@ declare(
         replay=_identifier_added,
         summary=_identifier_summary,
         public_history=True,
+        housing=None,
     ),
     Action(
         "people.erased",

@@ -141,6 +141,7 @@ declare(
         "transfers.manifest_imported",
         label=pgettext_lazy("ledger action", "Manifest imported"),
         replay=_imported,
+        housing=None,
     ),
     Action(
         "transfers.entry_decided",
@@ -149,11 +150,13 @@ declare(
         + tuple(f"entry.rules.*.{f}" for f in RULE_PERSONAL),
         key=lambda subject, p: entry_key(p["entry"]["id"]),
         replay=_decided,
+        housing=None,
     ),
     Action(
         "transfers.manifest_accepted",
         label=pgettext_lazy("ledger action", "Manifest accepted"),
         replay=_accepted,
+        housing=None,
     ),
     Action(
         "transfers.admission_recorded",
@@ -164,6 +167,7 @@ declare(
         ),
         key=_record_key,
         replay=_record,
+        housing=None,
     ),
     Action(
         "transfers.notification_queued",
@@ -171,6 +175,7 @@ declare(
         personal=tuple(f"notification.{f}" for f in NOTIFICATION_PERSONAL),
         key=lambda subject, p: f"person:{p['notification']['person']}",
         replay=_notification,
+        housing=None,
     ),
 )
 

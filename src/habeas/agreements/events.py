@@ -1,0 +1,90 @@
+"""Ledger actions of agreements: the jurisdictions and the agreements between them (the
+sending and receiving states, the eligibility policy, capacity, dates, fees, retention).
+
+Nothing here is personal: states, codes, policies, amounts and dates are public facts. The
+facilities an agreement covers are facilities' table (``Facility.agreements``): the action
+that sets them and its table are declared in ``habeas.facilities.events``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import pgettext_lazy
+
+from habeas.core.events import Action, State, amend, covers, day, dec, declare
+
+J = "agreements.Jurisdiction"
+A = "agreements.Agreement"
+NORM = {"starts": day, "ends": day, "per_person_day": dec}
+AGREEMENT_FIELDS = (
+    "code", "sending_id", "receiving_id", "policy", "policy_options", "max_persons", "starts",
+    "ends", "currency", "per_person_day", "day_count", "retention_days",
+)  # fmt: skip
+
+
+def _agreement_row(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: NORM.get(k, lambda v: v)(values.get(k)) for k in AGREEMENT_FIELDS}
+
+
+def _jurisdiction(state: State, p: dict[str, Any]) -> None:
+    j = p["jurisdiction"]
+    state.setdefault(J, {})[j["id"]] = {"code": j["code"], "name": j["name"]}
+
+
+def _jurisdiction_amended(state: State, p: dict[str, Any]) -> None:
+    amend(state.setdefault(J, {}), p["id"], p["changes"])
+
+
+def _agreement(state: State, p: dict[str, Any]) -> None:
+    a = p["agreement"]
+    state.setdefault(A, {})[a["id"]] = _agreement_row(a)
+
+
+def _agreement_amended(state: State, p: dict[str, Any]) -> None:
+    amend(state.setdefault(A, {}), p["id"], p["changes"], NORM)
+
+
+declare(
+    Action(
+        "agreements.jurisdiction_declared",
+        label=pgettext_lazy("ledger action", "Jurisdiction declared"),
+        replay=_jurisdiction,
+        housing=None,
+    ),
+    Action(
+        "agreements.jurisdiction_amended",
+        label=pgettext_lazy("ledger action", "Jurisdiction amended"),
+        replay=_jurisdiction_amended,
+        housing=None,
+    ),
+    Action(
+        "agreements.agreement_declared",
+        label=pgettext_lazy("ledger action", "Agreement declared"),
+        replay=_agreement,
+        housing=None,
+    ),
+    Action(
+        "agreements.agreement_amended",
+        label=pgettext_lazy("ledger action", "Agreement amended"),
+        replay=_agreement_amended,
+        housing=None,
+    ),
+)
+
+
+@covers(J)
+def _jurisdictions() -> dict[Any, dict[str, Any]]:
+    from habeas.agreements.models import Jurisdiction
+
+    return {
+        j["id"]: {"code": j["code"], "name": j["name"]}
+        for j in Jurisdiction.objects.values("id", "code", "name")
+    }
+
+
+@covers(A)
+def _agreements() -> dict[Any, dict[str, Any]]:
+    from habeas.agreements.models import Agreement
+
+    return {a["id"]: _agreement_row(a) for a in Agreement.objects.values("id", *AGREEMENT_FIELDS)}

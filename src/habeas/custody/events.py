@@ -1,0 +1,287 @@
+"""Ledger actions of custody: admission, release and temporary absences (Mandela Rules 7(b)
+and 7(c): the legal basis, the day and hour of admission, release and every movement; the one
+rule, item 6).
+
+Personal on the ledger, as commitments under the person's key (``person:<id>``): the free text
+written about the person — a legal basis's ``offence``, the commitment reason an intake adds
+to the admission, a release ``note``, and an absence's ``destination`` (a hospital, a
+relative's address), ``reason``, ``escort`` and ``kind_other`` (what the absence is, for
+"other"). Kinds, codes, references, times, ids, facilities, cells, sentence lengths, the
+release destination (a country code), authorities' names and decisions stay in clear: they
+are the custody facts oversight must be able to prove after an erasure.
+
+A summary never quotes a personal field: the person page shows those from the tables, scoped
+by role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
+from habeas.core.events import Action, State, covers, day, declare, instant
+from habeas.custody.choices import AbsenceKind, LegalBasisKind, ReleaseReason
+
+E = "custody.CustodyEpisode"
+EB = "custody.CustodyEpisode.legal_bases"
+B = "custody.LegalBasis"
+TA = "custody.TemporaryAbsence"
+BASIS_FIELDS = (
+    "kind", "ref", "authority", "status_in_sending_state", "order_date", "removal_protection",
+    "offence", "conviction_date", "judgment_final", "sentence", "sentence_start",
+    "custody_credit_days", "consent",
+)  # fmt: skip
+BASIS_DATES = ("order_date", "conviction_date", "sentence_start")
+BASIS_PERSONAL = ("offence",)
+EPISODE_PERSONAL = ("release_note",)
+ABSENCE_TEXT = (
+    "kind", "kind_other", "destination", "authority", "reason", "escort", "ended_how",
+    "recorded_by", "ended_by",
+)  # fmt: skip
+ABSENCE_PERSONAL = ("kind_other", "destination", "reason", "escort")
+
+
+def _person_key(row_id: Any, row: dict[str, Any]) -> str:
+    return f"person:{row['person_id']}"
+
+
+def _label(choices: Any, value: Any) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+# --- replays ------------------------------------------------------------------------------
+
+
+def _basis(values: dict[str, Any], person: Any) -> dict[str, Any]:
+    row = {k: values.get(k) for k in BASIS_FIELDS}
+    for k in BASIS_DATES:
+        row[k] = day(row[k])
+    row["person_id"] = person
+    return row
+
+
+def _admitted(state: State, p: dict[str, Any]) -> None:
+    ep = p["episode"]
+    state.setdefault(E, {})[ep["id"]] = {
+        "person_id": ep["person"],
+        "facility": ep["facility"],
+        "agreement": ep["agreement"],
+        "admitted_at": instant(ep["admitted_at"]),
+        "released_at": None,
+        "release_reason": "",
+        "release_destination": "",
+    }
+    state.setdefault(EB, {})[ep["id"]] = {"legal_bases": sorted(ep["legal_bases"])}
+    for b in p["legal_bases"]:
+        state.setdefault(B, {})[b["id"]] = _basis(b, b["person"])
+
+
+def _absence_closed(state: State, ended: dict[str, Any]) -> None:
+    state.setdefault(TA, {}).setdefault(ended["id"], {}).update(
+        ended_at=instant(ended["ended_at"]), ended_how=ended["how"], ended_by=ended["ended_by"]
+    )
+
+
+def _released(state: State, p: dict[str, Any]) -> None:
+    ep = p["episode"]
+    row = state.setdefault(E, {}).setdefault(ep["id"], {})
+    row.update(
+        released_at=instant(ep["released_at"]),
+        release_reason=ep["reason"],
+        release_destination=ep["destination"],
+        release_note=ep.get("note", ""),
+    )
+    if p.get("absence_ended"):
+        _absence_closed(state, p["absence_ended"])
+
+
+def _absence_started(state: State, p: dict[str, Any]) -> None:
+    a = p["absence"]
+    state.setdefault(TA, {})[a["id"]] = {
+        "episode_id": a["episode"],
+        "person_id": p["person"],
+        "kind": a["kind"],
+        "kind_other": a["kind_other"],
+        "destination": a["destination"],
+        "authority": a["authority"],
+        "reason": a["reason"],
+        "escort": a["escort"],
+        "started_at": instant(a["started_at"]),
+        "expected_return_at": instant(a["expected_return_at"]),
+        "ended_at": None,
+        "ended_how": "",
+        "recorded_by": a["recorded_by"],
+        "ended_by": "",
+    }
+
+
+def _absence_ended(state: State, p: dict[str, Any]) -> None:
+    _absence_closed(state, p["absence"])
+
+
+# --- summaries (the person's history) -------------------------------------------------------
+
+
+def _admitted_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    episode = payload.get("episode") or {}
+    kinds = ", ".join(
+        _label(LegalBasisKind, b.get("kind")) for b in payload.get("legal_bases") or []
+    )
+    if episode.get("agreement"):
+        text = _("Admitted to %(facility)s under agreement %(agreement)s") % {
+            "facility": episode.get("facility", ""),
+            "agreement": episode["agreement"],
+        }
+    else:
+        text = _("Admitted to %(facility)s") % {"facility": episode.get("facility", "")}
+    if kinds:
+        text += "; " + _("legal basis: %(kinds)s") % {"kinds": kinds}
+    placement = payload.get("placement") or {}
+    if show_cells and placement.get("cell"):
+        text += "; " + _("placed in cell %(cell)s") % {"cell": placement["cell"]}
+    return text
+
+
+def _released_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    """The reason and the country; the release note is personal (the person page shows it)."""
+    episode = payload.get("episode") or {}
+    text = _("Released: %(reason)s") % {"reason": _label(ReleaseReason, episode.get("reason"))}
+    if episode.get("destination"):
+        text += "; " + _("destination %(country)s") % {"country": episode["destination"]}
+    if payload.get("absence_ended"):
+        text += "; " + _("while out of the facility: the absence ends with the release")
+    return text
+
+
+def _absence_started_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    """Mandela Rule 7(c): what kind of absence, on whose authority, escorted or not. Where to,
+    why and with whom are personal: the person page shows them from the table."""
+    absence = payload.get("absence") or {}
+    text = _("Left the facility: %(kind)s") % {"kind": _label(AbsenceKind, absence.get("kind"))}
+    if absence.get("authority"):
+        text += "; " + _("authority: %(authority)s") % {"authority": absence["authority"]}
+    return text
+
+
+def _absence_ended_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    return _("Returned to the facility")
+
+
+declare(
+    Action(
+        "custody.admitted",
+        label=pgettext_lazy("ledger action", "Admitted"),
+        personal=("legal_bases.*.offence", "record.commitment_reason"),
+        replay=_admitted,
+        summary=_admitted_summary,
+        housing="placements",
+        public_history=True,
+    ),
+    Action(
+        "custody.released",
+        label=pgettext_lazy("ledger action", "Released"),
+        personal=("episode.note",),
+        replay=_released,
+        summary=_released_summary,
+        housing="placements",
+        public_history=True,
+    ),
+    Action(
+        "custody.absence_started",
+        label=pgettext_lazy("ledger action", "Left the facility"),
+        personal=tuple(f"absence.{f}" for f in ABSENCE_PERSONAL),
+        key=lambda subject, p: f"person:{p['person']}",
+        replay=_absence_started,
+        summary=_absence_started_summary,
+        housing=None,  # out at court, in hospital...: the bed is kept
+    ),
+    Action(
+        "custody.absence_ended",
+        label=pgettext_lazy("ledger action", "Returned to the facility"),
+        replay=_absence_ended,
+        summary=_absence_ended_summary,
+        housing=None,
+    ),
+)
+
+
+# --- snapshots ----------------------------------------------------------------------------
+
+
+def _episode_row(e: Mapping[str, Any]) -> dict[str, Any]:
+    """The release note is on the ledger from the release on (as a commitment): an open
+    episode's row has none, unless one was written behind Habeas's back."""
+    row = {
+        "person_id": e["person_id"],
+        "facility": e["facility__code"],
+        "agreement": e["agreement__code"],
+        "admitted_at": instant(e["admitted_at"]),
+        "released_at": instant(e["released_at"]),
+        "release_reason": e["release_reason"],
+        "release_destination": e["release_destination"],
+    }
+    if e["released_at"] is not None or e["release_note"]:
+        row["release_note"] = e["release_note"]
+    return row
+
+
+@covers(E, personal=EPISODE_PERSONAL, key=_person_key)
+def _episodes() -> dict[Any, dict[str, Any]]:
+    from habeas.custody.models import CustodyEpisode
+
+    return {
+        e["id"]: _episode_row(e)
+        for e in CustodyEpisode.objects.values(
+            "id", "person_id", "facility__code", "agreement__code", "admitted_at", "released_at",
+            "release_reason", "release_destination", "release_note",
+        ).iterator(chunk_size=5000)
+    }  # fmt: skip
+
+
+@covers(EB, models=("custody.CustodyEpisode_legal_bases",))
+def _episode_bases() -> dict[Any, dict[str, Any]]:
+    from habeas.custody.models import CustodyEpisode
+
+    links: dict[int, list[int]] = {}
+    through = CustodyEpisode.legal_bases.through
+    for episode_id, basis_id in through.objects.values_list("custodyepisode_id", "legalbasis_id"):
+        links.setdefault(episode_id, []).append(basis_id)
+    return {e: {"legal_bases": sorted(ids)} for e, ids in links.items()}
+
+
+@covers(B, personal=BASIS_PERSONAL, key=_person_key)
+def _bases() -> dict[Any, dict[str, Any]]:
+    from habeas.custody.models import LegalBasis
+
+    return {
+        b["id"]: _basis(b, b["person_id"])
+        for b in LegalBasis.objects.values("id", "person_id", *BASIS_FIELDS).iterator(
+            chunk_size=5000
+        )
+    }
+
+
+@covers(TA, personal=ABSENCE_PERSONAL, key=_person_key)
+def _absences() -> dict[Any, dict[str, Any]]:
+    from habeas.custody.models import TemporaryAbsence
+
+    return {
+        a["id"]: {
+            **{k: a[k] for k in ABSENCE_TEXT},
+            "episode_id": a["episode_id"],
+            "person_id": a["episode__person_id"],
+            "started_at": instant(a["started_at"]),
+            "expected_return_at": instant(a["expected_return_at"]),
+            "ended_at": instant(a["ended_at"]),
+        }
+        for a in TemporaryAbsence.objects.values(
+            "id", "episode_id", "episode__person_id", "started_at", "expected_return_at",
+            "ended_at", *ABSENCE_TEXT,
+        ).iterator(chunk_size=5000)
+    }  # fmt: skip
