@@ -117,6 +117,7 @@ declare(
         replay=_erased,
         summary=_erased_summary,
         public_history=True,
+        housing=None,  # names only: no cell, placement or legal basis changes
     ),
 )
 
