@@ -40,17 +40,20 @@ MSG_RETENTION = (
 
 def retention_until(person: Person) -> tuple[dt.date, str, int]:
     """The first day the person's data may be erased, and the agreement that sets it: the
-    latest of each episode's release day plus its agreement's retention period; for someone
-    never admitted, the registration day plus the default period."""
+    latest of each episode's release day plus its agreement's retention period (the default
+    period for custody under no agreement); for someone never admitted, the registration day
+    plus the default period."""
     latest: tuple[dt.date, str, int] | None = None
     episodes = CustodyEpisode.objects.filter(person=person).select_related("agreement")
     for episode in episodes:
         if episode.released_at is None:
             raise Conflict(MSG_IN_CUSTODY.format(person=person.pk))
-        days = episode.agreement.retention_days
+        agreement = episode.agreement
+        days = agreement.retention_days if agreement is not None else DEFAULT_RETENTION_DAYS
+        code = agreement.code if agreement is not None else "(none: held under no agreement)"
         until = episode.released_at.date() + dt.timedelta(days=days)
         if latest is None or until > latest[0]:
-            latest = (until, episode.agreement.code, days)
+            latest = (until, code, days)
     if latest is None:
         until = person.created_at.date() + dt.timedelta(days=DEFAULT_RETENTION_DAYS)
         latest = (until, "(none: never admitted)", DEFAULT_RETENTION_DAYS)
