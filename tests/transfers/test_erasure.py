@@ -136,3 +136,19 @@ def test_erase_removes_the_personal_rows_keeps_custody_provable_and_the_ledger_v
     assert [d.where for d in compare().differences] == [f"people.Person.{person.pk}.given_names"]
     with connection.cursor() as cursor:
         cursor.execute("UPDATE people_person SET given_names = '' WHERE id = %s", [person.pk])
+
+
+def test_custody_under_no_agreement_is_kept_for_the_default_period(
+    actor: Any, world: dict[str, Any]
+) -> None:
+    from habeas.agreements.models import DEFAULT_RETENTION_DAYS
+    from tests.conftest import admit, make_person
+
+    person = make_person(actor)
+    admit(actor, person, world["tec"], None, at=ARRIVED, cell="M1-01")
+    custody_release(actor=actor, person=person, reason="court_order", at=RELEASED)
+    erasable = RELEASED + dt.timedelta(days=DEFAULT_RETENTION_DAYS)
+    with pytest.raises(Conflict, match=r"\(none: held under no agreement\)"):
+        person_erase(actor=actor, person=person, reason="r", at=erasable - dt.timedelta(days=1))
+    person_erase(actor=actor, person=person, reason="r", at=erasable)
+    assert Person.objects.get(pk=person.pk).erased_at == erasable
