@@ -16,6 +16,7 @@ could be found by trying every candidate.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -91,13 +92,33 @@ def destroy_keys(names: Iterable[str], using: str = "default") -> int:
     return deleted
 
 
+def present(payload: dict[str, Any], paths: Iterable[str]) -> bool:
+    """Whether any of the paths holds a value in ``payload`` (an event with nothing personal
+    in it needs no key: no key is made for it)."""
+    return any(_present(payload, _parts(path)) for path in paths)
+
+
+@functools.cache
+def _parts(path: str) -> list[str]:
+    return path.split(".")
+
+
+def _present(node: Any, parts: list[str]) -> bool:
+    head, rest = parts[0], parts[1:]
+    if head == "*":
+        return isinstance(node, list) and any(not rest or _present(i, rest) for i in node)
+    if not isinstance(node, Mapping) or head not in node:
+        return False
+    return not rest or _present(node[head], rest)
+
+
 def committed(payload: dict[str, Any], paths: Iterable[str], key: bytes) -> dict[str, Any]:
     """A copy of ``payload`` with the value at each path replaced by its commitment. A path is
     dot-separated; ``*`` stands for every element of a list. Absent paths are skipped; only the
     containers on a path are copied (the caller's payload is left as it was)."""
     result = payload
     for path in paths:
-        result = _commit_at(result, path.split("."), key)
+        result = _commit_at(result, _parts(path), key)
     return result
 
 

@@ -251,7 +251,7 @@ def _public_payloads(events: Sequence[Event], using: str) -> list[dict[str, Any]
     names: dict[int, str] = {}
     for i, event in enumerate(events):
         spec = declared.get(event.action)
-        if spec is not None and spec.personal:
+        if spec is not None and spec.personal and privacy.present(event.payload, spec.personal):
             names[i] = spec.key_for(event.subject, event.payload)
     if not names:
         return [e.payload for e in events]
