@@ -298,7 +298,8 @@ def custody_admit(
     )[0]
 
 
-def _open_episode(person: Person) -> CustodyEpisode:
+def episode_open_locked(person: Person) -> CustodyEpisode:
+    """The person's open episode, locked for the calling service; 409 when not held."""
     episode = CustodyEpisode.objects.locked_open_for(person)
     if episode is None:
         raise Conflict(MSG_NOT_HELD.format(person=person.pk))
@@ -332,7 +333,7 @@ def custody_release(
     ):
         raise ValidationFailed(MSG_DESTINATION.format(destination=destination))
     _not_future(at, "the release time")
-    episode = _open_episode(person)
+    episode = episode_open_locked(person)
     if at <= episode.admitted_at:
         raise ValidationFailed(
             MSG_BEFORE.format(

@@ -23,11 +23,11 @@ from habeas.core.services import service
 from habeas.custody.models import CustodyEpisode
 from habeas.custody.services import (
     MSG_BEFORE,
-    MSG_NOT_HELD,
     AdmissionSpec,
     LegalBasisSpec,
     _not_future,
     custody_admit_many,
+    episode_open_locked,
     is_youth,
     regime_for,
 )
@@ -168,13 +168,6 @@ def admit_and_place(
     )[0]
 
 
-def _open_episode(person: Person) -> CustodyEpisode:
-    episode = CustodyEpisode.objects.locked_open_for(person)
-    if episode is None:
-        raise Conflict(MSG_NOT_HELD.format(person=person.pk))
-    return episode
-
-
 def _open_placement(episode: CustodyEpisode) -> Placement | None:
     return (
         Placement.objects.select_for_update()
@@ -200,7 +193,7 @@ def placement_move(
     _not_future(at, "the move time")
     if not reason.strip():
         raise ValidationFailed("a move needs a reason")
-    episode = _open_episode(person)
+    episode = episode_open_locked(person)
     if cell.facility_id != episode.facility_id:
         raise ValidationFailed(f"cell {cell.code} is not in {episode.facility.code}")
     current = _open_placement(episode)
