@@ -51,9 +51,7 @@ def test_no_lookup_string_reaches_into_a_higher_app() -> None:
             continue
         alternatives = "|".join(map(re.escape, sorted(names)))
         # a lookup string ("episodes__facility") or a keyword (episodes__facility__code=...)
-        pattern = re.compile(
-            rf"""["']({alternatives})(__\w+)["']|\b({alternatives})(__\w+)\s*="""
-        )
+        pattern = re.compile(rf"""["']({alternatives})(__\w+)["']|\b({alternatives})(__\w+)\s*=""")
         for path in sorted((SRC / app).rglob("*.py")):
             if "migrations" in path.parts:
                 continue

@@ -284,11 +284,7 @@ def _is_service(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any(
         (isinstance(d, ast.Name) and d.id == "service")
         or (isinstance(d, ast.Attribute) and d.attr == "service")
-        or (
-            isinstance(d, ast.Call)
-            and isinstance(d.func, ast.Name)
-            and d.func.id == "on_appended"
-        )
+        or (isinstance(d, ast.Call) and isinstance(d.func, ast.Name) and d.func.id == "on_appended")
         for d in fn.decorator_list
     )
 

@@ -67,3 +67,24 @@ def test_unknown_user_is_exit_2(users: dict[str, Any]) -> None:
 def test_name_is_required(users: dict[str, Any]) -> None:
     with pytest.raises(CommandError):
         run("create", "staff")
+
+
+@pytest.mark.django_db
+def test_user_create_and_close_are_ledger_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    from habeas.accounts.models import User
+    from habeas.ledger.models import LedgerEntry
+    from tests.conftest import run_cli
+
+    monkeypatch.setenv("HABEAS_PASSWORD", "a long and unguessable passphrase")
+    code, out, err = run_cli("user", "create", "ana", "--role", "oversight")
+    assert code == 0, err
+    assert User.objects.get(username="ana").role == "oversight"
+    code, out, err = run_cli("user", "create", "ana", "--role", "oversight")
+    assert code == 2  # the username is taken: refused, nothing written
+    code, _, err = run_cli("user", "close", "ana", "--reason", "left the service")
+    assert code == 0, err
+    assert not User.objects.get(username="ana").is_active
+    actions = list(LedgerEntry.objects.order_by("index").values_list("action", flat=True))
+    assert actions == ["accounts.user_created", "accounts.user_deactivated"]
+    code, out, _ = run_cli("verify-ledger", "--json")
+    assert code == 0, out
