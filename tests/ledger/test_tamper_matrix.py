@@ -144,7 +144,9 @@ def _changed(field: models.Field[Any, Any], value: Any) -> Any:
         return bytes(value or b"") + b"x"
     text = str(value or "")
     limit = field.max_length or 1000
-    return (text + "x")[:limit] if len(text) < limit else text[:-1] + "y"
+    if len(text) < limit:
+        return text + "x"
+    return text[:-1] + ("z" if text.endswith("y") else "y")  # full: change the last letter
 
 
 def _other_target(field: models.Field[Any, Any], value: Any) -> list[Any]:
