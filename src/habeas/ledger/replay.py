@@ -16,10 +16,8 @@ from typing import Any
 
 from habeas.core import events as registry
 from habeas.core.canonical import loads
-from habeas.core.events import Row, State, Table, amend, day, dec, instant
+from habeas.core.events import State, Table
 from habeas.ledger import privacy
-
-__all__ = ["Row", "State", "Table", "amend", "compare", "day", "dec", "instant", "replay"]
 
 
 @dataclass
@@ -66,8 +64,8 @@ def replay(errors: list[Difference] | None = None) -> State:
                     errors.append(
                         Difference(
                             f"entry {index}",
-                            f"the payload of {action} cannot be replayed: {exc!r} is "
-                            "missing or malformed",
+                            f"the payload of {action} cannot be replayed ({exc!r}): a "
+                            "field is missing or malformed",
                         )
                     )
     return state
