@@ -4,11 +4,13 @@ No ``live_server``: the ledger's DELETE triggers make a test-database flush fail
 fixture loads the demo into a temporary ``HABEAS_HOME`` with ``habeas demo --no-serve`` and
 starts ``habeas serve`` (gunicorn + whitenoise) on a free port, exactly as an operator would.
 
-Screenshots for the README go to docs/screenshots/; the others to tests/e2e/artifacts/.
+Screenshots go to tests/e2e/artifacts/ (not tracked). With ``HABEAS_UPDATE_SCREENSHOTS=1`` the
+README's go to docs/screenshots/ instead, so that a test run leaves the work tree clean.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,10 @@ from tests.e2e.conftest import WIDTH, login
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots" if os.environ.get("HABEAS_UPDATE_SCREENSHOTS") else ARTIFACTS
+)
 DEMO_CELLS = 256  # 8 modules × 32 cells (STANDARDS.md, the facility the demo models)
 
 
