@@ -1,5 +1,5 @@
 """The housing planner (``habeas housing-plan``): a whole-facility placement that keeps every
-housing rule (:mod:`habeas.facilities.housing`: working capacity, Mandela Rule 11 separation
+housing rule (:mod:`habeas.housing.allocator`: working capacity, Mandela Rule 11 separation
 of sex, age, regime, untried/convicted, keep-apart records) and minimises, in this order:
 
 1. the people above certified capacity in the worst cell (the largest excess of one cell);

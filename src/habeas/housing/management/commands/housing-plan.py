@@ -1,7 +1,7 @@
 """``habeas housing-plan --facility CODE [--apply] [--time-limit S] [--json]``: a placement
 plan for the whole facility that keeps every housing rule and minimises crowding above
 certified capacity (the worst cell first) and then the number of moves (INTERFACES.md;
-:mod:`habeas.facilities.planner`). ``--apply`` carries it out as moves through the placement
+:mod:`habeas.housing.planner`). ``--apply`` carries it out as moves through the placement
 service, all in one transaction, each on the ledger."""
 
 from __future__ import annotations
