@@ -69,17 +69,15 @@ def _at(node: Any, parts: list[str]) -> Iterator[Any]:
         yield from _at(node[head], rest)
 
 
-@pytest.mark.django_db
-def test_every_personal_path_holds_a_commitment_in_a_real_payload(demo: None) -> None:  # noqa: F811
+def _beyond_the_demo() -> None:
+    """What neither the demo nor the tamper matrix's scenario does: a token revoked, a further
+    identifier."""
     from habeas.accounts.models import APIToken
     from habeas.accounts.services import token_revoke
     from habeas.core.actor import Actor
-    from habeas.ledger.models import LedgerEntry
     from habeas.people.models import Person
     from habeas.people.services import Identifier, person_identifiers_add
 
-    # What neither the demo nor the tamper matrix's scenario does: a token revoked, a further
-    # identifier.
     admin = Actor(name="test:director", role="facility_admin")
     token = APIToken.objects.order_by("pk").first()
     assert token is not None
@@ -89,6 +87,13 @@ def test_every_personal_path_holds_a_commitment_in_a_real_payload(demo: None) ->
     person_identifiers_add(
         actor=admin, identifiers=[(person.pk, Identifier(authority="XX", value="REG-1"))]
     )
+
+
+@pytest.mark.django_db
+def test_every_personal_path_holds_a_commitment_in_a_real_payload(demo: None) -> None:  # noqa: F811
+    from habeas.ledger.models import LedgerEntry
+
+    _beyond_the_demo()
 
     seen: set[tuple[str, str]] = set()
     clear = []
@@ -110,3 +115,84 @@ def test_every_personal_path_holds_a_commitment_in_a_real_payload(demo: None) ->
         if (a.name, p) not in seen
     )  # fmt: skip
     assert missing == [], "declared personal paths no payload of the demo holds"
+
+
+# --- payload schemas (Action.schema) -------------------------------------------------------
+
+
+def test_every_declared_action_has_a_payload_schema() -> None:
+    missing = sorted(a.name for a in REGISTRY.actions.values() if a.schema is None)
+    assert missing == []
+    assert len(REGISTRY.actions) >= 30
+
+
+@pytest.fixture
+def appended(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """Every event appended from now on, with its payload as the service built it (before
+    personal values are replaced by commitments)."""
+    from habeas.core import events
+
+    seen: list[tuple[str, dict[str, Any]]] = []
+    dispatch = events.dispatch
+
+    def recording(batch: Any) -> None:
+        seen.extend((e.action, e.payload) for e in batch)
+        dispatch(batch)
+
+    monkeypatch.setattr(events, "dispatch", recording)
+    return seen
+
+
+def _schema_problems(payloads: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    from pydantic import ValidationError
+
+    problems = []
+    for i, (action, payload) in enumerate(payloads):
+        declared = REGISTRY.actions.get(action)
+        if declared is None or declared.schema is None:
+            problems.append(f"#{i} {action}: no schema declared")
+            continue
+        try:
+            declared.schema.model_validate(payload)
+        except ValidationError as exc:
+            problems.append(f"#{i} {action}: {exc}")
+    return problems
+
+
+@pytest.mark.django_db
+def test_every_payload_matches_its_actions_schema(
+    appended: list[tuple[str, dict[str, Any]]],
+    demo: None,  # noqa: F811
+) -> None:
+    """Both the payload the service built and the ledger's copy (personal values as
+    commitments, times as ISO text) validate against the action's schema."""
+    from habeas.ledger.models import LedgerEntry
+
+    _beyond_the_demo()
+    entries = [(e.action, e.payload) for e in LedgerEntry.objects.order_by("index")]
+    assert entries
+    assert _schema_problems(entries) == [], "ledger entries that do not match their schema"
+    assert len(appended) == len(entries)
+    assert _schema_problems(appended) == [], "appended payloads that do not match their schema"
+
+
+@pytest.mark.django_db
+def test_ledger_actions_lists_every_action_with_its_schema() -> None:
+    import json
+
+    from tests.conftest import run_cli
+
+    code, out, err = run_cli("ledger", "actions", "--json")
+    assert code == 0, err
+    actions = {a["name"]: a for a in json.loads(out)["actions"]}
+    assert set(actions) == set(REGISTRY.actions)
+    admitted = actions["custody.admitted"]
+    assert admitted["label"]
+    assert admitted["personal"] == ["legal_bases.*.offence", "record.commitment_reason"]
+    assert admitted["schema"]["title"] == "AdmittedPayload"
+    assert "episode" in admitted["schema"]["properties"]
+
+    code, out, err = run_cli("ledger", "actions")
+    assert code == 0, err
+    assert "custody.admitted" in out
+    assert "legal_bases.*.offence" in out

@@ -9,11 +9,12 @@ checks a token against. Usernames stay in clear: they are every entry's ``actor`
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils.translation import pgettext_lazy
 
-from habeas.core.events import Action, State, covers, declare, derived, instant
+from habeas.core.events import Action, Committed, Payload, State, covers, declare, derived, instant
 
 U = "accounts.User"
 UP = "accounts.User.permissions"
@@ -41,9 +42,52 @@ def _token(state: State, p: dict[str, Any]) -> None:
     }
 
 
+# --- payload schemas (Action.schema) -------------------------------------------------------
+
+
+class UserRow(Payload):
+    id: int
+    username: str
+    email: str | Committed
+    role: str
+    facility_codes: list[str]
+    jurisdiction_code: str
+    is_active: bool
+    is_staff: bool
+    is_superuser: bool
+
+
+class UserCreatedPayload(Payload):
+    user: UserRow
+
+
+class UserDeactivatedPayload(Payload):
+    user: int
+    reason: str
+
+
+class TokenRow(Payload):
+    id: int
+    user: str
+    name: str
+    prefix: str
+    digest: str | Committed
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class TokenIssuedPayload(Payload):
+    token: TokenRow
+
+
+class TokenRevokedPayload(Payload):
+    token: TokenRow
+
+
 declare(
     Action(
         "accounts.user_created",
+        schema=UserCreatedPayload,
         label=pgettext_lazy("ledger action", "Account created"),
         personal=("user.email",),
         replay=_user,
@@ -51,12 +95,14 @@ declare(
     ),
     Action(
         "accounts.user_deactivated",
+        schema=UserDeactivatedPayload,
         label=pgettext_lazy("ledger action", "Account closed"),
         replay=_deactivated,
         housing=None,
     ),
     Action(
         "accounts.token_issued",
+        schema=TokenIssuedPayload,
         label=pgettext_lazy("ledger action", "API token issued"),
         personal=("token.digest",),
         replay=_token,
@@ -64,6 +110,7 @@ declare(
     ),
     Action(
         "accounts.token_revoked",
+        schema=TokenRevokedPayload,
         label=pgettext_lazy("ledger action", "API token revoked"),
         personal=("token.digest",),
         replay=_token,

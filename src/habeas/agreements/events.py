@@ -8,11 +8,13 @@ that sets them and its table are declared in ``habeas.facilities.events``.
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import pgettext_lazy
 
-from habeas.core.events import Action, State, amend, covers, day, dec, declare
+from habeas.core.events import Action, Payload, State, amend, covers, day, dec, declare
 
 J = "agreements.Jurisdiction"
 A = "agreements.Agreement"
@@ -45,27 +47,79 @@ def _agreement_amended(state: State, p: dict[str, Any]) -> None:
     amend(state.setdefault(A, {}), p["id"], p["changes"], NORM)
 
 
+# --- payload schemas (Action.schema) -------------------------------------------------------
+
+
+class Changes(Payload):
+    """An ``…_amended`` payload: the row and its ``{"field": [old, new]}`` changes."""
+
+    id: int
+    changes: dict[str, list[Any]]
+
+
+class JurisdictionRow(Payload):
+    id: int
+    code: str
+    name: str
+
+
+class JurisdictionDeclaredPayload(Payload):
+    jurisdiction: JurisdictionRow
+
+
+class JurisdictionAmendedPayload(Changes):
+    pass
+
+
+class AgreementRow(Payload):
+    id: int
+    code: str
+    sending_id: int
+    receiving_id: int
+    policy: str
+    policy_options: dict[str, Any]
+    max_persons: int | None
+    starts: dt.date
+    ends: dt.date | None
+    currency: str
+    per_person_day: Decimal | None
+    day_count: str
+    retention_days: int
+
+
+class AgreementDeclaredPayload(Payload):
+    agreement: AgreementRow
+
+
+class AgreementAmendedPayload(Changes):
+    pass
+
+
 declare(
     Action(
         "agreements.jurisdiction_declared",
+        schema=JurisdictionDeclaredPayload,
         label=pgettext_lazy("ledger action", "Jurisdiction declared"),
         replay=_jurisdiction,
         housing=None,
     ),
     Action(
         "agreements.jurisdiction_amended",
+        schema=JurisdictionAmendedPayload,
         label=pgettext_lazy("ledger action", "Jurisdiction amended"),
         replay=_jurisdiction_amended,
         housing=None,
     ),
     Action(
         "agreements.agreement_declared",
+        schema=AgreementDeclaredPayload,
         label=pgettext_lazy("ledger action", "Agreement declared"),
         replay=_agreement,
         housing=None,
     ),
     Action(
         "agreements.agreement_amended",
+        schema=AgreementAmendedPayload,
         label=pgettext_lazy("ledger action", "Agreement amended"),
         replay=_agreement_amended,
         housing=None,

@@ -13,12 +13,13 @@ can prove that an alert was seen and when, and reads the note from the table by 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from habeas.core.events import Action, State, covers, declare, instant
+from habeas.core.events import Action, Committed, Payload, State, covers, declare, instant
 
 A = "conditions.AlertAcknowledgement"
 
@@ -50,9 +51,25 @@ def _acknowledged_summary(payload: dict[str, Any], show_cells: bool) -> str:
     }
 
 
+# --- payload schema (Action.schema) --------------------------------------------------------
+
+
+class AlertAcknowledgedPayload(Payload):
+    id: int
+    alert: str
+    since: str
+    facility: str
+    kind: str
+    value: str
+    note: str | Committed
+    acknowledged_by: str
+    acknowledged_at: dt.datetime
+
+
 declare(
     Action(
         "conditions.alert_acknowledged",
+        schema=AlertAcknowledgedPayload,
         label=pgettext_lazy("ledger action", "Alert acknowledged"),
         personal=("note",),
         key=lambda subject, p: note_key(p["alert"], p["facility"]),

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+import pydantic
+
 from habeas.core.canonical import plain
 
 Row = dict[str, Any]
@@ -47,6 +49,17 @@ class AppendedEvent(Protocol):
 Listener = Callable[[Sequence[AppendedEvent]], None]
 
 
+class Payload(pydantic.BaseModel):
+    """The base of every payload schema (:attr:`Action.schema`) and of its nested objects:
+    a field the schema does not name is refused."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+
+#: A commitment on the ledger (``"hmac-sha256:<hex>"``) in place of a personal value.
+Committed = str
+
+
 #: The housing effect of an action not classified (see :attr:`Action.housing`).
 READ_AFRESH = "afresh"
 
@@ -68,6 +81,12 @@ class Action:
       housing keeps be read again (costs time, never correctness).
     - ``public_history``: shown to every role that may see the person's file (a liaison sees
       identity and custody, never the admission record nor relatives' notifications).
+    - ``schema``: the payload's pydantic model (``<Verb>Payload``, next to the action in its
+      ``events.py``), as the service builds it, before personal values are replaced by
+      commitments; on the ledger a personal path holds a ``"hmac-sha256:<hex>"`` string
+      instead, so a personal field's type also admits that string. The same schema validates
+      the service's payload and the ledger's copy (times and dates as objects or ISO text);
+      it forbids unknown fields, so a field added to a payload without its schema is caught.
     """
 
     name: str
@@ -78,6 +97,7 @@ class Action:
     summary: Summary | None = None
     housing: Any = READ_AFRESH
     public_history: bool = False
+    schema: type[pydantic.BaseModel] | None = None
 
     def key_for(self, subject: str, payload: dict[str, Any]) -> str:
         return self.key(subject, payload) if self.key is not None else subject

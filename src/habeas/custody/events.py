@@ -16,13 +16,14 @@ by role.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from habeas.core.events import Action, State, covers, day, declare, instant
+from habeas.core.events import Action, Committed, Payload, State, covers, day, declare, instant
 from habeas.custody.choices import AbsenceKind, LegalBasisKind, ReleaseReason
 
 E = "custody.CustodyEpisode"
@@ -173,9 +174,112 @@ def _absence_ended_summary(payload: dict[str, Any], show_cells: bool) -> str:
     return _("Returned to the facility")
 
 
+# --- payload schemas (Action.schema) -------------------------------------------------------
+
+
+class AdmittedEpisode(Payload):
+    id: int
+    person: int
+    facility: str
+    agreement: str | None
+    admitted_at: dt.datetime
+    legal_bases: list[int]
+
+
+class LegalBasisRow(Payload):
+    id: int
+    person: int
+    kind: str
+    ref: str
+    authority: str
+    status_in_sending_state: str
+    order_date: dt.date | None
+    removal_protection: bool
+    offence: str | Committed
+    conviction_date: dt.date | None
+    judgment_final: bool | None
+    sentence: str
+    sentence_start: dt.date | None
+    custody_credit_days: int
+    consent: str
+
+
+class FirstPlacement(Payload):
+    id: int
+    cell: str
+    started_at: dt.datetime
+    reason: str
+
+
+class AdmittedRecord(Payload):
+    """What an admission from a manifest adds (``AdmissionSpec.extra``)."""
+
+    manifest: str
+    sending_ref: str
+    commitment_reason: str | Committed
+    commitment_authority: str
+    rights_language: str
+
+
+class AdmittedPayload(Payload):
+    episode: AdmittedEpisode
+    legal_bases: list[LegalBasisRow]
+    placement: FirstPlacement | None = None
+    record: AdmittedRecord | None = None
+
+
+class ReleasedEpisode(Payload):
+    id: int
+    released_at: dt.datetime
+    reason: str
+    destination: str
+    note: str | Committed
+
+
+class EndedAbsence(Payload):
+    id: int
+    episode: int
+    ended_at: dt.datetime
+    how: str
+    ended_by: str
+
+
+class ReleasedPayload(Payload):
+    episode: ReleasedEpisode
+    absence_ended: EndedAbsence | None = None
+    #: Releases recorded before housing listened to them name the placement they closed.
+    placement_ended: dict[str, Any] | None = None
+
+
+class StartedAbsence(Payload):
+    id: int
+    episode: int
+    kind: str
+    kind_other: str | Committed
+    destination: str | Committed
+    authority: str
+    reason: str | Committed
+    escort: str | Committed
+    started_at: dt.datetime
+    expected_return_at: dt.datetime | None
+    recorded_by: str
+
+
+class AbsenceStartedPayload(Payload):
+    person: int
+    facility: str
+    absence: StartedAbsence
+
+
+class AbsenceEndedPayload(Payload):
+    person: int
+    absence: EndedAbsence
+
+
 declare(
     Action(
         "custody.admitted",
+        schema=AdmittedPayload,
         label=pgettext_lazy("ledger action", "Admitted"),
         personal=("legal_bases.*.offence", "record.commitment_reason"),
         replay=_admitted,
@@ -185,6 +289,7 @@ declare(
     ),
     Action(
         "custody.released",
+        schema=ReleasedPayload,
         label=pgettext_lazy("ledger action", "Released"),
         personal=("episode.note",),
         replay=_released,
@@ -194,6 +299,7 @@ declare(
     ),
     Action(
         "custody.absence_started",
+        schema=AbsenceStartedPayload,
         label=pgettext_lazy("ledger action", "Left the facility"),
         personal=tuple(f"absence.{f}" for f in ABSENCE_PERSONAL),
         key=lambda subject, p: f"person:{p['person']}",
@@ -203,6 +309,7 @@ declare(
     ),
     Action(
         "custody.absence_ended",
+        schema=AbsenceEndedPayload,
         label=pgettext_lazy("ledger action", "Returned to the facility"),
         replay=_absence_ended,
         summary=_absence_ended_summary,

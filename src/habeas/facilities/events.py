@@ -11,12 +11,24 @@ keeps the name it was first recorded with; its table is facilities' own
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import pgettext_lazy
 
-from habeas.core.events import READ_AFRESH, Action, State, amend, covers, dec, declare, instant
+from habeas.core.events import (
+    READ_AFRESH,
+    Action,
+    Payload,
+    State,
+    amend,
+    covers,
+    dec,
+    declare,
+    instant,
+)
 
 F = "facilities.Facility"
 M = "facilities.Module"
@@ -128,63 +140,205 @@ def _agreement_facilities(state: State, p: dict[str, Any]) -> None:
     state.setdefault(AF, {})[p["id"]] = {"facilities": sorted(p["facilities"][1])}
 
 
+# --- payload schemas (Action.schema) -------------------------------------------------------
+
+
+class Changes(Payload):
+    """An ``…_amended`` payload: the row and its ``{"field": [old, new]}`` changes."""
+
+    id: int
+    changes: dict[str, list[Any]]
+
+
+class FacilityRow(Payload):
+    id: int
+    code: str
+    name: str
+    jurisdiction_id: int
+    timezone: str
+    space_standard: str
+    declared_capacity: int | None
+    address: str
+    phone: str
+    visiting: str
+
+
+class FacilityDeclaredPayload(Payload):
+    facility: FacilityRow
+
+
+class FacilityAmendedPayload(Changes):
+    pass
+
+
+class ModuleRow(Payload):
+    id: int
+    facility_id: int
+    code: str
+    population: str
+    regime: str
+
+
+class ModuleDeclaredPayload(Payload):
+    module: ModuleRow
+
+
+class ModuleAmendedPayload(Changes):
+    pass
+
+
+class CellRow(Payload):
+    id: int
+    facility: str
+    facility_id: int
+    module: str
+    module_id: int
+    active: bool
+    code: str
+    floor_area_m2: Decimal
+    sanitary_area_m2: Decimal
+    height_m: Decimal | None
+    bunks: int
+    window: bool
+    max_capacity: int
+    working_capacity: int
+    certified_capacity: int
+
+
+class CellDeclaredPayload(Payload):
+    cell: CellRow
+
+
+class CellAmendedPayload(Changes):
+    pass
+
+
+class CellCapacity(Payload):
+    floor_area_m2: Decimal
+    sanitary_area_m2: Decimal
+    max_capacity: int
+    working_capacity: int
+    certified_capacity: int
+
+
+class CertifiedCell(CellCapacity):
+    id: int
+
+
+class CellCertifiedPayload(Payload):
+    certification: int
+    certified_at: dt.datetime
+    approved_by_id: int | None
+    cell: CertifiedCell
+    before: CellCapacity
+    space_standard: str
+    held: int
+    approved_by: str
+    reason: str
+
+
+class DeactivatedCell(Payload):
+    id: int
+    active: bool
+    deactivation_reason: str
+    deactivation_note: str
+    deactivated_at: dt.datetime
+
+
+class CellDeactivatedPayload(Payload):
+    cell: DeactivatedCell
+
+
+class ReactivatedCell(Payload):
+    id: int
+    active: bool
+
+
+class Deactivation(Payload):
+    reason: str
+    note: str
+
+
+class CellReactivatedPayload(Payload):
+    cell: ReactivatedCell
+    was: Deactivation
+    note: str
+
+
+class AgreementFacilitiesSetPayload(Payload):
+    """The agreement's facility codes ``[before, after]``."""
+
+    id: int
+    facilities: list[list[str]]
+
+
 declare(
     Action(
         "facilities.facility_declared",
+        schema=FacilityDeclaredPayload,
         label=pgettext_lazy("ledger action", "Facility declared"),
         replay=_facility,
         housing=AFRESH,
     ),
     Action(
         "facilities.facility_amended",
+        schema=FacilityAmendedPayload,
         label=pgettext_lazy("ledger action", "Facility amended"),
         replay=_facility_amended,
         housing=AFRESH,
     ),
     Action(
         "facilities.module_declared",
+        schema=ModuleDeclaredPayload,
         label=pgettext_lazy("ledger action", "Module declared"),
         replay=_module,
         housing=AFRESH,
     ),
     Action(
         "facilities.module_amended",
+        schema=ModuleAmendedPayload,
         label=pgettext_lazy("ledger action", "Module amended"),
         replay=_module_amended,
         housing=AFRESH,
     ),
     Action(
         "facilities.cell_declared",
+        schema=CellDeclaredPayload,
         label=pgettext_lazy("ledger action", "Cell declared"),
         replay=_cell,
         housing=AFRESH,
     ),
     Action(
         "facilities.cell_amended",
+        schema=CellAmendedPayload,
         label=pgettext_lazy("ledger action", "Cell amended"),
         replay=_cell_amended,
         housing="cell",
     ),
     Action(
         "facilities.cell_certified",
+        schema=CellCertifiedPayload,
         label=pgettext_lazy("ledger action", "Cell certified"),
         replay=_cell_certified,
         housing="cell",
     ),
     Action(
         "facilities.cell_deactivated",
+        schema=CellDeactivatedPayload,
         label=pgettext_lazy("ledger action", "Cell taken out of use"),
         replay=_cell_deactivated,
         housing="cell",
     ),
     Action(
         "facilities.cell_reactivated",
+        schema=CellReactivatedPayload,
         label=pgettext_lazy("ledger action", "Cell back in use"),
         replay=_cell_reactivated,
         housing="cell",
     ),
     Action(
         "agreements.agreement_facilities_set",
+        schema=AgreementFacilitiesSetPayload,
         label=pgettext_lazy("ledger action", "Facilities of an agreement set"),
         replay=_agreement_facilities,
         housing=None,

@@ -25,6 +25,7 @@ override's ``person``). Roles, scopes, sources, cells, times and actors stay in 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,6 +34,8 @@ from django.utils.translation import pgettext_lazy
 
 from habeas.core.events import (
     Action,
+    Committed,
+    Payload,
     State,
     Table,
     covers,
@@ -179,9 +182,114 @@ def _override_key(subject: str, p: dict[str, Any]) -> str:
     return f"person:{p['override']['person']}"
 
 
+# --- payload schemas (Action.schema) -------------------------------------------------------
+
+
+class EndedPlacement(Payload):
+    id: int
+    cell: str
+    ended_at: dt.datetime
+
+
+class NewPlacement(Payload):
+    id: int
+    cell: str
+    started_at: dt.datetime
+    reason: str
+
+
+class MovedPayload(Payload):
+    episode: int
+    ended: EndedPlacement | None
+    placement: NewPlacement
+
+
+class KeepApartRow(Payload):
+    id: int
+    person_a: int
+    person_b: int
+    role_a: str
+    role_b: str
+    scope: str
+    source: str
+    source_ref: str
+    reason: str | Committed
+    opened_at: dt.datetime
+    opened_by: str
+    closed_at: dt.datetime | None
+    closed_by: str
+    close_reason: str | Committed
+
+
+class KeepApartOpenedPayload(Payload):
+    keep_apart: KeepApartRow
+
+
+class KeepApartClosedPayload(Payload):
+    keep_apart: KeepApartRow
+
+
+class OverrideRow(Payload):
+    id: int
+    keep_apart: int
+    person: int
+    cell: str
+    rule: str
+    reason: str | Committed
+    actor: str
+    at: dt.datetime
+
+
+class KeepApartOverriddenPayload(Payload):
+    override: OverrideRow
+
+
+class RollCountRow(Payload):
+    id: int
+    facility: str
+    counted_at: dt.datetime
+    recorded_at: dt.datetime
+    recorded_by: str
+    source: str
+    expected: int
+    counted: int
+    discrepancies: int
+
+
+class RollCountedPayload(Payload):
+    roll_count: RollCountRow
+    #: ``[cell code, expected, counted]`` per line.
+    lines: list[tuple[str, int, int]]
+    line_ids: list[int]
+
+
+class PlanFigures(Payload):
+    population: int
+    above_certified: int
+    worst_excess: int
+    cells_over_certified: int
+    moves: int
+
+
+class PlanAppliedPayload(Payload):
+    """A plan's figures (``habeas.housing.planner.Plan.document``) and its number of moves."""
+
+    facility: str
+    status: str
+    before: PlanFigures
+    first_fit_decreasing: PlanFigures
+    after: PlanFigures
+    lower_bound: PlanFigures
+    seconds: float
+    solver: dict[str, Any]
+    unplaced: list[str]
+    moves: int
+
+
 declare(
     Action(
         "placement.moved",
+        schema=MovedPayload,
         label=pgettext_lazy("ledger action", "Cell move"),
         replay=_moved,
         summary=_moved_summary,
@@ -190,6 +298,7 @@ declare(
     ),
     Action(
         "facilities.keep_apart_opened",
+        schema=KeepApartOpenedPayload,
         label=pgettext_lazy("ledger action", "Keep-apart opened"),
         personal=tuple(f"keep_apart.{f}" for f in KEEP_APART_PERSONAL),
         key=_keep_apart_key,
@@ -198,6 +307,7 @@ declare(
     ),
     Action(
         "facilities.keep_apart_closed",
+        schema=KeepApartClosedPayload,
         label=pgettext_lazy("ledger action", "Keep-apart closed"),
         personal=tuple(f"keep_apart.{f}" for f in KEEP_APART_PERSONAL),
         key=_keep_apart_key,
@@ -206,6 +316,7 @@ declare(
     ),
     Action(
         "facilities.keep_apart_overridden",
+        schema=KeepApartOverriddenPayload,
         label=pgettext_lazy("ledger action", "Keep-apart overridden"),
         personal=("override.reason",),
         key=_override_key,
@@ -214,12 +325,14 @@ declare(
     ),
     Action(
         "facilities.roll_counted",
+        schema=RollCountedPayload,
         label=pgettext_lazy("ledger action", "Roll counted"),
         replay=_roll_counted,
         housing=None,
     ),
     Action(
         "facilities.plan_applied",
+        schema=PlanAppliedPayload,
         label=pgettext_lazy("ledger action", "Housing plan applied"),
         replay=_plan_applied,
         housing=None,  # its moves are their own placement.moved entries

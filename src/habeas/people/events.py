@@ -9,12 +9,23 @@ the key and the bodies are gone, the entries and every proof remain.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from habeas.core.events import ERASED, Action, State, covers, day, declare, instant
+from habeas.core.events import (
+    ERASED,
+    Action,
+    Committed,
+    Payload,
+    State,
+    covers,
+    day,
+    declare,
+    instant,
+)
 
 P = "people.Person"
 PI = "people.PersonIdentifier"
@@ -92,9 +103,52 @@ def _erased_summary(payload: dict[str, Any], show_cells: bool) -> str:
     }
 
 
+# --- payload schemas (Action.schema) -------------------------------------------------------
+
+
+class IdentifierRow(Payload):
+    id: int
+    authority: str
+    kind: str
+    value: str | Committed
+
+
+class PersonRow(Payload):
+    id: int
+    given_names: str | Committed
+    first_surname: str | Committed
+    second_surname: str | Committed
+    aliases: list[str] | Committed
+    date_of_birth: dt.date | Committed | None
+    dob_precision: str
+    sex: str
+    nationalities: list[str]
+    language: str
+    erased_at: dt.datetime | None
+    identifiers: list[IdentifierRow]
+
+
+class CreatedPayload(Payload):
+    person: PersonRow
+
+
+class IdentifierAddedPayload(Payload):
+    person: int
+    identifier: IdentifierRow
+
+
+class ErasedPayload(Payload):
+    person: int
+    erased_at: dt.datetime
+    reason: str
+    keys: list[str]
+    identifiers: list[int]
+
+
 declare(
     Action(
         "people.created",
+        schema=CreatedPayload,
         label=pgettext_lazy("ledger action", "Person registered"),
         personal=(*(f"person.{f}" for f in PERSONAL), "person.identifiers.*.value"),
         replay=_created,
@@ -104,6 +158,7 @@ declare(
     ),
     Action(
         "people.identifier_added",
+        schema=IdentifierAddedPayload,
         label=pgettext_lazy("ledger action", "Identifier added"),
         personal=("identifier.value",),
         replay=_identifier_added,
@@ -113,6 +168,7 @@ declare(
     ),
     Action(
         "people.erased",
+        schema=ErasedPayload,
         label=pgettext_lazy("ledger action", "Personal data erased"),
         replay=_erased,
         summary=_erased_summary,

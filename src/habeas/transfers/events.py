@@ -10,6 +10,7 @@ and outcomes, counts, times and ids stay in clear.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,8 @@ from django.utils.translation import pgettext_lazy
 from habeas.core.events import (
     Action,
     AppendedEvent,
+    Committed,
+    Payload,
     State,
     covers,
     day,
@@ -136,15 +139,136 @@ def _record_key(subject: str, payload: dict[str, Any]) -> str:
     return f"person:{payload['record']['person']}"
 
 
+# --- payload schemas (Action.schema) -------------------------------------------------------
+
+
+class ManifestRow(Payload):
+    id: int
+    ref: str
+    agreement: str
+    sha256: str
+    filename: str
+    format: str
+    imported_at: dt.datetime
+    imported_by: str
+    rows: int
+    decided_on: dt.date
+    counts: dict[str, int]
+
+
+class ManifestImportedPayload(Payload):
+    manifest: ManifestRow
+
+
+class RuleResult(Payload):
+    rule: str
+    outcome: str
+    message: str | Committed
+    message_es: str | Committed
+    source: str
+
+
+class DecidedEntry(Payload):
+    id: int
+    manifest: str
+    row: int
+    sending_ref: str
+    data: dict[str, Any] | Committed
+    given_names: str | Committed
+    first_surname: str | Committed
+    second_surname: str | Committed
+    decision: str
+    decided_on: dt.date
+    person: int | None
+    matched_existing: bool
+    match_score: float | None
+    candidates: list[Any]
+    rules: list[RuleResult]
+
+
+class EntryDecidedPayload(Payload):
+    entry: DecidedEntry
+
+
+class AcceptedEntry(Payload):
+    id: int
+    sending_ref: str
+    reviewed: bool
+
+
+class ManifestAcceptedPayload(Payload):
+    manifest: str
+    agreement: str
+    at: dt.datetime
+    by: str
+    accepted: list[AcceptedEntry]
+
+
+class RecordContact(Payload):
+    name: str | Committed
+    relation: str | Committed
+    phone: str | Committed
+    email: str | Committed
+
+
+class RecordRow(Payload):
+    id: int
+    episode: int
+    person: int
+    version: int
+    updated_at: dt.datetime
+    gender_identity: str | Committed
+    commitment_reason: str | Committed
+    commitment_authority: str
+    arrest_at: dt.datetime | None
+    arrest_place: str | Committed
+    visible_injuries: str | Committed
+    ill_treatment_complaint: str | Committed
+    property_items: list[Any] | Committed
+    family: list[Any] | Committed
+    contact: RecordContact
+    rights_language: str
+    rights_informed_at: dt.datetime | None
+    completed_at: dt.datetime | None
+
+
+class AdmissionRecordedPayload(Payload):
+    """On admission from a manifest, with its ``manifest`` and ``entry``; on a later update of
+    the record, the record alone."""
+
+    manifest: str | None = None
+    entry: int | None = None
+    record: RecordRow
+
+
+class NotificationRow(Payload):
+    id: int
+    episode: int
+    person: int
+    kind: str
+    country: str
+    recipient: str | Committed
+    language: str
+    status: str
+    queued_at: dt.datetime
+    payload: dict[str, Any] | Committed
+
+
+class NotificationQueuedPayload(Payload):
+    notification: NotificationRow
+
+
 declare(
     Action(
         "transfers.manifest_imported",
+        schema=ManifestImportedPayload,
         label=pgettext_lazy("ledger action", "Manifest imported"),
         replay=_imported,
         housing=None,
     ),
     Action(
         "transfers.entry_decided",
+        schema=EntryDecidedPayload,
         label=pgettext_lazy("ledger action", "Manifest entry decided"),
         personal=tuple(f"entry.{f}" for f in ENTRY_PERSONAL)
         + tuple(f"entry.rules.*.{f}" for f in RULE_PERSONAL),
@@ -154,12 +278,14 @@ declare(
     ),
     Action(
         "transfers.manifest_accepted",
+        schema=ManifestAcceptedPayload,
         label=pgettext_lazy("ledger action", "Manifest accepted"),
         replay=_accepted,
         housing=None,
     ),
     Action(
         "transfers.admission_recorded",
+        schema=AdmissionRecordedPayload,
         label=pgettext_lazy("ledger action", "Admission record"),
         personal=tuple(
             f"record.{f}" if not f.startswith("contact_") else f"record.contact.{f[8:]}"
@@ -171,6 +297,7 @@ declare(
     ),
     Action(
         "transfers.notification_queued",
+        schema=NotificationQueuedPayload,
         label=pgettext_lazy("ledger action", "Notification queued"),
         personal=tuple(f"notification.{f}" for f in NOTIFICATION_PERSONAL),
         key=lambda subject, p: f"person:{p['notification']['person']}",

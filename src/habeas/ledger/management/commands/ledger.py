@@ -1,5 +1,6 @@
-"""``habeas ledger checkpoint|entry|proof`` (INTERFACES.md) and ``ledger export|witness``
-(docs/ledger.md: the public ledger for an independent witness)."""
+"""``habeas ledger checkpoint|entry|proof`` (INTERFACES.md), ``ledger export|witness``
+(docs/ledger.md: the public ledger for an independent witness) and ``ledger actions`` (every
+declared action, its personal paths and its payload's JSON Schema: how to read the entries)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from habeas.core.commands import HabeasCommand, progress_bar
+from habeas.core.events import REGISTRY
 from habeas.ledger.proofs import (
     checkpoint_issue,
     consistency_proof,
@@ -45,6 +47,10 @@ class Command(HabeasCommand):
             metavar="N",
             help="export entries N… with a consistency proof from size N",
         )
+        ac = sub.add_parser(
+            "actions", help="every ledger action: its label, personal paths and payload schema"
+        )
+        ac.add_argument("--json", action="store_true")
         wi = sub.add_parser("witness", help="check an export (no database needed)")
         wi.add_argument("file", type=Path)
         older = wi.add_mutually_exclusive_group()
@@ -66,6 +72,9 @@ class Command(HabeasCommand):
         if what == "witness":
             self._witness(options)
             return
+        if what == "actions":
+            self._actions(bool(options.get("json")))
+            return
         if what == "checkpoint":
             checkpoint = checkpoint_issue()
             out: Path | None = options.get("out")
@@ -85,6 +94,30 @@ class Command(HabeasCommand):
                 raise CommandError("--size applies to --inclusion only", returncode=2)
             doc = consistency_proof(m, n)
         self.stdout.write(json.dumps(doc, indent=2 if not options.get("json") else None))
+
+    def _actions(self, as_json: bool) -> None:
+        """The declared actions, by name. A personal path holds, on the ledger, a commitment
+        (``"hmac-sha256:<hex>"``) in place of the value the schema describes."""
+        actions = [
+            {
+                "name": a.name,
+                "label": str(a.label) if a.label is not None else None,
+                "personal": list(a.personal),
+                "schema": a.schema.model_json_schema() if a.schema is not None else None,
+            }
+            for a in sorted(REGISTRY.actions.values(), key=lambda a: a.name)
+        ]
+        if as_json:
+            self.stdout.write(json.dumps({"actions": actions}, ensure_ascii=False))
+            return
+        for a in actions:
+            self.stdout.write(f"{a['name']}  {a['label'] or ''}")
+            if a["personal"]:
+                self.stdout.write(f"  personal: {', '.join(a['personal'])}")
+            self.stdout.write(
+                "  schema: "
+                + json.dumps(a["schema"], indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            )
 
     def _export(self, start: int, out: Path | None) -> None:
         from habeas.ledger.export import export_lines, prepare_export
