@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -327,3 +328,24 @@ def _tables_agree_with_the_ledger_after_the_test(request: pytest.FixtureRequest)
     assert not differences, "verify-ledger would fail after this test: " + "; ".join(
         f"{d.where}: {d.message}" for d in differences
     )
+    _payloads_match_their_schemas()
+
+
+def _payloads_match_their_schemas() -> None:
+    """Every entry's payload validates against its action's declared schema (the event
+    registry): a payload that drifted from its declaration fails the test that wrote it."""
+    import pydantic
+
+    from habeas.core.events import action
+    from habeas.ledger.models import LedgerEntry
+
+    wrong = []
+    for index, name, canonical in LedgerEntry.objects.values_list("index", "action", "canonical"):
+        declared = action(name)
+        if declared is None or declared.schema is None:
+            continue
+        try:
+            declared.schema.model_validate(json.loads(canonical)["payload"])
+        except pydantic.ValidationError as exc:
+            wrong.append(f"entry {index} ({name}): {exc}")
+    assert not wrong, "payloads that do not match their schema: " + "; ".join(wrong[:3])
