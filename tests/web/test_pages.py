@@ -162,11 +162,13 @@ def test_dashboard_oversight_sees_every_facility(
 
 
 @pytest.mark.django_db
-def test_dashboard_user_without_role_sees_nothing(
+def test_dashboard_user_without_role_is_refused_with_the_reason(
     people: dict[str, Any], users: dict[str, Any]
 ) -> None:
-    body = client_for(users["norole"]).get(reverse("web:dashboard")).content.decode()
-    assert "There is no facility in your scope." in body
+    """An account without a role has no scope: 403 with the reason, not an empty page."""
+    response = client_for(users["norole"]).get(reverse("web:dashboard"))
+    assert response.status_code == 403
+    assert "your account has no role" in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -265,7 +267,7 @@ def test_people_list_query_count_is_bounded(
         ("finance_us", "gt", 404),
         ("oversight", "gt", 200),
         ("auditor", "us_1", 200),
-        ("norole", "us_1", 404),
+        ("norole", "us_1", 403),
         ("oversight", "never_held", 200),
         ("staff", "never_held", 404),
     ],
@@ -377,7 +379,7 @@ def test_person_page_query_count_is_bounded(
         ("finance_us", "TEC", "M1-01", 404),
         ("oversight", "OTH", "A-01", 200),
         ("auditor", "TEC", "M1-01", 200),
-        ("norole", "TEC", "M1-01", 404),
+        ("norole", "TEC", "M1-01", 403),
         ("oversight", "TEC", "NOPE", 404),
         ("oversight", "NOPE", "M1-01", 404),
     ],

@@ -15,7 +15,8 @@ Expected outcomes:
   page moved for good (the web shell's old cell URL → the housing cell page);
 * ``login`` a redirect to the login page (anonymous on a private page);
 * ``403`` the user may see that the page exists but their role may not use it (oversight pages
-  for non-oversight roles, a write by a role that only reads);
+  for non-oversight roles, a write by a role that only reads), and every private page for an
+  account without a role (never an empty page: issue 10, deliver 8);
 * ``404`` outside the user's scope, answered exactly like a missing object so existence is not
   revealed (Zulip ``access_stream_by_id``): a person of another state for a liaison, any
   housing page for a sending state's liaison or finance officer (Mandela Rule 9);
@@ -46,22 +47,22 @@ from tests.transfers.helpers import row, to_csv
 
 TABLE = """
 page               request                                        anonymous staff staff_oth admin liaison_us liaison_gt finance_us oversight auditor norole superuser
-dashboard          /                                              login     200   200       200   200        200        200        200       200     200    200
+dashboard          /                                              login     200   200       200   200        200        200        200       200     403    200
 login              /login/                                        200       302   302       302   302        302        302        302       302     302    302
 logout_get         /logout/                                       405       405   405       405   405        405        405        405       405     405    405
 logout             POST:/logout/                                  login     login login     login login      login      login      login     login   login  login
-people             /people/                                       login     200   200       200   200        200        200        200       200     200    200
-people_q           /people/?q=Uno                                 login     200   200       200   200        200        200        200       200     200    200
-person_us          /people/{p_us}/                                login     200   404       200   200        404        200        200       200     404    200
-person_gt_oth      /people/{p_gt_oth}/                            login     404   200       404   404        200        404        200       200     404    200
-person_gt_tec      /people/{p_gt_tec}/                            login     200   404       200   404        200        404        200       200     404    200
-person_moved       /people/{p_moved}/                             login     200   200       200   200        200        200        200       200     404    200
-person_absence_go  POST:/people/{p_us}/|form=absence_start        login     400   404       400   403        404        403        403       403     404    403
-person_absence_end POST:/people/{p_us}/|form=absence_end          login     400   404       400   403        404        403        403       403     404    403
-person_missing     /people/999999999/                             login     404   404       404   404        404        404        404       404     404    404
-pdf_us             /people/{p_us}/file.pdf                        login     200   404       200   200        404        200        200       200     404    200
-pdf_gt_oth         /people/{p_gt_oth}/file.pdf                    login     404   200       404   404        200        404        200       200     404    200
-pdf_missing        /people/999999999/file.pdf                     login     404   404       404   404        404        404        404       404     404    404
+people             /people/                                       login     200   200       200   200        200        200        200       200     403    200
+people_q           /people/?q=Uno                                 login     200   200       200   200        200        200        200       200     403    200
+person_us          /people/{p_us}/                                login     200   404       200   200        404        200        200       200     403    200
+person_gt_oth      /people/{p_gt_oth}/                            login     404   200       404   404        200        404        200       200     403    200
+person_gt_tec      /people/{p_gt_tec}/                            login     200   404       200   404        200        404        200       200     403    200
+person_moved       /people/{p_moved}/                             login     200   200       200   200        200        200        200       200     403    200
+person_absence_go  POST:/people/{p_us}/|form=absence_start        login     400   404       400   403        404        403        403       403     403    403
+person_absence_end POST:/people/{p_us}/|form=absence_end          login     400   404       400   403        404        403        403       403     403    403
+person_missing     /people/999999999/                             login     404   404       404   404        404        404        404       404     403    404
+pdf_us             /people/{p_us}/file.pdf                        login     200   404       200   200        404        200        200       200     403    200
+pdf_gt_oth         /people/{p_gt_oth}/file.pdf                    login     404   200       404   404        200        404        200       200     403    200
+pdf_missing        /people/999999999/file.pdf                     login     404   404       404   404        404        404        404       404     403    404
 web_cell_tec       /facilities/TEC/cells/M1-01/                   301       301   301       301   301        301        301        301       301     301    301
 web_cell_oth       /facilities/OTH/cells/A-01/                    301       301   301       301   301        301        301        301       301     301    301
 web_cell_missing   /facilities/TEC/cells/NOPE/                    301       301   301       301   301        301        301        301       301     301    301
@@ -75,42 +76,42 @@ alerts_filtered    /alerts/?kind=space&facility=OTH               login     200 
 alerts_ack         POST:/alerts/                                  login     302   302       302   403        403        403        403       403     403    403
 oversight          /oversight/                                    login     403   403       403   403        403        403        200       200     403    200
 access_log         /oversight/access-log/                         login     403   403       403   403        403        403        200       200     403    200
-manifests          /transfers/                                    login     200   200       200   200        200        200        200       200     200    200
+manifests          /transfers/                                    login     200   200       200   200        200        200        200       200     403    200
 manifest_upload    POST:/transfers/                               login     200   200       200   200        200        403        403       403     403    200
-manifest_us        /transfers/manifests/US1/                      login     200   404       200   200        404        200        200       200     404    200
-manifest_gt        /transfers/manifests/GT1/                      login     200   200       200   404        200        404        200       200     404    200
-manifest_missing   /transfers/manifests/NOPE/                     login     404   404       404   404        404        404        404       404     404    404
-history_us         /transfers/manifests/US1/history/              login     200   404       200   200        404        200        200       200     404    200
-history_gt         /transfers/manifests/GT1/history/              login     200   200       200   404        200        404        200       200     404    200
-accept_get         /transfers/manifests/US1/accept/               login     405   405       405   405        405        405        405       405     405    405
-accept_us          POST:/transfers/manifests/US1/accept/          login     302   404       302   403        404        403        403       403     404    302
-accept_gt          POST:/transfers/manifests/GT1/accept/          login     302   302       302   404        403        404        403       403     404    302
-accept_missing     POST:/transfers/manifests/NOPE/accept/         login     404   404       404   404        404        404        404       404     404    404
-admission_us       /transfers/admissions/{rec_us}/                login     200   404       200   200        404        404        200       200     404    200
-admission_missing  /transfers/admissions/999999999/               login     404   404       404   404        404        404        404       404     404    404
-admission_write    POST:/transfers/admissions/{rec_us}/           login     200   404       200   403        404        404        403       403     404    200
-housing            /housing/                                      login     302   302       302   404        404        404        200       200     404    200
-board_tec          /housing/TEC/                                  login     200   404       200   404        404        404        200       200     404    200
-board_oth          /housing/OTH/                                  login     404   200       404   404        404        404        200       200     404    200
-board_missing      /housing/NOPE/                                 login     404   404       404   404        404        404        404       404     404    404
-roll_tec           /housing/TEC/roll/                             login     200   404       200   404        404        404        200       200     404    200
-roll_oth           /housing/OTH/roll/                             login     404   200       404   404        404        404        200       200     404    200
-roll_count         POST:/housing/TEC/roll/                        login     400   404       400   404        404        404        403       403     404    403
-occupancy_tec      /housing/TEC/occupancy/                        login     200   404       200   404        404        404        200       200     404    200
-occupancy_oth      /housing/OTH/occupancy/                        login     404   200       404   404        404        404        200       200     404    200
-cell_tec           /housing/TEC/cells/M1-01/                      login     200   404       200   404        404        404        200       200     404    200
-cell_oth           /housing/OTH/cells/A-01/                       login     404   200       404   404        404        404        200       200     404    200
-cell_missing       /housing/TEC/cells/NOPE/                       login     404   404       404   404        404        404        404       404     404    404
-keep_aparts        /housing/keep-apart/                           login     200   200       200   404        404        404        200       200     404    200
-keep_apart_open    POST:/housing/keep-apart/                      login     400   400       400   404        404        404        403       403     404    403
-keep_apart_get     /housing/keep-apart/{ka}/close/                login     405   405       405   404        404        404        405       405     404    405
-keep_apart_close   POST:/housing/keep-apart/{ka}/close/           login     302   404       302   404        404        404        403       403     404    403
-keep_apart_none    POST:/housing/keep-apart/999999999/close/      login     404   404       404   404        404        404        403       403     404    403
-move_us            /housing/people/{p_us}/move/                   login     200   404       200   404        404        404        200       200     404    200
-move_gt_oth        /housing/people/{p_gt_oth}/move/               login     404   200       404   404        404        404        200       200     404    200
-move_moved         /housing/people/{p_moved}/move/                login     404   200       404   404        404        404        200       200     404    200
-move_missing       /housing/people/999999999/move/                login     404   404       404   404        404        404        404       404     404    404
-move_write         POST:/housing/people/{p_us}/move/              login     400   404       400   404        404        404        403       403     404    403
+manifest_us        /transfers/manifests/US1/                      login     200   404       200   200        404        200        200       200     403    200
+manifest_gt        /transfers/manifests/GT1/                      login     200   200       200   404        200        404        200       200     403    200
+manifest_missing   /transfers/manifests/NOPE/                     login     404   404       404   404        404        404        404       404     403    404
+history_us         /transfers/manifests/US1/history/              login     200   404       200   200        404        200        200       200     403    200
+history_gt         /transfers/manifests/GT1/history/              login     200   200       200   404        200        404        200       200     403    200
+accept_get         /transfers/manifests/US1/accept/               login     405   405       405   405        405        405        405       405     403    405
+accept_us          POST:/transfers/manifests/US1/accept/          login     302   404       302   403        404        403        403       403     403    302
+accept_gt          POST:/transfers/manifests/GT1/accept/          login     302   302       302   404        403        404        403       403     403    302
+accept_missing     POST:/transfers/manifests/NOPE/accept/         login     404   404       404   404        404        404        404       404     403    404
+admission_us       /transfers/admissions/{rec_us}/                login     200   404       200   200        404        404        200       200     403    200
+admission_missing  /transfers/admissions/999999999/               login     404   404       404   404        404        404        404       404     403    404
+admission_write    POST:/transfers/admissions/{rec_us}/           login     200   404       200   403        404        404        403       403     403    200
+housing            /housing/                                      login     302   302       302   404        404        404        200       200     403    200
+board_tec          /housing/TEC/                                  login     200   404       200   404        404        404        200       200     403    200
+board_oth          /housing/OTH/                                  login     404   200       404   404        404        404        200       200     403    200
+board_missing      /housing/NOPE/                                 login     404   404       404   404        404        404        404       404     403    404
+roll_tec           /housing/TEC/roll/                             login     200   404       200   404        404        404        200       200     403    200
+roll_oth           /housing/OTH/roll/                             login     404   200       404   404        404        404        200       200     403    200
+roll_count         POST:/housing/TEC/roll/                        login     400   404       400   404        404        404        403       403     403    403
+occupancy_tec      /housing/TEC/occupancy/                        login     200   404       200   404        404        404        200       200     403    200
+occupancy_oth      /housing/OTH/occupancy/                        login     404   200       404   404        404        404        200       200     403    200
+cell_tec           /housing/TEC/cells/M1-01/                      login     200   404       200   404        404        404        200       200     403    200
+cell_oth           /housing/OTH/cells/A-01/                       login     404   200       404   404        404        404        200       200     403    200
+cell_missing       /housing/TEC/cells/NOPE/                       login     404   404       404   404        404        404        404       404     403    404
+keep_aparts        /housing/keep-apart/                           login     200   200       200   404        404        404        200       200     403    200
+keep_apart_open    POST:/housing/keep-apart/                      login     400   400       400   404        404        404        403       403     403    403
+keep_apart_get     /housing/keep-apart/{ka}/close/                login     405   405       405   404        404        404        405       405     403    405
+keep_apart_close   POST:/housing/keep-apart/{ka}/close/           login     302   404       302   404        404        404        403       403     403    403
+keep_apart_none    POST:/housing/keep-apart/999999999/close/      login     404   404       404   404        404        404        403       403     403    403
+move_us            /housing/people/{p_us}/move/                   login     200   404       200   404        404        404        200       200     403    200
+move_gt_oth        /housing/people/{p_gt_oth}/move/               login     404   200       404   404        404        404        200       200     403    200
+move_moved         /housing/people/{p_moved}/move/                login     404   200       404   404        404        404        200       200     403    200
+move_missing       /housing/people/999999999/move/                login     404   404       404   404        404        404        404       404     403    404
+move_write         POST:/housing/people/{p_us}/move/              login     400   404       400   404        404        404        403       403     403    403
 """
 
 #: Routes that are not pages of the site: the API (its own matrix), Django's admin (staff

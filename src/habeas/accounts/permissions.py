@@ -225,6 +225,16 @@ def may_read_admission_record(user: Any) -> bool:
     return _role(user) != Role.FINANCE or _superuser(user)
 
 
+def may_read_admission_details(user: Any) -> bool:
+    """Injuries, ill-treatment complaints and relatives' contacts in the Rule 7 record: the
+    receiving facility's staff and oversight. A sending state's liaison sees that the record
+    exists and whether it is complete, never these (the complaint may be about the sending
+    state's own agents: Mandela Rules 7(d), 9, 57(1))."""
+    return _signed_in(user) and (
+        sees_everything(user) or is_facility_user(user) or _superuser(user)
+    )
+
+
 def may_edit_admission_record(user: Any) -> bool:
     """The facility's staff complete the admission record; the other roles only read."""
     return _superuser(user) or is_facility_user(user)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from habeas.accounts.auth import role_required
 from habeas.accounts.permissions import (
     has_role,
     may_acknowledge_alert,
@@ -34,7 +34,7 @@ KIND_LABELS = {
 }
 
 
-@login_required
+@role_required
 @require_http_methods(["GET", "POST"])
 def alert_list(request: HttpRequest) -> HttpResponse:
     """Every open alert the user may see (:func:`habeas.conditions.alerts.alerts_for`), with

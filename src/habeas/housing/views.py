@@ -19,7 +19,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import (
@@ -36,6 +35,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from habeas.accounts.auth import role_required
 from habeas.accounts.permissions import (
     may_manage_housing,
     may_override_keep_apart,
@@ -153,7 +153,7 @@ class CellCard:
         return self.occ.active and self.occ.population >= self.occ.working_capacity
 
 
-@login_required
+@role_required
 def index(request: HttpRequest) -> HttpResponse:
     """The facilities whose housing the user may see (straight to the board if only one)."""
     user = housing_user(request)
@@ -163,7 +163,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "housing/index.html", {"facilities": facilities})
 
 
-@login_required
+@role_required
 def board(request: HttpRequest, facility_code: str) -> HttpResponse:
     """Module → grid of cells, each with bars for occupancy against certified and working
     capacity (HMPPS capacity terms; STANDARDS.md), filtered by module, regime and
@@ -229,7 +229,7 @@ def _person_link(person: Any) -> str:
     )
 
 
-@login_required
+@role_required
 def cell(request: HttpRequest, facility_code: str, cell_code: str) -> HttpResponse:
     """The cell page (the only one: the web shell's old cell URL redirects here): dimensions
     and capacities under the facility's space standard (STANDARDS.md), space per person
@@ -337,7 +337,7 @@ def cell(request: HttpRequest, facility_code: str, cell_code: str) -> HttpRespon
 # --- roll count --------------------------------------------------------------------------
 
 
-@login_required
+@role_required
 def roll(request: HttpRequest, facility_code: str) -> HttpResponse:
     """The duty officers' roll (HMPPS establishment roll): the roll view per module with
     the people out (court, hospital, other) and who they are, a form to enter the counted
@@ -463,7 +463,7 @@ def roll(request: HttpRequest, facility_code: str) -> HttpResponse:
 # --- keep apart --------------------------------------------------------------------------
 
 
-@login_required
+@role_required
 def keep_aparts(request: HttpRequest) -> HttpResponse:
     """Keep-apart records (list open and closed; open one with a reason, the role of each
     person and the scope). A cell scope can never be broken; module and facility scopes only
@@ -521,7 +521,7 @@ def keep_aparts(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@role_required
 def keep_apart_close_view(request: HttpRequest, ka_id: int) -> HttpResponse:
     user = housing_user(request)
     if request.method != "POST":
@@ -550,7 +550,7 @@ def keep_apart_close_view(request: HttpRequest, ka_id: int) -> HttpResponse:
 # --- move dialog -------------------------------------------------------------------------
 
 
-@login_required
+@role_required
 def move(request: HttpRequest, person_id: int) -> HttpResponse:
     """Every cell of the person's facility, allowed or refused with the rules' messages
     (``placement_suggest``), and a form that moves through ``placement_move``, which checks
@@ -724,7 +724,7 @@ def chart(dates: list[dt.date], s: Series) -> dict[str, Any]:
     }
 
 
-@login_required
+@role_required
 def occupancy(request: HttpRequest, facility_code: str) -> HttpResponse:
     """Occupancy over time per module against certified and working capacity, drawn as
     server-rendered SVG (no JavaScript; Mandela Rule 10: trends of occupancy)."""

@@ -24,7 +24,6 @@ from typing import Any
 
 import pycountry
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -32,6 +31,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from habeas.accounts.auth import role_required
 from habeas.accounts.permissions import may_read_oversight
 from habeas.conditions.alerts import RULES
 from habeas.conditions.views import KIND_LABELS
@@ -337,7 +337,7 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/forbidden.html", status=403)
 
 
-@login_required
+@role_required
 @require_GET
 def oversight_home(request: HttpRequest) -> HttpResponse:
     """The oversight overview (Mandela Rules 6, 10, 71-72): every facility's occupancy against
@@ -393,7 +393,7 @@ class AccessLogForm(forms.Form):
     until = forms.DateField(label=gettext_lazy("To"), required=False)
 
 
-@login_required
+@role_required
 @require_GET
 def access_log(request: HttpRequest) -> HttpResponse:
     """Who opened which person's file, when, with which role and how (Mandela Rule 9)."""
@@ -424,7 +424,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
 # --- the person's file as PDF --------------------------------------------------------------
 
 
-@login_required
+@role_required
 @require_GET
 def person_file_pdf(request: HttpRequest, person_id: int) -> HttpResponse:
     """The person's file as a PDF (Mandela Rule 9: the official copy on release), as the user

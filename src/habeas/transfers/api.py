@@ -25,6 +25,7 @@ from habeas.core.clock import parse_instant
 from habeas.core.errors import Forbidden, NotFound, ValidationFailed
 from habeas.facilities.models import Facility
 from habeas.people.matching import PersonRecord, registry_match
+from habeas.transfers.disclosure import report_for
 from habeas.transfers.manifest import country_code, parse_partial_date
 from habeas.transfers.selectors import manifest_get_for, manifest_list, manifest_report
 from habeas.transfers.services import manifest_accept, manifest_admit, manifest_import
@@ -153,7 +154,7 @@ def manifests_import(
         decided_on=on,
         dry_run=dry_run,
     )
-    return result.report
+    return report_for(user, result.report)
 
 
 @router.get(
@@ -163,7 +164,8 @@ def manifests_import(
     operation_id="manifests_get",
 )
 def manifests_get(request: HttpRequest, ref: str) -> dict[str, Any]:
-    return manifest_report(manifest_get_for(user=api_user(request), ref=ref))
+    user = api_user(request)
+    return report_for(user, manifest_report(manifest_get_for(user=user, ref=ref)))
 
 
 class AcceptIn(Schema):

@@ -17,6 +17,19 @@ from habeas.transfers.models import (
 )
 
 MSG_MANIFEST_NOT_FOUND = "manifest not found"
+
+#: The Rule 7 record's fields a reader without :func:`may_read_admission_details` never sees:
+#: injuries and ill-treatment complaints (Mandela Rule 7(d)), family and relatives' contacts
+#: (Rule 7(f), Rule 68).
+ADMISSION_DETAIL_FIELDS = (
+    "visible_injuries",
+    "ill_treatment_complaint",
+    "family",
+    "contact_name",
+    "contact_relation",
+    "contact_phone",
+    "contact_email",
+)
 MSG_RECORD_NOT_FOUND = "admission record not found"
 
 

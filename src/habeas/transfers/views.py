@@ -7,28 +7,33 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from habeas.accounts.auth import role_required
 from habeas.accounts.permissions import (
     is_receiving_staff,
     may_accept_manifests,
     may_edit_admission_record,
     may_import_manifests,
+    may_read_admission_details,
 )
 from habeas.agreements.models import Agreement
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, NotFound
 from habeas.ledger.models import LedgerEntry
 from habeas.transfers.api import require_may_import
+from habeas.transfers.choices import Outcome
+from habeas.transfers.disclosure import entry_for_reader, visible_people
 from habeas.transfers.forms import AdmissionRecordForm, DecisionFilterForm, ManifestUploadForm
 from habeas.transfers.manifest import ManifestRefused
 from habeas.transfers.selectors import (
+    ADMISSION_DETAIL_FIELDS,
     admission_record_get_for,
+    entry_document,
     entry_list,
     manifest_get_for,
     manifest_list,
@@ -48,7 +53,7 @@ def _manifest_or_404(request: HttpRequest, ref: str) -> Any:
         raise Http404(_("manifest not found")) from None
 
 
-@login_required
+@role_required
 def manifest_list_view(request: HttpRequest) -> HttpResponse:
     """Every manifest in scope, newest first, and the upload form (403 on upload for the
     roles that only read)."""
@@ -94,13 +99,20 @@ def manifest_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@role_required
 def manifest_detail(request: HttpRequest, ref: str) -> HttpResponse:
     """The decision table: filter by decision, each rule with its citation."""
     manifest = _manifest_or_404(request, ref)
     filt = DecisionFilterForm(request.GET or None)
     decision = filt.cleaned_data["decision"] if filt.is_valid() else ""
-    entries = entry_list(manifest, decision=decision)[:2000]
+    entries = list(entry_list(manifest, decision=decision)[:2000])
+    shown = [entry_document(e) for e in entries]
+    visible = visible_people(request.user, shown)
+    for entry, doc in zip(entries, shown, strict=True):
+        # What this reader may learn of the identity match (Mandela Rule 9).
+        entry.shown = entry_for_reader(doc, visible)  # type: ignore[attr-defined]
+        for rule in entry.shown["rules"]:  # type: ignore[attr-defined]
+            rule["label"] = Outcome(rule["outcome"]).label
     can_accept = may_accept_manifests(request.user)
     return render(
         request,
@@ -115,7 +127,7 @@ def manifest_detail(request: HttpRequest, ref: str) -> HttpResponse:
     )
 
 
-@login_required
+@role_required
 @require_POST
 def manifest_accept_view(request: HttpRequest, ref: str) -> HttpResponse:
     manifest = _manifest_or_404(request, ref)
@@ -133,7 +145,7 @@ def manifest_accept_view(request: HttpRequest, ref: str) -> HttpResponse:
     return redirect("transfers:manifest_detail", ref=ref)
 
 
-@login_required
+@role_required
 def manifest_history(request: HttpRequest, ref: str) -> HttpResponse:
     """The manifest's history as the ledger records it."""
     manifest = _manifest_or_404(request, ref)
@@ -145,7 +157,7 @@ def manifest_history(request: HttpRequest, ref: str) -> HttpResponse:
     )
 
 
-@login_required
+@role_required
 def admission_record_view(request: HttpRequest, record_id: int) -> HttpResponse:
     """Complete the Rule 7 record after arrival (a new version on the ledger each time).
     Finance officers never see it (injuries, ill-treatment complaints, family: Mandela Rule 9,
@@ -157,8 +169,16 @@ def admission_record_view(request: HttpRequest, record_id: int) -> HttpResponse:
     except NotFound:
         raise Http404(_("admission record not found")) from None
     may_edit = may_edit_admission_record(user)
-    initial = {name: getattr(record, name) for name in RECORD_FIELDS}
+    details = may_read_admission_details(user)
+    initial = {
+        name: getattr(record, name)
+        for name in RECORD_FIELDS
+        if details or name not in ADMISSION_DETAIL_FIELDS
+    }
     form = AdmissionRecordForm(request.POST or None, initial=initial)
+    if not details:  # Mandela Rules 7(d), 9: the sending state sees the record, not these
+        for name in ADMISSION_DETAIL_FIELDS:
+            form.fields.pop(name, None)
     if request.method == "POST":
         if not may_edit:
             raise PermissionDenied(
@@ -194,5 +214,5 @@ def admission_record_view(request: HttpRequest, record_id: int) -> HttpResponse:
     return render(
         request,
         "transfers/admission_record.html",
-        {"record": record, "form": form, "may_edit": may_edit},
+        {"record": record, "form": form, "may_edit": may_edit, "details": details},
     )

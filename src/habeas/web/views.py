@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
@@ -23,6 +22,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from habeas.accounts.auth import role_required
 from habeas.accounts.permissions import may_view_cells
 from habeas.core import audit
 from habeas.core.errors import NotFound
@@ -167,7 +167,7 @@ def _facility_card(occ: FacilityOccupancy, link: bool) -> dict[str, Any]:
     }
 
 
-@login_required
+@role_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Occupancy per facility against certified and working capacity (Mandela Rule 10;
     STANDARDS.md: occupancy rate = population × 100 / certified capacity)."""
@@ -187,7 +187,7 @@ def _visible_episodes(user: Any) -> Any:
     return CustodyEpisode.objects.visible_to(user).select_related("facility", "agreement")
 
 
-@login_required
+@role_required
 def person_list_view(request: HttpRequest) -> HttpResponse:
     """Search the people the user may see (names as written, or an exact identifier)."""
     form = PersonSearchForm(request.GET or None)
@@ -224,7 +224,7 @@ def _basis_row(basis: LegalBasis) -> dict[str, Any]:
     }
 
 
-@login_required
+@role_required
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     """The person's file as the user may see it (Mandela Rules 7-9) and the custody history
     read from the ledger (Rule 6), not from the current tables; temporary absences and the
