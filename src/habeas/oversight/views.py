@@ -15,7 +15,6 @@ Views only read (selectors) and call ``access_log_record``; nothing here writes 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import gettext
 import io
@@ -35,6 +34,7 @@ from habeas.accounts.auth import role_required
 from habeas.accounts.permissions import may_read_oversight
 from habeas.conditions.alerts import RULES
 from habeas.conditions.views import KIND_LABELS
+from habeas.core import csvsafe
 from habeas.core.errors import ApplicationError, NotFound
 from habeas.custody.choices import ReleaseReason
 from habeas.facilities.choices import ModulePopulation, ModuleRegime
@@ -321,7 +321,7 @@ def statistics_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
 def statistics_csv(request: HttpRequest) -> HttpResponse:
     """The public statistics (small counts suppressed) as one CSV table."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval="", lineterminator="\n")
+    writer = csvsafe.dict_writer(buffer, fieldnames=CSV_COLUMNS, restval="", lineterminator="\n")
     writer.writeheader()
     for row in statistics_rows(public_stats_document()):
         writer.writerow({k: ("" if v is None else v) for k, v in row.items()})

@@ -216,6 +216,8 @@ def _flight_2(rng: random.Random) -> list[dict[str, str]]:
 
 
 def _csv(rows: list[dict[str, str]]) -> bytes:
+    """The demo flight as the sending state's file: an input read back by the importer, not
+    an export (its cells are the data as typed, phone numbers starting with + included)."""
     out = io.StringIO(newline="")
     writer = csv.DictWriter(out, fieldnames=list(COLUMNS), lineterminator="\r\n")
     writer.writeheader()

@@ -3,13 +3,13 @@ linkage between two person lists with the registry's matcher (habeas.people.matc
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from habeas.core import csvsafe
 from habeas.core.commands import HabeasCommand
 from habeas.people.matching import SAME, link
 from habeas.transfers.linking import read_person_list
@@ -42,7 +42,7 @@ class Command(HabeasCommand):
 
 
 def _write(fh: Any, pairs: list[tuple[str, str, float]]) -> None:
-    writer = csv.writer(fh, lineterminator="\n")
+    writer = csvsafe.writer(fh, lineterminator="\n")
     writer.writerow(["left_ref", "right_ref", "score"])
     for l_ref, r_ref, score in pairs:
         writer.writerow([l_ref, r_ref, f"{score:.4f}"])
