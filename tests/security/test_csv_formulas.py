@@ -60,6 +60,7 @@ def test_link_output_neutralises_a_formula_in_a_reference(tmp_path: Path, db: An
     code, _, err = run_cli("link", str(left), str(right), "--out", str(out))
     assert code == 0, err
     (header, pair) = list(csv.reader(out.open(newline="", encoding="utf-8")))
+    assert header == ["left_ref", "right_ref", "score"]
     assert pair[:2] == ["'=HYPERLINK(1)", "'@R1"]
 
 
