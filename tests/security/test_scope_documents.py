@@ -123,3 +123,64 @@ def test_liaison_decision_table_does_not_name_a_person_held_for_another_state(
     assert _hints(html, twin["hidden"].pk) == []
     staff_html = _client(users["staff"]).get("/transfers/manifests/US-TWIN-1/").content.decode()
     assert "already in custody" in staff_html
+
+
+# --- dry runs and matching calls leave a trace (issue 10, deliver 1) -------------------------
+
+
+def test_dry_run_and_matching_call_go_to_the_access_log(
+    twin: dict[str, Any], users: dict[str, Any]
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from habeas.oversight.models import AccessLog
+
+    liaison = _client(users["liaison_us"])
+    dry = liaison.post(
+        "/api/v1/manifests/",
+        {
+            "file": SimpleUploadedFile("probe.csv", to_csv([row(**{**TWIN, "sending_ref": "P2"})])),
+            "agreement": "US-SV",
+            "dry_run": "true",
+            "on": ON.isoformat(),
+        },
+    )
+    assert dry.status_code == 200
+    match = liaison.post(
+        "/api/v1/matching/",
+        {"given_names": "Carla", "first_surname": "Tres", "date_of_birth": "1990-05-17"},
+        content_type="application/json",
+    )
+    assert match.status_code == 200
+    assert match.json() == []  # held for Guatemala: never answered to the US liaison
+    logged = list(AccessLog.objects.filter(username="liaison_us").order_by("pk"))
+    assert [(a.query, a.channel, a.role, a.person_id) for a in logged] == [
+        ("dry_run", "api", "liaison", None),
+        ("matching", "api", "liaison", None),
+    ]
+    assert logged[0].subject == "US-SV probe.csv (1 rows)"
+    assert logged[1].subject == "answered: none"
+
+    listed = _client(users["oversight"]).get("/api/v1/access-log/?username=liaison_us").json()
+    assert [(a["query"], a["person"]) for a in listed["items"]] == [
+        ("matching", None),
+        ("dry_run", None),
+    ]
+    page = _client(users["oversight"]).get("/oversight/access-log/?username=liaison_us")
+    assert "Manifest dry run" in page.content.decode()
+
+
+def test_a_probe_in_the_access_log_cannot_be_changed(
+    twin: dict[str, Any], users: dict[str, Any]
+) -> None:
+    from django.db import DatabaseError, transaction
+
+    from habeas.oversight.models import AccessLog
+
+    _client(users["liaison_us"]).post(
+        "/api/v1/matching/",
+        {"given_names": "Ana", "first_surname": "Uno"},
+        content_type="application/json",
+    )
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AccessLog.objects.filter(query="matching").update(subject="nothing")

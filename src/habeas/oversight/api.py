@@ -109,8 +109,11 @@ class AccessLogOut(Schema):
     viewed_at: InstantStr
     username: str
     role: str
-    person: IdStr
+    #: Empty for a probe of the registry (``query``: a dry run or a matching call).
+    person: IdStr | None
     channel: str
+    query: str
+    subject: str
 
     @staticmethod
     def resolve_id(obj: AccessLog) -> str:
@@ -121,8 +124,8 @@ class AccessLogOut(Schema):
         return str(instant_str(obj.viewed_at))
 
     @staticmethod
-    def resolve_person(obj: AccessLog) -> str:
-        return str(obj.person_id)
+    def resolve_person(obj: AccessLog) -> str | None:
+        return str(obj.person_id) if obj.person_id else None
 
 
 class AccessLogFilterIn(Schema):

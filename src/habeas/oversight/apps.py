@@ -7,6 +7,7 @@ class OversightConfig(AppConfig):
 
     def ready(self) -> None:
         from habeas.core import audit
-        from habeas.oversight.services import access_log_record
+        from habeas.oversight.services import access_log_query, access_log_record
 
         audit.register(access_log_record)
+        audit.register_query(access_log_query)

@@ -11,6 +11,16 @@ class AccessChannel(models.TextChoices):
     CLI = "cli", _("Command line")
 
 
+class AccessQuery(models.TextChoices):
+    """A read that names no single file but probes the registry (Mandela Rule 9; issue 10):
+    a manifest dry run stores nothing and a matching call changes nothing, so the access log
+    is their only trace. Empty: the view of one person's file."""
+
+    FILE = "", _("File view")
+    MATCHING = "matching", _("Identity matching")
+    DRY_RUN = "dry_run", _("Manifest dry run")
+
+
 class LocatorStatus(models.TextChoices):
     """INTERFACES.md ``locate --json`` ``status``."""
 

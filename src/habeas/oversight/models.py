@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from habeas.oversight.choices import AccessChannel
+from habeas.oversight.choices import AccessChannel, AccessQuery
 
 
 class AccessLog(models.Model):
@@ -36,11 +36,27 @@ class AccessLog(models.Model):
     )
     username = models.CharField(_("user"), max_length=150)
     role = models.CharField(_("role"), max_length=32, blank=True)
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    #: The person whose file was opened; empty for a probe of the registry (``query``).
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     channel = models.CharField(_("channel"), max_length=8, choices=AccessChannel.choices)
+    #: A dry run or a matching call (:class:`AccessQuery`); empty for a file view.
+    query = models.CharField(
+        _("query"), max_length=16, choices=AccessQuery.choices, blank=True, default=""
+    )
+    #: What was probed: the agreement, file and rows of a dry run; the people a matching call
+    #: answered with (only those in the caller's scope are ever answered).
+    subject = models.CharField(_("subject"), max_length=300, blank=True, default="")
 
     class Meta:
         ordering = ["-viewed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(person__isnull=False) | ~models.Q(query=""),
+                name="accesslog_file_or_query",
+            )
+        ]
         indexes = [
             models.Index(fields=["person", "viewed_at"], name="accesslog_person_time"),
             models.Index(fields=["username", "viewed_at"], name="accesslog_user_time"),
@@ -48,6 +64,8 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.query:
+            return f"{self.username} ran {self.query} {self.subject} ({self.channel})"
         return f"{self.username} viewed person {self.person_id} ({self.channel})"
 
     @property

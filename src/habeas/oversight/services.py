@@ -20,7 +20,7 @@ from django.db import connection, transaction
 
 from habeas.accounts.permissions import access_log_role
 from habeas.core.clock import now
-from habeas.oversight.choices import AccessChannel
+from habeas.oversight.choices import AccessChannel, AccessQuery
 from habeas.oversight.locator import (
     INDEX_TABLE,
     TOKEN_MAX_LENGTH,
@@ -33,6 +33,7 @@ from habeas.people.models import Person
 from habeas.people.names import skeleton
 
 MSG_UNKNOWN_CHANNEL = "unknown access channel"
+MSG_UNKNOWN_QUERY = "unknown access query"
 
 #: People re-indexed per batch (bounded memory and SQLite variable count).
 INDEX_BATCH = 2000
@@ -62,6 +63,29 @@ def access_log_record(
         role=access_log_role(user) if authenticated else "",
         person_id=person_id,
         channel=channel,
+    )
+
+
+def access_log_query(
+    *, user: Any, query: str, subject: str, channel: str, at: dt.datetime | None = None
+) -> AccessLog:
+    """Record a probe of the registry by ``user``: a manifest dry run or an identity matching
+    call (Mandela Rule 9: every access recorded, a probe that stores nothing included). The
+    same append-only log as file views, with no person."""
+    if channel not in AccessChannel.values:
+        raise ValueError(MSG_UNKNOWN_CHANNEL)
+    if query not in AccessQuery.values or not query:
+        raise ValueError(MSG_UNKNOWN_QUERY)
+    authenticated = getattr(user, "is_authenticated", False)
+    return AccessLog.objects.create(
+        viewed_at=at or now(),
+        user=user if authenticated else None,
+        username=str(getattr(user, "username", "")) if authenticated else "anonymous",
+        role=access_log_role(user) if authenticated else "",
+        person=None,
+        channel=channel,
+        query=query,
+        subject=subject[:300],
     )
 
 

@@ -19,6 +19,7 @@ from habeas.accounts.auth import api_user
 from habeas.accounts.models import User
 from habeas.accounts.permissions import is_receiving_staff, may_import_manifest
 from habeas.agreements.models import Agreement
+from habeas.core import audit
 from habeas.core.actor import Actor
 from habeas.core.api import errors
 from habeas.core.clock import parse_instant
@@ -154,7 +155,15 @@ def manifests_import(
         decided_on=on,
         dry_run=dry_run,
     )
-    return report_for(user, result.report)
+    report = report_for(user, result.report)
+    if dry_run:  # stores nothing: the access log is its only trace (Mandela Rule 9)
+        audit.registry_probed(
+            user=user,
+            query="dry_run",
+            subject=f"{found.code} {file.name or ''} ({len(report['entries'])} rows)",
+            channel="api",
+        )
+    return report
 
 
 @router.get(
@@ -289,8 +298,15 @@ def matching_match(request: HttpRequest, body: MatchIn) -> list[dict[str, Any]]:
         .filter(pk__in=[int(m.ref) for m in found])
         .values_list("pk", flat=True)
     )
-    return [
+    answer = [
         {"person": m.ref, "score": m.score, "band": m.band, "reasons": list(m.reasons)}
         for m in found
         if int(m.ref) in visible
     ][:20]
+    audit.registry_probed(  # changes nothing: the access log is its only trace (Rule 9)
+        user=user,
+        query="matching",
+        subject="answered: " + (", ".join(a["person"] for a in answer) or "none"),
+        channel="api",
+    )
+    return answer
