@@ -306,7 +306,7 @@ def matching_match(request: HttpRequest, body: MatchIn) -> list[dict[str, Any]]:
     audit.registry_probed(  # changes nothing: the access log is its only trace (Rule 9)
         user=user,
         query="matching",
-        subject="answered: " + (", ".join(a["person"] for a in answer) or "none"),
+        subject="answered: " + (", ".join(str(a["person"]) for a in answer) or "none"),
         channel="api",
     )
     return answer

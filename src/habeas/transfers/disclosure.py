@@ -70,7 +70,7 @@ def entry_for_reader(doc: dict[str, Any], visible: set[int] | None) -> dict[str,
     top = int(candidates[0]["person"]) if candidates and candidates[0].get("person") else None
     withheld = top is None or top not in visible
     person = doc.get("person")
-    person_hidden = bool(person) and int(person) not in visible
+    person_hidden = person is not None and int(person) not in visible
     rules = []
     for rule in doc.get("rules") or []:
         if rule["rule"] in REGISTRY_RULES and withheld and _names_someone(rule, top):

@@ -110,8 +110,8 @@ def manifest_detail(request: HttpRequest, ref: str) -> HttpResponse:
     visible = visible_people(request.user, shown)
     for entry, doc in zip(entries, shown, strict=True):
         # What this reader may learn of the identity match (Mandela Rule 9).
-        entry.shown = entry_for_reader(doc, visible)  # type: ignore[attr-defined]
-        for rule in entry.shown["rules"]:  # type: ignore[attr-defined]
+        entry.shown = entry_for_reader(doc, visible)
+        for rule in entry.shown["rules"]:
             rule["label"] = Outcome(rule["outcome"]).label
     can_accept = may_accept_manifests(request.user)
     return render(
