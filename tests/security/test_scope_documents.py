@@ -79,9 +79,29 @@ def test_liaison_report_does_not_name_a_person_held_for_another_state(
     assert entry["decision"] == "needs_review"
     assert entry["person"] is None
     assert entry["candidates"] == []
-    (u7,) = [r for r in entry["rules"] if r["rule"] == "U7"]
-    assert u7["outcome"] == "review"
-    assert "receiving state" in u7["message"]
+    (line,) = [r for r in entry["rules"] if r["rule"] in {"U7", "U8", "registry"}]
+    assert line["rule"] == "registry"
+    assert line["outcome"] == "review"
+    assert "receiving state" in line["message"]
+    assert "Estado receptor" in line["message_es"]
+
+
+def test_liaison_cannot_tell_a_hidden_match_from_no_match(
+    twin: dict[str, Any], users: dict[str, Any]
+) -> None:
+    """The row matched to a person held for Guatemala and a row with no match at all show the
+    liaison the same rule lines: rules U7 and U8 are one ``registry`` line in both, in the same
+    words when it passes; only its outcome says that the first cannot be accepted."""
+    report = _client(users["liaison_us"]).get("/api/v1/manifests/US-TWIN-1/").json()
+    twin_rules = {r["rule"]: r for r in _entry(report, "US-TWIN")["rules"]}
+    new_rules = {r["rule"]: r for r in _entry(report, "US-NEW")["rules"]}
+    assert set(twin_rules) == set(new_rules)
+    assert new_rules["registry"]["outcome"] == "pass"
+    assert new_rules["registry"]["message"] == "checked against the registry"
+    assert twin_rules["registry"]["outcome"] == "review"
+    for rule, line in twin_rules.items():
+        if rule != "registry":
+            assert line["outcome"] == new_rules[rule]["outcome"], rule
 
 
 @pytest.mark.parametrize("reader", ["staff", "oversight"])

@@ -29,6 +29,10 @@ MSG_WITHHELD_REVIEW = gettext_lazy(
     "cannot be accepted as it stands: the receiving state's staff must review this entry"
 )
 MSG_WITHHELD_PASS = gettext_lazy("checked against the registry")
+#: The one line that stands for rules U7 and U8 when their words are withheld.
+WITHHELD_RULE = "registry"
+WITHHELD_SOURCE = "Mandela Rule 7(a): one identity, one custody"
+_SEVERITY = {"pass": 0, "review": 1, "fail": 2}
 
 
 def _bilingual(message: Any) -> tuple[str, str]:
@@ -61,9 +65,10 @@ def visible_people(user: Any, docs: Iterable[dict[str, Any]]) -> set[int] | None
 
 def entry_for_reader(doc: dict[str, Any], visible: set[int] | None) -> dict[str, Any]:
     """An entry document (``selectors.entry_document``) as a reader may see it: candidates and
-    the matched person outside ``visible`` are dropped, and the registry rules' words about a
-    person the reader may not see (or, for a scoped reader, about nobody) are replaced by words
-    that reveal nothing. ``visible`` ``None``: the reader sees everything, as stored."""
+    the matched person outside ``visible`` are dropped, and when the best match is a person
+    the reader may not see (or, for a scoped reader, there is no match: the two must look the
+    same) rules U7 and U8 become one line that reveals nothing (:func:`_collapsed`).
+    ``visible`` ``None``: the reader sees everything, as stored."""
     if visible is None:
         return doc
     candidates = doc.get("candidates") or []
@@ -71,13 +76,7 @@ def entry_for_reader(doc: dict[str, Any], visible: set[int] | None) -> dict[str,
     withheld = top is None or top not in visible
     person = doc.get("person")
     person_hidden = person is not None and int(person) not in visible
-    rules = []
-    for rule in doc.get("rules") or []:
-        if rule["rule"] in REGISTRY_RULES and withheld and _names_someone(rule, top):
-            message = MSG_WITHHELD_PASS if rule["outcome"] == "pass" else MSG_WITHHELD_REVIEW
-            en, es = _bilingual(message)
-            rule = {**rule, "message": en, "message_es": es}
-        rules.append(rule)
+    rules = _collapsed(doc.get("rules") or []) if withheld else list(doc.get("rules") or [])
     return {
         **doc,
         "person": None if person_hidden else person,
@@ -87,14 +86,29 @@ def entry_for_reader(doc: dict[str, Any], visible: set[int] | None) -> dict[str,
     }
 
 
-def _names_someone(rule: dict[str, Any], top: int | None) -> bool:
-    """A registry rule speaks of a person when it did not pass, or when it passed on a match
-    (U8 "the same person as ..."); "not in the registry yet" is replaced too, so that a scoped
-    reader cannot tell a hidden match from no match. U7's pass ("not in custody") names no
-    one."""
-    if rule["outcome"] != "pass":
-        return True
-    return rule["rule"] == "U8"
+def _collapsed(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rules U7 and U8 as one line, :data:`WITHHELD_RULE`, in U7's place: its outcome is the
+    worse of theirs (the entry still says it cannot be accepted), its words reveal nothing, and
+    a reader cannot tell "in custody" from "possibly the same person" from no match at all."""
+    registry = [r for r in rules if r["rule"] in REGISTRY_RULES]
+    if not registry:
+        return list(rules)
+    outcome = max((r["outcome"] for r in registry), key=_SEVERITY.__getitem__)
+    en, es = _bilingual(MSG_WITHHELD_PASS if outcome == "pass" else MSG_WITHHELD_REVIEW)
+    line = {
+        "rule": WITHHELD_RULE,
+        "outcome": outcome,
+        "message": en,
+        "message_es": es,
+        "source": WITHHELD_SOURCE,
+    }
+    out: list[dict[str, Any]] = []
+    for rule in rules:
+        if rule["rule"] not in REGISTRY_RULES:
+            out.append(rule)
+        elif line not in out:
+            out.append(line)
+    return out
 
 
 def report_for(user: Any, report: dict[str, Any]) -> dict[str, Any]:
