@@ -77,6 +77,10 @@ _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def _default(value: Any) -> Any:
+    if type(value) is dt.datetime:  # the common case first: a payload's aware instants
+        if value.tzinfo is None:
+            raise ValueError("naive datetime in a ledger payload")
+        return _utc_text(value, value.fold, True)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dt.datetime):

@@ -94,8 +94,12 @@ def destroy_keys(names: Iterable[str], using: str = "default") -> int:
 
 def present(payload: dict[str, Any], paths: Iterable[str]) -> bool:
     """Whether any of the paths holds a value in ``payload`` (an event with nothing personal
-    in it needs no key: no key is made for it)."""
-    return any(_present(payload, _parts(path)) for path in paths)
+    in it needs no key: no key is made for it). Every event of a bulk append is tested, so
+    the walk is a loop with plain-dict fast paths rather than recursion per step."""
+    for path in paths:  # noqa: SIM110 (a loop, not a generator per event)
+        if _present(payload, _parts(path), 0):
+            return True
+    return False
 
 
 @functools.cache
@@ -103,13 +107,24 @@ def _parts(path: str) -> list[str]:
     return path.split(".")
 
 
-def _present(node: Any, parts: list[str]) -> bool:
-    head, rest = parts[0], parts[1:]
-    if head == "*":
-        return isinstance(node, list) and any(not rest or _present(i, rest) for i in node)
-    if not isinstance(node, Mapping) or head not in node:
-        return False
-    return not rest or _present(node[head], rest)
+def _present(node: Any, parts: list[str], i: int) -> bool:
+    n = len(parts)
+    while i < n:
+        head = parts[i]
+        i += 1
+        if head == "*":
+            if not isinstance(node, list):
+                return False
+            if i == n:
+                return bool(node)
+            return any(_present(item, parts, i) for item in node)
+        if type(node) is dict:
+            if head not in node:
+                return False
+        elif not isinstance(node, Mapping) or head not in node:
+            return False
+        node = node[head]
+    return True
 
 
 def committed(payload: dict[str, Any], paths: Iterable[str], key: bytes) -> dict[str, Any]:
