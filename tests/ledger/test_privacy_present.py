@@ -14,8 +14,10 @@ from habeas.ledger.privacy import present
 KEYS = st.sampled_from(["a", "b", "name", "*"])
 VALUES = st.recursive(
     st.none() | st.integers() | st.text(max_size=3),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(["a", "b", "name", "*"]), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "b", "name", "*"]), inner, max_size=3)
+    ),
     max_leaves=10,
 )
 

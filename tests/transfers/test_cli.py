@@ -218,8 +218,10 @@ def test_report_is_written_page_by_page_byte_identical(
             st.text(max_size=6),
             st.recursive(
                 st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-                lambda inner: st.lists(inner, max_size=3)
-                | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+                lambda inner: (
+                    st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+                ),
                 max_leaves=6,
             ),
             max_size=4,
