@@ -1,5 +1,6 @@
-"""``privacy.present``: whether an event holds a personal value, which decides whether a data
-subject's key is made (ARCHITECTURE.md, "Personal data and the ledger")."""
+"""``privacy.present`` (whether an event holds a personal value, which decides whether a data
+subject's key is made) and the commitments' HMAC (ARCHITECTURE.md, "Personal data and the
+ledger")."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from habeas.ledger.privacy import present
 
 KEYS = st.sampled_from(["a", "b", "name", "*"])
 VALUES = st.recursive(
-    st.none() | st.integers() | st.text(max_size=3),
+    st.none() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=3),
     lambda inner: (
         st.lists(inner, max_size=3)
         | st.dictionaries(st.sampled_from(["a", "b", "name", "*"]), inner, max_size=3)
@@ -51,3 +52,22 @@ def test_present_examples() -> None:
     assert present({"people": [1]}, ["people.*"])
     assert not present({"people": [{"x": 1}]}, ["people.*.dob"])
     assert not present({"people": "text"}, ["people.*"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.binary(max_size=100), data=st.binary(max_size=300), value=VALUES)
+def test_keyed_is_hmac_sha256(key: bytes, data: bytes, value: Any) -> None:
+    """The precomputed-state HMAC is RFC 2104 HMAC-SHA-256 (keys shorter and longer than the
+    block), and a commitment is the HMAC of the value's canonical JSON."""
+    import hashlib
+    import hmac
+
+    from habeas.core.canonical import canonical_bytes
+    from habeas.ledger.privacy import PREFIX, Keyed, commitment
+
+    keyed = Keyed(key)
+    assert keyed.digest(data) == hmac.new(key, data, hashlib.sha256).digest()
+    assert keyed.digest(data) == keyed.digest(data)  # the stored states are never consumed
+    expected = PREFIX + hmac.new(key, canonical_bytes(value), hashlib.sha256).hexdigest()
+    assert commitment(key, value) == expected
+    assert keyed.commitment(value) == expected
