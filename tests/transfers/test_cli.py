@@ -189,6 +189,13 @@ def test_report_is_written_page_by_page_byte_identical(
     assert code == 0, err
     assert "dry run: nothing stored" in out
     assert not Manifest.objects.filter(ref="F5").exists()
+    code, quiet, err = run(
+        capsys, "import-manifest", str(path), "--agreement", "US-SV", "--ref", "F5",
+        "--dry-run", "--on", "2025-03-20",
+    )  # fmt: skip
+    assert code == 0, err
+    assert quiet == out  # without --report: the same counts line, no report built
+    assert not Manifest.objects.filter(ref="F5").exists()
     report = tmp_path / "report.json"
     code, out, err = run(
         capsys, "import-manifest", str(path), "--agreement", "US-SV", "--ref", "F5",

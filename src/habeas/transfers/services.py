@@ -117,7 +117,8 @@ class ImportResult:
     @property
     def report(self) -> dict[str, Any]:
         if self._report is None:
-            assert self.manifest is not None
+            if self.manifest is None:
+                raise LookupError("a dry run made with dry_run_report=False kept no report")
             self._report = manifest_report(self.manifest)
         return self._report
 
