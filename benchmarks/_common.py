@@ -32,7 +32,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = "postgresql://postgres@127.0.0.1:5432/habeas_bench"
+#: The benchmark database; ``HABEAS_BENCH_PG_DB`` names another one (several people benchmarking
+#: against one PostgreSQL server each drop and recreate the schema of theirs).
+PG_DB = os.environ.get("HABEAS_BENCH_PG_DB", "habeas_bench")
+PG_URL = f"postgresql://postgres@127.0.0.1:5432/{PG_DB}"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -389,11 +392,11 @@ def _ensure_pg_database() -> None:
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        found = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", ("habeas_bench",)
-        ).fetchone()
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_DB,)).fetchone()
         if found is None:
-            conn.execute("CREATE DATABASE habeas_bench")
+            from psycopg import sql
+
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PG_DB)))
 
 
 class RawDB:

@@ -18,6 +18,9 @@ the database, so they follow whatever Habeas stores):
   indexes on action and subject), to show what the schema change saved;
 * one plain ``INSERT`` per transaction, for the single appends.
 
+Full verification (``verify_ledger(tables=False)``) of the ledger each bulk run wrote, against a
+SHA-256 chain over the same rows read with the verifier's own page query (target: 0.6).
+
 Two components of Habeas's own work without any database (canonical JSON + leaf hash; the
 Merkle interior nodes, grown from the right border as the append does) show how much of the
 time is Python, not SQL.
@@ -43,6 +46,8 @@ BATCH = 1_000
 SINGLE = 2_000
 COMPONENT = 20_000  # the no-database components are timed on a slice (they are steady)
 TARGET_BULK = 100_000  # entries/s
+TARGET_FLOOR_RATIO = 0.8  # bulk append / raw executemany of the same rows (issue 15)
+TARGET_VERIFY_RATIO = 0.6  # full verification / raw SHA-256 chain over the same rows
 DEFAULT_RUNS = 5
 
 _BASE = dt.datetime(2025, 3, 16, 14, 5, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
@@ -203,7 +208,30 @@ def component_merkle(leaves: Sequence[bytes]) -> None:
         border = merkle.grow(start, border, leaves[start : start + BATCH]).border
 
 
+def habeas_verify(expected: int) -> None:
+    """``verify_ledger(tables=False)``: every leaf hash, index and the root recomputed (the
+    table comparison is left out: the benchmark's entries describe no rows)."""
+    from habeas.ledger.verify import verify_ledger
+
+    result = verify_ledger(tables=False)
+    if not result.ok or result.entries != expected:
+        raise SystemExit(f"verification failed: {result.problems[:3]}")
+
+
 # --- baselines ----------------------------------------------------------------------------
+
+
+def raw_chain_read() -> bytes:
+    """The floor of a verification: the same rows read with the verifier's own page query and
+    page size (index and canonical bytes, not the stored leaf hash), hashed as a chain."""
+    from habeas.ledger.verify import entry_pages, entry_sql
+
+    sha = hashlib.sha256
+    h = b""
+    for rows in entry_pages(entry_sql(leaf=False)):
+        for _, data in rows:
+            h = sha(h + data).digest()
+    return h
 
 
 def raw_chain(datas: Sequence[bytes]) -> bytes:
@@ -332,12 +360,24 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
     comp_merkle = report.add(
         "comp_merkle", "component: Merkle interior nodes, no DB", TOTAL, "entries"
     )
+    verify = report.add(
+        "habeas_verify", "Habeas verify_ledger(tables=False), full pass", TOTAL, "entries"
+    )
+    chain_read = report.add(
+        "raw_chain_read",
+        "baseline: SHA-256 chain over the same rows, read with the verifier's pages",
+        TOTAL,
+        "entries",
+    )
 
     stored: LedgerRows | None = None
     for number in range(runs):
         common.log(f"ledger: run {number + 1}/{runs} ({env.engine})")
         env.fresh_database()
         common.timed(bulk, habeas_bulk, events)
+        # Full verification and its floor on the ledger just written, alternating.
+        common.timed(verify, habeas_verify, TOTAL)
+        common.timed(chain_read, raw_chain_read)
         if stored is None:
             check_ledger(TOTAL)
             stored = read_rows()
@@ -391,6 +431,29 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
         "raw_many_before",
     )
     report.ratio(f"Habeas single / raw {env.engine} INSERT per txn", "habeas_single", "raw_single")
+    report.ratio(
+        "Habeas full verification / raw SHA-256 chain over the same rows",
+        "habeas_verify",
+        "raw_chain_read",
+    )
+    append_ratio = bulk.rate / many.rate
+    report.targets.append(
+        common.Target(
+            label=f"bulk append >= {TARGET_FLOOR_RATIO} of raw executemany of the same rows",
+            met=append_ratio >= TARGET_FLOOR_RATIO,
+            detail=f"{append_ratio:.3f} (wall, medians); by CPU time "
+            f"{many.cpu_median / bulk.cpu_median:.3f}",
+        )
+    )
+    verify_ratio = verify.rate / chain_read.rate
+    report.targets.append(
+        common.Target(
+            label=f"full verification >= {TARGET_VERIFY_RATIO} of a raw SHA-256 chain",
+            met=verify_ratio >= TARGET_VERIFY_RATIO,
+            detail=f"{verify_ratio:.3f} (wall, medians); by CPU time "
+            f"{chain_read.cpu_median / verify.cpu_median:.3f}",
+        )
+    )
     rate = bulk.rate
     floor = many.rate
     report.targets.append(

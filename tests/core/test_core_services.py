@@ -182,3 +182,38 @@ def test_fast_canonical_path_equals_the_checked_path(value: Any) -> None:
 def test_non_finite_floats_next_to_nulls_are_refused(bad: Any) -> None:
     with pytest.raises(ValueError, match="NaN or infinity"):
         canonical_bytes(bad)
+
+
+_NESTED = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=3)
+    | st.floats(allow_nan=True, allow_infinity=True),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=4)
+    ),
+    max_leaves=15,
+)
+
+
+def _non_finite_reference(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_non_finite_reference(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_non_finite_reference(v) for v in value)
+    return False
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NESTED)
+def test_non_finite_scan_matches_its_definition(value: Any) -> None:
+    """The container-at-a-time scan finds a NaN or infinity wherever the item-by-item
+    definition does (the check behind every payload whose JSON holds a ``null``)."""
+    from habeas.core.canonical import _has_non_finite
+
+    assert _has_non_finite(value) is _non_finite_reference(value)

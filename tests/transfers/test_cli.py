@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.transfers.helpers import row, to_csv
 
@@ -153,3 +155,92 @@ def test_link_cli(capsys: Any, tmp_path: Path) -> None:
     lines = out.read_text().splitlines()
     assert lines[0] == "left_ref,right_ref,score"
     assert [line.split(",")[:2] for line in lines[1:]] == [["L1", "R1"]]
+
+
+def _report_json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.django_db
+def test_report_is_written_page_by_page_byte_identical(
+    capsys: Any, world: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The command writes the --report document from the stored rows a page at a time; the
+    text is exactly the document's ``json.dumps`` (INTERFACES.md), whatever the page size,
+    and a dry run writes the same document without storing anything."""
+    from habeas.transfers import selectors
+    from habeas.transfers.models import Manifest, ManifestEntry
+    from habeas.transfers.selectors import manifest_report
+
+    monkeypatch.setattr(selectors, "REPORT_PAGE", 2)
+    rows = [
+        row(sending_ref=f"A{i}", given_names=name, sentence=sentence)
+        for i, (name, sentence) in enumerate(
+            [("Luis", "P5Y"), ("Ñandú", "life"), ("Ana", "P1M"), ("José", "P2Y"), ("Eva", "x")]
+        )
+    ]
+    path = tmp_path / "five.csv"
+    path.write_bytes(to_csv(rows))
+    dry = tmp_path / "dry.json"
+    code, out, err = run(
+        capsys, "import-manifest", str(path), "--agreement", "US-SV", "--ref", "F5",
+        "--dry-run", "--report", str(dry), "--on", "2025-03-20",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "dry run: nothing stored" in out
+    assert not Manifest.objects.filter(ref="F5").exists()
+    code, quiet, err = run(
+        capsys, "import-manifest", str(path), "--agreement", "US-SV", "--ref", "F5",
+        "--dry-run", "--on", "2025-03-20",
+    )  # fmt: skip
+    assert code == 0, err
+    assert quiet == out  # without --report: the same counts line, no report built
+    assert not Manifest.objects.filter(ref="F5").exists()
+    report = tmp_path / "report.json"
+    code, out, err = run(
+        capsys, "import-manifest", str(path), "--agreement", "US-SV", "--ref", "F5",
+        "--report", str(report), "--on", "2025-03-20",
+    )  # fmt: skip
+    assert code == 0, err
+    doc = manifest_report(Manifest.objects.get(ref="F5"))
+    assert [e["sending_ref"] for e in doc["entries"]] == [f"A{i}" for i in range(5)]
+    assert ManifestEntry.objects.filter(manifest__ref="F5").count() == 5
+    assert all(e["rules"] for e in doc["entries"])
+    assert report.read_text(encoding="utf-8") == _report_json(doc)
+    assert any(ord(ch) > 127 for ch in report.read_text(encoding="utf-8"))  # Spanish messages
+    assert json.loads(dry.read_text(encoding="utf-8")) == doc
+    c = doc["counts"]
+    assert out.strip() == (
+        f"manifest F5 (imported): {c['eligible']} eligible, {c['needs_review']} need review, "
+        f"{c['ineligible']} ineligible"
+    )
+    assert c["ineligible"] >= 1  # the row whose sentence is not a duration
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    summary=st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+    entries=st.lists(
+        st.dictionaries(
+            st.text(max_size=6),
+            st.recursive(
+                st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                lambda inner: (
+                    st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+                ),
+                max_leaves=6,
+            ),
+            max_size=4,
+        ),
+        max_size=4,
+    ),
+)
+def test_report_text_is_json_dumps(summary: dict[str, str], entries: list[Any]) -> None:
+    """The streamed report text equals ``json.dumps(indent=2, ensure_ascii=False)`` of the
+    whole document, for any entries (newlines, quotes, non-ASCII, nesting, none at all)."""
+    from habeas.transfers.selectors import report_text
+
+    summary = {k: v for k, v in summary.items() if k != "entries"}
+    whole = json.dumps({**summary, "entries": entries}, indent=2, ensure_ascii=False)
+    assert "".join(report_text(summary, iter(entries))) == whole

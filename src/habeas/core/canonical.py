@@ -77,6 +77,10 @@ _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def _default(value: Any) -> Any:
+    if type(value) is dt.datetime:  # the common case first: a payload's aware instants
+        if value.tzinfo is None:
+            raise ValueError("naive datetime in a ledger payload")
+        return _utc_text(value, value.fold, True)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dt.datetime):
@@ -100,30 +104,38 @@ def canonical_bytes(value: Any) -> bytes:
     return data
 
 
+_LEAF_TYPES = frozenset({str, int, bool, type(None)})
+
+
 def _has_non_finite(value: Any) -> bool:
     """Whether a float NaN or infinity hides in ``value`` (orjson would have written null).
-    Iterative, one loop over a stack (every payload holding a ``null`` is scanned: a bulk
-    import's thousands of entries pay for it)."""
+    Iterative, one loop over a stack of containers; a container whose values are all text,
+    integers, booleans or nulls (most of them: rule outcomes, names, references) is passed
+    over with one C-level ``set(map(type, …))``, not item by item (every payload holding a
+    ``null`` is scanned: a bulk import's thousands of entries pay for it)."""
     stack = [value]
     pop = stack.pop
-    push = stack.extend
+    push = stack.append
     isfinite = math.isfinite
+    leaf = _LEAF_TYPES
     while stack:
         item = pop()
         kind = type(item)
-        if kind is str or kind is int or kind is bool or item is None:
-            continue
-        if kind is dict:
-            push(item.values())
-        elif kind is list or kind is tuple:
-            push(item)
+        if kind is dict or isinstance(item, dict):
+            items: Any = item.values()
+        elif kind is list or kind is tuple or isinstance(item, list | tuple):
+            items = item
         elif isinstance(item, float):
             if not isfinite(item):
                 return True
-        elif isinstance(item, dict):
-            push(item.values())
-        elif isinstance(item, list | tuple):
-            push(item)
+            continue
+        else:
+            continue
+        if leaf.issuperset(map(type, items)):
+            continue
+        for element in items:
+            if type(element) not in leaf:
+                push(element)
     return False
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import hmac
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -32,7 +31,38 @@ KEY_BYTES = 32
 
 def commitment(key: bytes, value: Any) -> str:
     """The commitment of one personal value (any JSON value: text, date, list, object)."""
-    return PREFIX + hmac.new(key, canonical_bytes(value), hashlib.sha256).hexdigest()
+    return Keyed(key).commitment(value)
+
+
+_BLOCK = 64  # SHA-256's block size
+_TRANS_36 = bytes(x ^ 0x36 for x in range(256))
+_TRANS_5C = bytes(x ^ 0x5C for x in range(256))
+
+
+class Keyed:
+    """HMAC-SHA-256 under one key (RFC 2104), the key's padded inner and outer hash states
+    computed once and copied per value. The same bytes as ``hmac.new(key, data, sha256)``,
+    about three times faster per value: an imported manifest row commits some thirty
+    personal values under one key, and ``hmac.new`` sets the key up again for each."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > _BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_BLOCK, b"\0")
+        self._inner = hashlib.sha256(key.translate(_TRANS_36))
+        self._outer = hashlib.sha256(key.translate(_TRANS_5C))
+
+    def digest(self, data: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(data)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+    def commitment(self, value: Any) -> str:
+        return PREFIX + self.digest(canonical_bytes(value)).hex()
 
 
 def is_commitment(value: Any) -> bool:
@@ -94,8 +124,12 @@ def destroy_keys(names: Iterable[str], using: str = "default") -> int:
 
 def present(payload: dict[str, Any], paths: Iterable[str]) -> bool:
     """Whether any of the paths holds a value in ``payload`` (an event with nothing personal
-    in it needs no key: no key is made for it)."""
-    return any(_present(payload, _parts(path)) for path in paths)
+    in it needs no key: no key is made for it). Every event of a bulk append is tested, so
+    the walk is a loop with plain-dict fast paths rather than recursion per step."""
+    for path in paths:  # noqa: SIM110 (a loop, not a generator per event)
+        if _present(payload, _parts(path), 0):
+            return True
+    return False
 
 
 @functools.cache
@@ -103,13 +137,24 @@ def _parts(path: str) -> list[str]:
     return path.split(".")
 
 
-def _present(node: Any, parts: list[str]) -> bool:
-    head, rest = parts[0], parts[1:]
-    if head == "*":
-        return isinstance(node, list) and any(not rest or _present(i, rest) for i in node)
-    if not isinstance(node, Mapping) or head not in node:
-        return False
-    return not rest or _present(node[head], rest)
+def _present(node: Any, parts: list[str], i: int) -> bool:
+    n = len(parts)
+    while i < n:
+        head = parts[i]
+        i += 1
+        if head == "*":
+            if not isinstance(node, list):
+                return False
+            if i == n:
+                return bool(node)
+            return any(_present(item, parts, i) for item in node)
+        if type(node) is dict:
+            if head not in node:
+                return False
+        elif not isinstance(node, Mapping) or head not in node:
+            return False
+        node = node[head]
+    return True
 
 
 def committed(payload: dict[str, Any], paths: Iterable[str], key: bytes) -> dict[str, Any]:
@@ -117,19 +162,22 @@ def committed(payload: dict[str, Any], paths: Iterable[str], key: bytes) -> dict
     dot-separated; ``*`` stands for every element of a list. Absent paths are skipped; only the
     containers on a path are copied (the caller's payload is left as it was)."""
     result = payload
+    keyed = Keyed(key)
     for path in paths:
-        result = _commit_at(result, _parts(path), key)
+        result = _commit_at(result, _parts(path), keyed)
     return result
 
 
-def _commit_at(node: Any, parts: list[str], key: bytes) -> Any:
+def _commit_at(node: Any, parts: list[str], keyed: Keyed) -> Any:
     head, rest = parts[0], parts[1:]
     if head == "*":
         if not isinstance(node, list):
             return node
-        return [_commit_at(item, rest, key) if rest else commitment(key, item) for item in node]
+        if not rest:
+            return list(map(keyed.commitment, node))
+        return [_commit_at(item, rest, keyed) for item in node]
     if not isinstance(node, Mapping) or head not in node:
         return node
     copy = dict(node)
-    copy[head] = _commit_at(node[head], rest, key) if rest else commitment(key, node[head])
+    copy[head] = _commit_at(node[head], rest, keyed) if rest else keyed.commitment(node[head])
     return copy

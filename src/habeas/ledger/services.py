@@ -249,10 +249,15 @@ def _public_payloads(events: Sequence[Event], using: str) -> list[dict[str, Any]
     replaced by commitments under the data subject's key (:mod:`habeas.ledger.privacy`)."""
     declared = events_registry.REGISTRY.actions
     names: dict[int, str] = {}
+    personal_of: dict[str, tuple[str, ...]] = {}  # a batch is mostly one or two actions
+    present = privacy.present
     for i, event in enumerate(events):
-        spec = declared.get(event.action)
-        if spec is not None and spec.personal and privacy.present(event.payload, spec.personal):
-            names[i] = spec.key_for(event.subject, event.payload)
+        personal = personal_of.get(event.action)
+        if personal is None:
+            spec = declared.get(event.action)
+            personal = personal_of[event.action] = spec.personal if spec is not None else ()
+        if personal and present(event.payload, personal):
+            names[i] = declared[event.action].key_for(event.subject, event.payload)
     if not names:
         return [e.payload for e in events]
     keys = privacy.keys_for(names.values(), create=True, using=using)

@@ -253,5 +253,5 @@ def load_demo_flights(*, actor: Actor | None = None) -> dict[str, Any]:
                 at=ARRIVALS[ref] - dt.timedelta(hours=20),
             )
             admitted = len(manifest_admit(actor=actor, manifest=manifest, arrived_at=ARRIVALS[ref]))
-        summary[ref] = {**result.report["counts"], "admitted": admitted, "rows": len(rows)}
+        summary[ref] = {**result.summary["counts"], "admitted": admitted, "rows": len(rows)}
     return summary

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
 
 from django.db.models import Prefetch
 
@@ -89,55 +91,26 @@ def entry_document(entry: ManifestEntry) -> dict[str, Any]:
     }
 
 
-def manifest_report(manifest: Manifest) -> dict[str, Any]:
-    """The ``import-manifest --report`` document (INTERFACES.md): the same document as
-    :func:`entry_document` for every entry, read as plain rows (two queries, no model
-    instances)."""
-    rules: dict[int, list[dict[str, str]]] = {}
-    for entry_id, rule, outcome, message, message_es, source in (
-        RuleOutcome.objects.filter(entry__manifest=manifest)
-        .order_by("entry_id", "position")
-        .values_list("entry_id", "rule", "outcome", "message", "message_es", "source")
-        .iterator(chunk_size=5000)
-    ):
-        rules.setdefault(entry_id, []).append(
-            {
-                "rule": rule,
-                "outcome": outcome,
-                "message": message,
-                "message_es": message_es,
-                "source": source,
-            }
-        )
-    docs = [
-        {
-            "row": row,
-            "sending_ref": sending_ref,
-            "decision": decision,
-            "decided_on": decided_on.isoformat(),
-            "status": status,
-            "person": str(person_id) if person_id else None,
-            "matched_existing": matched_existing,
-            "candidates": candidates,
-            "rules": rules.pop(pk, []),
-        }
-        for pk, row, sending_ref, decision, decided_on, status, person_id, matched_existing, (
-            candidates
-        ) in ManifestEntry.objects.filter(manifest=manifest)
-        .order_by("row")
-        .values_list(
-            "pk",
-            "row",
-            "sending_ref",
-            "decision",
-            "decided_on",
-            "status",
-            "person_id",
-            "matched_existing",
-            "candidates",
-        )
-        .iterator(chunk_size=5000)
-    ]
+#: Entries read per query when the report is built or streamed: memory stays bounded by a
+#: page whatever the manifest's size (MANIFEST.md allows 100,000 rows).
+REPORT_PAGE = 1000
+
+_ENTRY_COLUMNS = (
+    "pk",
+    "row",
+    "sending_ref",
+    "decision",
+    "decided_on",
+    "status",
+    "person_id",
+    "matched_existing",
+    "candidates",
+)
+
+
+def manifest_summary(manifest: Manifest) -> dict[str, Any]:
+    """The ``import-manifest --report`` document (INTERFACES.md) without its entries: what
+    the command prints as its counts line."""
     return {
         "manifest": manifest.ref,
         "agreement": manifest.agreement.code,
@@ -147,8 +120,84 @@ def manifest_report(manifest: Manifest) -> dict[str, Any]:
             "ineligible": manifest.ineligible,
             "needs_review": manifest.needs_review,
         },
-        "entries": docs,
     }
+
+
+def manifest_entry_documents(manifest: Manifest) -> Iterator[dict[str, Any]]:
+    """The report's entries in row order, the same document as :func:`entry_document`, read
+    as plain rows a page at a time (two queries per :data:`REPORT_PAGE` entries, no model
+    instances): a caller that writes them out holds one page, not the manifest."""
+    last = 0
+    while True:
+        page = list(
+            ManifestEntry.objects.filter(manifest=manifest, row__gt=last)
+            .order_by("row")
+            .values_list(*_ENTRY_COLUMNS)[:REPORT_PAGE]
+        )
+        if not page:
+            return
+        rules: dict[int, list[dict[str, str]]] = {pk: [] for pk, *_ in page}
+        for entry_id, rule, outcome, message, message_es, source in (
+            RuleOutcome.objects.filter(entry_id__in=list(rules))
+            .order_by("entry_id", "position")
+            .values_list("entry_id", "rule", "outcome", "message", "message_es", "source")
+        ):
+            rules[entry_id].append(
+                {
+                    "rule": rule,
+                    "outcome": outcome,
+                    "message": message,
+                    "message_es": message_es,
+                    "source": source,
+                }
+            )
+        for pk, row, sending_ref, decision, decided_on, status, person_id, matched, (
+            candidates
+        ) in page:
+            yield {
+                "row": row,
+                "sending_ref": sending_ref,
+                "decision": decision,
+                "decided_on": decided_on.isoformat(),
+                "status": status,
+                "person": str(person_id) if person_id else None,
+                "matched_existing": matched,
+                "candidates": candidates,
+                "rules": rules[pk],
+            }
+        last = page[-1][1]
+
+
+def manifest_report(manifest: Manifest) -> dict[str, Any]:
+    """The ``import-manifest --report`` document (INTERFACES.md): the same document as
+    :func:`entry_document` for every entry (:func:`manifest_entry_documents`)."""
+    return {**manifest_summary(manifest), "entries": list(manifest_entry_documents(manifest))}
+
+
+def report_text(summary: dict[str, Any], entries: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The report document as JSON text, piece by piece: exactly
+    ``json.dumps({**summary, "entries": [...]}, indent=2, ensure_ascii=False)``, without
+    holding the entries (a 100,000-row manifest has about 1.2 million rule outcomes)."""
+    head = json.dumps({**summary, "entries": []}, indent=2, ensure_ascii=False)
+    closing = "[]\n}"
+    assert head.endswith(closing)
+    first = True
+    for doc in entries:
+        text = json.dumps(doc, indent=2, ensure_ascii=False)
+        # JSON text holds no raw newline inside a value: every line break is indentation.
+        body = "    " + text.replace("\n", "\n    ")
+        if first:
+            yield head[: -len(closing)] + "[\n" + body
+            first = False
+        else:
+            yield ",\n" + body
+    yield head if first else "\n  ]\n}"
+
+
+def manifest_report_write(manifest: Manifest, out: IO[str]) -> None:
+    """Write the ``--report`` document of a stored manifest to ``out`` page by page."""
+    for piece in report_text(manifest_summary(manifest), manifest_entry_documents(manifest)):
+        out.write(piece)
 
 
 def admission_record_get_for(*, user: Any, record_id: int) -> AdmissionRecord:

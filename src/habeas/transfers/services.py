@@ -112,18 +112,32 @@ class ImportResult:
     recognised: bool
     dry_run: bool
     _report: dict[str, Any] | None = None
+    _summary: dict[str, Any] | None = None
 
     @property
     def report(self) -> dict[str, Any]:
         if self._report is None:
-            assert self.manifest is not None
+            if self.manifest is None:
+                raise LookupError("a dry run made with dry_run_report=False kept no report")
             self._report = manifest_report(self.manifest)
         return self._report
 
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The report without its entries (reference, agreement, decision date, counts):
+        read from the manifest row, so a caller that prints the counts holds no entry."""
+        if self._summary is not None:
+            return self._summary
+        if self._report is not None:
+            return {k: v for k, v in self._report.items() if k != "entries"}
+        assert self.manifest is not None
+        return manifest_summary(self.manifest)
+
 
 class _DryRun(Exception):
-    def __init__(self, report: dict[str, Any]) -> None:
+    def __init__(self, report: dict[str, Any] | None, summary: dict[str, Any]) -> None:
         self.report = report
+        self.summary = summary
 
 
 def _chunks(it: Iterator[tuple[int, dict[str, str]]], size: int) -> Iterator[list[Any]]:
@@ -171,10 +185,14 @@ def manifest_import(
     filename: str = "",
     decided_on: dt.date | None = None,
     dry_run: bool = False,
+    dry_run_report: bool = True,
 ) -> ImportResult:
     """Read, validate, match and decide a manifest (MANIFEST.md; STANDARDS.md transfer
     eligibility). A file-level problem refuses it whole (:class:`ManifestRefused`); the same
-    reference or the same content again is recognised and nothing is stored twice."""
+    reference or the same content again is recognised and nothing is stored twice.
+
+    A dry run stores nothing, so its report is built before the rollback; with
+    ``dry_run_report=False`` only its summary (the counts) is kept."""
     source = Source(data, name=filename)
     if ref is not None and not _REF.match(ref):
         raise ValidationFailed(MSG_REF_FORMAT)
@@ -197,9 +215,10 @@ def manifest_import(
                 ref=ref or f"M-{checked.sha256[:12]}",
                 decided_on=decided_on or timezone.localdate(),
                 dry_run=dry_run,
+                dry_run_report=dry_run_report,
             )
         except _DryRun as done:
-            return ImportResult(None, False, True, done.report)
+            return ImportResult(None, False, True, done.report, done.summary)
     return ImportResult(manifest, False, False)
 
 
@@ -253,6 +272,7 @@ def _import(
     ref: str,
     decided_on: dt.date,
     dry_run: bool,
+    dry_run_report: bool = True,
 ) -> Manifest:
     Agreement.objects.select_for_update().filter(pk=agreement.pk).first()  # quota: one at a time
     if Manifest.objects.filter(ref=ref).exists():
@@ -324,7 +344,9 @@ def _import(
         ],
     )
     if dry_run:
-        raise _DryRun(manifest_report(manifest))
+        raise _DryRun(
+            manifest_report(manifest) if dry_run_report else None, manifest_summary(manifest)
+        )
     return manifest
 
 
@@ -1083,3 +1105,10 @@ def manifest_report(manifest: Manifest) -> dict[str, Any]:
     from habeas.transfers.selectors import manifest_report as report
 
     return report(manifest)
+
+
+def manifest_summary(manifest: Manifest) -> dict[str, Any]:
+    """The ``import-manifest --report`` document without its entries."""
+    from habeas.transfers.selectors import manifest_summary as summary
+
+    return summary(manifest)

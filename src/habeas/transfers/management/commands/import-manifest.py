@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from habeas.agreements.models import Agreement
 from habeas.core.actor import Actor
 from habeas.core.commands import HabeasCommand, spinner
 from habeas.transfers.manifest import ManifestRefused
+from habeas.transfers.selectors import manifest_report_write, report_text
 from habeas.transfers.services import manifest_import
 
 
@@ -54,24 +54,31 @@ class Command(HabeasCommand):
                     filename=path.name,
                     decided_on=on,
                     dry_run=options["dry_run"],
+                    dry_run_report=bool(options["report"]),
                 )
         except ManifestRefused as exc:
             sys.stderr.write(f"{path}: {exc.message}\n")
             for p in exc.problems:
                 sys.stderr.write(f"{path}: {p}\n")
             raise CommandError(f"{path}: refused, nothing stored", returncode=2) from None
-        report = result.report
+        summary = result.summary
         if options["report"]:
-            Path(options["report"]).write_text(
-                json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-            )
-        c = report["counts"]
+            # Written page by page from the stored rows (a dry run's report is already built):
+            # a 100,000-row manifest's report is never held whole.
+            with Path(options["report"]).open("w", encoding="utf-8") as out:
+                if result.manifest is not None:
+                    manifest_report_write(result.manifest, out)
+                else:
+                    report = result.report
+                    out.writelines(report_text(summary, report["entries"]))
+                out.write("\n")
+        c = summary["counts"]
         state = (
             "recognised: already imported, nothing stored"
             if result.recognised
             else ("dry run: nothing stored" if result.dry_run else "imported")
         )
         self.stdout.write(
-            f"manifest {report['manifest']} ({state}): {c['eligible']} eligible, "
+            f"manifest {summary['manifest']} ({state}): {c['eligible']} eligible, "
             f"{c['needs_review']} need review, {c['ineligible']} ineligible"
         )
