@@ -69,8 +69,9 @@ def fold(text: str) -> str:
     """Accents and case away, punctuation to single spaces: ``"Núñez-Peña"`` → ``"nunez pena"``;
     other scripts transliterated first (``habeas.people.names.romanize``: ``"Пётр"`` →
     ``"petr"``, ``"Łukasz"`` → ``"lukasz"``)."""
-    if not text.isascii():
-        text = romanize(text)
+    if text.isascii():  # nothing to decompose or transliterate
+        return _NON_WORD.sub(" ", text.lower()).strip()
+    text = romanize(text)
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     stripped = stripped.replace("ß", "ss").replace("ø", "o").replace("æ", "ae").replace("đ", "d")

@@ -96,6 +96,23 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 MSG_REFUSED = "the file is not a valid transfer manifest (MANIFEST.md): {n} problem(s)"
 
+#: The citation of each column's ``valid:<column>`` rule where a standard says more than the
+#: format (plausible values; docs/interfaces.md, "Limits"); other columns cite MANIFEST.md.
+CITATIONS: dict[str, str] = {
+    "given_names": "Mandela Rule 7(a); MANIFEST.md v1, names ≤ 200 characters and 10 words",
+    "first_surname": "Mandela Rule 7(a); MANIFEST.md v1, names ≤ 200 characters and 10 words",
+    "second_surname": "Mandela Rule 7(a); MANIFEST.md v1, names ≤ 200 characters and 10 words",
+    "aliases": "Mandela Rule 7(a); MANIFEST.md v1, at most 20 aliases",
+    "date_of_birth": "Mandela Rule 7(a): a date of birth from 1900 to today",
+    "conviction_date": "ETS 112 art. 3(1)(b): a judgment already given",
+    "sentence": "Mandela Rule 7(b); a term of at most 150 years (longer: life)",
+    "custody_credit_days": "18 U.S.C. § 3585(b): at most 150 years of credit",
+    "keep_apart_from": "Mandela Rule 11: keep-apart is between two people",
+    "contact_name": "Mandela Rule 7(g); MANIFEST.md v1, names ≤ 200 characters",
+    "contact_email": "Mandela Rule 7(g); RFC 5322 address syntax",
+    "contact_phone": "Mandela Rule 7(g); ITU-T E.164",
+}
+
 
 def max_rows() -> int:
     return int(getattr(settings, "HABEAS_MANIFEST_MAX_ROWS", DEFAULT_MAX_ROWS))
