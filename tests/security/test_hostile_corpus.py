@@ -41,7 +41,9 @@ def expand(value: Any) -> Any:
 def manifest_bytes(case: dict[str, Any]) -> tuple[bytes, str]:
     if "raw" in case:
         return expand(case["raw"]).encode("utf-8", "surrogatepass"), "hostile.json"
-    rows = [row(**{k: v for k, v in expand(r).items() if not isinstance(v, list)}) for r in case["rows"]]
+    rows = [
+        row(**{k: v for k, v in expand(r).items() if not isinstance(v, list)}) for r in case["rows"]
+    ]
     lists = [{k: v for k, v in expand(r).items() if isinstance(v, list)} for r in case["rows"]]
     if case.get("format") == "csv":
         return to_csv(rows), "hostile.csv"
@@ -130,7 +132,7 @@ def test_hostile_input_is_refused_quickly_and_stores_nothing(
     expect = case["expect"]
     started = time.perf_counter()
     if case["via"] == "cli":
-        code, err = run_cli_main(case["args"], monkeypatch)
+        code, err = run_cli_main(expand(case["args"]), monkeypatch)
         elapsed = time.perf_counter() - started
         assert code == expect["exit"], err
         assert "internal error" not in err

@@ -44,7 +44,11 @@ def problems_of(**changes: Any) -> dict[str, str]:
         ("contact_phone", "+58 412 1234567", "+58 000"),
         ("contact_name", "María " * 10, "María " * 11),
         ("keep_apart_from", "A101", "A100"),
-        ("keep_apart_from", ";".join(f"B{i}" for i in range(50)), ";".join(f"B{i}" for i in range(51))),
+        (
+            "keep_apart_from",
+            ";".join(f"B{i}" for i in range(50)),
+            ";".join(f"B{i}" for i in range(51)),
+        ),
     ],
 )
 def test_plausibility_boundary(column: str, good: str, bad: str) -> None:
