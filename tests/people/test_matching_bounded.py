@@ -27,9 +27,9 @@ def _timed(n: int, salt: str) -> float:
         first_surname=_words(n, salt + "t"),
         aliases=[_words(n, salt + str(k)) for k in range(MAX_ALIASES + 5)],
     )
-    started = time.perf_counter()
+    started = time.process_time()
     score(a, b)
-    return time.perf_counter() - started
+    return time.process_time() - started
 
 
 def test_tokens_are_capped_per_name_field() -> None:

@@ -16,8 +16,11 @@ from tests.transfers.helpers import row, to_csv
 
 CORPUS = json.loads((Path(__file__).with_name("hostile_corpus.json")).read_text())["cases"]
 
-#: Wall-clock budget of one case (the request or the command, not the set-up).
+#: Budget of one case (the request or the command, not the set-up), in CPU time of the test
+#: process: the machines that run the suite are shared, and their load must not fail it.
 BUDGET_S = 1.0
+#: And in wall-clock time, generously: nothing may wait on the database either.
+WALL_S = 5.0
 
 
 def expand(value: Any) -> Any:
@@ -132,10 +135,11 @@ def test_hostile_input_is_refused_quickly_and_stores_nothing(
     client.get("/people/0/")
     before = stored()
     expect = case["expect"]
-    started = time.perf_counter()
+    wall = time.perf_counter()
+    started = time.process_time()
     if case["via"] == "cli":
         code, err = run_cli_main(expand(case["args"]), monkeypatch)
-        elapsed = time.perf_counter() - started
+        elapsed = time.process_time() - started
         assert code == expect["exit"], err
         assert "internal error" not in err
     else:
@@ -143,7 +147,7 @@ def test_hostile_input_is_refused_quickly_and_stores_nothing(
             response = run_manifest_api(case, client)
         else:
             response = run_api(case, client)
-        elapsed = time.perf_counter() - started
+        elapsed = time.process_time() - started
         assert response.status_code in _statuses(expect), response.content[:500]
         if case["via"] != "web":
             body = response.json()  # the API's one error document, never HTML
@@ -155,7 +159,8 @@ def test_hostile_input_is_refused_quickly_and_stores_nothing(
                 assert entry["decision"] == "ineligible"
                 failed = {r["rule"] for r in entry["rules"] if r["outcome"] == "fail"}
                 assert expect["rule"] in failed, entry["rules"]
-    assert elapsed < BUDGET_S, f"{case['id']} took {elapsed:.2f} s"
+    assert elapsed < BUDGET_S, f"{case['id']} took {elapsed:.2f} s of CPU"
+    assert time.perf_counter() - wall < WALL_S
     assert stored() == before
 
 
@@ -172,7 +177,8 @@ def test_hostile_manifest_on_the_command_line(
     path.write_bytes(data)
     report = tmp_path / "report.json"
     before = stored()
-    started = time.perf_counter()
+    wall = time.perf_counter()
+    started = time.process_time()
     code, err = run_cli_main(
         [
             "import-manifest",
@@ -185,7 +191,7 @@ def test_hostile_manifest_on_the_command_line(
         ],
         monkeypatch,
     )
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     if case["expect"]["status"] == 400:
         assert code == 2, err
     else:
@@ -193,4 +199,5 @@ def test_hostile_manifest_on_the_command_line(
         (entry,) = json.loads(report.read_text())["entries"]
         assert entry["decision"] == "ineligible"
     assert elapsed < BUDGET_S
+    assert time.perf_counter() - wall < WALL_S
     assert stored() == before
