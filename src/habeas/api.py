@@ -14,6 +14,7 @@ validation (400, ``details`` per field), 401, 403, 404 and ninja's own HTTP erro
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -117,6 +118,13 @@ def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpRespons
     if isinstance(exc, RequestDataTooBig):
         return error_response(request, 413, _("the request body is too large"))
     return error_response(request, 400, _("the request is not valid"))
+
+
+@api.exception_handler(DataError)
+def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    """A value the database cannot hold (too long for its column, out of its range) that
+    slipped past the schemas: a 400, and the service's transaction was rolled back."""
+    return error_response(request, 400, _("a value is too long or out of range"))
 
 
 api.add_router("", people_router)

@@ -68,9 +68,11 @@ def _statuses(expect: dict[str, Any]) -> list[int]:
     return status if isinstance(status, list) else [status]
 
 
-def run_api(case: dict[str, Any], client: Client) -> Any:
+def run_api(case: dict[str, Any], client: Client, ids: dict[str, int]) -> Any:
     method = case.get("method", "GET").lower()
     path = expand(case["path"])
+    if "{" in path:  # a person of the scene: {us}
+        path = path.format(**ids)
     extra: dict[str, Any] = {}
     if "content_length" in case:
         extra["CONTENT_LENGTH"] = case["content_length"]
@@ -122,7 +124,7 @@ def run_cli_main(args: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int,
 @pytest.mark.parametrize("case", CORPUS, ids=[c["id"] for c in CORPUS])
 def test_hostile_input_is_refused_quickly_and_stores_nothing(
     case: dict[str, Any],
-    world: dict[str, Any],
+    scene: dict[str, Any],
     users: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -146,7 +148,7 @@ def test_hostile_input_is_refused_quickly_and_stores_nothing(
         if case["via"] == "manifest":
             response = run_manifest_api(case, client)
         else:
-            response = run_api(case, client)
+            response = run_api(case, client, {k: p.pk for k, p in scene["people"].items()})
         elapsed = time.process_time() - started
         assert response.status_code in _statuses(expect), response.content[:500]
         if case["via"] != "web":

@@ -89,3 +89,22 @@ def test_django_refusals_under_api_are_the_error_document(users: dict[str, Any])
     page = Client().get("/people/", HTTP_HOST="evil.example")
     assert page.status_code == 400
     assert not page["Content-Type"].startswith("application/json")
+
+
+def test_a_value_the_database_refuses_is_a_400_document() -> None:
+    """The safety net behind the schemas: a DataError (too long for its column, out of range)
+    is the error document with 400, never a 500."""
+    import json
+
+    from django.db import DataError
+    from django.test import RequestFactory
+
+    from habeas.api import api
+
+    response = api.on_exception(RequestFactory().post("/api/v1/x"), DataError("too long"))
+    assert response.status_code == 400
+    assert json.loads(response.content) == {
+        "code": "invalid",
+        "message": "a value is too long or out of range",
+        "details": {},
+    }

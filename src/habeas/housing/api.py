@@ -711,8 +711,8 @@ def person_moves_list(request: HttpRequest, person_id: str) -> list[dict[str, An
 
 
 class MoveIn(Schema):
-    cell: str
-    reason: str
+    cell: str = Field(..., max_length=64)
+    reason: str = Field(..., max_length=200)
     at: PlausibleInstant | None = None
     override_reason: str = Field(
         "",
