@@ -13,7 +13,8 @@ validation (400, ``details`` per field), 401, 403, 404 and ninja's own HTTP erro
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -22,7 +23,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from habeas.accounts.auth import API_AUTH
 from habeas.agreements.api import router as agreements_router
 from habeas.conditions.api import router as conditions_router
-from habeas.core.api import STATUS_CODES
+from habeas.core.api import STATUS_CODES, StrictJsonParser
 from habeas.core.errors import ApplicationError
 from habeas.custody.api import router as custody_router
 from habeas.facilities.api import router as facilities_router
@@ -42,6 +43,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     auth=API_AUTH,
+    parser=StrictJsonParser(),
 )
 
 
@@ -107,6 +109,22 @@ def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     """ninja's own refusals (CSRF check failed, throttled…) in the same document."""
     return error_response(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    """A body past Django's own limits (too many fields, too large to hold in memory) is the
+    same error document: 413 for its size, 400 otherwise; never Django's HTML 400."""
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(request, 413, _("the request body is too large"))
+    return error_response(request, 400, _("the request is not valid"))
+
+
+@api.exception_handler(DataError)
+def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    """A value the database cannot hold (too long for its column, out of its range) that
+    slipped past the schemas: a 400, and the service's transaction was rolled back."""
+    return error_response(request, 400, _("a value is too long or out of range"))
 
 
 api.add_router("", people_router)

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "habeas.core.middleware.RequestLimitsMiddleware",  # see "Bounded input" below
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -159,6 +160,21 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Bounded input (docs/interfaces.md, "Limits"; docs/security-hostile.md) ---------------
+# Bodies are refused by their Content-Length before they are read (413): uploads (multipart)
+# above HABEAS_MAX_UPLOAD_BYTES, other bodies above HABEAS_MAX_BODY_BYTES. Uploads are read
+# in memory up to 2.5 MB and spooled to disk only below that limit. Calendar dates outside
+# HABEAS_DATE_MIN..HABEAS_DATE_MAX are refused as implausible (400 / exit 2).
+HABEAS_MAX_UPLOAD_BYTES = int(os.environ.get("HABEAS_MAX_UPLOAD_BYTES", 64 * 1024 * 1024))
+HABEAS_MAX_BODY_BYTES = int(os.environ.get("HABEAS_MAX_BODY_BYTES", 2_621_440))
+DATA_UPLOAD_MAX_MEMORY_SIZE = HABEAS_MAX_BODY_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+HABEAS_DATE_MIN = os.environ.get("HABEAS_DATE_MIN", "1900-01-01")
+HABEAS_DATE_MAX = os.environ.get("HABEAS_DATE_MAX", "2199-12-31")
+HABEAS_MANIFEST_MAX_ROWS = int(os.environ.get("HABEAS_MANIFEST_MAX_ROWS", 100_000))
+# --- end of bounded input -------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

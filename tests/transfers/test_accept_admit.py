@@ -40,7 +40,7 @@ def people(n: int, **kw: Any) -> list[dict[str, str]]:
 
 
 def test_accept_all_eligible_and_admit(importer: Any, actor: Any) -> None:
-    rows = people(3, contact_name="María", contact_phone="+58 1", language="es")
+    rows = people(3, contact_name="María", contact_phone="+58 412 5550101", language="es")
     rows.append(removal_row(sending_ref="R1", given_names="Ana", sex="F", first_surname="Mora"))
     rows.append(row(sending_ref="BAD", date_of_birth="1990-02-30"))
     result = importer(to_csv(rows), ref="F1")

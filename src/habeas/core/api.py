@@ -15,11 +15,23 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
+import orjson
+from django.http import HttpRequest
 from ninja import Field, Schema
+from ninja.conf import settings as ninja_settings
 from ninja.pagination import LimitOffsetPagination
-from pydantic import WithJsonSchema
+from ninja.parser import Parser
+from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
 
 from habeas.core.canonical import plain
+from habeas.core.limits import (
+    MAX_OFFSET,
+    check_date,
+    check_instant,
+    check_name,
+    check_text,
+    unsafe_text,
+)
 
 #: Field types of the JSON documents (INTERFACES.md): identifiers, money, instants and dates
 #: travel as strings; instants in UTC with ``Z``, exactly as ``--json`` CLI output has them.
@@ -47,6 +59,7 @@ STATUS_CODES: dict[int, str] = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
     422: "unprocessable",
     429: "throttled",
 }
@@ -62,10 +75,58 @@ def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
 
 class Pagination(LimitOffsetPagination):
     """``limit`` (default 100, at most 500) and ``offset``; ``count`` is the number of rows
-    the user may see, never more (out-of-scope rows do not leak through counts)."""
+    the user may see, never more (out-of-scope rows do not leak through counts). Both are
+    bounded (``core.limits.MAX_OFFSET``): a larger value is a 400, never a database overflow."""
+
+    class Input(Schema):
+        limit: int = Field(ninja_settings.PAGINATION_PER_PAGE, ge=1, le=MAX_OFFSET)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=500, **kwargs)
+
+
+# --- bounded input types (core.limits) ---------------------------------------------------
+
+#: A calendar date within the configured plausible range (``HABEAS_DATE_MIN``/``_MAX``).
+PlausibleDate = Annotated[dt.date, AfterValidator(check_date)]
+#: An aware instant (with an offset) whose date is within the plausible range.
+PlausibleInstant = Annotated[AwareDatetime, AfterValidator(check_instant)]
+#: A name field: at most 200 characters and 10 words, no NUL or lone surrogate.
+NameText = Annotated[str, AfterValidator(check_name)]
+#: Any other text field: at most 2,000 characters, no NUL or lone surrogate.
+SafeText = Annotated[str, AfterValidator(check_text)]
+
+
+class BodyRefused(ValueError):
+    """A JSON body that is not storable text (ninja answers 400, the error document)."""
+
+
+def _storable(value: Any) -> None:
+    """Refuse NUL, control characters and lone surrogates anywhere in a decoded body."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if unsafe_text(item):
+                raise BodyRefused("the body holds a NUL, a control character or a lone surrogate")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+class StrictJsonParser(Parser):
+    """JSON bodies read by orjson: strict UTF-8 (a lone surrogate is refused), nesting
+    bounded by the decoder (a deeply nested body is refused, never a RecursionError), integers
+    bounded to 64 bits; then no NUL or control character in any string. Every refusal is a 400
+    in the API's error document."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        value = orjson.loads(request.body)
+        _storable(value)
+        return value
 
 
 def id_str(value: Any) -> str | None:

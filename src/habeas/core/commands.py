@@ -10,14 +10,21 @@ from typing import Any, TypeVar
 from django.core.management.base import BaseCommand, CommandError
 
 from habeas.core.errors import ApplicationError
+from habeas.core.limits import MSG_UNSAFE_TEXT, unsafe_text
 
 T = TypeVar("T")
 
 
 class HabeasCommand(BaseCommand):
-    """Maps ``ApplicationError`` to exit 2 (bad input or refused, nothing written)."""
+    """Maps ``ApplicationError`` to exit 2 (bad input or refused, nothing written), and
+    refuses with exit 2 an argument holding a NUL, a control character or a lone surrogate."""
 
     def execute(self, *args: Any, **options: Any) -> str | None:
+        for name, value in [("argument", a) for a in args] + list(options.items()):
+            values = value if isinstance(value, list | tuple) else [value]
+            if any(isinstance(v, str) and unsafe_text(v) for v in values):
+                # PostgreSQL refuses NUL in text: a bad argument, never an internal error
+                raise CommandError(f"{name}: {MSG_UNSAFE_TEXT}", returncode=2)
         try:
             return super().execute(*args, **options)
         except ApplicationError as exc:

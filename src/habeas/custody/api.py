@@ -16,7 +16,6 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import AwareDatetime
 
 from habeas.accounts.auth import api_user, housing_user
 from habeas.accounts.models import User
@@ -28,12 +27,14 @@ from habeas.core.api import (
     IdStr,
     InstantStr,
     Pagination,
+    PlausibleInstant,
     date_str,
     errors,
     instant_str,
 )
 from habeas.core.clock import now
 from habeas.core.errors import NotFound
+from habeas.core.limits import ascii_id
 from habeas.custody.absences import (
     absence_end,
     absence_get_for,
@@ -260,9 +261,10 @@ def custody_episodes_list(request: HttpRequest, filters: Query[EpisodeFilter]) -
 )
 def custody_episodes_get(request: HttpRequest, episode_id: str) -> CustodyEpisode:
     """404 when the episode is missing or outside the user's scope."""
-    if not episode_id.isdigit() or len(episode_id) > 18:
+    pk = ascii_id(episode_id)
+    if pk is None:
         raise NotFound(MSG_EPISODE_NOT_FOUND)
-    return episode_get_for(user=api_user(request), episode_id=int(episode_id))
+    return episode_get_for(user=api_user(request), episode_id=pk)
 
 
 # --- temporary absences --------------------------------------------------------------------
@@ -321,12 +323,12 @@ class AbsenceIn(Schema):
     )
     reason: str = ""
     escort: str = Field("", description="empty: not escorted (Mandela Rule 70 allows it)")
-    started_at: AwareDatetime | None = Field(None, description="default: now")
-    expected_return_at: AwareDatetime | None = None
+    started_at: PlausibleInstant | None = Field(None, description="default: now")
+    expected_return_at: PlausibleInstant | None = None
 
 
 class AbsenceReturnIn(Schema):
-    returned_at: AwareDatetime | None = Field(None, description="default: now")
+    returned_at: PlausibleInstant | None = Field(None, description="default: now")
 
 
 def absence_reader(request: HttpRequest) -> User:

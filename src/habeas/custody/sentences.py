@@ -13,8 +13,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from habeas.core.limits import MAX_SENTENCE_YEARS
+
 _DURATION = re.compile(
-    r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?$"
+    r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?$",
+    re.ASCII,
 )
 LIFE = "life"
 
@@ -32,7 +35,8 @@ class Sentence:
 
 
 def parse_sentence(text: str) -> Sentence:
-    """``P10Y``, ``P18M``, ``P2Y6M``, ``P90D``, ``P3W`` or ``life``; anything else is refused."""
+    """``P10Y``, ``P18M``, ``P2Y6M``, ``P90D``, ``P3W`` or ``life``; anything else is refused,
+    and so is a term longer than ``MAX_SENTENCE_YEARS`` (150 years; longer is ``life``)."""
     value = text.strip().upper()
     if value == LIFE.upper():
         return Sentence(life=True)
@@ -41,10 +45,16 @@ def parse_sentence(text: str) -> Sentence:
         raise ValueError(
             f"{text!r} is not an ISO 8601 duration (P10Y, P18M, P2Y6M, P90D) or 'life'"
         )
+    if len(value) > 32:
+        raise ValueError(f"{text!r} is longer than {MAX_SENTENCE_YEARS} years: use 'life'")
     parts = {k: int(v) if v else 0 for k, v in match.groupdict().items()}
-    return Sentence(
+    found = Sentence(
         years=parts["years"], months=parts["months"], days=parts["days"] + 7 * parts["weeks"]
     )
+    # in ten-thousandths of a day: a month is 30.4375 days, a year 365.25
+    if found.total_months * 304_375 + found.days * 10_000 > MAX_SENTENCE_YEARS * 3_652_500:
+        raise ValueError(f"{text!r} is longer than {MAX_SENTENCE_YEARS} years: use 'life'")
+    return found
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import AwareDatetime
 
 from habeas.accounts.auth import housing_user
 from habeas.accounts.models import User
@@ -32,6 +31,8 @@ from habeas.core.api import (
     IdStr,
     InstantStr,
     Pagination,
+    PlausibleDate,
+    PlausibleInstant,
     date_str,
     decimal_str,
     errors,
@@ -39,6 +40,7 @@ from habeas.core.api import (
 )
 from habeas.core.clock import now
 from habeas.core.errors import NotFound, ValidationFailed
+from habeas.core.limits import ascii_id
 from habeas.facilities.choices import RollCountSource
 from habeas.facilities.models import Cell, CellCertification, Facility
 from habeas.facilities.selectors import facility_get_for, rate
@@ -107,9 +109,10 @@ def cell_for(user: User, code: str, cell_code: str) -> Cell:
 
 
 def _pk(text: str, message: str) -> int:
-    if not text.isdigit() or len(text) > 18:
+    pk = ascii_id(text)
+    if pk is None:
         raise NotFound(message)
-    return int(text)
+    return pk
 
 
 # --- keep-apart records ------------------------------------------------------------------
@@ -281,7 +284,7 @@ class RollViewOut(Schema):
 
 
 class RollQuery(Schema):
-    on: dt.date | None = None
+    on: PlausibleDate | None = None
 
 
 def roll_document(facility: Facility, on: dt.date | None) -> dict[str, Any]:
@@ -326,7 +329,7 @@ class RollLineIn(Schema):
 
     cell: str
     counted: int = Field(..., ge=0)
-    counted_at: AwareDatetime
+    counted_at: PlausibleInstant
 
 
 class RollCountIn(Schema):
@@ -708,9 +711,9 @@ def person_moves_list(request: HttpRequest, person_id: str) -> list[dict[str, An
 
 
 class MoveIn(Schema):
-    cell: str
-    reason: str
-    at: AwareDatetime | None = None
+    cell: str = Field(..., max_length=64)
+    reason: str = Field(..., max_length=200)
+    at: PlausibleInstant | None = None
     override_reason: str = Field(
         "",
         description="facility admins: overrides module- or facility-scope keep-apart "

@@ -363,7 +363,7 @@ def roll(request: HttpRequest, facility_code: str) -> HttpResponse:
                     continue
                 entered[c.code] = value
                 row += 1
-                if not value.isdigit():
+                if not (value.isascii() and value.isdigit()) or len(value) > 6:
                     error = _("Cell %(cell)s: the count must be a whole number.") % {"cell": c.code}
                     continue
                 lines.append(RollLine(cell=c.code, counted=int(value), row=row))

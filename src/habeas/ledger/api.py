@@ -14,6 +14,7 @@ from ninja import Router, Schema
 
 from habeas.core.api import errors
 from habeas.core.errors import Forbidden, NotFound
+from habeas.core.limits import ascii_id
 from habeas.ledger.models import LedgerCheckpoint
 from habeas.ledger.proofs import consistency_proof, entry_document, inclusion_proof, tree_head
 from habeas.ledger.services import ledger_root, ledger_size
@@ -210,7 +211,7 @@ def ledger_export(request: HttpRequest) -> StreamingHttpResponse:
     if not _may(request, EXPORT_ROLES):
         raise Forbidden("the ledger export is for the oversight and auditor roles")
     raw = request.GET.get("from", "0")
-    if not raw.isdigit():
+    if ascii_id(raw) is None:
         raise ValidationFailed("from must be a whole number ≥ 0", details={"from": raw})
     plan = prepare_export(int(raw))
     response = StreamingHttpResponse(export_lines(plan), content_type=MEDIA_TYPE)

@@ -59,6 +59,7 @@ from rapidfuzz.distance import OSA
 
 from habeas.core.clock import now
 from habeas.core.errors import ValidationFailed
+from habeas.core.limits import MAX_NAME_CHARS, MAX_NAME_WORDS, unsafe_text
 from habeas.people.choices import DatePrecision
 from habeas.people.names import (
     CONSONANTAL,
@@ -88,6 +89,7 @@ TOKEN_MAX_LENGTH = 64
 
 MSG_NEED_NATIONALITY = "the nationality is required"
 MSG_BAD_NATIONALITY = "the nationality must be a two-letter country code"
+MSG_BAD_TEXT = "too long, or holds a NUL, a control character or a lone surrogate"
 MSG_NEED_QUERY = "give either a reference, or names and a date or year of birth"
 MSG_NEED_TWO_NAMES = "give at least one given name and one surname"
 MSG_NEED_DOB = "the date or year of birth is required with names"
@@ -261,6 +263,12 @@ class LocatorQuery:
             (dob or "").strip(),
             (nationality or "").strip().upper(),
         )
+        for field_name, value in (("name", name), ("ref", ref), ("dob", dob)):
+            # bounded work, storable text (docs/interfaces.md, "Limits")
+            if unsafe_text(value) or len(value) > 3 * MAX_NAME_CHARS:
+                raise ValidationFailed(MSG_BAD_TEXT, details={field_name: MSG_BAD_TEXT})
+        if len(name.split()) > 3 * MAX_NAME_WORDS:
+            raise ValidationFailed(MSG_BAD_TEXT, details={"name": MSG_BAD_TEXT})
         if nationality and not re.fullmatch(r"[A-Z]{2}", nationality):
             raise ValidationFailed(MSG_BAD_NATIONALITY, details={"nationality": nationality})
         if public and not nationality:

@@ -36,6 +36,7 @@ from typing import Any, Literal, NamedTuple
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
+from habeas.core.limits import MAX_ALIASES, MAX_NAME_WORDS
 from habeas.people.names import romanize
 
 Band = Literal["same", "possible", "different"]
@@ -68,8 +69,9 @@ def fold(text: str) -> str:
     """Accents and case away, punctuation to single spaces: ``"Núñez-Peña"`` → ``"nunez pena"``;
     other scripts transliterated first (``habeas.people.names.romanize``: ``"Пётр"`` →
     ``"petr"``, ``"Łukasz"`` → ``"lukasz"``)."""
-    if not text.isascii():
-        text = romanize(text)
+    if text.isascii():  # nothing to decompose or transliterate
+        return _NON_WORD.sub(" ", text.lower()).strip()
+    text = romanize(text)
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     stripped = stripped.replace("ß", "ss").replace("ø", "o").replace("æ", "ae").replace("đ", "d")
@@ -83,7 +85,11 @@ def tokens(text: str) -> list[str]:
 
 @lru_cache(maxsize=200_000)
 def _tokens(text: str) -> tuple[str, ...]:
-    return tuple(t for t in fold(text).split() if t not in PARTICLES)
+    """At most :data:`~habeas.core.limits.MAX_NAME_WORDS` words: the comparisons below pair
+    words, so an unbounded name would cost the square of its length (a 10,000-word name ran
+    past the worker's timeout); with the cap, matching is linear in the text's length."""
+    words = fold(text).split()
+    return tuple(t for t in words if t not in PARTICLES)[:MAX_NAME_WORDS]
 
 
 _PHONETIC_RULES = [
@@ -144,6 +150,8 @@ class PersonRecord:
             aliases = self.aliases
             if type(aliases) is not tuple:
                 aliases = tuple(aliases)
+            if len(aliases) > MAX_ALIASES:
+                aliases = aliases[:MAX_ALIASES]
             self._variants = _variants_of(
                 self.given_names, self.first_surname, self.second_surname, aliases
             )
@@ -278,7 +286,7 @@ def search_keys(
 def first_word(text: str) -> list[str]:
     """The first written word of a name, folded (``["y"]`` for ``"Y."``: an initial is not
     the particle *y*), or nothing."""
-    words = fold(text).split()
+    words = fold(text).split(maxsplit=1)
     return words[:1]
 
 
@@ -397,7 +405,7 @@ def _key_sets(record: PersonRecord) -> tuple[set[str], set[str], set[str], set[s
 def _given_words(record: PersonRecord) -> list[str]:
     """The first written given word of each of ``record.variants`` ("" when none)."""
     out = [(first_word(record.given_names) or [""])[0]]
-    for alias in record.aliases:
+    for alias in record.aliases[:MAX_ALIASES]:
         words = tokens(alias)
         if words:
             out.append(fold(alias).split()[0] if len(words) >= 2 else "")

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q
 
 from habeas.core.errors import NotFound
+from habeas.core.limits import MAX_TEXT_CHARS, ascii_id, unsafe_text
 from habeas.people.models import Person, PersonIdentifier, PersonQuerySet
 from habeas.people.names import CONSONANTAL, SKELETON, cross_cost, name_keys, skeleton
 
@@ -128,10 +129,9 @@ def _searched(qs: PersonQuerySet, query: str) -> PersonQuerySet:
 def person_get_for(*, user: Any, person_id: int | str) -> Person:
     """The person if the user may see them; the same NotFound for missing and out of scope
     (Zulip ``access_stream_by_id``)."""
-    try:
-        pk = int(person_id)
-    except (TypeError, ValueError):
-        raise NotFound("person not found") from None
+    pk = ascii_id(str(person_id))
+    if pk is None:
+        raise NotFound("person not found")
     person = Person.objects.visible_to(user).filter(pk=pk).first()
     if person is None:
         raise NotFound("person not found")
@@ -141,8 +141,11 @@ def person_get_for(*, user: Any, person_id: int | str) -> Person:
 def person_resolve(reference: str) -> Person:
     """A registry id or a sending reference, unscoped (CLI on the server itself)."""
     ref = reference.strip()
-    if ref.isdigit():
-        person = Person.objects.filter(pk=int(ref)).first()
+    if unsafe_text(ref) or len(ref) > MAX_TEXT_CHARS:
+        raise NotFound("no person with this registry id or sending reference")
+    pk = ascii_id(ref)
+    if pk is not None:
+        person = Person.objects.filter(pk=pk).first()
         if person is not None:
             return person
     ident = PersonIdentifier.objects.filter(value=ref).select_related("person").first()

@@ -8,11 +8,10 @@ only the receiving facilities' staff and admins accept and admit. Manifests are 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from habeas.accounts.auth import api_user
@@ -21,13 +20,14 @@ from habeas.accounts.permissions import is_receiving_staff, may_import_manifest
 from habeas.agreements.models import Agreement
 from habeas.core import audit
 from habeas.core.actor import Actor
-from habeas.core.api import errors
+from habeas.core.api import NameText, PlausibleDate, SafeText, errors
 from habeas.core.clock import parse_instant
 from habeas.core.errors import Forbidden, NotFound, ValidationFailed
+from habeas.core.limits import MAX_ALIASES
 from habeas.facilities.models import Facility
 from habeas.people.matching import PersonRecord, registry_match
 from habeas.transfers.disclosure import report_for
-from habeas.transfers.manifest import country_code, parse_partial_date
+from habeas.transfers.manifest import check_birth, country_code, parse_partial_date
 from habeas.transfers.selectors import manifest_get_for, manifest_list, manifest_report
 from habeas.transfers.services import manifest_accept, manifest_admit, manifest_import
 
@@ -137,7 +137,7 @@ def manifests_import(
     agreement: Form[str],
     ref: Form[str | None] = None,
     dry_run: Form[bool] = False,
-    on: Form[dt.date | None] = None,
+    on: Form[PlausibleDate | None] = None,
 ) -> dict[str, Any]:
     """400 with every problem (``details.problems``: row, column, message) when the file is
     not a manifest; nothing is stored then. The same manifest again answers its report."""
@@ -179,7 +179,7 @@ def manifests_get(request: HttpRequest, ref: str) -> dict[str, Any]:
 
 class AcceptIn(Schema):
     all_eligible: bool = False
-    only: list[str] = []
+    only: list[SafeText] = Field([], max_length=100_000)
 
 
 class AcceptOut(Schema):
@@ -207,8 +207,8 @@ def manifests_accept(request: HttpRequest, ref: str, body: AcceptIn) -> dict[str
 
 
 class AdmitIn(Schema):
-    arrived_at: str
-    facility: str | None = None
+    arrived_at: str = Field(..., max_length=64)
+    facility: str | None = Field(None, max_length=64)
 
 
 class AdmitOut(Schema):
@@ -245,13 +245,16 @@ def manifests_admit(request: HttpRequest, ref: str, body: AdmitIn) -> dict[str, 
 
 
 class MatchIn(Schema):
-    given_names: str
-    first_surname: str
-    second_surname: str = ""
-    aliases: list[str] = []
-    date_of_birth: str | None = None
-    sex: str = ""
-    nationalities: list[str] = []
+    """A person to look for. Bounded (docs/interfaces.md, "Limits"): each name at most 200
+    characters and 10 words, at most 20 aliases, so one request does bounded work."""
+
+    given_names: NameText
+    first_surname: NameText
+    second_surname: NameText = ""
+    aliases: list[NameText] = Field([], max_length=MAX_ALIASES)
+    date_of_birth: str | None = Field(None, max_length=10)
+    sex: str = Field("", max_length=1)
+    nationalities: list[str] = Field([], max_length=10)
 
 
 class MatchOut(Schema):
@@ -277,6 +280,7 @@ def matching_match(request: HttpRequest, body: MatchIn) -> list[dict[str, Any]]:
     try:
         if body.date_of_birth:
             dob, precision = parse_partial_date(body.date_of_birth)
+            check_birth(dob)
         nats = [country_code(c) for c in body.nationalities]
     except ValueError as exc:
         raise ValidationFailed(str(exc)) from None

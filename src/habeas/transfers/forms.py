@@ -8,7 +8,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from habeas.core.limits import MAX_NAME_CHARS
 from habeas.transfers.choices import Decision
+from habeas.transfers.manifest import e164
 
 
 class ManifestUploadForm(forms.Form):
@@ -73,7 +75,9 @@ class AdmissionRecordForm(forms.Form):
         widget=forms.Textarea,
         required=False,
     )
-    contact_name = forms.CharField(label=_("(g) Emergency contact"), required=False)
+    contact_name = forms.CharField(
+        label=_("(g) Emergency contact"), required=False, max_length=MAX_NAME_CHARS
+    )
     contact_relation = forms.CharField(label=_("(g) Relation"), required=False)
     contact_phone = forms.CharField(label=_("(g) Phone"), required=False)
     contact_email = forms.EmailField(label=_("(g) Email"), required=False)
@@ -82,3 +86,15 @@ class AdmissionRecordForm(forms.Form):
     )
     rights_informed_at = forms.DateTimeField(label=_("Rights information given at"), required=False)
     complete = forms.BooleanField(label=_("Examination on arrival done (d)"), required=False)
+
+    def clean_contact_phone(self) -> str:
+        """Mandela Rule 7(g): a number that can be dialled, kept in E.164 (ITU-T E.164)."""
+        value = str(self.cleaned_data.get("contact_phone") or "").strip()
+        if not value:
+            return ""
+        try:
+            return e164(value)
+        except ValueError:
+            raise forms.ValidationError(
+                _("Enter the telephone number with its country code, e.g. +503 2222 3333.")
+            ) from None

@@ -29,11 +29,26 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
+import phonenumbers
 import pycountry
 from django.conf import settings
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from habeas.core.errors import ValidationFailed
+from habeas.core.limits import (
+    MAX_ALIASES,
+    MAX_CREDIT_DAYS,
+    MAX_KEEP_APART,
+    MAX_SENTENCE_YEARS,
+    MIN_BIRTH,
+    MSG_UNSAFE_TEXT,
+    check_date,
+    check_name,
+    is_ascii_digits,
+    unsafe_text,
+)
 from habeas.custody.sentences import parse_sentence
 
 REQUIRED = (
@@ -70,6 +85,9 @@ COLUMNS = REQUIRED + OPTIONAL
 _KNOWN = frozenset(COLUMNS)
 MULTI = frozenset({"aliases", "nationalities", "legal_basis", "keep_apart_from"})
 MAX_REF = 64
+#: A cell longer than this refuses the whole file: no column needs it (names are at most
+#: 200 characters, aliases 20 of them), and a hostile file must cost bounded work.
+MAX_CELL_CHARS = 5000
 
 #: Defaults of the configurable limits (settings ``HABEAS_MANIFEST_MAX_ROWS`` and
 #: ``HABEAS_MANIFEST_MAX_BYTES``).
@@ -77,6 +95,23 @@ DEFAULT_MAX_ROWS = 100_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 MSG_REFUSED = "the file is not a valid transfer manifest (MANIFEST.md): {n} problem(s)"
+
+#: The citation of each column's ``valid:<column>`` rule where a standard says more than the
+#: format (plausible values; docs/interfaces.md, "Limits"); other columns cite MANIFEST.md.
+CITATIONS: dict[str, str] = {
+    "given_names": "Mandela Rule 7(a); MANIFEST.md v1, names ≤ 200 characters and 10 words",
+    "first_surname": "Mandela Rule 7(a); MANIFEST.md v1, names ≤ 200 characters and 10 words",
+    "second_surname": "Mandela Rule 7(a); MANIFEST.md v1, names ≤ 200 characters and 10 words",
+    "aliases": "Mandela Rule 7(a); MANIFEST.md v1, at most 20 aliases",
+    "date_of_birth": "Mandela Rule 7(a): a date of birth from 1900 to today",
+    "conviction_date": "ETS 112 art. 3(1)(b): a judgment already given",
+    "sentence": "Mandela Rule 7(b); a term of at most 150 years (longer: life)",
+    "custody_credit_days": "18 U.S.C. § 3585(b): at most 150 years of credit",
+    "keep_apart_from": "Mandela Rule 11: keep-apart is between two people",
+    "contact_name": "Mandela Rule 7(g); MANIFEST.md v1, names ≤ 200 characters",
+    "contact_email": "Mandela Rule 7(g); RFC 5322 address syntax",
+    "contact_phone": "Mandela Rule 7(g); ITU-T E.164",
+}
 
 
 def max_rows() -> int:
@@ -253,6 +288,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
+        if any(isinstance(v, list | dict) for v in value):
+            raise TypeError("a list inside a list is not a value")
         return ";".join(_cell(v) for v in value)
     if isinstance(value, dict):
         raise TypeError("an object is not a value")
@@ -316,7 +353,7 @@ def _raw_json(fh: IO[bytes], name: str) -> Iterator[tuple[int, dict[str, str]]]:
                 yield row, {str(k): _cell(v) for k, v in obj.items()}
             except TypeError:
                 raise ManifestRefused(
-                    [Problem(row, "", "values must be text, numbers, booleans or lists")],
+                    [Problem(row, "", "values must be text, numbers, booleans or flat lists")],
                     name=name,
                 ) from None
     except _NotUtf8 as exc:
@@ -328,6 +365,24 @@ def _raw_json(fh: IO[bytes], name: str) -> Iterator[tuple[int, dict[str, str]]]:
             [Problem(0, "", f"not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")],
             name=name,
         ) from None
+    except RecursionError:
+        raise ManifestRefused(
+            [Problem(0, "", "not a manifest: JSON nested too deeply")], name=name
+        ) from None
+    except ValueError as exc:  # a number of thousands of digits (Python's int limit)
+        raise ManifestRefused([Problem(0, "", f"not a manifest: {exc}")], name=name) from None
+
+
+def _cell_problems(row: int, data: dict[str, str]) -> list[Problem]:
+    """Cells no row may hold: a NUL, a control character or a lone surrogate (no database
+    stores them as text), or more than :data:`MAX_CELL_CHARS` characters."""
+    found = []
+    for column, value in data.items():
+        if unsafe_text(value) or unsafe_text(column):
+            found.append(Problem(row, column[:64], MSG_UNSAFE_TEXT))
+        elif len(value) > MAX_CELL_CHARS:
+            found.append(Problem(row, column[:64], f"longer than {MAX_CELL_CHARS} characters"))
+    return found
 
 
 def _header_problems(header: list[str]) -> list[Problem]:
@@ -338,7 +393,7 @@ def _header_problems(header: list[str]) -> list[Problem]:
             problems.append(Problem(0, column, "column given twice"))
         seen.add(column)
         if column not in COLUMNS:
-            problems.append(Problem(0, column, "unknown column"))
+            problems.append(Problem(0, column[:64], "unknown column"))
     for column in REQUIRED:
         if column not in seen:
             problems.append(Problem(0, column, "required column missing"))
@@ -379,6 +434,7 @@ def check_file(source: Source, *, limit_rows: int | None = None) -> FileCheck:
             for p in _header_problems(list(data)):
                 if p.message != "required column missing":
                     problems.append(Problem(row, p.column, p.message))
+        problems.extend(_cell_problems(row, data))
         ref = data.get("sending_ref", "").strip()
         if not ref:
             problems.append(Problem(row, "sending_ref", "required: every entry needs a reference"))
@@ -418,13 +474,40 @@ def parse_partial_date(text: str) -> tuple[dt.date, str]:
     """``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` with its precision."""
     value = text.strip()
     try:
-        if len(value) == 4 and value.isdigit():
+        if len(value) == 4 and is_ascii_digits(value):
             return dt.date(int(value), 1, 1), "year"
-        if len(value) == 7 and value[4] == "-" and value[:4].isdigit() and value[5:].isdigit():
+        if (
+            len(value) == 7
+            and value[4] == "-"
+            and is_ascii_digits(value[:4])
+            and is_ascii_digits(value[5:])
+        ):
             return dt.date(int(value[:4]), int(value[5:]), 1), "month"
     except ValueError:
         raise ValueError(f"{text!r} is not a date that exists") from None
     return parse_date(value), "day"
+
+
+def check_birth(value: dt.date) -> dt.date:
+    """A plausible date of birth: from :data:`~habeas.core.limits.MIN_BIRTH` (1900) to today
+    (Mandela Rule 7(a): an identity that can be true)."""
+    if value > dt.date.today():  # noqa: DTZ011 - a calendar date
+        raise ValueError("in the future")
+    if value < MIN_BIRTH:
+        raise ValueError(f"before {MIN_BIRTH.year}: not a plausible date of birth")
+    return value
+
+
+def e164(text: str) -> str:
+    """A telephone number in E.164 (``+50312345678``), read by ``phonenumbers``; it must be
+    written with its country code (``+``) and be a valid number of that country."""
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"{text!r} is not a telephone number with its country code") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"{text!r} is not a valid telephone number")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 @lru_cache(maxsize=4096)
@@ -503,17 +586,36 @@ class ParsedRow(BaseModel):
             raise ValueError("required")
         return str(v).strip()
 
-    @field_validator("aliases", "keep_apart_from", mode="before")
+    @field_validator("given_names", "first_surname", "second_surname", "contact_name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        """Mandela Rule 7(a): a name, bounded (docs/interfaces.md, "Limits")."""
+        return check_name(v)
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _aliases(cls, v: Any) -> tuple[str, ...]:
+        names = _split(str(v))
+        if len(names) > MAX_ALIASES:
+            raise ValueError(f"{len(names)} aliases; at most {MAX_ALIASES}")
+        return tuple(check_name(n) for n in names)
+
+    @field_validator("keep_apart_from", mode="before")
     @classmethod
     def _list(cls, v: Any) -> tuple[str, ...]:
-        return tuple(_split(str(v)))
+        refs = _split(str(v))
+        if len(refs) > MAX_KEEP_APART:
+            raise ValueError(f"{len(refs)} references; at most {MAX_KEEP_APART}")
+        return tuple(refs)
 
     @field_validator("date_of_birth", mode="before")
     @classmethod
     def _dob(cls, v: Any) -> tuple[dt.date, str]:
         if not str(v).strip():
             raise ValueError("required")
-        return parse_partial_date(str(v))
+        value, precision = parse_partial_date(str(v))
+        check_birth(value)
+        return value, precision
 
     @field_validator("sex", mode="before")
     @classmethod
@@ -553,7 +655,35 @@ class ParsedRow(BaseModel):
     @field_validator("removal_order_date", "conviction_date", "sentence_start", mode="before")
     @classmethod
     def _date(cls, v: Any) -> dt.date | None:
-        return parse_date(str(v)) if str(v).strip() else None
+        return check_date(parse_date(str(v))) if str(v).strip() else None
+
+    @field_validator("conviction_date")
+    @classmethod
+    def _conviction(cls, v: dt.date | None) -> dt.date | None:
+        """ETS 112 art. 3(1)(b): a judgment that was given, so not dated in the future."""
+        if v is not None and v > dt.date.today():  # noqa: DTZ011 - a calendar date
+            raise ValueError("in the future: a conviction is a judgment already given")
+        return v
+
+    @field_validator("contact_email", mode="before")
+    @classmethod
+    def _email(cls, v: Any) -> str:
+        """Mandela Rule 7(g): a contact that can be reached (RFC 5322 address syntax)."""
+        value = str(v).strip()
+        if value:
+            try:
+                validate_email(value)
+            except DjangoValidationError:
+                raise ValueError(f"{v!r} is not an e-mail address") from None
+        return value
+
+    @field_validator("contact_phone", mode="before")
+    @classmethod
+    def _phone(cls, v: Any) -> str:
+        """Mandela Rule 7(g): a number that can be dialled, stored in E.164 (ITU-T E.164,
+        ``+`` and the country code)."""
+        value = str(v).strip()
+        return e164(value) if value else ""
 
     @field_validator("removal_protection", mode="before")
     @classmethod
@@ -586,12 +716,22 @@ class ParsedRow(BaseModel):
         value = str(v).strip()
         if not value:
             return 0
-        if not value.lstrip("-").isdigit():
+        if not is_ascii_digits(value.lstrip("-")) or len(value) > 12:
             raise ValueError(f"{v!r} is not a whole number of days")
         days = int(value)
         if days < 0:
             raise ValueError("custody credit cannot be negative")
+        if days > MAX_CREDIT_DAYS:
+            raise ValueError(f"{days} days is more than {MAX_SENTENCE_YEARS} years")
         return days
+
+    @model_validator(mode="after")
+    def _not_kept_apart_from_self(self) -> ParsedRow:
+        """Mandela Rule 11 (separation): keep-apart is between two people; a row naming its
+        own ``sending_ref`` is an error in the file, not a rule to apply."""
+        if self.sending_ref in self.keep_apart_from:
+            raise ValueError("keep_apart_from: names the person themselves")
+        return self
 
     @field_validator("consent", mode="before")
     @classmethod
@@ -649,6 +789,8 @@ def validate_row(data: dict[str, str]) -> tuple[ParsedRow | None, list[tuple[str
         for error in exc.errors():
             column = str(error["loc"][0]) if error["loc"] else "row"
             message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+            if column == "row" and ": " in message:  # a check across columns names its own
+                column, message = message.split(": ", 1)
             problems.append((column, message))
     kinds = set(_split(data.get("legal_basis", "").lower()))
     for kind, columns in _NEEDS.items():
@@ -658,16 +800,16 @@ def validate_row(data: dict[str, str]) -> tuple[ParsedRow | None, list[tuple[str
                     problems.append((column, f"required with {kind}"))
     if parsed is not None and problems:
         parsed = None
-    if parsed is not None:
-        if parsed.has_removal_order and parsed.status_in_sending_state == "citizen":
-            problems.append(
-                (
-                    "legal_basis",
-                    "a removal order for a citizen of the sending state is void: a state "
-                    "cannot deport its own citizens",
-                )
+    if (
+        parsed is not None
+        and parsed.has_removal_order
+        and parsed.status_in_sending_state == "citizen"
+    ):
+        problems.append(
+            (
+                "legal_basis",
+                "a removal order for a citizen of the sending state is void: a state "
+                "cannot deport its own citizens",
             )
-        if parsed.date_of_birth[0] > dt.date.today():  # noqa: DTZ011 - a calendar date
-            problems.append(("date_of_birth", "in the future"))
-            parsed = None
+        )
     return parsed, problems

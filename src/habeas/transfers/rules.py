@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from habeas.custody.sentences import add_months, sentence_end
-from habeas.transfers.manifest import ParsedRow
+from habeas.transfers.manifest import CITATIONS, ParsedRow
 
 PASS, REVIEW, FAIL = "pass", "review", "fail"
 
@@ -545,7 +545,7 @@ def invalid_results(problems: Sequence[tuple[str, str]]) -> list[RuleResult]:
                 outcome=FAIL,
                 message=f"{column}: {message}",
                 message_es=f"{column}: valor no válido ({message})",
-                source="MANIFEST.md v1",
+                source=CITATIONS.get(column, "MANIFEST.md v1"),
             )
         )
     return out

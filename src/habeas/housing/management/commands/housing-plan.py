@@ -32,8 +32,8 @@ class Command(HabeasCommand):
         facility = Facility.objects.filter(code=options["facility"]).first()
         if facility is None:
             raise CommandError(f"no facility {options['facility']}", returncode=2)
-        if options["time_limit"] <= 0:
-            raise CommandError("--time-limit must be positive", returncode=2)
+        if not 0 < options["time_limit"] <= 3600:  # also refuses nan and inf
+            raise CommandError("--time-limit must be between 0 and 3600 seconds", returncode=2)
         with spinner("Planning…"):
             problem = problem_for(facility)
             plan = solve(problem, time_limit=options["time_limit"])

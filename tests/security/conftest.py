@@ -1,0 +1,5 @@
+"""The API tests' population (``scene``: people in custody under both agreements)."""
+
+from tests.api.conftest import scene
+
+__all__ = ["scene"]
