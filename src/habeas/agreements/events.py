@@ -18,10 +18,16 @@ from habeas.core.events import Action, Payload, State, amend, covers, day, dec, 
 
 J = "agreements.Jurisdiction"
 A = "agreements.Agreement"
-NORM = {"starts": day, "ends": day, "per_person_day": dec}
+NORM = {
+    "starts": day,
+    "ends": day,
+    "per_person_day": dec,
+    # Agreements declared before rule sets existed compute release dates by the plain rules.
+    "sentence_rules": lambda v: v or "plain",
+}
 AGREEMENT_FIELDS = (
     "code", "sending_id", "receiving_id", "policy", "policy_options", "max_persons", "starts",
-    "ends", "currency", "per_person_day", "day_count", "retention_days",
+    "ends", "currency", "per_person_day", "day_count", "retention_days", "sentence_rules",
 )  # fmt: skip
 
 
@@ -85,6 +91,7 @@ class AgreementRow(Payload):
     per_person_day: Decimal | None
     day_count: str
     retention_days: int
+    sentence_rules: str = "plain"
 
 
 class AgreementDeclaredPayload(Payload):
