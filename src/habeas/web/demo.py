@@ -300,6 +300,9 @@ def load_demo(
             destination="SV",
         )
     _absences(actor)
+    from habeas.web.demo_lifecycle import load_lifecycle
+
+    load_lifecycle(actor)
     from habeas.transfers.demo import load_demo_flights
 
     flight_summary = load_demo_flights(actor=actor)
