@@ -19,6 +19,7 @@ from habeas.custody.amendments import (
 )
 from habeas.custody.check import custody_check
 from habeas.custody.models import CustodyEpisode, LegalBasis
+from habeas.custody.sentences import parse_sentence
 
 
 def _open_with(kind: str, *, agreement: bool) -> list[LegalBasis]:
@@ -57,11 +58,13 @@ def load_lifecycle(actor: Actor) -> None:
     )
     # A treaty conversion, shorter than the original (ETS 112 art. 10(2)).
     original = sentenced[1]
+    parsed = parse_sentence(original.sentence)
+    shorter = "P30Y" if parsed.life else f"P{max(parsed.total_months - 6, 1)}M"
     sentence_convert(
         actor=actor,
         basis=original,
         new=NewSentence(
-            sentence="P3Y",
+            sentence=shorter,
             sentence_start=original.sentence_start or today,
             authority="SV",
             ref=f"CONV-{original.ref}",
@@ -101,3 +104,56 @@ def load_lifecycle(actor: Actor) -> None:
         ref="TRO 25-cv-0733",
     )
     custody_check(actor=actor)
+    _notifications(actor)
+
+
+def _notifications(actor: Actor) -> None:
+    """A sending state's webhook that is down (its deliveries fail and are retried, one is
+    dead), a consulate's, and family e-mails delivered (console backend in the demo)."""
+    import contextlib
+    import io
+
+    from habeas.notifications.models import Delivery
+    from habeas.notifications.services import (
+        Notice,
+        delivery_record,
+        deliver,
+        family_objection_record,
+        notices_queue,
+        subscription_create,
+    )
+
+    subscription_create(
+        actor=actor,
+        name="US DHS transfer desk (demo, unreachable)",
+        audience="sending_state",
+        country="US",
+        url="http://127.0.0.1:9/habeas",
+        secret="demo-secret-0123456789",
+    )
+    subscription_create(
+        actor=actor,
+        name="Consulate of Venezuela (demo, unreachable)",
+        audience="consular",
+        country="VE",
+        url="http://127.0.0.1:9/consulate",
+        secret="demo-secret-9876543210",
+    )
+    episodes = list(
+        CustodyEpisode.objects.open().filter(agreement__isnull=False).order_by("pk")[:3]
+    )
+    notices_queue(
+        actor=actor,
+        notices=[Notice(e.pk, "transfer", {"at": now()}, occurrence="demo") for e in episodes],
+    )
+    if episodes:
+        family_objection_record(actor=actor, person=episodes[-1].person, reason="")
+    with contextlib.redirect_stdout(io.StringIO()):
+        for pk in Delivery.objects.order_by("pk").values_list("pk", flat=True)[:12]:
+            deliver(pk, worker="demo")
+    dead = Delivery.objects.filter(status="failed").order_by("pk").first()
+    if dead is not None:  # a receiver down for good: the last try makes it dead
+        from habeas.notifications.services import max_attempts
+
+        for _ in range(max_attempts() - dead.attempts):
+            delivery_record(actor=actor, delivery=dead, ok=False, error="connection refused")
