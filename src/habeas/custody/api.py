@@ -83,6 +83,13 @@ class LegalBasisOut(Schema):
     sentence_start: DateStr | None
     custody_credit_days: int
     ends_on: DateStr | None
+    id: str | None = None
+    #: ``active``, ``superseded`` (by a court's new sentence or a conversion) or ``vacated``.
+    status: str = "active"
+    ended_on: DateStr | None = None
+    supersedes: str | None = None
+    good_conduct_forfeited_days: int = 0
+    removal_protection: bool = False
 
 
 class CustodyOut(Schema):
@@ -98,6 +105,8 @@ class AlarmOut(Schema):
     kind: str
     message: str
     since: InstantStr
+    rule: str | None = None
+    citation: str | None = None
 
 
 class CurrentAbsenceOut(Schema):
@@ -233,6 +242,12 @@ def basis_document(basis: LegalBasis) -> dict[str, Any]:
         "sentence_start": date_str(basis.sentence_start),
         "custody_credit_days": basis.custody_credit_days,
         "ends_on": date_str(basis_ends_on(basis)),
+        "id": str(basis.pk),
+        "status": basis.status,
+        "ended_on": date_str(basis.ended_on),
+        "supersedes": str(basis.supersedes_id) if basis.supersedes_id else None,
+        "good_conduct_forfeited_days": basis.credit_forfeited_days,
+        "removal_protection": basis.removal_protection,
     }
 
 
