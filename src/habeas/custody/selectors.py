@@ -132,3 +132,45 @@ def person_file(person: Person, *, user: Any = None) -> dict[str, Any]:
             "absence": absence_brief(person) if user is None or may_view_cells(user) else None,
         }
     )
+
+
+def releases_due(*, user: Any, days: int = 30, today: Any = None) -> list[dict[str, Any]]:
+    """Open episodes whose projected release date falls in the next ``days`` days, as
+    ``user`` may see them (a liaison: their own state's transferees), soonest first: what
+    the receiving prison must prepare and the sending state must know (VINE's advance notice
+    of release)."""
+    import datetime as dt
+
+    from habeas.core.clock import now
+    from habeas.custody.models import ReleaseCalculation
+
+    start = today or now().date()
+    end = start + dt.timedelta(days=days)
+    episodes = CustodyEpisode.objects.visible_to(user).open()
+    latest: dict[int, Any] = {}
+    for ep, release in (
+        ReleaseCalculation.objects.filter(episode__in=episodes)
+        .order_by("episode_id", "-pk")
+        .values_list("episode_id", "release_date")
+    ):
+        latest.setdefault(ep, release)
+    due = {ep: r for ep, r in latest.items() if r is not None and start <= r <= end}
+    rows = []
+    for e in (
+        CustodyEpisode.objects.filter(pk__in=list(due))
+        .select_related("person", "facility", "agreement__sending")
+        .order_by("pk")
+    ):
+        rows.append(
+            {
+                "release_date": due[e.pk],
+                "person": e.person,
+                "person_id": e.person_id,
+                "name": e.person.full_name,
+                "facility": e.facility.code,
+                "agreement": e.agreement.code if e.agreement else "",
+                "sending_state": e.agreement.sending.code if e.agreement else "",
+            }
+        )
+    rows.sort(key=lambda r: (r["release_date"], r["facility"], r["person_id"]))
+    return rows
