@@ -24,8 +24,8 @@ from habeas.custody.amendments import (
     sentence_convert,
 )
 from habeas.custody.check import custody_check
-from habeas.custody.services import custody_release
 from habeas.custody.models import CustodyAlarm, LegalBasis, ReleaseCalculation
+from habeas.custody.services import custody_release
 from habeas.ledger.models import LedgerEntry
 from tests.conftest import admit, make_person, removal_order, run_cli, sentence
 
@@ -52,9 +52,7 @@ def _amend_agreements(actor: Any, setup_doc: Any, changes: dict[str, dict[str, A
 
     doc = setup_doc.model_copy(
         update={
-            "agreement": [
-                a.model_copy(update=changes.get(a.code, {})) for a in setup_doc.agreement
-            ]
+            "agreement": [a.model_copy(update=changes.get(a.code, {})) for a in setup_doc.agreement]
         }
     )
     setup_apply(actor=actor, document=doc)
@@ -73,16 +71,18 @@ def test_a_court_changes_a_sentence_and_the_release_date_is_recalculated(
     basis = episode.legal_bases.get()
     first = ReleaseCalculation.objects.filter(episode=episode).get()
     on = _today() - dt.timedelta(days=10)
-    new = sentence_change(
-        actor=actor, basis=basis, new=NewSentence("P5Y", _years_ago(1)), on=on
-    )
+    new = sentence_change(actor=actor, basis=basis, new=NewSentence("P5Y", _years_ago(1)), on=on)
     basis.refresh_from_db()
-    assert basis.status == "superseded" and basis.ended_on == on
-    assert new.supersedes_id == basis.pk and new.status == "active"
+    assert basis.status == "superseded"
+    assert basis.ended_on == on
+    assert new.supersedes_id == basis.pk
+    assert new.status == "active"
     assert set(episode.legal_bases.values_list("pk", flat=True)) == {basis.pk, new.pk}
     latest = ReleaseCalculation.objects.filter(episode=episode).order_by("-pk").first()
-    assert latest is not None and latest.pk != first.pk
-    assert latest.release_date is not None and first.release_date is not None
+    assert latest is not None
+    assert latest.pk != first.pk
+    assert latest.release_date is not None
+    assert first.release_date is not None
     assert latest.release_date < first.release_date
     assert latest.inputs["sentences"][0]["basis"] == new.pk
     actions = list(LedgerEntry.objects.order_by("-index").values_list("action", flat=True)[:2])
@@ -100,10 +100,14 @@ def test_a_conversion_longer_than_the_original_is_refused(
     episode = _admit(actor, world, [sentence("P5Y", _years_ago(1))])
     basis = episode.legal_bases.get()
     size = LedgerEntry.objects.count()
-    with pytest.raises(ValidationFailed, match="ETS 112 art. 10"):
-        sentence_convert(actor=actor, basis=basis, new=NewSentence("P5Y1D", _years_ago(1)), on=_today())
-    with pytest.raises(ValidationFailed, match="ETS 112 art. 10"):
-        sentence_convert(actor=actor, basis=basis, new=NewSentence("life", _years_ago(1)), on=_today())
+    with pytest.raises(ValidationFailed, match=r"ETS 112 art\. 10"):
+        sentence_convert(
+            actor=actor, basis=basis, new=NewSentence("P5Y1D", _years_ago(1)), on=_today()
+        )
+    with pytest.raises(ValidationFailed, match=r"ETS 112 art\. 10"):
+        sentence_convert(
+            actor=actor, basis=basis, new=NewSentence("life", _years_ago(1)), on=_today()
+        )
     assert LedgerEntry.objects.count() == size
     same = sentence_convert(
         actor=actor, basis=basis, new=NewSentence("P5Y", _years_ago(1)), on=_today()
@@ -112,7 +116,9 @@ def test_a_conversion_longer_than_the_original_is_refused(
 
 
 @pytest.mark.django_db
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     years=st.integers(0, 20),
     months=st.integers(0, 11),
@@ -139,7 +145,8 @@ def test_a_converted_sentence_is_never_longer_than_the_original(
     finally:  # free the bed for the next example
         custody_release(actor=actor, person=episode.person, reason="court_order", at=now())
     if converted is not None:
-        assert converted.ends_on is not None and converted.ends_on <= dt.date(2028, 1, 1)
+        assert converted.ends_on is not None
+        assert converted.ends_on <= dt.date(2028, 1, 1)
 
 
 @pytest.mark.django_db
@@ -155,15 +162,21 @@ def test_forfeited_and_restored_credit_are_events_that_move_the_date(
         return ReleaseCalculation.objects.filter(episode=episode).order_by("-pk").first()
 
     before = current().release_date
-    credit_change(actor=actor, basis=basis, change="forfeited", days=20, on=_today(), reason="fight")
+    credit_change(
+        actor=actor, basis=basis, change="forfeited", days=20, on=_today(), reason="fight"
+    )
     after = current().release_date
     assert after > before
-    credit_change(actor=actor, basis=basis, change="restored", days=20, on=_today(), reason="review")
+    credit_change(
+        actor=actor, basis=basis, change="restored", days=20, on=_today(), reason="review"
+    )
     assert current().release_date == before
     with pytest.raises(ValidationFailed):
         credit_change(actor=actor, basis=basis, change="restored", days=1, on=_today(), reason="x")
     with pytest.raises(ValidationFailed):
-        credit_change(actor=actor, basis=basis, change="forfeited", days=1000, on=_today(), reason="x")
+        credit_change(
+            actor=actor, basis=basis, change="forfeited", days=1000, on=_today(), reason="x"
+        )
     assert LedgerEntry.objects.filter(action="custody.credit_changed").count() == 2
 
 
@@ -254,7 +267,9 @@ def test_check_custody_is_idempotent_and_closes_what_cleared(
     size = LedgerEntry.objects.count()
     code, out, _err = run_cli("check-custody", "--json")
     again = json.loads(out)
-    assert again["opened"] == [] and again["closed"] == [] and again["recalculated"] == 0
+    assert again["opened"] == []
+    assert again["closed"] == []
+    assert again["recalculated"] == 0
     assert LedgerEntry.objects.count() == size  # nothing changed, nothing written
     basis = episode.legal_bases.get()
     sentence_change(actor=actor, basis=basis, new=NewSentence("P5Y", _years_ago(2)), on=_today())

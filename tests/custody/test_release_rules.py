@@ -19,7 +19,9 @@ from habeas.custody.release import (
 )
 
 
-def _federal(sentence: str, start: dt.date, credit: int = 0, country: str = "SV", forfeited: int = 0):
+def _federal(
+    sentence: str, start: dt.date, credit: int = 0, country: str = "SV", forfeited: int = 0
+):
     return calculate("us_federal", country, [BasisInput(1, sentence, start, credit, forfeited)])
 
 
@@ -77,14 +79,17 @@ def test_a_holiday_of_the_place_of_confinement_that_is_not_a_us_holiday() -> Non
     held_in_sv = _federal("P2Y", start, country="SV")
     assert held_in_sv.release_date == dt.date(2026, 8, 5)
     skipped = held_in_sv.working()[0]["steps"][-1]["values"]["skipped"]
-    assert skipped[0]["day"] == "2026-08-06" and skipped[0]["why"] == "holiday"
+    assert skipped[0]["day"] == "2026-08-06"
+    assert skipped[0]["why"] == "holiday"
 
 
 def test_forfeited_credit_moves_the_date_later_never_past_the_full_term() -> None:
     start = dt.date(2024, 3, 4)
     full = _federal("P2Y", start, forfeited=0).release_date
     later = _federal("P2Y", start, forfeited=10).release_date
-    assert full is not None and later is not None and later > full
+    assert full is not None
+    assert later is not None
+    assert later > full
     everything = _federal("P2Y", start, forfeited=10_000)
     assert everything.results[0].gct_days == 0
     assert everything.release_date is not None
@@ -137,7 +142,9 @@ def test_a_projected_release_date_is_never_after_the_full_term(
     if sentence == "life":
         assert calc.release_date is None
         return
-    assert result.full_term is not None and calc.release_date is not None
+    assert result.full_term is not None
+    assert calc.release_date is not None
     assert calc.release_date <= result.full_term
-    assert result.ends_on is not None and calc.release_date <= result.ends_on
+    assert result.ends_on is not None
+    assert calc.release_date <= result.ends_on
     assert calc.release_date.weekday() < 5 or rules == "plain"

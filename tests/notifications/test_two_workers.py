@@ -94,8 +94,11 @@ def test_two_workers_never_deliver_the_same_notification_twice(database: Any) ->
         workers = [
             subprocess.Popen(
                 [sys.executable, "-m", "habeas", "worker", "--once", "--id", f"w{i}"],
-                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            )  # fmt: skip
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for i in range(2)
         ]
         for w in workers:

@@ -18,12 +18,18 @@ from habeas.core.events import Action, Payload, State, amend, covers, day, dec, 
 
 J = "agreements.Jurisdiction"
 A = "agreements.Agreement"
+
+
+def _sentence_rules(value: Any) -> str:
+    """Agreements declared before rule sets existed compute release dates by the plain rules."""
+    return str(value or "plain")
+
+
 NORM = {
     "starts": day,
     "ends": day,
     "per_person_day": dec,
-    # Agreements declared before rule sets existed compute release dates by the plain rules.
-    "sentence_rules": lambda v: v or "plain",
+    "sentence_rules": _sentence_rules,
 }
 AGREEMENT_FIELDS = (
     "code", "sending_id", "receiving_id", "policy", "policy_options", "max_persons", "starts",

@@ -37,9 +37,9 @@ from django.utils.translation import gettext as _
 
 from habeas.accounts.permissions import may_view_cells
 from habeas.core.canonical import plain
-from habeas.custody.models import CustodyEpisode
 from habeas.custody.check import RULES as ALARM_RULES
 from habeas.custody.check import conditions_for, removal_period_days
+from habeas.custody.models import CustodyEpisode
 from habeas.facilities.models import Facility
 from habeas.facilities.selectors import occupancy_for
 from habeas.facilities.standards import MURSIC_MINIMUM_M2
@@ -277,22 +277,24 @@ def _roll_count_alerts(facilities: list[Facility]) -> list[Alert]:
 #: What each alarm rule of kind ``legal_basis`` says (habeas.custody.check.RULES).
 def _legal_basis_message(rule: str, name: str, value: str) -> str:
     if rule == "A4.1":
-        return _(
-            "%(name)s is still held after the projected release date %(date)s"
-        ) % {"name": name, "date": value}
+        return _("%(name)s is still held after the projected release date %(date)s") % {
+            "name": name,
+            "date": value,
+        }
     if rule == "A4.2":
         return _(
             "%(name)s has been held on a removal order of %(date)s beyond the removal period "
             "of %(days)s days without removal"
         ) % {"name": name, "date": value, "days": removal_period_days()}
     if rule == "A4.3":
-        return _(
-            "%(name)s holds a court order protecting them from removal to this state"
-        ) % {"name": name}
+        return _("%(name)s holds a court order protecting them from removal to this state") % {
+            "name": name
+        }
     if rule == "A4.4":
-        return _(
-            "%(name)s is held under an agreement whose term ended on %(date)s"
-        ) % {"name": name, "date": value}
+        return _("%(name)s is held under an agreement whose term ended on %(date)s") % {
+            "name": name,
+            "date": value,
+        }
     if value != "none":
         return _(
             "%(name)s is held with no live legal basis: the last sentence ended on %(end)s"
@@ -307,7 +309,7 @@ def legal_basis_alerts(episodes: Any) -> list[Alert]:
     stale. A sentence ends on its ``ends_on`` (the day the person is due out); held after that
     day, the basis is spent."""
     ids = sorted(episodes.values_list("pk", flat=True))
-    found_conditions = conditions_for(ids, timezone.now())
+    found_conditions = conditions_for(ids, timezone.now()) if ids else {}
     if not found_conditions:
         return []
     wanted = sorted({ep for ep, _rule in found_conditions})

@@ -41,7 +41,9 @@ MSG_SENTENCE = "{sentence!r} is not an ISO 8601 duration (P10Y, P18M) or 'life'"
 MSG_DAY_BEFORE = "the amendment day {on} is before the order's start {start}"
 MSG_CREDIT_DAYS = "days must be a whole number above zero"
 MSG_RESTORE_MORE = "only {forfeited} days are forfeited on basis {basis}: {days} cannot be restored"
-MSG_FORFEIT_MORE = "basis {basis} earns {earned} days of good conduct time; {days} more cannot be forfeited"
+MSG_FORFEIT_MORE = (
+    "basis {basis} earns {earned} days of good conduct time; {days} more cannot be forfeited"
+)
 MSG_REASON = "a reason is required"
 MSG_PROTECTED = "legal basis {basis} already records a protection order"
 
@@ -89,7 +91,13 @@ def _full_term(sentence: str, start: dt.date) -> dt.date | None:
 
 
 def _replace(
-    *, actor: Actor, basis: LegalBasis, new: NewSentence, on: dt.date, action: str, extra: dict[str, Any]
+    *,
+    actor: Actor,
+    basis: LegalBasis,
+    new: NewSentence,
+    on: dt.date,
+    action: str,
+    extra: dict[str, Any],
 ) -> LegalBasis:
     from habeas.custody.services import basis_snapshot
 
@@ -148,7 +156,9 @@ def _replace(
 
 
 @service
-def sentence_change(*, actor: Actor, basis: LegalBasis, new: NewSentence, on: dt.date) -> LegalBasis:
+def sentence_change(
+    *, actor: Actor, basis: LegalBasis, new: NewSentence, on: dt.date
+) -> LegalBasis:
     """A court changes a sentence (on appeal, on resentencing): the new sentence holds the
     person from ``on``; the old one is superseded that day (Mandela Rule 8(a))."""
     return _replace(
@@ -320,7 +330,9 @@ def credit_change(
     return adjustment
 
 
-def basis_timeline(episode: CustodyEpisode, *, until: dt.date | None = None) -> list[dict[str, Any]]:
+def basis_timeline(
+    episode: CustodyEpisode, *, until: dt.date | None = None
+) -> list[dict[str, Any]]:
     """Which orders held the person on each day of the episode, as runs of days with the
     same set of orders (Mandela Rule 7(b)): ``[{"from", "to", "bases": [ids]}]``; an empty
     set is a run held on no live basis."""
@@ -338,9 +350,7 @@ def basis_timeline(episode: CustodyEpisode, *, until: dt.date | None = None) -> 
             cuts.add(b.sentence_start)
     by_id = {b.pk: b for b in bases}
     held_from = {
-        b.pk: by_id[b.supersedes_id].ended_on or first
-        for b in bases
-        if b.supersedes_id in by_id
+        b.pk: by_id[b.supersedes_id].ended_on or first for b in bases if b.supersedes_id in by_id
     }
     ordered = sorted(cuts)
     for i, start in enumerate(ordered):

@@ -15,7 +15,7 @@ from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.services import service
 from habeas.custody.choices import BasisStatus, LegalBasisKind
-from habeas.custody.models import CustodyEpisode, LegalBasis, ReleaseCalculation
+from habeas.custody.models import CustodyEpisode, ReleaseCalculation
 from habeas.custody.release import VERSIONS, BasisInput, Calculation, calculate, inputs_sha
 from habeas.ledger.services import Event, ledger_append_many
 
@@ -38,26 +38,39 @@ def calculation_snapshot(c: ReleaseCalculation, person: int) -> dict[str, Any]:
     }
 
 
-def calculations_for(episode_ids: Sequence[int]) -> dict[int, tuple[int, _Pending]]:
+def calculations_for(episode_ids: Sequence[int] | None) -> dict[int, tuple[int, _Pending]]:
     """Episode id → (person id, the calculation its inputs give now), for the episodes that
-    have a criminal sentence (live or not: a vacated sentence leaves a calculation with none).
-    Read in a few queries, no model objects."""
-    result: dict[int, tuple[int, Calculation]] = {}
+    have a criminal sentence (live or not: a vacated sentence leaves a calculation with none);
+    ``None``: every open episode. Read in a few queries, no model objects."""
+    result: dict[int, tuple[int, _Pending]] = {}
     through = CustodyEpisode.legal_bases.through
     criminal = str(LegalBasisKind.CRIMINAL_SENTENCE)
-    for i in range(0, len(episode_ids), CHUNK):
-        ids = list(episode_ids[i : i + CHUNK])
+    if episode_ids is None:
+        groups: list[tuple[Any, Any]] = [
+            (
+                CustodyEpisode.objects.filter(released_at__isnull=True),
+                through.objects.filter(custodyepisode__released_at__isnull=True),
+            )
+        ]
+    else:
+        ids_all = list(episode_ids)
+        groups = [
+            (
+                CustodyEpisode.objects.filter(pk__in=ids_all[i : i + CHUNK]),
+                through.objects.filter(custodyepisode_id__in=ids_all[i : i + CHUNK]),
+            )
+            for i in range(0, len(ids_all), CHUNK)
+        ]
+    for episodes, links in groups:
         meta = {
             pk: (person, rules or "plain", country)
-            for pk, person, rules, country in CustodyEpisode.objects.filter(pk__in=ids).values_list(
+            for pk, person, rules, country in episodes.values_list(
                 "pk", "person_id", "agreement__sentence_rules", "facility__jurisdiction__code"
-            )
+            ).iterator(chunk_size=CHUNK)
         }
         bases: dict[int, list[BasisInput]] = defaultdict(list)
         has_sentence: set[int] = set()
-        rows = through.objects.filter(
-            custodyepisode_id__in=ids, legalbasis__kind=criminal
-        ).values_list(
+        rows = links.filter(legalbasis__kind=criminal).values_list(
             "custodyepisode_id",
             "legalbasis_id",
             "legalbasis__status",
@@ -66,7 +79,9 @@ def calculations_for(episode_ids: Sequence[int]) -> dict[int, tuple[int, _Pendin
             "legalbasis__custody_credit_days",
             "legalbasis__credit_forfeited_days",
         )
-        for ep, basis, status, sentence, start, credit, forfeited in rows:
+        for ep, basis, status, sentence, start, credit, forfeited in rows.iterator(
+            chunk_size=CHUNK
+        ):
             has_sentence.add(ep)
             if status != BasisStatus.ACTIVE or not sentence or start is None:
                 continue
@@ -86,28 +101,45 @@ class _Pending:
         self.rules, self.country, self.bases = rules, country, bases
 
     def inputs(self) -> dict[str, Any]:
-        return Calculation(
-            rule_set=self.rules,
-            version=VERSIONS.get(self.rules, self.rules),
-            country=self.country.upper(),
-            bases=tuple(sorted(self.bases, key=lambda b: b.basis)),
-        ).inputs()
+        """What :meth:`Calculation.inputs` gives, built directly (read for every open episode
+        by every check)."""
+        return {
+            "rule_set": self.rules,
+            "version": VERSIONS.get(self.rules, self.rules),
+            "country": self.country.upper(),
+            "sentences": [
+                {
+                    "basis": b.basis,
+                    "sentence": b.sentence,
+                    "sentence_start": b.sentence_start.isoformat(),
+                    "credit_days": b.credit_days,
+                    "forfeited_days": b.forfeited_days,
+                }
+                for b in sorted(self.bases, key=lambda b: b.basis)
+            ],
+        }
 
     def calculate(self) -> Calculation:
         return calculate(self.rules, self.country, self.bases)
 
 
-def _latest(episode_ids: Iterable[int]) -> dict[int, tuple[str, dt.date | None]]:
-    """Episode → (inputs_sha, release_date) of its current calculation."""
-    ids = list(episode_ids)
+def _latest(episode_ids: Iterable[int] | None) -> dict[int, tuple[str, dt.date | None]]:
+    """Episode → (inputs_sha, release_date) of its current calculation (``None``: of every
+    open episode)."""
     found: dict[int, tuple[str, dt.date | None]] = {}
-    for i in range(0, len(ids), CHUNK):
-        rows = (
+    if episode_ids is None:
+        queries = [ReleaseCalculation.objects.filter(episode__released_at__isnull=True)]
+    else:
+        ids = list(episode_ids)
+        queries = [
             ReleaseCalculation.objects.filter(episode_id__in=ids[i : i + CHUNK])
-            .order_by("episode_id", "-pk")
-            .values_list("episode_id", "inputs_sha", "release_date")
+            for i in range(0, len(ids), CHUNK)
+        ]
+    for qs in queries:
+        rows = qs.order_by("episode_id", "-pk").values_list(
+            "episode_id", "inputs_sha", "release_date"
         )
-        for ep, sha, release in rows:
+        for ep, sha, release in rows.iterator(chunk_size=CHUNK):
             found.setdefault(ep, (sha, release))
     return found
 
@@ -116,7 +148,7 @@ def _latest(episode_ids: Iterable[int]) -> dict[int, tuple[str, dt.date | None]]
 def release_recalculate(
     *,
     actor: Actor,
-    episode_ids: Sequence[int],
+    episode_ids: Sequence[int] | None,
     at: dt.datetime | None = None,
     append: bool = True,
 ) -> list[ReleaseCalculation]:
@@ -126,8 +158,9 @@ def release_recalculate(
     caller's own entry carries them: an admission). Equal inputs write nothing: safe to run
     again and again (``check-custody``)."""
     when = at or now()
-    computed = calculations_for(sorted(set(episode_ids)))
-    latest = _latest(computed)
+    wanted = None if episode_ids is None else sorted(set(episode_ids))
+    computed = calculations_for(wanted)
+    latest = _latest(wanted)
     made: list[tuple[int, ReleaseCalculation, dt.date | None, bool]] = []
     for ep, (person, pending) in computed.items():
         inputs = pending.inputs()
@@ -200,9 +233,7 @@ def working_lines(calc: ReleaseCalculation) -> list[dict[str, Any]]:
                 )
             elif rule == "good_conduct_time":
                 if not v["eligible"]:
-                    lines.append(
-                        _("No good conduct time: the sentence is not more than one year.")
-                    )
+                    lines.append(_("No good conduct time: the sentence is not more than one year."))
                 else:
                     lines.append(
                         _(
@@ -225,5 +256,7 @@ def working_lines(calc: ReleaseCalculation) -> list[dict[str, Any]]:
                 lines.append(_("Release date: %(date)s") % {"date": v["date"]})
             if step.get("citation"):
                 lines[-1] += f" ({step['citation']})"
-        out.append({"basis": result["basis"], "lines": lines, "release_date": result["release_date"]})
+        out.append(
+            {"basis": result["basis"], "lines": lines, "release_date": result["release_date"]}
+        )
     return out

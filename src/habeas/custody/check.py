@@ -92,26 +92,43 @@ def _today_by_facility(at: dt.datetime) -> dict[int, dt.date]:
 
 
 def conditions_for(
-    episode_ids: list[int], at: dt.datetime
+    episode_ids: list[int] | None, at: dt.datetime
 ) -> dict[tuple[int, str], tuple[dt.date, str]]:
-    """(episode, rule) → (since, value) for every alarm condition that holds at ``at``."""
+    """(episode, rule) → (since, value) for every alarm condition that holds at ``at``, over
+    the given open episodes (``None``: every open episode, read without id lists)."""
     today = _today_by_facility(at)
     period = dt.timedelta(days=removal_period_days())
     found: dict[tuple[int, str], tuple[dt.date, str]] = {}
     through = CustodyEpisode.legal_bases.through
     removal = str(LegalBasisKind.REMOVAL_ORDER)
     active = str(BasisStatus.ACTIVE)
-    for i in range(0, len(episode_ids), CHUNK):
-        ids = episode_ids[i : i + CHUNK]
+    if episode_ids is None:
+        groups: list[tuple[Any, Any, Any]] = [
+            (
+                CustodyEpisode.objects.filter(released_at__isnull=True),
+                through.objects.filter(custodyepisode__released_at__isnull=True),
+                ReleaseCalculation.objects.filter(episode__released_at__isnull=True),
+            )
+        ]
+    else:
+        groups = [
+            (
+                CustodyEpisode.objects.filter(pk__in=episode_ids[i : i + CHUNK]),
+                through.objects.filter(custodyepisode_id__in=episode_ids[i : i + CHUNK]),
+                ReleaseCalculation.objects.filter(episode_id__in=episode_ids[i : i + CHUNK]),
+            )
+            for i in range(0, len(episode_ids), CHUNK)
+        ]
+    for episodes, link_qs, calc_qs in groups:
         meta = {
             pk: (facility, admitted.date(), ends)
-            for pk, facility, admitted, ends in CustodyEpisode.objects.filter(
-                pk__in=ids
-            ).values_list("pk", "facility_id", "admitted_at", "agreement__ends")
+            for pk, facility, admitted, ends in episodes.values_list(
+                "pk", "facility_id", "admitted_at", "agreement__ends"
+            ).iterator(chunk_size=CHUNK)
         }
         live: set[int] = set()
         last_end: dict[int, dt.date] = {}
-        links = through.objects.filter(custodyepisode_id__in=ids).values_list(
+        links = link_qs.values_list(
             "custodyepisode_id",
             "legalbasis__kind",
             "legalbasis__status",
@@ -122,7 +139,9 @@ def conditions_for(
             "legalbasis__removal_protection",
             "legalbasis__protection_on",
         )
-        for ep, kind, status, ends_on, ended_on, sentence, order_date, protected, prot_on in links:
+        for (
+            ep, kind, status, ends_on, ended_on, sentence, order_date, protected, prot_on
+        ) in links.iterator(chunk_size=CHUNK):  # fmt: skip
             facility, admitted, _ends = meta[ep]
             day = today[facility]
             if status != active:
@@ -136,9 +155,9 @@ def conditions_for(
                     found[(ep, "A4.2")] = (start + period + dt.timedelta(days=1), start.isoformat())
                 if protected:
                     found[(ep, "A4.3")] = (prot_on or start, "protected")
-            elif ends_on is None and sentence:  # life, or an end that cannot be computed
-                live.add(ep)
-            elif ends_on is not None and ends_on >= day:
+            elif (ends_on is None and sentence) or (
+                ends_on is not None and ends_on >= day
+            ):  # life, or an end that cannot be computed
                 live.add(ep)
             elif ends_on is not None:
                 last_end[ep] = max(last_end.get(ep, ends_on), ends_on)
@@ -155,13 +174,13 @@ def conditions_for(
                 )
         calcs: dict[int, dt.date | None] = {}
         for ep, release in (
-            ReleaseCalculation.objects.filter(episode_id__in=ids)
-            .order_by("episode_id", "-pk")
+            calc_qs.order_by("episode_id", "-pk")
             .values_list("episode_id", "release_date")
+            .iterator(chunk_size=CHUNK)
         ):
             calcs.setdefault(ep, release)
         for ep, release in calcs.items():
-            if (ep, "A4.5") in found:  # held on no basis at all: the stronger alarm says it
+            if (ep, "A4.5") in found or ep not in meta:  # no basis at all: A4.5 says it
                 continue
             if release is not None and release < today[meta[ep][0]]:
                 found[(ep, "A4.1")] = (release + dt.timedelta(days=1), release.isoformat())
@@ -190,23 +209,18 @@ def custody_check(
     Nothing is written when nothing changed."""
     when = at or now()
     episodes = CustodyEpisode.objects.open()
+    ids: list[int] | None = None
     if episode_ids is not None:
-        episodes = episodes.filter(pk__in=episode_ids)
-    ids = sorted(episodes.values_list("pk", flat=True))
-    report = CheckReport(episodes=len(ids))
+        ids = sorted(episodes.filter(pk__in=episode_ids).values_list("pk", flat=True))
+    report = CheckReport(episodes=len(ids) if ids is not None else episodes.count())
     report.recalculated = len(release_recalculate(actor=actor, episode_ids=ids, at=when))
     wanted = conditions_for(ids, when)
-    open_alarms: dict[tuple[int, str], CustodyAlarm] = {}
+    open_alarms: dict[tuple[int, str], int] = {}
     open_qs = CustodyAlarm.objects.filter(status=AlarmStatus.OPEN)
     if episode_ids is not None:
         open_qs = open_qs.filter(episode_id__in=episode_ids)
-    for alarm in open_qs.select_for_update():
-        open_alarms[(alarm.episode_id, alarm.rule)] = alarm
-    persons = dict(
-        CustodyEpisode.objects.filter(
-            pk__in={k[0] for k in wanted} | {k[0] for k in open_alarms}
-        ).values_list("pk", "person_id")
-    ) if (wanted or open_alarms) else {}
+    for pk, ep, rule in open_qs.values_list("pk", "episode_id", "rule").iterator(chunk_size=5000):
+        open_alarms[(ep, rule)] = pk
     new = [
         CustodyAlarm(
             episode_id=ep,
@@ -219,7 +233,23 @@ def custody_check(
         for (ep, rule), (since, value) in sorted(wanted.items())
         if (ep, rule) not in open_alarms
     ]
-    gone = [a for key, a in sorted(open_alarms.items()) if key not in wanted]
+    gone_ids = sorted(pk for key, pk in open_alarms.items() if key not in wanted)
+    # Only the alarms that change are read as rows (locked): the rest stay as they are.
+    gone = [
+        a
+        for i in range(0, len(gone_ids), CHUNK)
+        for a in CustodyAlarm.objects.select_for_update()
+        .filter(pk__in=gone_ids[i : i + CHUNK], status=AlarmStatus.OPEN)
+        .order_by("pk")
+    ]
+    touched = sorted({a.episode_id for a in new} | {a.episode_id for a in gone})
+    persons = {
+        pk: person
+        for i in range(0, len(touched), CHUNK)
+        for pk, person in CustodyEpisode.objects.filter(pk__in=touched[i : i + CHUNK]).values_list(
+            "pk", "person_id"
+        )
+    }
     events: list[Event] = []
     if new:
         new = CustodyAlarm.objects.bulk_create(new, batch_size=500)

@@ -78,7 +78,9 @@ class LegalBasis(ServiceModel):
     #: The full term less prior custody credit (18 U.S.C. § 3585(b)); empty for life and for
     #: removal orders (INTERFACES.md ``show --json`` ``legal_bases[].ends_on``).
     ends_on = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=BasisStatus.choices, default=BasisStatus.ACTIVE)
+    status = models.CharField(
+        max_length=16, choices=BasisStatus.choices, default=BasisStatus.ACTIVE
+    )
     #: The first day the order no longer held the person (vacated or superseded).
     ended_on = models.DateField(null=True, blank=True)
     #: The order this one replaced: a court's new sentence, a treaty conversion.

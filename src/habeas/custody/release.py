@@ -160,7 +160,9 @@ def previous_working_day(day: dt.date, country: str) -> tuple[dt.date, list[dict
     while True:
         name = holiday_name(country, day)
         if day.weekday() >= 5:
-            skipped.append({"day": day.isoformat(), "why": "saturday" if day.weekday() == 5 else "sunday"})
+            skipped.append(
+                {"day": day.isoformat(), "why": "saturday" if day.weekday() == 5 else "sunday"}
+            )
         elif name is not None:
             skipped.append({"day": day.isoformat(), "why": "holiday", "name": name})
         else:
@@ -191,7 +193,11 @@ def _one(rule_set: str, country: str, b: BasisInput) -> BasisResult:
         Step(
             "full_term",
             "",
-            {"start": b.sentence_start.isoformat(), "sentence": b.sentence, "date": full.isoformat()},
+            {
+                "start": b.sentence_start.isoformat(),
+                "sentence": b.sentence,
+                "date": full.isoformat(),
+            },
         )
     )
     ends_on = full - dt.timedelta(days=b.credit_days)

@@ -9,9 +9,9 @@ from habeas.core import alarms
 from habeas.core.canonical import plain
 from habeas.core.errors import NotFound
 from habeas.custody.absences import absence_brief
+from habeas.custody.calculations import current_calculation
 from habeas.custody.cells import current_cell
 from habeas.custody.models import CustodyEpisode, EpisodeQuerySet, LegalBasis
-from habeas.custody.calculations import current_calculation
 from habeas.custody.release import full_term_less_credit
 from habeas.ledger.models import LedgerEntry
 from habeas.people.models import Person

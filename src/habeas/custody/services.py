@@ -25,9 +25,9 @@ from habeas.core.clock import now
 from habeas.core.errors import Conflict, ValidationFailed
 from habeas.core.services import service
 from habeas.custody.absences import absence_close_on_release
+from habeas.custody.calculations import calculation_snapshot, release_recalculate
 from habeas.custody.choices import Consent, LegalBasisKind, ReleaseReason
 from habeas.custody.models import CustodyEpisode, LegalBasis
-from habeas.custody.calculations import calculation_snapshot, release_recalculate
 from habeas.custody.release import full_term_less_credit
 from habeas.custody.sentences import parse_sentence
 from habeas.facilities.models import Facility
@@ -268,9 +268,7 @@ def custody_admit_many(
     calculations = {
         c.episode_id: calculation_snapshot(c, people_of[c.episode_id])
         for people_of in [{ep.pk: ep.person_id for ep in episodes}]
-        for c in release_recalculate(
-            actor=actor, episode_ids=sentenced, at=recorded, append=False
-        )
+        for c in release_recalculate(actor=actor, episode_ids=sentenced, at=recorded, append=False)
     }
     events = [
         Event(

@@ -201,8 +201,14 @@ def _subscriptions() -> dict[Any, dict[str, Any]]:
     from habeas.notifications.models import WebhookSubscription
 
     return {
-        s["id"]: {**{k: s[k] for k in ("name", "audience", "country", "url", "active")},
-                  "created_at": instant(s["created_at"])}
+        s["id"]: {
+            "name": s["name"],
+            "audience": s["audience"],
+            "country": s["country"],
+            "url": s["url"],
+            "active": s["active"],
+            "created_at": instant(s["created_at"]),
+        }
         for s in WebhookSubscription.objects.values(
             "id", "name", "audience", "country", "url", "active", "created_at"
         )

@@ -32,15 +32,15 @@ def _lines(event: str, facility: str, facts: dict[str, Any]) -> list[str]:
     if facts.get("release_date"):
         lines.append(_("Projected release date: %(date)s") % {"date": facts["release_date"]})
     if facts.get("previous_release_date"):
-        lines.append(_("Previous release date: %(date)s") % {"date": facts["previous_release_date"]})
+        lines.append(
+            _("Previous release date: %(date)s") % {"date": facts["previous_release_date"]}
+        )
     if facts.get("destination"):
         lines.append(_("Destination: %(country)s") % {"country": facts["destination"]})
     if facts.get("reason"):
         lines.append(_("Reason: %(reason)s") % {"reason": facts["reason"]})
     if event == "death":
-        lines.append(
-            _("The independent authority has been informed (Mandela Rules 69 and 71).")
-        )
+        lines.append(_("The independent authority has been informed (Mandela Rules 69 and 71)."))
     return lines
 
 
@@ -51,7 +51,9 @@ def render(
     built from the same facts (:func:`document`)."""
     lang = language if language in ("en", "es") else "en"
     person = episode.person
-    name = " ".join(p for p in (person.given_names, person.first_surname, person.second_surname) if p)
+    name = " ".join(
+        p for p in (person.given_names, person.first_surname, person.second_surname) if p
+    )
     with translation.override(lang):
         subject = _subject(event, name)
         body = "\n".join([subject, "", *_lines(event, episode.facility.name, plain(facts))])

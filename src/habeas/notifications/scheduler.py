@@ -42,9 +42,11 @@ def due_deliveries_unqueued() -> list[int]:
     if not due:
         return []
     waiting = set()
-    for args in DBTaskResult.objects.ready().filter(
-        task_path__endswith="deliver_task"
-    ).values_list("args_kwargs", flat=True):
+    for args in (
+        DBTaskResult.objects.ready()
+        .filter(task_path__endswith="deliver_task")
+        .values_list("args_kwargs", flat=True)
+    ):
         try:
             waiting.add(int(args["args"][0]))
         except (KeyError, IndexError, TypeError, ValueError):

@@ -33,7 +33,7 @@ from habeas.people.models import Person
 
 MSG_AUDIENCE = "a webhook subscription is for a consulate or a sending state, not {audience!r}"
 MSG_URL = "{url!r} is not an http(s) URL"
-MSG_SECRET = "a webhook secret needs at least 16 characters"
+MSG_SECRET = "a webhook secret needs at least 16 characters"  # noqa: S105 (a message)
 
 #: A claim older than this is a worker that died mid-delivery: the notice may be claimed again.
 CLAIM_TIMEOUT = dt.timedelta(minutes=5)

@@ -116,8 +116,8 @@ def _notifications(actor: Actor) -> None:
     from habeas.notifications.models import Delivery
     from habeas.notifications.services import (
         Notice,
-        delivery_record,
         deliver,
+        delivery_record,
         family_objection_record,
         notices_queue,
         subscription_create,
@@ -129,7 +129,7 @@ def _notifications(actor: Actor) -> None:
         audience="sending_state",
         country="US",
         url="http://127.0.0.1:9/habeas",
-        secret="demo-secret-0123456789",
+        secret="demo-secret-0123456789",  # noqa: S106 (demo data)
     )
     subscription_create(
         actor=actor,
@@ -137,7 +137,7 @@ def _notifications(actor: Actor) -> None:
         audience="consular",
         country="VE",
         url="http://127.0.0.1:9/consulate",
-        secret="demo-secret-9876543210",
+        secret="demo-secret-9876543210",  # noqa: S106 (demo data)
     )
     episodes = list(
         CustodyEpisode.objects.open().filter(agreement__isnull=False).order_by("pk")[:3]

@@ -29,10 +29,7 @@ def lifecycle_context(
         if calc is not None:
             context["calculation"] = calc
             context["working"] = working_lines(calc)
-        refs = {
-            b.pk: b
-            for b in LegalBasis.objects.filter(episodes=open_episode).order_by("pk")
-        }
+        refs = {b.pk: b for b in LegalBasis.objects.filter(episodes=open_episode).order_by("pk")}
         context["basis_runs"] = [
             {**run, "orders": [refs[pk] for pk in run["bases"] if pk in refs]}
             for run in basis_timeline(open_episode)

@@ -40,8 +40,8 @@ from habeas.housing.selectors import current_placement
 from habeas.people.selectors import person_get_for, person_list
 from habeas.web.absences import absence_panel
 from habeas.web.forms import PersonSearchForm
-from habeas.web.lifecycle import lifecycle_context
 from habeas.web.ledger_text import action_label, entry_summary, visible_in_history
+from habeas.web.lifecycle import lifecycle_context
 
 PEOPLE_PER_PAGE = 50
 
@@ -333,7 +333,9 @@ def releases_due_view(request: HttpRequest, *, as_csv: bool = False) -> HttpResp
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="releases-due.csv"'
         writer = csv.writer(response)
-        writer.writerow(["release_date", "person", "name", "facility", "agreement", "sending_state"])
+        writer.writerow(
+            ["release_date", "person", "name", "facility", "agreement", "sending_state"]
+        )
         for r in rows:
             writer.writerow(
                 [r["release_date"].isoformat(), r["person_id"], r["name"], r["facility"],

@@ -15,7 +15,9 @@ from habeas.custody.check import custody_check
 
 
 class Command(HabeasCommand):
-    help = "Evaluate every open custody episode's legal basis and release date; open or close alarms."
+    help = (
+        "Evaluate every open custody episode's legal basis and release date; open or close alarms."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true")
