@@ -12,9 +12,11 @@ Each rule has an identifier and its source:
 * **A3 ``roll_count``** — HMPPS establishment roll: the latest counted roll of a cell differs
   from what the registry expected.
 * **A4 ``legal_basis``** — Mandela Rule 7(b): nobody is held without a valid commitment
-  order. A person in open custody whose every criminal sentence has been served (end from
-  start, length and custody credit, 18 U.S.C. § 3585(b)) and who has no removal order, or who
-  has no legal basis at all, is held with no live legal basis.
+  order. Its rules A4.1-A4.5 (:mod:`habeas.custody.check`): the projected release date passed
+  (18 U.S.C. § 3624(a)), a removal order held beyond the removal period (8 U.S.C. § 1231(a)),
+  a protection order against removal to this state, the agreement's term ended, and no live
+  basis at all (every sentence served — its ``ends_on``, 18 U.S.C. § 3585(b) — every order
+  vacated or superseded, or none recorded).
 
 Alerts are computed, not stored: an alert is open while its condition holds and is gone when
 the condition clears, so the list can neither go stale nor be closed without the cause being
