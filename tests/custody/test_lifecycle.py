@@ -288,3 +288,33 @@ def test_show_json_gives_the_projected_release_date(world: dict[str, Any], actor
     assert doc["release_date"] == "2030-01-06"  # plain rules: the full term
     assert doc["legal_bases"][0]["ends_on"] == "2030-01-06"
     assert LegalBasis.objects.get(pk=episode.legal_bases.get().pk).ends_on == dt.date(2030, 1, 6)
+
+
+@pytest.mark.django_db
+def test_releases_due_are_scoped_and_downloadable(
+    world: dict[str, Any], actor: Any, users: dict[str, Any]
+) -> None:
+    from django.test import Client
+
+    end = _today() + dt.timedelta(days=10)
+    start = end.replace(year=end.year - 2)
+    us = _admit(actor, world, [sentence("P2Y", start)], agreement="us")
+    gt = _admit(actor, world, [sentence("P2Y", start)], agreement="gt")
+    _admit(actor, world, [sentence("P2Y", start + dt.timedelta(days=40))], agreement="us")
+
+    def fetch(user: str, path: str) -> Any:
+        client = Client()
+        client.force_login(users[user])
+        return client.get(path)
+
+    rows = fetch("staff", "/api/v1/releases-due").json()
+    assert {r["person"] for r in rows} == {str(us.person_id), str(gt.person_id)}
+    assert rows[0]["release_date"] == end.isoformat()
+    liaison = fetch("liaison_us", "/api/v1/releases-due").json()
+    assert [r["person"] for r in liaison] == [str(us.person_id)]
+    csv_text = fetch("liaison_us", "/releases-due.csv").content.decode()
+    assert csv_text.splitlines()[0].startswith("release_date,person,name")
+    assert len(csv_text.splitlines()) == 2
+    page = fetch("liaison_us", "/releases-due/").content.decode()
+    assert f"/people/{us.person_id}/" in page
+    assert f"/people/{gt.person_id}/" not in page

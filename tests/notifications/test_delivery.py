@@ -212,3 +212,25 @@ def test_a_changed_release_date_is_notified(
     (d,) = Delivery.objects.filter(event="release_date_changed")
     assert "2032-01-01" in d.body
     assert "2034-01-01" in d.body
+
+
+@pytest.mark.django_db
+def test_release_due_in_14_days_is_notified_once(
+    world: dict[str, Any], actor: Any, receiver: Receiver
+) -> None:
+    from habeas.notifications.services import release_due_notices
+
+    subscription_create(
+        actor=actor, name="DHS", audience="sending_state", country="US", url=receiver.url,
+        secret=SECRET,
+    )  # fmt: skip
+    today = now().date()
+    soon = make_person(actor)
+    later = make_person(actor)
+    for person, days in ((soon, 14), (later, 15)):
+        end = today + dt.timedelta(days=days)
+        admit(actor, person, world["tec"], world["us"],
+              bases=[sentence("P2Y", end.replace(year=end.year - 2))])  # fmt: skip
+    made = release_due_notices(actor=actor)
+    assert [d.person_id for d in made] == [soon.pk]
+    assert release_due_notices(actor=actor) == []  # once per release date
