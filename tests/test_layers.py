@@ -15,18 +15,25 @@ ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "habeas"
 
 
-def _layers() -> list[str]:
-    """The app labels from the import-linter contract, highest first."""
+def _layer_groups() -> list[list[str]]:
+    """The app labels from the import-linter contract, highest layer first; apps of one layer
+    (``"habeas.conditions | habeas.notifications"``) are independent siblings."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     (contract,) = config["tool"]["importlinter"]["contracts"]
-    return [name.split(".")[-1] for name in contract["layers"]]
+    return [[n.strip().split(".")[-1] for n in layer.split("|")] for layer in contract["layers"]]
+
+
+def _layers() -> list[str]:
+    return [label for group in _layer_groups() for label in group]
 
 
 def _upward_relations() -> dict[str, set[str]]:
     """For each app, the names of the reverse relations that higher apps' models add to its
     models (a foreign key from ``housing.Placement`` to ``custody.CustodyEpisode`` gives
     custody the query name ``placements``)."""
-    order = {label: rank for rank, label in enumerate(_layers())}  # 0 is the highest
+    order = {  # 0 is the highest
+        label: rank for rank, group in enumerate(_layer_groups()) for label in group
+    }
     found: dict[str, set[str]] = {}
     for model in apps.get_models():
         low = model._meta.app_label

@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "habeas.housing",
     "habeas.transfers",
     "habeas.conditions",
+    "habeas.notifications",
+    "django_tasks",
+    "django_tasks_db",
     "habeas.oversight",
     "habeas.web",
 ]
@@ -182,3 +185,25 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HABEAS_LOG_LEVEL", "WARNING")},
 }
+
+
+# --- background work and notifications (docs/lifecycle.md) -----------------------------------
+# Django's tasks API (the django-tasks backport) with the ORM backend: the queue is a table of
+# the main database, so SQLite needs no extra server and PostgreSQL workers share it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+EMAIL_BACKEND = os.environ.get(
+    "HABEAS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("HABEAS_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("HABEAS_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("HABEAS_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("HABEAS_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("HABEAS_EMAIL_TLS", "") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("HABEAS_EMAIL_FROM", "habeas@localhost")
+#: Removal period of 8 U.S.C. § 1231(a)(1)(A), in days (alarm A4.2).
+HABEAS_REMOVAL_PERIOD_DAYS = int(os.environ.get("HABEAS_REMOVAL_PERIOD_DAYS", "90"))
+#: Notification retries: tries before a delivery is dead, and the exponential backoff.
+HABEAS_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("HABEAS_NOTIFY_MAX_ATTEMPTS", "8"))
+HABEAS_NOTIFY_BACKOFF_SECONDS = float(os.environ.get("HABEAS_NOTIFY_BACKOFF_SECONDS", "30"))
+#: Local time of day (facility-independent, the server's zone) of the daily custody check.
+HABEAS_DAILY_CHECK_AT = os.environ.get("HABEAS_DAILY_CHECK_AT", "02:00")

@@ -142,6 +142,12 @@ def test_episode_detail(scene: dict[str, Any], client_for: Any) -> None:
             "sentence_start": None,
             "custody_credit_days": 0,
             "ends_on": None,
+            "id": str(episode.legal_bases.get().pk),
+            "status": "active",
+            "ended_on": None,
+            "supersedes": None,
+            "good_conduct_forfeited_days": 0,
+            "removal_protection": False,
         }
     ]
     assert body["cell"].startswith("W1-")  # a woman on a civil basis: the women's module

@@ -23,6 +23,8 @@ person_moved    /api/v1/persons/{p_moved}/             401       200   200      
 person_missing  /api/v1/persons/999999999/             401       404   404       404   404        404        404        404       404     403
 person_bad_id   /api/v1/persons/not-a-number/          401       404   404       404   404        404        404        404       404     403
 episodes        /api/v1/custody-episodes/              401       200   200       200   200        200        200        200       200     403
+releases_due    /api/v1/releases-due?days=60           401       200   200       200   200        200        200        200       200     403
+custody_check   POST:/api/v1/custody-checks            401       403   403       200   403        403        403        403       403     403
 episodes_open   /api/v1/custody-episodes/?open=true    401       200   200       200   200        200        200        200       200     403
 episode_us      /api/v1/custody-episodes/{e_us}/       401       200   404       200   200        404        200        200       200     403
 episode_gt_oth  /api/v1/custody-episodes/{e_gt_oth}/   401       404   200       404   404        200        404        200       200     403

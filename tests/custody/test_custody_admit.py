@@ -84,6 +84,9 @@ def test_admission_writes_episode_placement_bases_and_one_entry(
     assert ledger_size() == size + 1
     entry = LedgerEntry.objects.get(index=size)
     assert entry.action == "custody.admitted"
+    # The admission carries the release date calculated from the sentence it recorded.
+    assert entry.payload["calculation"]["release_date"] == "2025-12-01"
+    assert entry.payload["calculation"]["version"] == "plain-1"
     assert entry.subject == f"person:{person.pk}"
     assert entry.occurred_at == T0
     assert entry.document["actor"] == actor.name

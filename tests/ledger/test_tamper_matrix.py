@@ -42,6 +42,12 @@ UNCHECKED: dict[str, dict[str, str]] = {
     "custody.LegalBasis": {
         "recorded_at": "when the row was written: the entry's recorded_at says it",
     },
+    "notifications.Delivery": {
+        "claimed_by": "an operational lock of the worker delivering it; the attempt's outcome "
+        "is on the ledger",
+        "claimed_at": "an operational lock of the worker delivering it",
+    },
+    "notifications.WebhookSubscription": {"secret": "a credential: never on the ledger"},
 }
 
 #: Which row of a table to tamper with, where the first one cannot show every field changed
@@ -58,6 +64,23 @@ TOGETHER: dict[str, dict[str, Any]] = {
             else {"active": True, "deactivation_reason": ""}
         )
         for name in ("active", "deactivation_reason")
+    },
+    # an order ends exactly when it is no longer in force; an alarm is closed at a time
+    "custody.LegalBasis": {
+        name: lambda row: (
+            {"status": "vacated", "ended_on": "2020-01-01"}
+            if row["status"] == "active"
+            else {"status": "active", "ended_on": None}
+        )
+        for name in ("status", "ended_on")
+    },
+    "custody.CustodyAlarm": {
+        name: lambda row: (
+            {"status": "closed", "closed_at": "2020-01-01 00:00:00+00:00"}
+            if row["status"] == "open"
+            else {"status": "open", "closed_at": None}
+        )
+        for name in ("status", "closed_at")
     },
 }
 

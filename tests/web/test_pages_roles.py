@@ -71,6 +71,8 @@ locator_search     /locator/?nationality=VE&name=Ana+Uno&dob=1990 200       200 
 statistics         /statistics/                                   200       200   200       200   200        200        200        200       200     200    200
 statistics_csv     /statistics.csv                                200       200   200       200   200        200        200        200       200     200    200
 statistics_json    /statistics.json                               200       200   200       200   200        200        200        200       200     200    200
+releases_due       /releases-due/                                 login     200   200       200   200        200        200        200       200     403    200
+releases_due_csv   /releases-due.csv?days=60                      login     200   200       200   200        200        200        200       200     403    200
 alerts             /alerts/                                       login     200   200       200   200        200        200        200       200     403    200
 alerts_filtered    /alerts/?kind=space&facility=OTH               login     200   200       200   200        200        200        200       200     403    200
 alerts_ack         POST:/alerts/                                  login     302   302       302   403        403        403        403       403     403    403

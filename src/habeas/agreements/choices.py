@@ -9,6 +9,14 @@ class Policy(models.TextChoices):
     TREATY_TRANSFER = "treaty_transfer", _("Treaty transfer of sentenced persons (ETS 112)")
 
 
+class SentenceRules(models.TextChoices):
+    """How release dates are computed under an agreement (INTERFACES.md v1.1
+    ``sentence_rules``; STANDARDS.md, Sentences)."""
+
+    US_FEDERAL = "us_federal", _("US federal (18 U.S.C. §§ 3585(b), 3624(a)-(b))")
+    PLAIN = "plain", _("Plain: the full term less custody credit, no remission")
+
+
 class DayCount(models.TextChoices):
     """Billing day-count conventions (STANDARDS.md, billing)."""
 

@@ -18,10 +18,22 @@ from habeas.core.events import Action, Payload, State, amend, covers, day, dec, 
 
 J = "agreements.Jurisdiction"
 A = "agreements.Agreement"
-NORM = {"starts": day, "ends": day, "per_person_day": dec}
+
+
+def _sentence_rules(value: Any) -> str:
+    """Agreements declared before rule sets existed compute release dates by the plain rules."""
+    return str(value or "plain")
+
+
+NORM = {
+    "starts": day,
+    "ends": day,
+    "per_person_day": dec,
+    "sentence_rules": _sentence_rules,
+}
 AGREEMENT_FIELDS = (
     "code", "sending_id", "receiving_id", "policy", "policy_options", "max_persons", "starts",
-    "ends", "currency", "per_person_day", "day_count", "retention_days",
+    "ends", "currency", "per_person_day", "day_count", "retention_days", "sentence_rules",
 )  # fmt: skip
 
 
@@ -85,6 +97,7 @@ class AgreementRow(Payload):
     per_person_day: Decimal | None
     day_count: str
     retention_days: int
+    sentence_rules: str = "plain"
 
 
 class AgreementDeclaredPayload(Payload):

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from habeas.accounts.permissions import ScopeLookups, scope_of
-from habeas.agreements.choices import DayCount, Policy
+from habeas.agreements.choices import DayCount, Policy, SentenceRules
 from habeas.core.services import ServiceModel, ServiceQuerySet
 
 if TYPE_CHECKING:
@@ -76,6 +76,10 @@ class Agreement(ServiceModel):
     #: How long after a person's last release their personal data is kept before it may be
     #: erased (``habeas erase``; ARCHITECTURE.md, "Personal data and the ledger").
     retention_days = models.PositiveIntegerField(default=DEFAULT_RETENTION_DAYS)
+    #: The rule set release dates are computed by (``habeas.custody.release``).
+    sentence_rules = models.CharField(
+        max_length=16, choices=SentenceRules.choices, default=SentenceRules.PLAIN
+    )
 
     objects = AgreementQuerySet.as_manager()  # type: ignore[misc]  # narrows the guarded base manager
 

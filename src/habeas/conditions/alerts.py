@@ -12,9 +12,11 @@ Each rule has an identifier and its source:
 * **A3 ``roll_count``** — HMPPS establishment roll: the latest counted roll of a cell differs
   from what the registry expected.
 * **A4 ``legal_basis``** — Mandela Rule 7(b): nobody is held without a valid commitment
-  order. A person in open custody whose every criminal sentence has been served (end from
-  start, length and custody credit, 18 U.S.C. § 3585(b)) and who has no removal order, or who
-  has no legal basis at all, is held with no live legal basis.
+  order. Its rules A4.1-A4.5 (:mod:`habeas.custody.check`): the projected release date passed
+  (18 U.S.C. § 3624(a)), a removal order held beyond the removal period (8 U.S.C. § 1231(a)),
+  a protection order against removal to this state, the agreement's term ended, and no live
+  basis at all (every sentence served — its ``ends_on``, 18 U.S.C. § 3585(b) — every order
+  vacated or superseded, or none recorded).
 
 Alerts are computed, not stored: an alert is open while its condition holds and is gone when
 the condition clears, so the list can neither go stale nor be closed without the cause being
@@ -29,9 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import Max
 from django.utils import timezone
@@ -39,9 +39,9 @@ from django.utils.translation import gettext as _
 
 from habeas.accounts.permissions import may_view_cells
 from habeas.core.canonical import plain
-from habeas.custody.choices import LegalBasisKind
+from habeas.custody.check import RULES as ALARM_RULES
+from habeas.custody.check import conditions_for, removal_period_days
 from habeas.custody.models import CustodyEpisode
-from habeas.custody.sentences import sentence_end
 from habeas.facilities.models import Facility
 from habeas.facilities.selectors import occupancy_for
 from habeas.facilities.standards import MURSIC_MINIMUM_M2
@@ -86,14 +86,22 @@ class Alert:
     acknowledged_by: str = ""
     acknowledged_at: dt.datetime | None = None
     acknowledgement: str = ""
+    #: For ``legal_basis``: which of the alarm rules A4.1-A4.5 (habeas.custody.check).
+    rule_id: str = ""
 
     @property
     def rule(self) -> AlertRule:
+        if self.rule_id and self.rule_id in ALARM_RULES:
+            r = ALARM_RULES[self.rule_id]
+            return AlertRule(r.id, self.kind, r.citation)
         return RULES[self.kind]
 
     @property
     def id(self) -> str:
-        """Stable while the condition lasts: the kind and the subject."""
+        """Stable while the condition lasts: the kind and the subject (and, for a
+        ``legal_basis`` alarm other than A4.5, the rule: one person may have several)."""
+        if self.rule_id and self.rule_id != "A4.5":
+            return f"{self.kind}:{self.subject}#{self.rule_id}"
         return f"{self.kind}:{self.subject}"
 
     def document(self) -> dict[str, Any]:
@@ -268,69 +276,49 @@ def _roll_count_alerts(facilities: list[Facility]) -> list[Alert]:
     return found
 
 
-@lru_cache(maxsize=4096)
-def _ends_on(start: dt.date, sentence: str, credit: int) -> dt.date | None:
-    try:
-        return sentence_end(start, sentence, credit)
-    except ValueError:
-        return None
-
-
-def _spent_episodes(episodes: Any) -> dict[int, dt.date | None]:
-    """The open episodes of ``episodes`` held past the end of every legal basis: episode id →
-    the day the last basis ended (``None``: no basis at all). A removal order, a life sentence
-    or a sentence whose end cannot be computed keeps an episode live. One pass over the
-    episode-basis links, with no model objects (40,000 people in a fraction of a second)."""
-    criminal = str(LegalBasisKind.CRIMINAL_SENTENCE)
-    live: set[int] = set()
-    last: dict[int, dt.date] = {}
-    through = CustodyEpisode.legal_bases.through
-    links = through.objects.filter(custodyepisode__in=episodes).values_list(
-        "custodyepisode_id",
-        "legalbasis__kind",
-        "legalbasis__sentence",
-        "legalbasis__sentence_start",
-        "legalbasis__custody_credit_days",
-    )
-    for episode_id, kind, sentence, start, credit in links.iterator(chunk_size=5000):
-        if episode_id in live:
-            continue
-        if kind != criminal or start is None or not sentence:
-            live.add(episode_id)
-            continue
-        end = _ends_on(start, sentence, credit or 0)
-        if end is None:
-            live.add(episode_id)
-        elif episode_id not in last or end > last[episode_id]:
-            last[episode_id] = end
-    zones = dict(Facility.objects.values_list("pk", "timezone"))
-    now = timezone.now()
-    today = {pk: timezone.localtime(now, ZoneInfo(zone)).date() for pk, zone in zones.items()}
-    spent: dict[int, dt.date | None] = {}
-    for episode_id, facility_id in episodes.values_list("pk", "facility_id"):
-        if episode_id in live:
-            continue
-        end = last.get(episode_id)
-        if end is None or end < today[facility_id]:
-            spent[episode_id] = end
-    return spent
+#: What each alarm rule of kind ``legal_basis`` says (habeas.custody.check.RULES).
+def _legal_basis_message(rule: str, name: str, value: str) -> str:
+    if rule == "A4.1":
+        return _("%(name)s is still held after the projected release date %(date)s") % {
+            "name": name,
+            "date": value,
+        }
+    if rule == "A4.2":
+        return _(
+            "%(name)s has been held on a removal order of %(date)s beyond the removal period "
+            "of %(days)s days without removal"
+        ) % {"name": name, "date": value, "days": removal_period_days()}
+    if rule == "A4.3":
+        return _("%(name)s holds a court order protecting them from removal to this state") % {
+            "name": name
+        }
+    if rule == "A4.4":
+        return _("%(name)s is held under an agreement whose term ended on %(date)s") % {
+            "name": name,
+            "date": value,
+        }
+    if value != "none":
+        return _(
+            "%(name)s is held with no live legal basis: the last sentence ended on %(end)s"
+        ) % {"name": name, "end": value}
+    return _("%(name)s is held with no legal basis recorded") % {"name": name}
 
 
 def legal_basis_alerts(episodes: Any) -> list[Alert]:
-    """A4 over the given open episodes (a queryset): held past the end of every basis.
-
-    A sentence ends on the day computed by :func:`habeas.custody.sentences.sentence_end` (the
-    day the person is due out); held after that day in the facility's own time zone, the basis
-    is spent. Since: the day after the last basis ended (or admission, with no basis at all).
-    """
-    spent = _spent_episodes(episodes)
-    if not spent:
+    """The ``legal_basis`` alarms (A4.1-A4.5, :mod:`habeas.custody.check`) over the given
+    open episodes (a queryset), evaluated now in each facility's own time zone: the same
+    conditions ``check-custody`` opens and closes on the ledger, so the list is never
+    stale. A sentence ends on its ``ends_on`` (the day the person is due out); held after that
+    day, the basis is spent."""
+    ids = sorted(episodes.values_list("pk", flat=True))
+    found_conditions = conditions_for(ids, timezone.now()) if ids else {}
+    if not found_conditions:
         return []
-    ids = sorted(spent)
-    rows = [
-        row
-        for i in range(0, len(ids), 5000)  # bounded IN lists (SQLite's parameter limit)
-        for row in CustodyEpisode.objects.filter(pk__in=ids[i : i + 5000]).values_list(
+    wanted = sorted({ep for ep, _rule in found_conditions})
+    rows = {
+        row[0]: row
+        for i in range(0, len(wanted), 5000)  # bounded IN lists (SQLite's parameter limit)
+        for row in CustodyEpisode.objects.filter(pk__in=wanted[i : i + 5000]).values_list(
             "pk",
             "person_id",
             "admitted_at",
@@ -339,21 +327,11 @@ def legal_basis_alerts(episodes: Any) -> list[Alert]:
             "person__first_surname",
             "person__second_surname",
         )
-    ]
+    }
     found = []
-    for pk, person_id, admitted_at, code, given, first, second in rows:
+    for (ep, rule), (since, value) in sorted(found_conditions.items()):
+        _pk, person_id, admitted_at, code, given, first, second = rows[ep]
         name = " ".join(p for p in (given, first, second) if p)
-        last = spent[pk]
-        if last is not None:
-            since: Any = last + dt.timedelta(days=1)
-            value = last.isoformat()
-            message = _(
-                "%(name)s is held with no live legal basis: the last sentence ended on %(end)s"
-            ) % {"name": name, "end": last.isoformat()}
-        else:
-            since = admitted_at
-            value = "none"
-            message = _("%(name)s is held with no legal basis recorded") % {"name": name}
         found.append(
             Alert(
                 kind="legal_basis",
@@ -361,9 +339,10 @@ def legal_basis_alerts(episodes: Any) -> list[Alert]:
                 subject=f"person:{person_id}",
                 label=name,
                 value=value,
-                since=since,
-                message=message,
+                since=admitted_at if rule == "A4.5" and value == "none" else since,
+                message=_legal_basis_message(rule, name, value),
                 person_id=person_id,
+                rule_id=rule,
             )
         )
     return found
@@ -462,6 +441,14 @@ def person_alarms(person: Any) -> list[dict[str, Any]]:
     """The person's open alarms for ``show`` (registered in :mod:`habeas.core.alarms`)."""
     episodes = CustodyEpisode.objects.open().filter(person=person)
     return [
-        plain({"kind": a.kind, "message": a.message, "since": a.since})
+        plain(
+            {
+                "kind": a.kind,
+                "message": a.message,
+                "since": a.since,
+                "rule": a.rule.id,
+                "citation": a.rule.citation,
+            }
+        )
         for a in legal_basis_alerts(episodes)
     ]

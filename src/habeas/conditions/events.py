@@ -27,7 +27,7 @@ A = "conditions.AlertAcknowledgement"
 def note_key(alert: str, facility: str) -> str:
     """The key of an acknowledgement's note: the person an alert is about, else its facility
     (alert ids are ``<kind>:<subject>``, e.g. ``legal_basis:person:12``)."""
-    subject = alert.partition(":")[2]
+    subject = alert.partition(":")[2].partition("#")[0]
     if subject.startswith("person:"):
         return subject
     return f"facility:{facility}"

@@ -30,7 +30,7 @@ KIND_LABELS = {
     "space": gettext_lazy("Space per person"),
     "capacity": gettext_lazy("Above certified capacity"),
     "roll_count": gettext_lazy("Roll-count discrepancy"),
-    "legal_basis": gettext_lazy("No live legal basis"),
+    "legal_basis": gettext_lazy("Legal basis"),
 }
 
 

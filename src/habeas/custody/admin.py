@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from habeas.custody.models import CustodyEpisode, LegalBasis, TemporaryAbsence
+from habeas.custody.models import (
+    CreditAdjustment,
+    CustodyAlarm,
+    CustodyEpisode,
+    LegalBasis,
+    ReleaseCalculation,
+    TemporaryAbsence,
+)
 from habeas.ledger.admin import ReadOnlyModelAdmin
 
 
@@ -44,3 +51,28 @@ class TemporaryAbsenceAdmin(ReadOnlyModelAdmin):
     list_filter = ["kind", "ended_how"]
     raw_id_fields = ["episode"]
     date_hierarchy = "started_at"
+
+
+@admin.register(CreditAdjustment)
+class CreditAdjustmentAdmin(ReadOnlyModelAdmin):
+    """Read-only: forfeited and restored credit only go through ``custody.amendments``."""
+
+    list_display = ["id", "basis", "change", "days", "on", "recorded_by"]
+    raw_id_fields = ["basis"]
+
+
+@admin.register(ReleaseCalculation)
+class ReleaseCalculationAdmin(ReadOnlyModelAdmin):
+    """Read-only: calculations are made by ``custody.calculations``."""
+
+    list_display = ["id", "episode", "version", "release_date", "full_term", "calculated_at"]
+    raw_id_fields = ["episode"]
+
+
+@admin.register(CustodyAlarm)
+class CustodyAlarmAdmin(ReadOnlyModelAdmin):
+    """Read-only: alarms are opened and closed by ``check-custody``."""
+
+    list_display = ["id", "episode", "rule", "since", "status", "opened_at", "closed_at"]
+    list_filter = ["rule", "status"]
+    raw_id_fields = ["episode"]

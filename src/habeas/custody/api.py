@@ -84,6 +84,13 @@ class LegalBasisOut(Schema):
     sentence_start: DateStr | None
     custody_credit_days: int
     ends_on: DateStr | None
+    id: str | None = None
+    #: ``active``, ``superseded`` (by a court's new sentence or a conversion) or ``vacated``.
+    status: str = "active"
+    ended_on: DateStr | None = None
+    supersedes: str | None = None
+    good_conduct_forfeited_days: int = 0
+    removal_protection: bool = False
 
 
 class CustodyOut(Schema):
@@ -99,6 +106,8 @@ class AlarmOut(Schema):
     kind: str
     message: str
     since: InstantStr
+    rule: str | None = None
+    citation: str | None = None
 
 
 class CurrentAbsenceOut(Schema):
@@ -234,6 +243,12 @@ def basis_document(basis: LegalBasis) -> dict[str, Any]:
         "sentence_start": date_str(basis.sentence_start),
         "custody_credit_days": basis.custody_credit_days,
         "ends_on": date_str(basis_ends_on(basis)),
+        "id": str(basis.pk),
+        "status": basis.status,
+        "ended_on": date_str(basis.ended_on),
+        "supersedes": str(basis.supersedes_id) if basis.supersedes_id else None,
+        "good_conduct_forfeited_days": basis.credit_forfeited_days,
+        "removal_protection": basis.removal_protection,
     }
 
 
@@ -408,3 +423,85 @@ def person_absences_return(
     absence = absence_get_for(user=user, person=person, absence_id=absence_id)
     absence_end(actor=Actor.from_user(user), absence=absence, returned_at=body.returned_at or now())
     return absence_document(absence_get_for(user=user, person=person, absence_id=absence.pk))
+
+
+# --- the lifecycle: releases due, the custody check --------------------------------------
+
+MSG_CHECK_ROLE = gettext_lazy("only a facility director runs the custody check")
+
+
+class ReleaseDueOut(Schema):
+    release_date: DateStr
+    person: IdStr
+    name: str
+    facility: str
+    agreement: str
+    sending_state: str
+
+
+@router.get(
+    "/releases-due",
+    response={200: list[ReleaseDueOut], **errors()},
+    summary="Releases due in the coming days",
+    operation_id="releases_due_list",
+)
+def releases_due_list(request: HttpRequest, days: int = 30) -> list[dict[str, Any]]:
+    """Open episodes whose projected release date is in the next ``days`` days (1-366), as
+    the user may see them: a liaison their own state's transferees (VINE advance notice)."""
+    from habeas.custody.selectors import releases_due
+
+    user = api_user(request)
+    rows = releases_due(user=user, days=min(max(days, 1), 366))
+    return [
+        {
+            "release_date": date_str(r["release_date"]),
+            "person": str(r["person_id"]),
+            "name": r["name"],
+            "facility": r["facility"],
+            "agreement": r["agreement"],
+            "sending_state": r["sending_state"],
+        }
+        for r in rows
+    ]
+
+
+class CheckOut(Schema):
+    episodes: int
+    recalculated: int
+    opened: list[dict[str, Any]]
+    closed: list[dict[str, Any]]
+
+
+@router.post(
+    "/custody-checks",
+    response={200: CheckOut, **errors(*WRITE_ERRORS)},
+    summary="Run the custody check now",
+    operation_id="custody_checks_create",
+)
+def custody_checks_create(request: HttpRequest) -> dict[str, Any]:
+    """``habeas check-custody`` (idempotent): release dates recalculated, alarms opened and
+    closed on the ledger; the answer lists only the episodes the director may see. A facility
+    director only (403 otherwise)."""
+    from habeas.accounts.permissions import may_override_keep_apart
+    from habeas.core.errors import Forbidden
+    from habeas.custody.check import custody_check
+
+    user = api_user(request)
+    if not may_override_keep_apart(user):  # the facility director's role
+        raise Forbidden(str(MSG_CHECK_ROLE))
+    doc = custody_check(actor=Actor.from_user(user)).document()
+    visible = set(CustodyEpisode.objects.visible_to(user).values_list("pk", flat=True))
+    return {
+        "episodes": CustodyEpisode.objects.visible_to(user).open().count(),
+        "recalculated": doc["recalculated"],
+        "opened": [
+            {"episode": str(o["episode"]), "person": str(o["person"]), "rule": o["rule"]}
+            for o in doc["opened"]
+            if o["episode"] in visible
+        ],
+        "closed": [
+            {"episode": str(o["episode"]), "person": str(o["person"]), "rule": o["rule"]}
+            for o in doc["closed"]
+            if o["episode"] in visible
+        ],
+    }

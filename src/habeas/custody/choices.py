@@ -52,3 +52,27 @@ class AbsenceEnd(models.TextChoices):
 
     RETURNED = "returned", _("Returned")
     RELEASED = "released", _("Released while out")
+
+
+class BasisStatus(models.TextChoices):
+    """Whether a commitment order still holds the person (Mandela Rule 7(b)). An amended
+    order is kept, superseded by the one that replaced it (a court's new sentence, a treaty
+    conversion, ETS 112 arts. 9-11); a vacated order holds nobody from the day it was set
+    aside."""
+
+    ACTIVE = "active", _("In force")
+    SUPERSEDED = "superseded", _("Superseded")
+    VACATED = "vacated", _("Vacated")
+
+
+class CreditChange(models.TextChoices):
+    """18 U.S.C. § 3624(b): good conduct time disallowed or forfeited by a disciplinary
+    finding, and restored."""
+
+    FORFEITED = "forfeited", _("Good conduct time forfeited")
+    RESTORED = "restored", _("Good conduct time restored")
+
+
+class AlarmStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")

@@ -33,9 +33,16 @@ TA = "custody.TemporaryAbsence"
 BASIS_FIELDS = (
     "kind", "ref", "authority", "status_in_sending_state", "order_date", "removal_protection",
     "offence", "conviction_date", "judgment_final", "sentence", "sentence_start",
-    "custody_credit_days", "consent",
+    "custody_credit_days", "consent", "ends_on", "status", "ended_on", "supersedes_id",
+    "credit_forfeited_days", "protection_on",
 )  # fmt: skip
-BASIS_DATES = ("order_date", "conviction_date", "sentence_start")
+BASIS_DATES = ("order_date", "conviction_date", "sentence_start", "ends_on", "ended_on",
+               "protection_on")  # fmt: skip
+#: What a basis recorded before amendments existed holds in the columns they added.
+BASIS_DEFAULTS = {"status": "active", "credit_forfeited_days": 0}
+CA = "custody.CreditAdjustment"
+RC = "custody.ReleaseCalculation"
+AL = "custody.CustodyAlarm"
 BASIS_PERSONAL = ("offence",)
 EPISODE_PERSONAL = ("release_note",)
 ABSENCE_TEXT = (
@@ -60,7 +67,20 @@ def _label(choices: Any, value: Any) -> str:
 
 
 def _basis(values: dict[str, Any], person: Any) -> dict[str, Any]:
-    row = {k: values.get(k) for k in BASIS_FIELDS}
+    row = {k: values.get(k, BASIS_DEFAULTS.get(k)) for k in BASIS_FIELDS}
+    if "supersedes" in values:
+        row["supersedes_id"] = values["supersedes"]
+    if "ends_on" not in values and values.get("sentence") and values.get("sentence_start"):
+        from habeas.custody.release import full_term_less_credit
+
+        try:
+            row["ends_on"] = full_term_less_credit(
+                values["sentence"],
+                dt.date.fromisoformat(str(values["sentence_start"])[:10]),
+                int(values.get("custody_credit_days") or 0),
+            )
+        except ValueError:
+            row["ends_on"] = None
     for k in BASIS_DATES:
         row[k] = day(row[k])
     row["person_id"] = person
@@ -81,6 +101,8 @@ def _admitted(state: State, p: dict[str, Any]) -> None:
     state.setdefault(EB, {})[ep["id"]] = {"legal_bases": sorted(ep["legal_bases"])}
     for b in p["legal_bases"]:
         state.setdefault(B, {})[b["id"]] = _basis(b, b["person"])
+    if p.get("calculation"):
+        _calculated(state, {"calculation": p["calculation"]})
 
 
 def _absence_closed(state: State, ended: dict[str, Any]) -> None:
@@ -202,6 +224,12 @@ class LegalBasisRow(Payload):
     sentence_start: dt.date | None
     custody_credit_days: int
     consent: str
+    ends_on: dt.date | None = None
+    status: str = "active"
+    ended_on: dt.date | None = None
+    supersedes: int | None = None
+    credit_forfeited_days: int = 0
+    protection_on: dt.date | None = None
 
 
 class FirstPlacement(Payload):
@@ -221,11 +249,27 @@ class AdmittedRecord(Payload):
     rights_language: str
 
 
+class CalculationRow(Payload):
+    id: int
+    episode: int
+    person: int
+    rule_set: str
+    version: str
+    inputs: dict[str, Any]
+    inputs_sha: str
+    release_date: dt.date | None
+    full_term: dt.date | None
+    working: list[Any]
+    calculated_at: dt.datetime
+
+
 class AdmittedPayload(Payload):
     episode: AdmittedEpisode
     legal_bases: list[LegalBasisRow]
     placement: FirstPlacement | None = None
     record: AdmittedRecord | None = None
+    #: The release date calculated from the sentences admitted (habeas.custody.calculations).
+    calculation: CalculationRow | None = None
 
 
 class ReleasedEpisode(Payload):
@@ -318,6 +362,284 @@ declare(
 )
 
 
+# --- the custody lifecycle: amendments, credit, release dates, alarms -----------------------
+
+
+def _replaced(state: State, p: dict[str, Any]) -> None:
+    old = state.setdefault(B, {}).setdefault(p["basis"], {})
+    old.update(status="superseded", ended_on=day(p["on"]))
+    new = p["new"]
+    state[B][new["id"]] = _basis(new, new["person"])
+    for ep in p["episodes"]:
+        links = state.setdefault(EB, {}).setdefault(ep, {"legal_bases": []})
+        links["legal_bases"] = sorted({*links["legal_bases"], new["id"]})
+
+
+def _vacated(state: State, p: dict[str, Any]) -> None:
+    state.setdefault(B, {}).setdefault(p["basis"], {}).update(
+        status="vacated", ended_on=day(p["on"])
+    )
+
+
+def _protected(state: State, p: dict[str, Any]) -> None:
+    state.setdefault(B, {}).setdefault(p["basis"], {}).update(
+        removal_protection=True, protection_on=day(p["on"])
+    )
+
+
+def _credit(state: State, p: dict[str, Any]) -> None:
+    a = p["adjustment"]
+    state.setdefault(CA, {})[a["id"]] = {
+        "basis_id": a["basis"],
+        "person_id": p["person"],
+        "change": a["change"],
+        "days": a["days"],
+        "on": day(a["on"]),
+        "reason": a["reason"],
+        "recorded_by": a["recorded_by"],
+    }
+    state.setdefault(B, {}).setdefault(a["basis"], {})["credit_forfeited_days"] = p[
+        "forfeited_days"
+    ]
+
+
+def _calculation_row(c: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "episode_id": c["episode"],
+        "rule_set": c["rule_set"],
+        "version": c["version"],
+        "inputs": c["inputs"],
+        "inputs_sha": c["inputs_sha"],
+        "release_date": day(c["release_date"]),
+        "full_term": day(c["full_term"]),
+        "working": c["working"],
+        "calculated_at": instant(c["calculated_at"]),
+    }
+
+
+def _calculated(state: State, p: dict[str, Any]) -> None:
+    c = p["calculation"]
+    state.setdefault(RC, {})[c["id"]] = _calculation_row(c)
+
+
+def _alarm_opened(state: State, p: dict[str, Any]) -> None:
+    a = p["alarm"]
+    state.setdefault(AL, {})[a["id"]] = {
+        "episode_id": a["episode"],
+        "rule": a["rule"],
+        "citation": a["citation"],
+        "value": a["value"],
+        "since": day(a["since"]),
+        "status": "open",
+        "opened_at": instant(a["opened_at"]),
+        "closed_at": None,
+    }
+
+
+def _alarm_closed(state: State, p: dict[str, Any]) -> None:
+    state.setdefault(AL, {}).setdefault(p["alarm"], {}).update(
+        status="closed", closed_at=instant(p["closed_at"])
+    )
+
+
+def _replaced_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    new = payload.get("new") or {}
+    if "original_full_term" in payload:
+        return _("Sentence converted from %(on)s: %(sentence)s (ETS 112 arts. 9-11)") % {
+            "on": payload.get("on", ""),
+            "sentence": new.get("sentence", ""),
+        }
+    return _("Sentence changed by a court from %(on)s: %(sentence)s") % {
+        "on": payload.get("on", ""),
+        "sentence": new.get("sentence", ""),
+    }
+
+
+def _vacated_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    return _("Legal basis vacated from %(on)s by %(authority)s") % {
+        "on": payload.get("on", ""),
+        "authority": payload.get("authority", ""),
+    }
+
+
+def _protected_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    return _("Protection order against removal recorded (%(authority)s)") % {
+        "authority": payload.get("authority", "")
+    }
+
+
+def _credit_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    a = payload.get("adjustment") or {}
+    if a.get("change") == "restored":
+        return _("%(days)s days of good conduct time restored") % {"days": a.get("days")}
+    return _("%(days)s days of good conduct time forfeited") % {"days": a.get("days")}
+
+
+def _calculated_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    c = payload.get("calculation") or {}
+    date = c.get("release_date") or _("none")
+    return _("Release date calculated (%(rules)s): %(date)s") % {
+        "rules": c.get("version", ""),
+        "date": date,
+    }
+
+
+def _alarm_opened_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    a = payload.get("alarm") or {}
+    return _("Alarm %(rule)s opened (%(citation)s)") % {
+        "rule": a.get("rule", ""),
+        "citation": a.get("citation", ""),
+    }
+
+
+def _alarm_closed_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    return _("Alarm %(rule)s closed") % {"rule": payload.get("rule", "")}
+
+
+class BasisReplacedPayload(Payload):
+    person: int
+    basis: int
+    on: dt.date
+    episodes: list[int]
+    new: LegalBasisRow
+    original_full_term: dt.date | None = None
+    converted_full_term: dt.date | None = None
+
+
+class BasisDecisionPayload(Payload):
+    person: int
+    basis: int
+    on: dt.date
+    authority: str
+    ref: str
+
+
+class CreditAdjustmentRow(Payload):
+    id: int
+    basis: int
+    change: str
+    days: int
+    on: dt.date
+    reason: str | Committed
+    recorded_by: str
+
+
+class CreditChangedPayload(Payload):
+    person: int
+    adjustment: CreditAdjustmentRow
+    forfeited_days: int
+
+
+class ReleaseCalculatedPayload(Payload):
+    calculation: CalculationRow
+    previous_release_date: dt.date | None
+    recalculated: bool
+
+
+class AlarmRow(Payload):
+    id: int
+    episode: int
+    person: int
+    rule: str
+    citation: str
+    value: str
+    since: dt.date
+    opened_at: dt.datetime
+
+
+class AlarmOpenedPayload(Payload):
+    alarm: AlarmRow
+
+
+class AlarmClosedPayload(Payload):
+    alarm: int
+    person: int
+    rule: str
+    closed_at: dt.datetime
+
+
+declare(
+    Action(
+        "custody.sentence_changed",
+        schema=BasisReplacedPayload,
+        label=pgettext_lazy("ledger action", "Sentence changed"),
+        personal=("new.offence",),
+        key=lambda subject, p: f"person:{p['person']}",
+        replay=_replaced,
+        summary=_replaced_summary,
+        housing=None,
+        public_history=True,
+    ),
+    Action(
+        "custody.sentence_converted",
+        schema=BasisReplacedPayload,
+        label=pgettext_lazy("ledger action", "Sentence converted"),
+        personal=("new.offence",),
+        key=lambda subject, p: f"person:{p['person']}",
+        replay=_replaced,
+        summary=_replaced_summary,
+        housing=None,
+        public_history=True,
+    ),
+    Action(
+        "custody.basis_vacated",
+        schema=BasisDecisionPayload,
+        label=pgettext_lazy("ledger action", "Legal basis vacated"),
+        replay=_vacated,
+        summary=_vacated_summary,
+        housing=None,
+        public_history=True,
+    ),
+    Action(
+        "custody.protection_recorded",
+        schema=BasisDecisionPayload,
+        label=pgettext_lazy("ledger action", "Protection order recorded"),
+        replay=_protected,
+        summary=_protected_summary,
+        housing=None,
+        public_history=True,
+    ),
+    Action(
+        "custody.credit_changed",
+        schema=CreditChangedPayload,
+        label=pgettext_lazy("ledger action", "Good conduct time changed"),
+        personal=("adjustment.reason",),
+        key=lambda subject, p: f"person:{p['person']}",
+        replay=_credit,
+        summary=_credit_summary,
+        housing=None,
+        public_history=True,
+    ),
+    Action(
+        "custody.release_calculated",
+        schema=ReleaseCalculatedPayload,
+        label=pgettext_lazy("ledger action", "Release date calculated"),
+        replay=_calculated,
+        summary=_calculated_summary,
+        housing=None,
+        public_history=True,
+    ),
+    Action(
+        "custody.alarm_opened",
+        schema=AlarmOpenedPayload,
+        label=pgettext_lazy("ledger action", "Alarm opened"),
+        replay=_alarm_opened,
+        summary=_alarm_opened_summary,
+        housing=None,
+        public_history=True,
+    ),
+    Action(
+        "custody.alarm_closed",
+        schema=AlarmClosedPayload,
+        label=pgettext_lazy("ledger action", "Alarm closed"),
+        replay=_alarm_closed,
+        summary=_alarm_closed_summary,
+        housing=None,
+        public_history=True,
+    ),
+)
+
+
 # --- snapshots ----------------------------------------------------------------------------
 
 
@@ -390,5 +712,70 @@ def _absences() -> dict[Any, dict[str, Any]]:
         for a in TemporaryAbsence.objects.values(
             "id", "episode_id", "episode__person_id", "started_at", "expected_return_at",
             "ended_at", *ABSENCE_TEXT,
+        ).iterator(chunk_size=5000)
+    }  # fmt: skip
+
+
+@covers(CA, personal=("reason",), key=_person_key)
+def _credit_changes() -> dict[Any, dict[str, Any]]:
+    from habeas.custody.models import CreditAdjustment
+
+    return {
+        a["id"]: {
+            "basis_id": a["basis_id"],
+            "person_id": a["basis__person_id"],
+            "change": a["change"],
+            "days": a["days"],
+            "on": day(a["on"]),
+            "reason": a["reason"],
+            "recorded_by": a["recorded_by"],
+        }
+        for a in CreditAdjustment.objects.values(
+            "id", "basis_id", "basis__person_id", "change", "days", "on", "reason", "recorded_by"
+        )
+    }
+
+
+@covers(RC)
+def _calculations() -> dict[Any, dict[str, Any]]:
+    from habeas.custody.models import ReleaseCalculation
+
+    return {
+        c["id"]: {
+            "episode_id": c["episode_id"],
+            "rule_set": c["rule_set"],
+            "version": c["version"],
+            "inputs": c["inputs"],
+            "inputs_sha": c["inputs_sha"],
+            "release_date": day(c["release_date"]),
+            "full_term": day(c["full_term"]),
+            "working": c["working"],
+            "calculated_at": instant(c["calculated_at"]),
+        }
+        for c in ReleaseCalculation.objects.values(
+            "id", "episode_id", "rule_set", "version", "inputs", "inputs_sha", "release_date",
+            "full_term", "working", "calculated_at",
+        ).iterator(chunk_size=5000)
+    }  # fmt: skip
+
+
+@covers(AL)
+def _alarms() -> dict[Any, dict[str, Any]]:
+    from habeas.custody.models import CustodyAlarm
+
+    return {
+        a["id"]: {
+            "episode_id": a["episode_id"],
+            "rule": a["rule"],
+            "citation": a["citation"],
+            "value": a["value"],
+            "since": day(a["since"]),
+            "status": a["status"],
+            "opened_at": instant(a["opened_at"]),
+            "closed_at": instant(a["closed_at"]),
+        }
+        for a in CustodyAlarm.objects.values(
+            "id", "episode_id", "rule", "citation", "value", "since", "status", "opened_at",
+            "closed_at",
         ).iterator(chunk_size=5000)
     }  # fmt: skip

@@ -18,7 +18,10 @@ from habeas.core.services import ServiceModel, ServiceQuerySet
 from habeas.custody.choices import (
     AbsenceEnd,
     AbsenceKind,
+    AlarmStatus,
+    BasisStatus,
     Consent,
+    CreditChange,
     LegalBasisKind,
     ReleaseReason,
     StatusInSendingState,
@@ -72,9 +75,39 @@ class LegalBasis(ServiceModel):
     custody_credit_days = models.PositiveIntegerField(default=0)
     consent = models.CharField(max_length=8, choices=Consent.choices, default=Consent.UNKNOWN)
     recorded_at = models.DateTimeField()
+    #: The full term less prior custody credit (18 U.S.C. § 3585(b)); empty for life and for
+    #: removal orders (INTERFACES.md ``show --json`` ``legal_bases[].ends_on``).
+    ends_on = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=BasisStatus.choices, default=BasisStatus.ACTIVE
+    )
+    #: The first day the order no longer held the person (vacated or superseded).
+    ended_on = models.DateField(null=True, blank=True)
+    #: The order this one replaced: a court's new sentence, a treaty conversion.
+    supersedes = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    #: Good conduct time forfeited and not restored, in days (18 U.S.C. § 3624(b)).
+    credit_forfeited_days = models.PositiveIntegerField(default=0)
+    #: When a court order protecting the person from removal to this state was recorded.
+    protection_on = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "legal bases"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=BasisStatus.ACTIVE, ended_on__isnull=True)
+                | (~Q(status=BasisStatus.ACTIVE) & Q(ended_on__isnull=False)),
+                name="basis_end_has_status",
+            )
+        ]
+
+    def live_on(self, day: Any) -> bool:
+        """Whether this order held the person on ``day`` (not vacated or superseded by then,
+        and its term not yet over)."""
+        if self.ended_on is not None and day >= self.ended_on:
+            return False
+        return not (self.ends_on is not None and day > self.ends_on)
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.ref}"
@@ -244,3 +277,80 @@ class TemporaryAbsence(ServiceModel):
         if self.kind == AbsenceKind.OTHER and self.kind_other:
             return self.kind_other
         return str(self.get_kind_display())
+
+
+class CreditAdjustment(ServiceModel):
+    """Good conduct time forfeited by a disciplinary finding, or restored (18 U.S.C.
+    § 3624(b); Mandela Rule 8(c), (e): behaviour, discipline and sanctions on the file)."""
+
+    basis = models.ForeignKey(LegalBasis, on_delete=models.PROTECT, related_name="credit_changes")
+    change = models.CharField(max_length=16, choices=CreditChange.choices)
+    days = models.PositiveIntegerField()
+    on = models.DateField()
+    reason = models.TextField()
+    recorded_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["on", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(days__gt=0), name="credit_days_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.change} {self.days} days on basis {self.basis_id}"
+
+
+class ReleaseCalculation(ServiceModel):
+    """One calculation of an episode's release date, stored with its inputs, its rule-set
+    version and its working (HMPPS calculate-release-dates; STANDARDS.md, Sentences). A new
+    one is made whenever an input changes; the latest is the current one."""
+
+    episode = models.ForeignKey(
+        CustodyEpisode, on_delete=models.PROTECT, related_name="calculations"
+    )
+    rule_set = models.CharField(max_length=16)
+    version = models.CharField(max_length=32)
+    inputs = models.JSONField()
+    inputs_sha = models.CharField(max_length=64)
+    release_date = models.DateField(null=True, blank=True)
+    full_term = models.DateField(null=True, blank=True)
+    working = models.JSONField(default=list)
+    calculated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["episode", "-id"])]
+
+    def __str__(self) -> str:
+        return f"calculation {self.pk} of episode {self.episode_id}"
+
+
+class CustodyAlarm(ServiceModel):
+    """An alarm of kind ``legal_basis`` (extending alert A4, Mandela Rule 7(b)), opened and
+    closed by ``check-custody`` (``habeas.custody.check``) with its rule id and citation."""
+
+    episode = models.ForeignKey(CustodyEpisode, on_delete=models.PROTECT, related_name="alarms")
+    rule = models.CharField(max_length=8)
+    citation = models.CharField(max_length=200)
+    value = models.CharField(max_length=64, blank=True)
+    since = models.DateField()
+    status = models.CharField(max_length=8, choices=AlarmStatus.choices, default=AlarmStatus.OPEN)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["since", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "rule"],
+                condition=Q(status=AlarmStatus.OPEN),
+                name="one_open_alarm_per_rule",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=AlarmStatus.OPEN, closed_at__isnull=True)
+                | Q(status=AlarmStatus.CLOSED, closed_at__isnull=False),
+                name="alarm_closed_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "rule"])]
+
+    def __str__(self) -> str:
+        return f"alarm {self.rule} on episode {self.episode_id}"

@@ -9,9 +9,10 @@ from habeas.core import alarms
 from habeas.core.canonical import plain
 from habeas.core.errors import NotFound
 from habeas.custody.absences import absence_brief
+from habeas.custody.calculations import current_calculation
 from habeas.custody.cells import current_cell
 from habeas.custody.models import CustodyEpisode, EpisodeQuerySet, LegalBasis
-from habeas.custody.sentences import sentence_end
+from habeas.custody.release import full_term_less_credit
 from habeas.ledger.models import LedgerEntry
 from habeas.people.models import Person
 
@@ -31,25 +32,28 @@ def episode_get_for(*, user: Any, episode_id: int) -> CustodyEpisode:
 
 
 def basis_ends_on(basis: LegalBasis) -> Any:
-    if basis.kind != "criminal_sentence" or basis.sentence_start is None or not basis.sentence:
+    """The full term less prior custody credit (18 U.S.C. § 3585(b)), as stored."""
+    if basis.kind != "criminal_sentence":
         return None
-    try:
-        return sentence_end(basis.sentence_start, basis.sentence, basis.custody_credit_days)
-    except ValueError:
-        return None
+    if basis.ends_on is None and basis.pk is None and basis.sentence and basis.sentence_start:
+        try:  # a basis not yet recorded: what recording it will store
+            return full_term_less_credit(
+                basis.sentence, basis.sentence_start, basis.custody_credit_days
+            )
+        except ValueError:
+            return None
+    return basis.ends_on
 
 
 def release_date(person: Person) -> Any:
-    """The latest end among live criminal sentences of the open episode; ``None`` when the
-    person is held on a removal order only, for life, or not held."""
+    """The projected release date of the open episode, from its current calculation under the
+    agreement's rule set (:mod:`habeas.custody.calculations`); ``None`` when the person is held
+    on a removal order only, for life, or not held."""
     episode = CustodyEpisode.objects.open().filter(person=person).first()
     if episode is None:
         return None
-    sentences = [b for b in episode.legal_bases.all() if b.kind == "criminal_sentence"]
-    ends = [basis_ends_on(b) for b in sentences]
-    if not ends or any(e is None for e in ends):  # none, or a life sentence
-        return None
-    return max(ends)
+    calc = current_calculation(episode)
+    return calc.release_date if calc is not None else None
 
 
 def person_history(person: Person) -> list[LedgerEntry]:
@@ -100,6 +104,12 @@ def person_file(person: Person, *, user: Any = None) -> dict[str, Any]:
                     "sentence_start": b.sentence_start,
                     "custody_credit_days": b.custody_credit_days,
                     "ends_on": basis_ends_on(b),
+                    "status": b.status,
+                    "ended_on": b.ended_on,
+                    "supersedes": str(b.supersedes_id) if b.supersedes_id else None,
+                    "good_conduct_forfeited_days": b.credit_forfeited_days,
+                    "removal_protection": b.removal_protection,
+                    "id": str(b.pk),
                 }
                 for b in bases
             ],
@@ -122,3 +132,45 @@ def person_file(person: Person, *, user: Any = None) -> dict[str, Any]:
             "absence": absence_brief(person) if user is None or may_view_cells(user) else None,
         }
     )
+
+
+def releases_due(*, user: Any, days: int = 30, today: Any = None) -> list[dict[str, Any]]:
+    """Open episodes whose projected release date falls in the next ``days`` days, as
+    ``user`` may see them (a liaison: their own state's transferees), soonest first: what
+    the receiving prison must prepare and the sending state must know (VINE's advance notice
+    of release)."""
+    import datetime as dt
+
+    from habeas.core.clock import now
+    from habeas.custody.models import ReleaseCalculation
+
+    start = today or now().date()
+    end = start + dt.timedelta(days=days)
+    episodes = CustodyEpisode.objects.visible_to(user).open()
+    latest: dict[int, Any] = {}
+    for ep, release in (
+        ReleaseCalculation.objects.filter(episode__in=episodes)
+        .order_by("episode_id", "-pk")
+        .values_list("episode_id", "release_date")
+    ):
+        latest.setdefault(ep, release)
+    due = {ep: r for ep, r in latest.items() if r is not None and start <= r <= end}
+    rows = []
+    for e in (
+        CustodyEpisode.objects.filter(pk__in=list(due))
+        .select_related("person", "facility", "agreement__sending")
+        .order_by("pk")
+    ):
+        rows.append(
+            {
+                "release_date": due[e.pk],
+                "person": e.person,
+                "person_id": e.person_id,
+                "name": e.person.full_name,
+                "facility": e.facility.code,
+                "agreement": e.agreement.code if e.agreement else "",
+                "sending_state": e.agreement.sending.code if e.agreement else "",
+            }
+        )
+    rows.sort(key=lambda r: (r["release_date"], r["facility"], r["person_id"]))
+    return rows

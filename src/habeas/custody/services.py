@@ -25,8 +25,10 @@ from habeas.core.clock import now
 from habeas.core.errors import Conflict, ValidationFailed
 from habeas.core.services import service
 from habeas.custody.absences import absence_close_on_release
+from habeas.custody.calculations import calculation_snapshot, release_recalculate
 from habeas.custody.choices import Consent, LegalBasisKind, ReleaseReason
 from habeas.custody.models import CustodyEpisode, LegalBasis
+from habeas.custody.release import full_term_less_credit
 from habeas.custody.sentences import parse_sentence
 from habeas.facilities.models import Facility
 from habeas.ledger.services import Event, ledger_append_many
@@ -149,6 +151,12 @@ def basis_snapshot(basis: LegalBasis) -> dict[str, Any]:
         "sentence_start": basis.sentence_start,
         "custody_credit_days": basis.custody_credit_days,
         "consent": basis.consent,
+        "ends_on": basis.ends_on,
+        "status": basis.status,
+        "ended_on": basis.ended_on,
+        "supersedes": basis.supersedes_id,
+        "credit_forfeited_days": basis.credit_forfeited_days,
+        "protection_on": basis.protection_on,
     }
 
 
@@ -217,6 +225,11 @@ def custody_admit_many(
                 custody_credit_days=s.custody_credit_days,
                 consent=s.consent,
                 recorded_at=recorded,
+                ends_on=(
+                    full_term_less_credit(s.sentence, s.sentence_start, s.custody_credit_days)
+                    if s.kind == LegalBasisKind.CRIMINAL_SENTENCE and s.sentence_start
+                    else None
+                ),
             )
             for s in adm.legal_bases
         ]
@@ -247,6 +260,16 @@ def custody_admit_many(
     placements: list[dict[str, Any] | None] = [None] * len(episodes)
     if place is not None:
         placements = list(place(facility, admissions, episodes))
+    sentenced = [
+        ep.pk
+        for ep, adm in zip(episodes, admissions, strict=True)
+        if any(s.kind == LegalBasisKind.CRIMINAL_SENTENCE for s in adm.legal_bases)
+    ]
+    calculations = {
+        c.episode_id: calculation_snapshot(c, people_of[c.episode_id])
+        for people_of in [{ep.pk: ep.person_id for ep in episodes}]
+        for c in release_recalculate(actor=actor, episode_ids=sentenced, at=recorded, append=False)
+    }
     events = [
         Event(
             action="custody.admitted",
@@ -264,6 +287,7 @@ def custody_admit_many(
                 "legal_bases": [basis_snapshot(b) for b in group],
                 **({"placement": pl} if pl is not None else {}),
                 **({"record": adm.extra} if adm.extra else {}),
+                **({"calculation": calculations[ep.pk]} if ep.pk in calculations else {}),
             },
         )
         for adm, ep, group, pl in zip(admissions, episodes, bases_per, placements, strict=True)

@@ -289,6 +289,7 @@ class _Applier:
                 "per_person_day": decl.fees.per_person_day,
                 "day_count": decl.fees.day_count,
                 "retention_days": decl.retention_days,
+                "sentence_rules": decl.sentence_rules,
             },
             app="agreements",
             noun="agreement",

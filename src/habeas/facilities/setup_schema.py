@@ -162,6 +162,7 @@ class AgreementDecl(_Strict):
     currency: str
     fees: FeesDecl
     retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=0, le=100 * 366)
+    sentence_rules: Literal["us_federal", "plain"] = "plain"
 
     _sending = field_validator("sending", "receiving")(_country)
 

@@ -98,13 +98,17 @@ def _sentence(rng: random.Random, *, final: str = "yes", served: bool = False) -
 def _contact(rng: random.Random) -> dict[str, str]:
     if rng.random() < 0.3:
         return {}
-    return {
+    contact = {
         "contact_name": " ".join(
             (rng.choice(["María", "Carmen", "Rosa", "Yelitza"]), rng.choice(["Pérez", "Rojas"]))
         ),
         "contact_relation": rng.choice(["mother", "wife", "sister"]),
         "contact_phone": f"+58 412 {rng.randint(1000000, 9999999)}",
     }
+    digits = contact["contact_phone"][-7:]
+    if int(digits[-1]) % 2 == 0:  # some relatives gave an e-mail address (family notices)
+        contact["contact_email"] = f"familia.{digits}@example.org"
+    return contact
 
 
 def _mess(rng: random.Random, p: PersonRecord) -> PersonRecord:

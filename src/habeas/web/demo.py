@@ -303,6 +303,9 @@ def load_demo(
     from habeas.transfers.demo import load_demo_flights
 
     flight_summary = load_demo_flights(actor=actor)
+    from habeas.web.demo_lifecycle import load_lifecycle
+
+    load_lifecycle(actor)
     logins = []
     for u in USERS:
         fields = {k: v for k, v in u.items() if k not in {"label"}}

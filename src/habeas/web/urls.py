@@ -18,6 +18,13 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("people/", views.person_list_view, name="person_list"),
     path("people/<int:person_id>/", views.person_detail, name="person_detail"),
+    path("releases-due/", views.releases_due_view, name="releases_due"),
+    path(
+        "releases-due.csv",
+        views.releases_due_view,
+        {"as_csv": True},
+        name="releases_due_csv",
+    ),
     # Moved for good to the housing cell page (301); kept so old links and bookmarks work.
     path(
         "facilities/<str:facility_code>/cells/<str:cell_code>/",

@@ -41,6 +41,7 @@ from habeas.people.selectors import person_get_for, person_list
 from habeas.web.absences import absence_panel
 from habeas.web.forms import PersonSearchForm
 from habeas.web.ledger_text import action_label, entry_summary, visible_in_history
+from habeas.web.lifecycle import lifecycle_context
 
 PEOPLE_PER_PAGE = 50
 
@@ -220,6 +221,10 @@ def _basis_row(basis: LegalBasis) -> dict[str, Any]:
         "sentence_start": basis.sentence_start,
         "credit_days": basis.custody_credit_days,
         "ends_on": basis_ends_on(basis),
+        "status": basis.status,
+        "status_label": basis.get_status_display(),
+        "ended_on": basis.ended_on,
+        "forfeited": basis.credit_forfeited_days,
         "removal_protection": basis.removal_protection,
     }
 
@@ -286,6 +291,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "placement": placement,
             "show_cells": show_cells,
             "history": history,
+            **lifecycle_context(person, open_episode, show_private=show_cells),
             **absences.context,
         },
         status=absences.status,
@@ -300,3 +306,54 @@ def cell_detail(request: HttpRequest, facility_code: str, cell_code: str) -> Htt
     with dimensions, space per person, occupants, keep-apart warnings, history and the move
     dialog). The redirect reveals nothing: the housing page decides who may see the cell."""
     return HttpResponsePermanentRedirect(reverse("housing:cell", args=[facility_code, cell_code]))
+
+
+# --- releases due ---------------------------------------------------------------------------
+
+
+@login_required
+def releases_due_view(request: HttpRequest, *, as_csv: bool = False) -> HttpResponse:
+    """Releases in the next 30 days (or ``?days=N``, 1-366), per facility and per sending
+    state, as the user may see them (a liaison: their own transferees); also as CSV."""
+    import csv
+
+    from django.core.exceptions import PermissionDenied
+
+    from habeas.accounts.permissions import has_role
+    from habeas.custody.selectors import releases_due
+
+    if not has_role(request.user):
+        raise PermissionDenied
+    try:
+        days = min(max(int(request.GET.get("days", "30")), 1), 366)
+    except ValueError:
+        days = 30
+    rows = releases_due(user=request.user, days=days)
+    if as_csv:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="releases-due.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            ["release_date", "person", "name", "facility", "agreement", "sending_state"]
+        )
+        for r in rows:
+            writer.writerow(
+                [r["release_date"].isoformat(), r["person_id"], r["name"], r["facility"],
+                 r["agreement"], r["sending_state"]]
+            )  # fmt: skip
+        return response
+    by_facility: dict[str, list[dict[str, Any]]] = {}
+    by_state: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_facility.setdefault(r["facility"], []).append(r)
+        by_state.setdefault(r["sending_state"] or "—", []).append(r)
+    return render(
+        request,
+        "web/releases_due.html",
+        {
+            "rows": rows,
+            "days": days,
+            "by_facility": sorted(by_facility.items()),
+            "by_state": sorted(by_state.items()),
+        },
+    )

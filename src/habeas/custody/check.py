@@ -1,0 +1,300 @@
+"""``check-custody``: every open episode's legal basis and release date, every day
+(INTERFACES.md v1.1). Alarms of kind ``legal_basis`` extend alert A4 (Mandela Rule 7(b):
+nobody is held without a valid commitment order), each with its rule and citation:
+
+* **A4.1 release date passed** — the projected release date (:mod:`habeas.custody.release`)
+  is behind us and the person is still held (18 U.S.C. § 3624(a)).
+* **A4.2 removal period exceeded** — held on a removal order beyond the removal period
+  (``HABEAS_REMOVAL_PERIOD_DAYS``, default 90, 8 U.S.C. § 1231(a)(1)(A)) without removal.
+* **A4.3 protection order** — a court order protects the person from removal to this state
+  (8 U.S.C. § 1231(b)(3); Convention against Torture art. 3): they must not be held here for
+  removal.
+* **A4.4 agreement ended** — the agreement the person is held under has reached the end of its
+  term (STANDARDS.md: one year, pending the sending state's decision).
+* **A4.5 no live basis** — no order holds the person today: every sentence served, every order
+  vacated or superseded, or none recorded (the original A4).
+
+The check first recalculates release dates whose inputs changed, then opens an alarm for
+each condition that holds and has none open, and closes each open alarm whose condition
+cleared: one ledger entry per opening and per closing, none when nothing changed (idempotent,
+safe from cron and from the worker).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from habeas.core.actor import Actor
+from habeas.core.clock import now
+from habeas.core.services import service
+from habeas.custody.calculations import release_recalculate
+from habeas.custody.choices import AlarmStatus, BasisStatus, LegalBasisKind
+from habeas.custody.models import CustodyAlarm, CustodyEpisode, ReleaseCalculation
+from habeas.facilities.models import Facility
+from habeas.ledger.services import Event, ledger_append_many
+
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class AlarmRule:
+    id: str
+    name: str
+    citation: str
+
+
+RULES = {
+    r.id: r
+    for r in (
+        AlarmRule("A4.1", "release_date_passed", "18 U.S.C. § 3624(a); Mandela Rule 7(b)"),
+        AlarmRule("A4.2", "removal_period_exceeded", "8 U.S.C. § 1231(a)(1)(A)"),
+        AlarmRule(
+            "A4.3", "protection_order", "8 U.S.C. § 1231(b)(3); Convention against Torture art. 3"
+        ),
+        AlarmRule("A4.4", "agreement_ended", "Mandela Rule 7(b); the agreement's term"),
+        AlarmRule("A4.5", "no_live_basis", "Mandela Rule 7(b); 18 U.S.C. § 3585(b)"),
+    )
+}
+
+
+def removal_period_days() -> int:
+    return int(getattr(settings, "HABEAS_REMOVAL_PERIOD_DAYS", 90))
+
+
+@dataclass
+class CheckReport:
+    episodes: int = 0
+    recalculated: int = 0
+    opened: list[dict[str, Any]] | None = None
+    closed: list[dict[str, Any]] | None = None
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "episodes": self.episodes,
+            "recalculated": self.recalculated,
+            "opened": self.opened or [],
+            "closed": self.closed or [],
+        }
+
+
+def _today_by_facility(at: dt.datetime) -> dict[int, dt.date]:
+    return {
+        pk: timezone.localtime(at, ZoneInfo(zone)).date()
+        for pk, zone in Facility.objects.values_list("pk", "timezone")
+    }
+
+
+def conditions_for(
+    episode_ids: list[int] | None, at: dt.datetime
+) -> dict[tuple[int, str], tuple[dt.date, str]]:
+    """(episode, rule) → (since, value) for every alarm condition that holds at ``at``, over
+    the given open episodes (``None``: every open episode, read without id lists)."""
+    today = _today_by_facility(at)
+    period = dt.timedelta(days=removal_period_days())
+    found: dict[tuple[int, str], tuple[dt.date, str]] = {}
+    through = CustodyEpisode.legal_bases.through
+    removal = str(LegalBasisKind.REMOVAL_ORDER)
+    active = str(BasisStatus.ACTIVE)
+    if episode_ids is None:
+        groups: list[tuple[Any, Any, Any]] = [
+            (
+                CustodyEpisode.objects.filter(released_at__isnull=True),
+                through.objects.filter(custodyepisode__released_at__isnull=True),
+                ReleaseCalculation.objects.filter(episode__released_at__isnull=True),
+            )
+        ]
+    else:
+        groups = [
+            (
+                CustodyEpisode.objects.filter(pk__in=episode_ids[i : i + CHUNK]),
+                through.objects.filter(custodyepisode_id__in=episode_ids[i : i + CHUNK]),
+                ReleaseCalculation.objects.filter(episode_id__in=episode_ids[i : i + CHUNK]),
+            )
+            for i in range(0, len(episode_ids), CHUNK)
+        ]
+    for episodes, link_qs, calc_qs in groups:
+        meta = {
+            pk: (facility, admitted.date(), ends)
+            for pk, facility, admitted, ends in episodes.values_list(
+                "pk", "facility_id", "admitted_at", "agreement__ends"
+            ).iterator(chunk_size=CHUNK)
+        }
+        live: set[int] = set()
+        last_end: dict[int, dt.date] = {}
+        links = link_qs.values_list(
+            "custodyepisode_id",
+            "legalbasis__kind",
+            "legalbasis__status",
+            "legalbasis__ends_on",
+            "legalbasis__ended_on",
+            "legalbasis__sentence",
+            "legalbasis__order_date",
+            "legalbasis__removal_protection",
+            "legalbasis__protection_on",
+        )
+        for (
+            ep, kind, status, ends_on, ended_on, sentence, order_date, protected, prot_on
+        ) in links.iterator(chunk_size=CHUNK):  # fmt: skip
+            facility, admitted, _ends = meta[ep]
+            day = today[facility]
+            if status != active:
+                if ended_on is not None:
+                    last_end[ep] = max(last_end.get(ep, ended_on), ended_on - dt.timedelta(1))
+                continue
+            if kind == removal:
+                live.add(ep)
+                start = order_date or admitted
+                if start + period < day:
+                    found[(ep, "A4.2")] = (start + period + dt.timedelta(days=1), start.isoformat())
+                if protected:
+                    found[(ep, "A4.3")] = (prot_on or start, "protected")
+            elif (ends_on is None and sentence) or (
+                ends_on is not None and ends_on >= day
+            ):  # life, or an end that cannot be computed
+                live.add(ep)
+            elif ends_on is not None:
+                last_end[ep] = max(last_end.get(ep, ends_on), ends_on)
+        for ep, (facility, admitted, agreement_ends) in meta.items():
+            day = today[facility]
+            if ep not in live:
+                end = last_end.get(ep)
+                since = end + dt.timedelta(days=1) if end is not None else admitted
+                found[(ep, "A4.5")] = (since, end.isoformat() if end else "none")
+            if agreement_ends is not None and agreement_ends < day:
+                found[(ep, "A4.4")] = (
+                    agreement_ends + dt.timedelta(days=1),
+                    agreement_ends.isoformat(),
+                )
+        calcs: dict[int, dt.date | None] = {}
+        for ep, release in (
+            calc_qs.order_by("episode_id", "-pk")
+            .values_list("episode_id", "release_date")
+            .iterator(chunk_size=CHUNK)
+        ):
+            calcs.setdefault(ep, release)
+        for ep, release in calcs.items():
+            if (ep, "A4.5") in found or ep not in meta:  # no basis at all: A4.5 says it
+                continue
+            if release is not None and release < today[meta[ep][0]]:
+                found[(ep, "A4.1")] = (release + dt.timedelta(days=1), release.isoformat())
+    return found
+
+
+def alarm_snapshot(a: CustodyAlarm, person: int) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "episode": a.episode_id,
+        "person": person,
+        "rule": a.rule,
+        "citation": a.citation,
+        "value": a.value,
+        "since": a.since,
+        "opened_at": a.opened_at,
+    }
+
+
+@service
+def custody_check(
+    *, actor: Actor, at: dt.datetime | None = None, episode_ids: list[int] | None = None
+) -> CheckReport:
+    """Evaluate every open episode (or those given): recalculate release dates whose inputs
+    changed, open the alarms whose condition holds, close those whose condition cleared.
+    Nothing is written when nothing changed."""
+    when = at or now()
+    episodes = CustodyEpisode.objects.open()
+    ids: list[int] | None = None
+    if episode_ids is not None:
+        ids = sorted(episodes.filter(pk__in=episode_ids).values_list("pk", flat=True))
+    report = CheckReport(episodes=len(ids) if ids is not None else episodes.count())
+    report.recalculated = len(release_recalculate(actor=actor, episode_ids=ids, at=when))
+    wanted = conditions_for(ids, when)
+    open_alarms: dict[tuple[int, str], int] = {}
+    open_qs = CustodyAlarm.objects.filter(status=AlarmStatus.OPEN)
+    if episode_ids is not None:
+        open_qs = open_qs.filter(episode_id__in=episode_ids)
+    for pk, ep, rule in open_qs.values_list("pk", "episode_id", "rule").iterator(chunk_size=5000):
+        open_alarms[(ep, rule)] = pk
+    new = [
+        CustodyAlarm(
+            episode_id=ep,
+            rule=rule,
+            citation=RULES[rule].citation,
+            value=value,
+            since=since,
+            opened_at=when,
+        )
+        for (ep, rule), (since, value) in sorted(wanted.items())
+        if (ep, rule) not in open_alarms
+    ]
+    gone_ids = sorted(pk for key, pk in open_alarms.items() if key not in wanted)
+    # Only the alarms that change are read as rows (locked): the rest stay as they are.
+    gone = [
+        a
+        for i in range(0, len(gone_ids), CHUNK)
+        for a in CustodyAlarm.objects.select_for_update()
+        .filter(pk__in=gone_ids[i : i + CHUNK], status=AlarmStatus.OPEN)
+        .order_by("pk")
+    ]
+    touched = sorted({a.episode_id for a in new} | {a.episode_id for a in gone})
+    persons = {
+        pk: person
+        for i in range(0, len(touched), CHUNK)
+        for pk, person in CustodyEpisode.objects.filter(pk__in=touched[i : i + CHUNK]).values_list(
+            "pk", "person_id"
+        )
+    }
+    events: list[Event] = []
+    if new:
+        new = CustodyAlarm.objects.bulk_create(new, batch_size=500)
+        events += [
+            Event(
+                action="custody.alarm_opened",
+                subject=f"person:{persons[a.episode_id]}",
+                occurred_at=when,
+                payload={"alarm": alarm_snapshot(a, persons[a.episode_id])},
+            )
+            for a in new
+        ]
+    for a in gone:
+        a.status = AlarmStatus.CLOSED
+        a.closed_at = when
+    if gone:
+        CustodyAlarm.objects.bulk_update(gone, ["status", "closed_at"], batch_size=500)
+        events += [
+            Event(
+                action="custody.alarm_closed",
+                subject=f"person:{persons[a.episode_id]}",
+                occurred_at=when,
+                payload={
+                    "alarm": a.pk,
+                    "person": persons[a.episode_id],
+                    "rule": a.rule,
+                    "closed_at": when,
+                },
+            )
+            for a in gone
+        ]
+    if events:
+        ledger_append_many(actor=actor, events=events)
+    report.opened = [
+        {"episode": a.episode_id, "person": persons[a.episode_id], "rule": a.rule} for a in new
+    ]
+    report.closed = [
+        {"episode": a.episode_id, "person": persons[a.episode_id], "rule": a.rule} for a in gone
+    ]
+    return report
+
+
+def open_alarms_of(episodes: Any) -> dict[int, list[CustodyAlarm]]:
+    """Open alarms of the given episodes (a queryset or ids), by episode."""
+    found: dict[int, list[CustodyAlarm]] = defaultdict(list)
+    for a in CustodyAlarm.objects.filter(status=AlarmStatus.OPEN, episode__in=episodes):
+        found[a.episode_id].append(a)
+    return found
