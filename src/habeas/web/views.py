@@ -311,19 +311,13 @@ def cell_detail(request: HttpRequest, facility_code: str, cell_code: str) -> Htt
 # --- releases due ---------------------------------------------------------------------------
 
 
-@login_required
+@role_required
 def releases_due_view(request: HttpRequest, *, as_csv: bool = False) -> HttpResponse:
     """Releases in the next 30 days (or ``?days=N``, 1-366), per facility and per sending
     state, as the user may see them (a liaison: their own transferees); also as CSV."""
-    import csv
-
-    from django.core.exceptions import PermissionDenied
-
-    from habeas.accounts.permissions import has_role
+    from habeas.core import csvsafe
     from habeas.custody.selectors import releases_due
 
-    if not has_role(request.user):
-        raise PermissionDenied
     try:
         days = min(max(int(request.GET.get("days", "30")), 1), 366)
     except ValueError:
@@ -332,7 +326,7 @@ def releases_due_view(request: HttpRequest, *, as_csv: bool = False) -> HttpResp
     if as_csv:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="releases-due.csv"'
-        writer = csv.writer(response)
+        writer = csvsafe.writer(response)
         writer.writerow(
             ["release_date", "person", "name", "facility", "agreement", "sending_state"]
         )
