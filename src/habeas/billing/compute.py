@@ -1,0 +1,270 @@
+"""The month's invoice from custody intervals and the agreement's fee schedule (INTERFACES.md,
+``invoice``; STANDARDS.md, Billing: a monthly itemised invoice listing each detainee's name,
+identifier, dates of detention, detainee-days × rate, other charges).
+
+One line per person, stay and rate: a rate change inside the month splits the person's days
+into two lines, a release and readmission gives a line per stay. The fixed monthly fee and
+each tier have their own line. The document is the JSON contract; an issued invoice stores it
+as it was computed, with the ledger root it was computed from.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from django.db.models import Q
+
+from habeas.agreements.models import Agreement
+from habeas.billing import daycount
+from habeas.billing.daycount import Ranges, day_number, day_of
+from habeas.billing.schedule import Segment, minor_units, round_money, schedule
+from habeas.custody.models import CustodyEpisode
+from habeas.ledger.services import ledger_root, ledger_size
+from habeas.people.models import PersonIdentifier
+
+PERSON_DAYS = "person_days"
+MONTHLY_FEE = "monthly_fee"
+TIER = "tier"
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """``YYYY-MM`` → its first and last day."""
+    try:
+        year, month = (int(p) for p in period.split("-"))
+        first = dt.date(year, month, 1)
+    except (ValueError, TypeError):
+        raise ValueError(f"period {period!r} is not YYYY-MM") from None
+    return first, dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """An agreement's custody intervals as arrays (local days in each facility's zone)."""
+
+    person: daycount.Days
+    arrive: daycount.Days
+    depart: daycount.Days
+
+
+def intervals(agreement: Agreement, first: dt.date, last: dt.date) -> Intervals:
+    """The episodes under ``agreement`` that may touch ``first … last`` (a day of margin on
+    each side for the local time zone), read as arrays."""
+    since = dt.datetime.combine(first - dt.timedelta(days=2), dt.time(), dt.UTC)
+    until = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), dt.UTC)
+    rows = list(
+        CustodyEpisode.objects.filter(agreement=agreement, admitted_at__lt=until)
+        .filter(Q(released_at__isnull=True) | Q(released_at__gte=since))
+        .order_by()
+        .values_list("person_id", "admitted_at", "released_at", "facility__timezone")
+    )
+    n = len(rows)
+    person = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+    admitted = np.fromiter((r[1].timestamp() for r in rows), dtype=np.float64, count=n)
+    released = np.fromiter(
+        (r[2].timestamp() if r[2] is not None else -1.0 for r in rows), dtype=np.float64, count=n
+    )
+    zones = np.asarray([r[3] for r in rows], dtype=object)
+    arrive = np.zeros(n, dtype=np.int64)
+    depart = np.full(n, daycount.OPEN, dtype=np.int64)
+    closed = released >= 0
+    for zone in set(zones.tolist()):
+        here = zones == zone
+        arrive[here] = daycount.local_days(np.floor(admitted[here]).astype(np.int64), zone)
+        out = here & closed
+        depart[out] = daycount.local_days(np.floor(released[out]).astype(np.int64), zone)
+    return Intervals(person, arrive, depart)
+
+
+def billed(data: Intervals, convention: str, first: int, last: int) -> Ranges:
+    """The billed days of each person inside ``first … last``, merged (a day once)."""
+    start, end = daycount.billed_ranges(data.arrive, data.depart, convention)
+    return daycount.clip(daycount.merge(data.person, start, end), first, last)
+
+
+def _money(value: Decimal, currency: str) -> str:
+    return str(round_money(value, currency))
+
+
+def _people(agreement: Agreement, ids: list[int]) -> tuple[dict[int, str], dict[int, str]]:
+    """Names and the sending state's references of the people billed (two queries)."""
+    from habeas.people.models import Person
+
+    names: dict[int, str] = {}
+    refs: dict[int, str] = {}
+    wanted = set(ids)
+    if not wanted:
+        return names, refs
+    held = Person.objects.filter(episodes__agreement=agreement).distinct().order_by()
+    for pk, given, first, second, erased in held.values_list(
+        "pk", "given_names", "first_surname", "second_surname", "erased_at"
+    ):
+        if pk in wanted:
+            names[pk] = "" if erased else " ".join(p for p in (given, first, second) if p)
+    for pk, value in (
+        PersonIdentifier.objects.filter(
+            authority=agreement.sending.code, person__episodes__agreement=agreement
+        )
+        .order_by("pk")
+        .values_list("person_id", "value")
+    ):
+        if pk in wanted:
+            refs.setdefault(pk, value)
+    return names, refs
+
+
+def compute_lines(
+    agreement: Agreement,
+    data: Intervals,
+    first: dt.date,
+    last: dt.date,
+    segments: list[Segment],
+) -> tuple[list[dict[str, Any]], int]:
+    """Person lines (without names) and the fee and tier lines, and the person-days."""
+    currency = agreement.currency
+    lo, hi = day_number(first), day_number(last)
+    ranges = billed(data, agreement.day_count, lo, hi)
+    parts = daycount.split(ranges, [(s.first, s.last) for s in segments])
+    lines: list[dict[str, Any]] = []
+    days = parts.last - parts.first + 1
+    rates = [s.terms.rate for s in segments]
+    for person, a, b, n, seg in zip(
+        parts.person.tolist(),
+        parts.first.tolist(),
+        parts.last.tolist(),
+        days.tolist(),
+        parts.segment.tolist(),
+        strict=True,
+    ):
+        rate = rates[seg]
+        lines.append(
+            {
+                "kind": PERSON_DAYS,
+                "person": str(person),
+                "first_day": day_of(a).isoformat(),
+                "last_day": day_of(b).isoformat(),
+                "days": n,
+                "rate": str(rate),
+                "amount": _money(rate * n, currency),
+            }
+        )
+    total_days = int(days.sum())
+    for s in segments:
+        tiers = s.terms.tiers
+        above = [daycount.headcount_above(ranges, t.above, s.first, s.last) for t in tiers]
+        for i, tier in enumerate(tiers):
+            # Person-days above this tier's threshold and up to the next one's.
+            n = above[i] - (above[i + 1] if i + 1 < len(tiers) else 0)
+            if n <= 0:
+                continue
+            step = tier.rate - s.terms.rate
+            lines.append(
+                {
+                    "kind": TIER,
+                    "person": None,
+                    "tier_above": tier.above,
+                    "first_day": day_of(s.first).isoformat(),
+                    "last_day": day_of(s.last).isoformat(),
+                    "days": n,
+                    "rate": str(step),
+                    "amount": _money(step * n, currency),
+                }
+            )
+        if s.terms.monthly_fee and s.first == lo:
+            lines.append(
+                {
+                    "kind": MONTHLY_FEE,
+                    "person": None,
+                    "first_day": first.isoformat(),
+                    "last_day": last.isoformat(),
+                    "days": 0,
+                    "rate": str(s.terms.monthly_fee),
+                    "amount": _money(s.terms.monthly_fee, currency),
+                }
+            )
+    return lines, total_days
+
+
+def term_window(agreement: Agreement, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The part of the month when the agreement is in force (may be empty: last < first)."""
+    lo = max(first, agreement.starts)
+    hi = min(last, agreement.ends) if agreement.ends else last
+    return lo, hi
+
+
+def invoice_document(agreement: Agreement, period: str) -> dict[str, Any]:
+    """The draft invoice of ``period`` as the JSON document of INTERFACES.md (extended with
+    the parties, the kind of each line, the day count and the rounding rule)."""
+    first, last = period_bounds(period)
+    size = ledger_size()
+    root = ledger_root(size).hex()
+    lo, hi = term_window(agreement, first, last)
+    lines: list[dict[str, Any]] = []
+    total_days = 0
+    if lo <= hi:
+        data = intervals(agreement, lo, hi)
+        lines, total_days = compute_lines(agreement, data, lo, hi, schedule(agreement, lo, hi))
+    return finish(agreement, period, lines, total_days, root=root, size=size)
+
+
+def finish(
+    agreement: Agreement,
+    period: str,
+    lines: list[dict[str, Any]],
+    total_days: int,
+    *,
+    root: str,
+    size: int,
+    kind: str = "invoice",
+) -> dict[str, Any]:
+    """Names, references and totals added to computed lines; lines in a stable order."""
+    ids = [int(line["person"]) for line in lines if line.get("person")]
+    names, refs = _people(agreement, ids)
+    for line in lines:
+        person = line.get("person")
+        if person:
+            line["sending_ref"] = refs.get(int(person), "")
+            line["name"] = names.get(int(person), "")
+        else:
+            line["sending_ref"] = ""
+            line["name"] = LABELS[line["kind"]].format(n=line.get("tier_above"))
+    lines.sort(
+        key=lambda ln: (
+            ln["kind"] != PERSON_DAYS,
+            ln["sending_ref"],
+            int(ln["person"] or 0),
+            ln["first_day"],
+        )
+    )
+    total = sum((Decimal(line["amount"]) for line in lines), Decimal(0))
+    return {
+        "kind": kind,
+        "agreement": agreement.code,
+        "sending": agreement.sending.code,
+        "receiving": agreement.receiving.code,
+        "period": period,
+        "currency": agreement.currency,
+        "status": "draft",
+        "number": None,
+        "refers_to": None,
+        "issued_at": None,
+        "ledger_root": root,
+        "ledger_size": size,
+        "day_count": agreement.day_count,
+        "rounding": f"half-up, per line, to {minor_units(agreement.currency)} decimals",
+        "lines": lines,
+        "total_days": total_days,
+        "total": _money(total, agreement.currency),
+    }
+
+
+#: The name column of the lines that bill no person (the document is the same in every
+#: language; pages show these translated).
+LABELS = {
+    MONTHLY_FEE: "Fixed monthly fee",
+    TIER: "Tier: person-days above {n} people held, at the difference of rates",
+}
