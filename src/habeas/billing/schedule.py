@@ -41,13 +41,6 @@ class Segment:
     terms: Terms
 
 
-def _tiers(raw: Any) -> tuple[Tier, ...]:
-    return tuple(
-        Tier(int(t["above"]), Decimal(str(t["per_person_day"])))
-        for t in sorted(raw or [], key=lambda t: int(t["above"]))
-    )
-
-
 def minor_units(currency: str) -> int:
     """Digits after the decimal point of the currency (ISO 4217 via CLDR: USD 2, JPY 0)."""
     return int(get_currency_precision(currency))
@@ -58,23 +51,45 @@ def round_money(value: Decimal, currency: str) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
 
 
+def plain_rate(value: Any, currency: str) -> Decimal:
+    """A rate with the currency's minor units, or more digits where it has them
+    (``56.0000`` → ``56.00``, ``54.785`` stays)."""
+    number = Decimal(str(value)).normalize()
+    units = minor_units(currency)
+    if -number.as_tuple().exponent < units:  # type: ignore[operator]
+        number = number.quantize(Decimal(1).scaleb(-units))
+    return number
+
+
 def schedule(agreement: Agreement, first: dt.date, last: dt.date) -> list[Segment]:
     """The segments of constant terms covering ``first … last``."""
+    cur = agreement.currency
+
+    def _tiers(raw: Any) -> tuple[Tier, ...]:
+        return tuple(
+            Tier(int(t["above"]), plain_rate(t["per_person_day"], cur))
+            for t in sorted(raw or [], key=lambda t: int(t["above"]))
+        )
+
     terms = Terms(
-        Decimal(agreement.per_person_day),
-        Decimal(agreement.monthly_fee),
+        plain_rate(agreement.per_person_day, cur),
+        plain_rate(agreement.monthly_fee, cur),
         _tiers(agreement.tiers),
     )
     changes: list[tuple[dt.date, Terms]] = []
     for change in FeeChange.objects.filter(agreement=agreement).order_by("effective_from"):
         terms = Terms(
-            terms.rate if change.per_person_day is None else Decimal(change.per_person_day),
-            terms.monthly_fee if change.monthly_fee is None else Decimal(change.monthly_fee),
+            terms.rate if change.per_person_day is None else plain_rate(change.per_person_day, cur),
+            terms.monthly_fee
+            if change.monthly_fee is None
+            else plain_rate(change.monthly_fee, cur),
             terms.tiers if change.tiers is None else _tiers(change.tiers),
         )
         changes.append((change.effective_from, terms))
     current = Terms(
-        Decimal(agreement.per_person_day), Decimal(agreement.monthly_fee), _tiers(agreement.tiers)
+        plain_rate(agreement.per_person_day, cur),
+        plain_rate(agreement.monthly_fee, cur),
+        _tiers(agreement.tiers),
     )
     starts: list[tuple[dt.date, Terms]] = [(first, current)]
     for day, after in changes:
