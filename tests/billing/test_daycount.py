@@ -136,7 +136,7 @@ def test_months_add_up_to_the_year_and_no_day_is_billed_twice(history, conventio
     assert int(year.days.sum()) == len(expected)  # a day counted once: sizes agree with a set
     got = {
         (pp, day)
-        for pp, f, la in zip(year.person, year.first, year.last)
+        for pp, f, la in zip(year.person, year.first, year.last, strict=False)
         for day in range(f, la + 1)
     }
     assert got == expected

@@ -46,10 +46,14 @@ def test_contract_example_month(world: dict[str, Any], actor: Any) -> None:
     admit(actor, person, world["tec"], world["us"], at=dt.datetime(2025, 3, 16, 14, 5, tzinfo=UTC))
     doc = invoice_document(world["us"], "2025-03")
     assert lines(doc) == [("2025-03-16", "2025-03-31", 16, "54.79", "876.64")]
-    assert doc["total_days"] == 16 and doc["total"] == "876.64" and doc["currency"] == "USD"
+    assert doc["total_days"] == 16
+    assert doc["total"] == "876.64"
+    assert doc["currency"] == "USD"
     assert doc["lines"][0]["sending_ref"] == person.identifiers.get().value
     assert doc["lines"][0]["name"] == "José Alberto Hernández Ramírez"
-    assert doc["status"] == "draft" and doc["number"] is None and len(doc["ledger_root"]) == 64
+    assert doc["status"] == "draft"
+    assert doc["number"] is None
+    assert len(doc["ledger_root"]) == 64
 
 
 def test_arrival_late_on_the_last_day_in_local_time(world: dict[str, Any], actor: Any) -> None:
@@ -206,7 +210,8 @@ def test_issue_numbers_per_agreement_and_year_and_is_idempotent(
     april = invoice_issue(actor=actor, agreement=world["us"], period="2025-04")
     assert (march.number, april.number) == ("US-SV/2025/0001", "US-SV/2025/0002")
     assert invoice_issue(actor=actor, agreement=world["us"], period="2025-03").pk == march.pk
-    assert march.document["status"] == "issued" and march.document["total"] == "876.64"
+    assert march.document["status"] == "issued"
+    assert march.document["total"] == "876.64"
     entry = LedgerEntry.objects.get(
         action="billing.invoice_issued", subject="invoice:US-SV/2025/0001"
     )
@@ -265,7 +270,8 @@ def test_late_release_gives_a_credit_note_of_the_difference(
     assert correction_document(invoice) is None
     custody_release(actor=actor, person=person, reason="repatriated", at=at("2025-03-21"))
     note = note_issue(actor=actor, invoice=invoice)
-    assert note.kind == "credit_note" and note.refers_to == invoice
+    assert note.kind == "credit_note"
+    assert note.refers_to == invoice
     assert note.number == "CN-US-SV/2025/0002"
     assert [(ln["days"], ln["amount"]) for ln in note.document["lines"]] == [(-11, "-602.69")]
     recomputed = invoice_document(world["us"], "2025-03")
