@@ -186,6 +186,4 @@ def _agreements() -> dict[Any, dict[str, Any]]:
 def _fee_changes() -> dict[Any, dict[str, Any]]:
     from habeas.agreements.models import FeeChange
 
-    return {
-        c["id"]: _fee_change_row(c) for c in FeeChange.objects.values("id", *FEE_CHANGE_FIELDS)
-    }
+    return {c["id"]: _fee_change_row(c) for c in FeeChange.objects.values("id", *FEE_CHANGE_FIELDS)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from habeas.accounts.permissions import scope_of
 from habeas.agreements.models import Agreement
 from habeas.billing.models import Invoice, InvoiceQuerySet
 from habeas.core.errors import NotFound
@@ -31,3 +32,29 @@ def invoice_get_for(user: Any, number: str) -> Invoice:
     if found is None:
         raise NotFound("not found")
     return found
+
+
+def document_for(user: Any, document: dict[str, Any]) -> dict[str, Any]:
+    """The document as ``user`` may read it: the name and reference of a person outside the
+    user's scope (facility staff of another facility under the same agreement) are withheld
+    (Mandela Rule 9); days and amounts stay, so the totals still add up."""
+    from habeas.people.models import Person
+
+    if scope_of(user).everything:
+        return document
+    ids = {int(line["person"]) for line in document["lines"] if line.get("person")}
+    if not ids:
+        return document
+    visible = {
+        str(pk)
+        for pk in Person.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True)
+    }
+    if len(visible) == len(ids):
+        return document
+    lines = [
+        line
+        if not line.get("person") or line["person"] in visible
+        else {**line, "person": None, "name": "", "sending_ref": ""}
+        for line in document["lines"]
+    ]
+    return {**document, "lines": lines}
