@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from habeas.accounts.auth import api_user
 from habeas.accounts.permissions import may_issue_invoices, may_reconcile
@@ -142,10 +142,10 @@ def invoices_correction(request: HttpRequest, invoice_id: int) -> dict[str, Any]
     summary="Issue the correction proposal as a credit or debit note",
     operation_id="invoices_note_issue",
 )
-def invoices_note_issue(request: HttpRequest, invoice_id: int) -> tuple[int, dict[str, Any]]:
+def invoices_note_issue(request: HttpRequest, invoice_id: int) -> Status:
     invoice = _invoice(request, invoice_id)
     actor = _writer(request, invoice.agreement.receiving.code)
-    return 201, note_issue(actor=actor, invoice=invoice).document
+    return Status(201, note_issue(actor=actor, invoice=invoice).document)
 
 
 @router.post(
