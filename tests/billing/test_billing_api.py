@@ -7,7 +7,6 @@ from typing import Any
 
 from django.test import Client
 
-from tests.api.conftest import client_for, scene  # noqa: F401  (the API tests' people)
 from tests.conftest import make_user
 
 

@@ -115,6 +115,15 @@ declare(
 )
 
 
+def _stored_lines(document: Any) -> Any:
+    """The lines of a stored document as the ledger holds them; a document not of that shape
+    (changed behind Habeas) is compared as it is, and differs."""
+    try:
+        return public_lines(document["lines"])
+    except (TypeError, KeyError, AttributeError):
+        return document
+
+
 @covers(I)
 def _invoices() -> dict[Any, dict[str, Any]]:
     from habeas.billing.models import Invoice
@@ -125,7 +134,7 @@ def _invoices() -> dict[Any, dict[str, Any]]:
             "issued_at": instant(v["issued_at"]),
             "status": v["status"],
             "paid_at": instant(v["paid_at"]),
-            "lines": public_lines(v["document"]["lines"]),
+            "lines": _stored_lines(v["document"]),
         }
         for v in Invoice.objects.values("id", *FIELDS, "issued_at", "status", "paid_at", "document")
     }

@@ -23,8 +23,8 @@ from habeas.facilities.models import Cell, Facility, Module
 from habeas.facilities.setup_schema import (
     AgreementDecl,
     CellDecl,
-    FeeChangeDecl,
     FacilityDecl,
+    FeeChangeDecl,
     ModuleDecl,
     SetupDocument,
 )
