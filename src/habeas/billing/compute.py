@@ -42,6 +42,16 @@ def period_bounds(period: str) -> tuple[dt.date, dt.date]:
     return first, dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
+def months_between(first: dt.date, last: dt.date) -> list[str]:
+    """The months ``YYYY-MM`` from the one of ``first`` to the one of ``last``."""
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
 @dataclass(frozen=True)
 class Intervals:
     """An agreement's custody intervals as arrays (local days in each facility's zone)."""

@@ -13,7 +13,7 @@ import io
 from typing import Any
 
 from habeas.agreements.models import Agreement
-from habeas.billing.compute import PERSON_DAYS
+from habeas.billing.compute import PERSON_DAYS, months_between
 from habeas.billing.models import Invoice
 from habeas.billing.services import invoice_issue, invoice_mark_paid, note_issue
 from habeas.core.actor import Actor
@@ -24,22 +24,13 @@ from habeas.custody.services import custody_release
 RECONCILE_PERIOD = "2025-04"
 
 
-def _months(first: dt.date, last: dt.date) -> list[str]:
-    months = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
 def load_demo_billing(*, actor: Actor, agreement: Agreement) -> dict[str, Any]:
     """Issue the agreement's months that are over, record a late release and its credit
     note, mark the first months paid; returns the invoices and the demo's reconciliation list
     (CSV text)."""
     today = now().date()
     last_day = min(agreement.ends or today, today.replace(day=1) - dt.timedelta(days=1))
-    months = _months(agreement.starts, last_day)
+    months = months_between(agreement.starts, last_day)
     invoices = [invoice_issue(actor=actor, agreement=agreement, period=m) for m in months]
     note = None
     if invoices:
