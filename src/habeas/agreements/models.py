@@ -111,6 +111,10 @@ class Agreement(ServiceModel):
     def fees(self) -> dict[str, str]:
         return {"per_person_day": str(self.per_person_day), "day_count": self.day_count}
 
+    @property
+    def daily_rate(self) -> Decimal:
+        return self.per_person_day
+
 
 class FeeChange(ServiceModel):
     """A change of an agreement's fee schedule from a date (STANDARDS.md, Billing: "a rate
@@ -142,7 +146,3 @@ class FeeChange(ServiceModel):
 
     def __str__(self) -> str:
         return f"fee change of {self.agreement_id} from {self.effective_from}"
-
-    @property
-    def daily_rate(self) -> Decimal:
-        return self.per_person_day

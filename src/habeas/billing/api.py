@@ -142,7 +142,7 @@ def invoices_correction(request: HttpRequest, invoice_id: int) -> dict[str, Any]
     summary="Issue the correction proposal as a credit or debit note",
     operation_id="invoices_note_issue",
 )
-def invoices_note_issue(request: HttpRequest, invoice_id: int) -> Status:
+def invoices_note_issue(request: HttpRequest, invoice_id: int) -> Status[Any]:
     invoice = _invoice(request, invoice_id)
     actor = _writer(request, invoice.agreement.receiving.code)
     return Status(201, note_issue(actor=actor, invoice=invoice).document)

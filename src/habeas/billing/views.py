@@ -259,7 +259,7 @@ def reconcile_page(request: HttpRequest, code: str, period: str) -> HttpResponse
                 report = reconcile(
                     agreement,
                     period,
-                    parse_theirs(text, name=upload.name if upload else _("the list")),
+                    parse_theirs(text, name=(upload.name if upload else "") or _("the list")),
                 )
             except ApplicationError as exc:
                 error = exc.message
