@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from django.db.models import Q
+from django.db import connection
 
 from habeas.agreements.models import Agreement
 from habeas.billing import daycount
@@ -61,33 +61,57 @@ class Intervals:
     depart: daycount.Days
 
 
-def intervals(agreement: Agreement, first: dt.date, last: dt.date) -> Intervals:
-    """The episodes under ``agreement`` that may touch ``first … last`` (a day of margin on
-    each side for the local time zone), read as arrays."""
+def _window(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The instants around ``first … last`` that any local day of it may fall in (a day of
+    margin on each side covers every time zone)."""
     since = dt.datetime.combine(first - dt.timedelta(days=2), dt.time(), dt.UTC)
     until = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), dt.UTC)
-    rows = list(
-        CustodyEpisode.objects.filter(agreement=agreement, admitted_at__lt=until)
-        .filter(Q(released_at__isnull=True) | Q(released_at__gte=since))
-        .order_by()
-        .values_list("person_id", "admitted_at", "released_at", "facility__timezone")
+    return since, until
+
+
+def _episodes_sql() -> str:
+    """The agreement's episodes touching a window: person, facility, and admission and
+    release (−1 while open) as whole seconds since the epoch, computed by the database, so
+    the rows are plain integers read into arrays in one call."""
+    e = CustodyEpisode._meta.db_table
+    if connection.vendor == "postgresql":
+        epoch = "CAST(FLOOR(EXTRACT(EPOCH FROM e.{0})) AS BIGINT)"
+    else:
+        epoch = "CAST(strftime('%%s', e.{0}) AS INTEGER)"
+    # Table names from the models' metadata, values as parameters.
+    columns = (
+        f"e.person_id, e.facility_id, {epoch.format('admitted_at')}, "
+        f"COALESCE({epoch.format('released_at')}, -1)"
     )
-    n = len(rows)
-    person = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
-    admitted = np.fromiter((r[1].timestamp() for r in rows), dtype=np.float64, count=n)
-    released = np.fromiter(
-        (r[2].timestamp() if r[2] is not None else -1.0 for r in rows), dtype=np.float64, count=n
+    return (
+        f"SELECT {columns} FROM {e} e "  # noqa: S608
+        "WHERE e.agreement_id = %s AND e.admitted_at < %s "
+        "AND (e.released_at IS NULL OR e.released_at >= %s)"
     )
-    zones = np.asarray([r[3] for r in rows], dtype=object)
-    arrive = np.zeros(n, dtype=np.int64)
-    depart = np.full(n, daycount.OPEN, dtype=np.int64)
+
+
+def intervals(agreement: Agreement, first: dt.date, last: dt.date) -> Intervals:
+    """The episodes under ``agreement`` that may touch ``first … last``, read as arrays."""
+    from habeas.facilities.models import Facility
+
+    since, until = _window(first, last)
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(_episodes_sql(), [agreement.pk, adapt(until), adapt(since)])
+        rows = np.asarray(cursor.fetchall(), dtype=np.int64).reshape(-1, 4)
+    person, facility, admitted, released = rows.T
+    arrive = np.zeros(len(rows), dtype=np.int64)
+    depart = np.full(len(rows), daycount.OPEN, dtype=np.int64)
     closed = released >= 0
-    for zone in set(zones.tolist()):
-        here = zones == zone
-        arrive[here] = daycount.local_days(np.floor(admitted[here]).astype(np.int64), zone)
+    zones = dict(
+        Facility.objects.filter(pk__in=np.unique(facility).tolist()).values_list("pk", "timezone")
+    )
+    for pk, zone in zones.items():
+        here = facility == pk
+        arrive[here] = daycount.local_days(admitted[here], zone)
         out = here & closed
-        depart[out] = daycount.local_days(np.floor(released[out]).astype(np.int64), zone)
-    return Intervals(person, arrive, depart)
+        depart[out] = daycount.local_days(released[out], zone)
+    return Intervals(person.copy(), arrive, depart)
 
 
 def billed(data: Intervals, convention: str, first: int, last: int) -> Ranges:
@@ -100,31 +124,44 @@ def _money(value: Decimal, currency: str) -> str:
     return str(round_money(value, currency))
 
 
-def _people(agreement: Agreement, ids: list[int]) -> tuple[dict[int, str], dict[int, str]]:
-    """Names and the sending state's references of the people billed (two queries)."""
+def _people(
+    agreement: Agreement, first: dt.date, last: dt.date
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Names and the sending state's references of the people held under the agreement
+    around ``first … last`` (two queries; the name is joined by the database)."""
     from habeas.people.models import Person
 
-    names: dict[int, str] = {}
-    refs: dict[int, str] = {}
-    wanted = set(ids)
-    if not wanted:
-        return names, refs
-    held = Person.objects.filter(episodes__agreement=agreement).distinct().order_by()
-    for pk, given, first, second, erased in held.values_list(
-        "pk", "given_names", "first_surname", "second_surname", "erased_at"
-    ):
-        if pk in wanted:
-            names[pk] = "" if erased else " ".join(p for p in (given, first, second) if p)
-    for pk, value in (
-        PersonIdentifier.objects.filter(
-            authority=agreement.sending.code, person__episodes__agreement=agreement
+    e = CustodyEpisode._meta.db_table
+    p = Person._meta.db_table
+    i = PersonIdentifier._meta.db_table
+    since, until = _window(first, last)
+    adapt = connection.ops.adapt_datetimefield_value
+    # Table names from the models' metadata, values as parameters.
+    held = (
+        f"SELECT e.person_id FROM {e} e WHERE e.agreement_id = %s AND e.admitted_at < %s "  # noqa: S608
+        "AND (e.released_at IS NULL OR e.released_at >= %s)"
+    )
+    window = [agreement.pk, adapt(until), adapt(since)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.id, CASE WHEN p.erased_at IS NULL THEN TRIM(p.given_names || ' ' || "  # noqa: S608
+            f"p.first_surname || ' ' || p.second_surname) ELSE '' END FROM {p} p "
+            f"WHERE p.id IN ({held})",
+            window,
         )
-        .order_by("pk")
-        .values_list("person_id", "value")
-    ):
-        if pk in wanted:
-            refs.setdefault(pk, value)
+        names: dict[int, str] = dict(cursor.fetchall())
+        cursor.execute(
+            f"SELECT i.person_id, i.value FROM {i} i WHERE i.authority = %s "  # noqa: S608
+            f"AND i.person_id IN ({held}) ORDER BY i.id DESC",
+            [agreement.sending.code, *window],
+        )
+        refs: dict[int, str] = dict(cursor.fetchall())  # the first recorded wins (read last)
     return names, refs
+
+
+def _iso(days: daycount.Days) -> list[str]:
+    """ISO dates of day numbers, converted by numpy in one call."""
+    return np.datetime_as_string(days.astype("datetime64[D]")).tolist()  # type: ignore[no-any-return]
 
 
 def compute_lines(
@@ -142,24 +179,28 @@ def compute_lines(
     lines: list[dict[str, Any]] = []
     days = parts.last - parts.first + 1
     rates = [s.terms.rate for s in segments]
+    # One amount per (rate, days) pair: a month has a few dozen, not one per line.
+    amounts: dict[tuple[int, int], str] = {}
     for person, a, b, n, seg in zip(
         parts.person.tolist(),
-        parts.first.tolist(),
-        parts.last.tolist(),
+        _iso(parts.first),
+        _iso(parts.last),
         days.tolist(),
         parts.segment.tolist(),
         strict=True,
     ):
-        rate = rates[seg]
+        amount = amounts.get((seg, n))
+        if amount is None:
+            amount = amounts[(seg, n)] = _money(rates[seg] * n, currency)
         lines.append(
             {
                 "kind": PERSON_DAYS,
                 "person": str(person),
-                "first_day": day_of(a).isoformat(),
-                "last_day": day_of(b).isoformat(),
+                "first_day": a,
+                "last_day": b,
                 "days": n,
-                "rate": str(rate),
-                "amount": _money(rate * n, currency),
+                "rate": str(rates[seg]),
+                "amount": amount,
             }
         )
     total_days = int(days.sum())
@@ -232,8 +273,8 @@ def finish(
     kind: str = "invoice",
 ) -> dict[str, Any]:
     """Names, references and totals added to computed lines; lines in a stable order."""
-    ids = [int(line["person"]) for line in lines if line.get("person")]
-    names, refs = _people(agreement, ids)
+    first, last = period_bounds(period)
+    names, refs = _people(agreement, first, last)
     for line in lines:
         person = line.get("person")
         if person:
@@ -242,14 +283,7 @@ def finish(
         else:
             line["sending_ref"] = ""
             line["name"] = LABELS[line["kind"]].format(n=line.get("tier_above"))
-    lines.sort(
-        key=lambda ln: (
-            ln["kind"] != PERSON_DAYS,
-            ln["sending_ref"],
-            int(ln["person"] or 0),
-            ln["first_day"],
-        )
-    )
+    lines.sort(key=lambda ln: (ln["kind"] != PERSON_DAYS, ln["sending_ref"]))  # stable
     total = sum((Decimal(line["amount"]) for line in lines), Decimal(0))
     return {
         "kind": kind,
