@@ -100,3 +100,29 @@ def test_reconcile_over_the_api(scene: dict[str, Any], client_for: Any) -> None:
         "/api/v1/agreements/US-SV/reconciliations/2025-03", body, content_type="application/json"
     )
     assert staff.status_code == 403
+
+
+def test_an_issued_invoice_cannot_be_changed_through_the_api_or_the_admin(
+    scene: dict[str, Any], users: dict[str, Any], actor: Any
+) -> None:
+    from habeas.billing.models import Invoice
+    from habeas.billing.services import invoice_issue
+
+    invoice = invoice_issue(actor=actor, agreement=scene["us"], period="2025-03")
+    before = dict(Invoice.objects.filter(pk=invoice.pk).values().get())
+    client = _finance_sv(users)
+    for method in ("put", "patch", "delete"):
+        response = getattr(client, method)(
+            f"/api/v1/invoices/{invoice.pk}/", {"total": "1"}, content_type="application/json"
+        )
+        assert response.status_code == 405, method
+    root = make_user(username="root", password="root-pass-long", is_staff=True, is_superuser=True)
+    admin = Client()
+    admin.force_login(root)
+    change = f"/admin/billing/invoice/{invoice.pk}/change/"
+    assert admin.post(change, {"total": "1"}).status_code == 403
+    assert (
+        admin.post(f"/admin/billing/invoice/{invoice.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert dict(Invoice.objects.filter(pk=invoice.pk).values().get()) == before
