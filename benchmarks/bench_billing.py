@@ -188,7 +188,9 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
     report = common.Report(bench="billing", engine=env.engine)
     h_year = report.add("habeas_year", "Habeas invoice_document, 12 months", PEOPLE, "people")
     n_year = report.add("naive_year", "baseline: naive per-day loop, 12 months", PEOPLE, "people")
-    h_small = report.add("habeas_small", "Habeas invoice_document, 300-person month", SMALL, "people")
+    h_small = report.add(
+        "habeas_small", "Habeas invoice_document, 300-person month", SMALL, "people"
+    )
     n_small = report.add("naive_small", "baseline: naive per-day loop, 300-person month", SMALL, "people")  # fmt: skip
     common.log(f"billing: preparing {PEOPLE:,} people ({env.engine})")
     env.fresh_database()
