@@ -69,25 +69,11 @@ def _window(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return since, until
 
 
-def _episodes_sql() -> str:
-    """The agreement's episodes touching a window: person, facility, and admission and
-    release (−1 while open) as whole seconds since the epoch, computed by the database, so
-    the rows are plain integers read into arrays in one call."""
-    e = CustodyEpisode._meta.db_table
+def _epoch(column: str) -> str:
+    """SQL for whole seconds since the epoch of a time column, computed by the database."""
     if connection.vendor == "postgresql":
-        epoch = "CAST(FLOOR(EXTRACT(EPOCH FROM e.{0})) AS BIGINT)"
-    else:
-        epoch = "CAST(strftime('%%s', e.{0}) AS INTEGER)"
-    # Table names from the models' metadata, values as parameters.
-    columns = (
-        f"e.person_id, e.facility_id, {epoch.format('admitted_at')}, "
-        f"COALESCE({epoch.format('released_at')}, -1)"
-    )
-    return (
-        f"SELECT {columns} FROM {e} e "  # noqa: S608
-        "WHERE e.agreement_id = %s AND e.admitted_at < %s "
-        "AND (e.released_at IS NULL OR e.released_at >= %s)"
-    )
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
 
 
 def intervals(agreement: Agreement, first: dt.date, last: dt.date) -> Intervals:
@@ -96,8 +82,17 @@ def intervals(agreement: Agreement, first: dt.date, last: dt.date) -> Intervals:
 
     since, until = _window(first, last)
     adapt = connection.ops.adapt_datetimefield_value
+    # Person, facility, and admission and release (−1 while open) as epoch seconds: plain
+    # integers, read into an array in one call. Table names from the models' metadata.
+    table = CustodyEpisode._meta.db_table
+    admitted_s, released_s = _epoch("e.admitted_at"), _epoch("e.released_at")
     with connection.cursor() as cursor:
-        cursor.execute(_episodes_sql(), [agreement.pk, adapt(until), adapt(since)])
+        cursor.execute(
+            f"SELECT e.person_id, e.facility_id, {admitted_s}, COALESCE({released_s}, -1) "  # noqa: S608
+            f"FROM {table} e WHERE e.agreement_id = %s AND e.admitted_at < %s "
+            "AND (e.released_at IS NULL OR e.released_at >= %s)",
+            [agreement.pk, adapt(until), adapt(since)],
+        )
         rows = np.asarray(cursor.fetchall(), dtype=np.int64).reshape(-1, 4)
     person, facility, admitted, released = rows.T
     arrive = np.zeros(len(rows), dtype=np.int64)

@@ -40,7 +40,7 @@ def load_demo_billing(*, actor: Actor, agreement: Agreement) -> dict[str, Any]:
             CustodyEpisode.objects.open()
             .filter(agreement=agreement, admitted_at__date__lt=first)
             .select_related("person")
-            .order_by("pk")
+            .order_by("-pk")  # the last admitted: the flights' duplicates are the first held
             .first()
         )
         if episode is not None:
