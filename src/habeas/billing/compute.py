@@ -156,7 +156,7 @@ def _people(
 
 def _iso(days: daycount.Days) -> list[str]:
     """ISO dates of day numbers, converted by numpy in one call."""
-    return np.datetime_as_string(days.astype("datetime64[D]")).tolist()  # type: ignore[no-any-return]
+    return np.datetime_as_string(days.astype("datetime64[D]")).tolist()
 
 
 def compute_lines(
