@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "habeas.custody",
     "habeas.housing",
     "habeas.transfers",
+    "habeas.billing",
     "habeas.conditions",
     "habeas.notifications",
     "django_tasks",

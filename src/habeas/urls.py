@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("habeas.oversight.urls")),
     path("housing/", include("habeas.housing.urls")),
     path("alerts/", include("habeas.conditions.urls")),
+    path("billing/", include("habeas.billing.urls")),
     path("", include("habeas.web.urls")),
 ]
 

@@ -76,6 +76,17 @@ access_log      /api/v1/access-log/                    401       403   403      
 alerts          /api/v1/alerts                         401       200   200       200   200        200        200        200       200     403
 alerts_tec      /api/v1/alerts?facility=TEC            401       200   404       200   200        200        200        200       200     403
 alert_ack       POST:/api/v1/alerts/acknowledgements 401    400   400       400   400        400        400        400       400     403
+invoices        /api/v1/invoices/                      401       200   200       200   200        200        200        200       200     403
+invoice_us      /api/v1/invoices/{inv_us}/             401       200   404       200   200        404        200        200       200     403
+invoice_none    /api/v1/invoices/999999999/            401       404   404       404   404        404        404        404       404     403
+invoice_corr    /api/v1/invoices/{inv_us}/correction   401       404   404       404   404        404        404        404       404     403
+invoice_note    POST:/api/v1/invoices/{inv_us}/notes   401       403   404       403   403        404        403        403       403     403
+invoice_pay     POST:/api/v1/invoices/{inv_us}/payment 401       400   400       400   400        400        400        400       400     403
+agr_invoice_us  /api/v1/agreements/US-SV/invoices/2025-03 401    200   404       200   200        404        200        200       200     403
+agr_invoice_gt  /api/v1/agreements/GT-SV/invoices/2025-03 401    200   200       200   404        200        404        200       200     403
+agr_invoice_bad /api/v1/agreements/US-SV/invoices/2025-3x 401    404   404       404   404        404        404        404       404     403
+agr_issue       POST:/api/v1/agreements/US-SV/invoices/2025-04/issue 401 403 404 403 403         404        403        403       403     403
+agr_reconcile   POST:/api/v1/agreements/US-SV/reconciliations/2025-03 401 400 400 400 400        400        400        400       400     403
 """
 
 
@@ -126,6 +137,7 @@ def test_access(scene: dict[str, Any], client_for: Any, user: str) -> None:
         "e_us": episodes["us"].pk,
         "e_gt_oth": episodes["gt_oth"].pk,
         "e_gt_tec": episodes["gt_tec"].pk,
+        "inv_us": _issued_invoice(scene).pk,
     }
     client = client_for(user)
     wrong = []
@@ -152,6 +164,15 @@ def test_access(scene: dict[str, Any], client_for: Any, user: str) -> None:
         ):
             wrong.append(f"{endpoint}: error document {body}")
     assert not wrong, f"{user}:\n" + "\n".join(wrong)
+
+
+def _issued_invoice(scene: dict[str, Any]) -> Any:
+    """March 2025 of the US agreement, issued (the billing rows)."""
+    from habeas.billing.services import invoice_issue
+    from habeas.core.actor import Actor
+
+    actor = Actor(name="test:finance", role="finance")
+    return invoice_issue(actor=actor, agreement=scene["us"], period="2025-03")
 
 
 #: Who sees which of the scene's people in list endpoints (counts must not leak others).

@@ -114,6 +114,18 @@ move_gt_oth        /housing/people/{p_gt_oth}/move/               login     404 
 move_moved         /housing/people/{p_moved}/move/                login     404   200       404   404        404        404        200       200     403    200
 move_missing       /housing/people/999999999/move/                login     404   404       404   404        404        404        404       404     403    404
 move_write         POST:/housing/people/{p_us}/move/              login     400   404       400   404        404        404        403       403     403    403
+billing            /billing/                                      login     200   200       200   200        200        200        200       200     403    200
+billing_us         /billing/US-SV/                                login     200   404       200   200        404        200        200       200     403    200
+billing_missing    /billing/NOPE/                                 login     404   404       404   404        404        404        404       404     403    404
+invoice_us         /billing/US-SV/2025-03/                        login     200   404       200   200        404        200        200       200     403    200
+invoice_gt         /billing/GT-SV/2025-03/                        login     200   200       200   404        200        404        200       200     403    200
+invoice_bad        /billing/US-SV/2025-13/                        login     404   404       404   404        404        404        404       404     403    404
+invoice_post       POST:/billing/US-SV/2025-03/                   login     403   404       403   403        404        403        403       403     403    400
+invoice_pdf        /billing/US-SV/2025-03/invoice.pdf             login     200   404       200   200        404        200        200       200     403    200
+invoice_csv        /billing/GT-SV/2025-03/invoice.csv             login     200   200       200   404        200        404        200       200     403    200
+invoice_xml        /billing/US-SV/2025-03/invoice.xml             login     404   404       404   404        404        404        404       404     403    404
+reconcile_us       /billing/US-SV/2025-03/reconcile/              login     403   404       403   200        404        200        200       200     403    200
+reconcile_post     POST:/billing/US-SV/2025-03/reconcile/         login     403   404       403   400        404        400        400       400     403    400
 """
 
 #: Routes that are not pages of the site: the API (its own matrix), Django's admin (staff

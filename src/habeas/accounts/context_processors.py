@@ -33,6 +33,10 @@ class Navigation:
         return permissions.has_role(self._user)
 
     @property
+    def view_billing(self) -> bool:
+        return permissions.has_role(self._user)
+
+    @property
     def read_oversight(self) -> bool:
         return permissions.may_read_oversight(self._user)
 

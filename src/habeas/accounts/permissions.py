@@ -291,3 +291,26 @@ class ScopeLookups:
         for q in found[1:]:
             where |= q
         return where
+
+
+# --- billing -----------------------------------------------------------------------------------
+
+
+def may_issue_invoices(user: Any, *, receiving_state: str) -> bool:
+    """Invoices and correction notes are issued, and payments recorded, by the finance
+    officers of the state that bills: the receiving state of the agreement (STANDARDS.md,
+    Billing). Everyone else in scope reads them."""
+    if _superuser(user):
+        return True
+    return (
+        _signed_in(user)
+        and _role(user) == Role.FINANCE
+        and getattr(user, "jurisdiction_code", "") == receiving_state
+    )
+
+
+def may_reconcile(user: Any) -> bool:
+    """A month's reconciliation lists everyone billed under the agreement, by name: the
+    finance officers and liaisons of its parties (scoped to their agreements), oversight,
+    auditors and superusers; not facility staff (Mandela Rule 9)."""
+    return sees_everything(user) or (_signed_in(user) and _role(user) in _STATE_ROLES)

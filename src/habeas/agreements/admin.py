@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from habeas.agreements.models import Agreement, Jurisdiction
+from habeas.agreements.models import Agreement, FeeChange, Jurisdiction
 from habeas.ledger.admin import ReadOnlyModelAdmin
 
 
@@ -30,3 +30,9 @@ class AgreementAdmin(ReadOnlyModelAdmin):
     ]
     list_select_related = ["sending", "receiving"]
     list_filter = ["policy"]
+
+
+@admin.register(FeeChange)
+class FeeChangeAdmin(ReadOnlyModelAdmin):
+    list_display = ["agreement", "effective_from", "per_person_day", "monthly_fee"]
+    list_select_related = ["agreement"]

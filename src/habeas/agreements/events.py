@@ -18,6 +18,7 @@ from habeas.core.events import Action, Payload, State, amend, covers, day, dec, 
 
 J = "agreements.Jurisdiction"
 A = "agreements.Agreement"
+FC = "agreements.FeeChange"
 
 
 def _sentence_rules(value: Any) -> str:
@@ -29,16 +30,33 @@ NORM = {
     "starts": day,
     "ends": day,
     "per_person_day": dec,
+    "monthly_fee": dec,
     "sentence_rules": _sentence_rules,
 }
 AGREEMENT_FIELDS = (
     "code", "sending_id", "receiving_id", "policy", "policy_options", "max_persons", "starts",
-    "ends", "currency", "per_person_day", "day_count", "retention_days", "sentence_rules",
+    "ends", "currency", "per_person_day", "day_count", "retention_days", "monthly_fee", "tiers",
+    "sentence_rules",
 )  # fmt: skip
+FEE_CHANGE_FIELDS = ("agreement_id", "effective_from", "per_person_day", "monthly_fee", "tiers")
+FEE_NORM = {"effective_from": day, "per_person_day": dec, "monthly_fee": dec}
+
+
+def _fee_change_row(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: FEE_NORM.get(k, lambda v: v)(values.get(k)) for k in FEE_CHANGE_FIELDS}
 
 
 def _agreement_row(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: NORM.get(k, lambda v: v)(values.get(k)) for k in AGREEMENT_FIELDS}
+    row = {k: NORM.get(k, lambda v: v)(values.get(k)) for k in AGREEMENT_FIELDS}
+    # Entries written before the fixed fee and tiers existed: the schedule had neither.
+    row["monthly_fee"] = row["monthly_fee"] or dec(0)
+    row["tiers"] = row["tiers"] or []
+    return row
+
+
+def _fee_change(state: State, p: dict[str, Any]) -> None:
+    c = p["fee_change"]
+    state.setdefault(FC, {})[c["id"]] = _fee_change_row(c)
 
 
 def _jurisdiction(state: State, p: dict[str, Any]) -> None:
@@ -98,6 +116,21 @@ class AgreementRow(Payload):
     day_count: str
     retention_days: int
     sentence_rules: str = "plain"
+    monthly_fee: Decimal | None = None
+    tiers: list[dict[str, Any]] | None = None
+
+
+class FeeChangeRow(Payload):
+    id: int
+    agreement_id: int
+    effective_from: dt.date
+    per_person_day: Decimal | None
+    monthly_fee: Decimal | None
+    tiers: list[dict[str, Any]] | None
+
+
+class FeeChangeRecordedPayload(Payload):
+    fee_change: FeeChangeRow
 
 
 class AgreementDeclaredPayload(Payload):
@@ -137,6 +170,13 @@ declare(
         replay=_agreement_amended,
         housing=None,
     ),
+    Action(
+        "agreements.fee_change_recorded",
+        schema=FeeChangeRecordedPayload,
+        label=pgettext_lazy("ledger action", "Fee change recorded"),
+        replay=_fee_change,
+        housing=None,
+    ),
 )
 
 
@@ -155,3 +195,10 @@ def _agreements() -> dict[Any, dict[str, Any]]:
     from habeas.agreements.models import Agreement
 
     return {a["id"]: _agreement_row(a) for a in Agreement.objects.values("id", *AGREEMENT_FIELDS)}
+
+
+@covers(FC)
+def _fee_changes() -> dict[Any, dict[str, Any]]:
+    from habeas.agreements.models import FeeChange
+
+    return {c["id"]: _fee_change_row(c) for c in FeeChange.objects.values("id", *FEE_CHANGE_FIELDS)}

@@ -73,6 +73,12 @@ class Agreement(ServiceModel):
     day_count = models.CharField(
         max_length=32, choices=DayCount.choices, default=DayCount.ARRIVAL_NOT_DEPARTURE
     )
+    #: A fixed fee billed once for every month the agreement is in force (STANDARDS.md,
+    #: Billing: "other charges").
+    monthly_fee = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    #: ``[{"above": N, "per_person_day": "50.00"}]``: another rate for each person-day above
+    #: N people held on that day.
+    tiers = models.JSONField(default=list, blank=True)
     #: How long after a person's last release their personal data is kept before it may be
     #: erased (``habeas erase``; ARCHITECTURE.md, "Personal data and the ledger").
     retention_days = models.PositiveIntegerField(default=DEFAULT_RETENTION_DAYS)
@@ -94,6 +100,9 @@ class Agreement(ServiceModel):
                 condition=~Q(sending=F("receiving")), name="agreement_two_states"
             ),
             models.CheckConstraint(condition=Q(per_person_day__gte=0), name="agreement_fee_nonneg"),
+            models.CheckConstraint(
+                condition=Q(monthly_fee__gte=0), name="agreement_monthly_fee_nonneg"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -109,3 +118,35 @@ class Agreement(ServiceModel):
     @property
     def daily_rate(self) -> Decimal:
         return self.per_person_day
+
+
+class FeeChange(ServiceModel):
+    """A change of an agreement's fee schedule from a date (STANDARDS.md, Billing: "a rate
+    change applies from its effective date to the days on or after it"). Recorded once and
+    never edited: a later change is a new row. An empty field leaves that part of the
+    schedule as it was."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="fee_changes")
+    effective_from = models.DateField()
+    per_person_day = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    monthly_fee = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    tiers = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["agreement", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "effective_from"], name="one_fee_change_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(per_person_day__isnull=True) | Q(per_person_day__gte=0),
+                name="fee_change_rate_nonneg",
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_fee__isnull=True) | Q(monthly_fee__gte=0),
+                name="fee_change_monthly_fee_nonneg",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"fee change of {self.agreement_id} from {self.effective_from}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from habeas.agreements.models import Agreement, Jurisdiction
+from habeas.agreements.models import Agreement, FeeChange, Jurisdiction
 from habeas.core.actor import Actor
 from habeas.core.canonical import plain
 from habeas.core.errors import Conflict, ValidationFailed
@@ -24,6 +24,7 @@ from habeas.facilities.setup_schema import (
     AgreementDecl,
     CellDecl,
     FacilityDecl,
+    FeeChangeDecl,
     ModuleDecl,
     SetupDocument,
 )
@@ -32,6 +33,10 @@ from habeas.ledger.services import Event, ledger_append_many
 
 MSG_UNKNOWN_JURISDICTION = "{where}: jurisdiction {code} is not declared"
 MSG_UNKNOWN_FACILITY = "agreement {code}: facility {facility} is not declared"
+MSG_FEE_CHANGE_EDITED = (
+    "agreement {code}: fees.changes from {day} is already recorded with other values; a fee "
+    "change is never edited (STANDARDS.md, Billing): add a change from a later day"
+)
 MSG_BELOW_OCCUPANCY = "cell {cell}: working capacity {new} is below the {n} people it holds now"
 MSG_OCCUPIED_MODULE = (
     "module {module}: population and regime cannot change while it holds {n} people "
@@ -290,11 +295,14 @@ class _Applier:
                 "day_count": decl.fees.day_count,
                 "retention_days": decl.retention_days,
                 "sentence_rules": decl.sentence_rules,
+                "monthly_fee": decl.fees.monthly_fee,
+                "tiers": _tiers(decl.fees.tiers),
             },
             app="agreements",
             noun="agreement",
             subject=f"agreement:{decl.code}",
         )
+        self.fee_changes(agreement, decl)
         current = sorted(agreement.facilities.values_list("code", flat=True))
         wanted = sorted(decl.facilities)
         if current != wanted:
@@ -309,6 +317,49 @@ class _Applier:
                     payload={"id": agreement.pk, "facilities": [current, wanted]},
                 )
             )
+
+    def fee_changes(self, agreement: Agreement, decl: AgreementDecl) -> None:
+        """Each dated fee change once, as it was first recorded (STANDARDS.md, Billing: issued
+        invoices rest on the schedule as it stood)."""
+        recorded = {c.effective_from: c for c in FeeChange.objects.filter(agreement=agreement)}
+        for change in decl.fees.changes:
+            wanted = _fee_change_fields(change)
+            found = recorded.get(change.from_)
+            if found is not None:
+                if _diff(found, wanted):
+                    raise ValidationFailed(
+                        MSG_FEE_CHANGE_EDITED.format(code=decl.code, day=change.from_)
+                    )
+                self.report.unchanged += 1
+                continue
+            made = FeeChange(agreement=agreement, effective_from=change.from_, **wanted)
+            made.full_clean()
+            made.save()
+            self.record(
+                "agreements.fee_change_recorded",
+                f"agreement:{decl.code}",
+                {
+                    "fee_change": {
+                        "id": made.pk,
+                        "agreement_id": agreement.pk,
+                        "effective_from": made.effective_from,
+                        **{k: plain(v) if k != "tiers" else v for k, v in wanted.items()},
+                    }
+                },
+                created=False,
+            )
+
+
+def _tiers(tiers: Any) -> list[dict[str, Any]]:
+    return [{"above": t.above, "per_person_day": str(t.per_person_day)} for t in tiers]
+
+
+def _fee_change_fields(change: FeeChangeDecl) -> dict[str, Any]:
+    return {
+        "per_person_day": change.per_person_day,
+        "monthly_fee": change.monthly_fee,
+        "tiers": None if change.tiers is None else _tiers(change.tiers),
+    }
 
 
 @service

@@ -144,9 +144,53 @@ class FacilityDecl(_Strict):
         return self
 
 
+class TierDecl(_Strict):
+    """Another rate for every person-day above ``above`` people held on that day."""
+
+    above: int = Field(ge=0)
+    per_person_day: Decimal = Field(ge=0, max_digits=12, decimal_places=4)
+
+
+def _tiers_ordered(tiers: list[TierDecl] | None) -> list[TierDecl] | None:
+    if tiers is not None:
+        aboves = [t.above for t in tiers]
+        if aboves != sorted(set(aboves)):
+            raise ValueError("tiers must be listed by growing 'above', each once")
+    return tiers
+
+
+class FeeChangeDecl(_Strict):
+    """``{from = "2025-09-01", per_person_day = "56.00"}``: the schedule from that date."""
+
+    from_: dt.date = Field(alias="from")
+    per_person_day: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=4)
+    monthly_fee: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    tiers: list[TierDecl] | None = None
+
+    _tiers = field_validator("tiers")(_tiers_ordered)
+
+    @model_validator(mode="after")
+    def _something(self) -> FeeChangeDecl:
+        if self.per_person_day is None and self.monthly_fee is None and self.tiers is None:
+            raise ValueError("a fee change sets per_person_day, monthly_fee or tiers")
+        return self
+
+
 class FeesDecl(_Strict):
     per_person_day: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
     day_count: Literal["arrival_not_departure", "both", "midnights"] = "arrival_not_departure"
+    monthly_fee: Decimal = Field(default=Decimal("0"), ge=0, max_digits=14, decimal_places=2)
+    tiers: list[TierDecl] = Field(default_factory=list)
+    changes: list[FeeChangeDecl] = Field(default_factory=list)
+
+    _tiers = field_validator("tiers")(_tiers_ordered)
+
+    @model_validator(mode="after")
+    def _changes_once(self) -> FeesDecl:
+        days = [c.from_ for c in self.changes]
+        if len(days) != len(set(days)):
+            raise ValueError("two fee changes from the same day")
+        return self
 
 
 class AgreementDecl(_Strict):
@@ -179,6 +223,11 @@ class AgreementDecl(_Strict):
             raise ValueError("ends must not be before starts")
         if self.sending == self.receiving:
             raise ValueError("sending and receiving must be different states")
+        early = [c.from_ for c in self.fees.changes if c.from_ <= self.starts]
+        if early:
+            raise ValueError(
+                f"fees.changes: a change from {early[0]} is not after the agreement starts"
+            )
         return self
 
 

@@ -306,12 +306,16 @@ def load_demo(
     from habeas.web.demo_lifecycle import load_lifecycle
 
     load_lifecycle(actor)
+
+    from habeas.billing.demo import load_demo_billing
+
+    billing = load_demo_billing(actor=actor, agreement=agreement)
     logins = []
     for u in USERS:
         fields = {k: v for k, v in u.items() if k not in {"label"}}
         user_create(actor=actor, password=demo_password(u["username"]), **fields)
         logins.append((u["username"], demo_password(u["username"]), u["label"]))
-    return {"logins": logins, "flights": flight_summary}
+    return {"logins": logins, "flights": flight_summary, "billing": billing}
 
 
 #: People out of the facility when the demo is loaded (temporary absences, so the roll shows

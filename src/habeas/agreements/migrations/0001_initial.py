@@ -5,43 +5,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Jurisdiction',
+            name="Jurisdiction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=2, unique=True)),
-                ('name', models.CharField(max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=2, unique=True)),
+                ("name", models.CharField(max_length=200)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Agreement',
+            name="Agreement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=64, unique=True)),
-                ('policy', models.CharField(choices=[('outsourcing_2025', 'Outsourcing arrangement (as reported, 2025)'), ('treaty_transfer', 'Treaty transfer of sentenced persons (ETS 112)')], max_length=32)),
-                ('policy_options', models.JSONField(blank=True, default=dict)),
-                ('max_persons', models.PositiveIntegerField(blank=True, null=True)),
-                ('starts', models.DateField()),
-                ('ends', models.DateField(blank=True, null=True)),
-                ('currency', models.CharField(max_length=3)),
-                ('per_person_day', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('day_count', models.CharField(choices=[('arrival_not_departure', 'Arrival day billed, departure day not'), ('both', 'Arrival and departure days billed'), ('midnights', 'Midnights in custody')], default='arrival_not_departure', max_length=32)),
-                ('receiving', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agreements.jurisdiction')),
-                ('sending', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agreements.jurisdiction')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=64, unique=True)),
+                (
+                    "policy",
+                    models.CharField(
+                        choices=[
+                            ("outsourcing_2025", "Outsourcing arrangement (as reported, 2025)"),
+                            ("treaty_transfer", "Treaty transfer of sentenced persons (ETS 112)"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("policy_options", models.JSONField(blank=True, default=dict)),
+                ("max_persons", models.PositiveIntegerField(blank=True, null=True)),
+                ("starts", models.DateField()),
+                ("ends", models.DateField(blank=True, null=True)),
+                ("currency", models.CharField(max_length=3)),
+                ("per_person_day", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "day_count",
+                    models.CharField(
+                        choices=[
+                            ("arrival_not_departure", "Arrival day billed, departure day not"),
+                            ("both", "Arrival and departure days billed"),
+                            ("midnights", "Midnights in custody"),
+                        ],
+                        default="arrival_not_departure",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "receiving",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="agreements.jurisdiction",
+                    ),
+                ),
+                (
+                    "sending",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="agreements.jurisdiction",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ends__isnull', True), ('ends__gte', models.F('starts')), _connector='OR'), name='agreement_dates_ordered'), models.CheckConstraint(condition=models.Q(('sending', models.F('receiving')), _negated=True), name='agreement_two_states'), models.CheckConstraint(condition=models.Q(('per_person_day__gte', 0)), name='agreement_fee_nonneg')],
+                "ordering": ["code"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("ends__isnull", True),
+                            ("ends__gte", models.F("starts")),
+                            _connector="OR",
+                        ),
+                        name="agreement_dates_ordered",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("sending", models.F("receiving")), _negated=True),
+                        name="agreement_two_states",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("per_person_day__gte", 0)), name="agreement_fee_nonneg"
+                    ),
+                ],
             },
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agreements', '0001_initial'),
+        ("agreements", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agreement',
-            name='retention_days',
+            model_name="agreement",
+            name="retention_days",
             field=models.PositiveIntegerField(default=2555),
         ),
     ]

@@ -4,15 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agreements', '0002_retention_days'),
+        ("agreements", "0002_retention_days"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agreement',
-            name='sentence_rules',
-            field=models.CharField(choices=[('us_federal', 'US federal (18 U.S.C. §§ 3585(b), 3624(a)-(b))'), ('plain', 'Plain: the full term less custody credit, no remission')], default='plain', max_length=16),
+            model_name="agreement",
+            name="sentence_rules",
+            field=models.CharField(
+                choices=[
+                    ("us_federal", "US federal (18 U.S.C. §§ 3585(b), 3624(a)-(b))"),
+                    ("plain", "Plain: the full term less custody credit, no remission"),
+                ],
+                default="plain",
+                max_length=16,
+            ),
         ),
     ]

@@ -35,9 +35,11 @@ class Command(HabeasCommand):
 
                 with Progress(transient=True) as bar:
                     task = bar.add_task(f"Admitting {total:,} people", total=total)
-                    load_demo(scale=options["scale"], advance=lambda n: bar.advance(task, n))
+                    loaded = load_demo(
+                        scale=options["scale"], advance=lambda n: bar.advance(task, n)
+                    )
             else:
-                load_demo(scale=options["scale"])
+                loaded = load_demo(scale=options["scale"])
             from habeas.custody.models import CustodyEpisode
 
             held = CustodyEpisode.objects.open().count()
@@ -52,6 +54,15 @@ class Command(HabeasCommand):
             call_command("ledger", "checkpoint", "--out", str(checkpoint), stdout=io.StringIO())
             call_command("verify-ledger", stdout=io.StringIO())
             self.stdout.write(f"ledger verified; signed checkpoint kept in {checkpoint}")
+            billing = loaded["billing"]
+            if billing["reconcile_csv"]:
+                theirs = settings.HABEAS_HOME / f"demo-their-list-{billing['reconcile_period']}.csv"
+                theirs.write_text(billing["reconcile_csv"], encoding="utf-8")
+                self.stdout.write(
+                    f"{billing['invoices']} invoices issued, credit note "
+                    f"{billing['credit_note']}; the sending state's list for "
+                    f"{billing['reconcile_period']} (two discrepancies) is in {theirs}"
+                )
         self.stdout.write("demo logins (user / password — role):")
         for u in USERS:
             self.stdout.write(

@@ -1,0 +1,309 @@
+"""The month's invoice from custody intervals and the agreement's fee schedule (INTERFACES.md,
+``invoice``; STANDARDS.md, Billing: a monthly itemised invoice listing each detainee's name,
+identifier, dates of detention, detainee-days × rate, other charges).
+
+One line per person, stay and rate: a rate change inside the month splits the person's days
+into two lines, a release and readmission gives a line per stay. The fixed monthly fee and
+each tier have their own line. The document is the JSON contract; an issued invoice stores it
+as it was computed, with the ledger root it was computed from.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from django.db import connection
+
+from habeas.agreements.models import Agreement
+from habeas.billing import daycount
+from habeas.billing.daycount import Ranges, day_number, day_of
+from habeas.billing.schedule import Segment, minor_units, round_money, schedule
+from habeas.custody.models import CustodyEpisode
+from habeas.ledger.services import ledger_root, ledger_size
+from habeas.people.models import PersonIdentifier
+
+PERSON_DAYS = "person_days"
+MONTHLY_FEE = "monthly_fee"
+TIER = "tier"
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """``YYYY-MM`` → its first and last day."""
+    try:
+        year, month = (int(p) for p in period.split("-"))
+        first = dt.date(year, month, 1)
+    except (ValueError, TypeError):
+        raise ValueError(f"period {period!r} is not YYYY-MM") from None
+    return first, dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def months_between(first: dt.date, last: dt.date) -> list[str]:
+    """The months ``YYYY-MM`` from the one of ``first`` to the one of ``last``."""
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """An agreement's custody intervals as arrays (local days in each facility's zone)."""
+
+    person: daycount.Days
+    arrive: daycount.Days
+    depart: daycount.Days
+
+
+def _window(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The instants around ``first … last`` that any local day of it may fall in (a day of
+    margin on each side covers every time zone)."""
+    since = dt.datetime.combine(first - dt.timedelta(days=2), dt.time(), dt.UTC)
+    until = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), dt.UTC)
+    return since, until
+
+
+def _epoch(column: str) -> str:
+    """SQL for whole seconds since the epoch of a time column, computed by the database."""
+    if connection.vendor == "postgresql":
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
+
+
+def intervals(agreement: Agreement, first: dt.date, last: dt.date) -> Intervals:
+    """The episodes under ``agreement`` that may touch ``first … last``, read as arrays."""
+    from habeas.facilities.models import Facility
+
+    since, until = _window(first, last)
+    adapt = connection.ops.adapt_datetimefield_value
+    # Person, facility, and admission and release (−1 while open) as epoch seconds: plain
+    # integers, read into an array in one call. Table names from the models' metadata.
+    table = CustodyEpisode._meta.db_table
+    admitted_s, released_s = _epoch("e.admitted_at"), _epoch("e.released_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.person_id, e.facility_id, {admitted_s}, COALESCE({released_s}, -1) "  # noqa: S608
+            f"FROM {table} e WHERE e.agreement_id = %s AND e.admitted_at < %s "
+            "AND (e.released_at IS NULL OR e.released_at >= %s)",
+            [agreement.pk, adapt(until), adapt(since)],
+        )
+        rows = np.asarray(cursor.fetchall(), dtype=np.int64).reshape(-1, 4)
+    person, facility, admitted, released = rows.T
+    arrive = np.zeros(len(rows), dtype=np.int64)
+    depart = np.full(len(rows), daycount.OPEN, dtype=np.int64)
+    closed = released >= 0
+    zones = dict(
+        Facility.objects.filter(pk__in=np.unique(facility).tolist()).values_list("pk", "timezone")
+    )
+    for pk, zone in zones.items():
+        here = facility == pk
+        arrive[here] = daycount.local_days(admitted[here], zone)
+        out = here & closed
+        depart[out] = daycount.local_days(released[out], zone)
+    return Intervals(person.copy(), arrive, depart)
+
+
+def billed(data: Intervals, convention: str, first: int, last: int) -> Ranges:
+    """The billed days of each person inside ``first … last``, merged (a day once)."""
+    start, end = daycount.billed_ranges(data.arrive, data.depart, convention)
+    return daycount.clip(daycount.merge(data.person, start, end), first, last)
+
+
+def _money(value: Decimal, currency: str) -> str:
+    return str(round_money(value, currency))
+
+
+def _people(
+    agreement: Agreement, first: dt.date, last: dt.date
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Names and the sending state's references of the people held under the agreement
+    around ``first … last`` (two queries; the name is joined by the database)."""
+    from habeas.people.models import Person
+
+    e = CustodyEpisode._meta.db_table
+    p = Person._meta.db_table
+    i = PersonIdentifier._meta.db_table
+    since, until = _window(first, last)
+    adapt = connection.ops.adapt_datetimefield_value
+    # Table names from the models' metadata, values as parameters.
+    held = (
+        f"SELECT e.person_id FROM {e} e WHERE e.agreement_id = %s AND e.admitted_at < %s "  # noqa: S608
+        "AND (e.released_at IS NULL OR e.released_at >= %s)"
+    )
+    window = [agreement.pk, adapt(until), adapt(since)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.id, CASE WHEN p.erased_at IS NULL THEN TRIM(p.given_names || ' ' || "  # noqa: S608
+            f"p.first_surname || ' ' || p.second_surname) ELSE '' END FROM {p} p "
+            f"WHERE p.id IN ({held})",
+            window,
+        )
+        names: dict[int, str] = dict(cursor.fetchall())
+        cursor.execute(
+            f"SELECT i.person_id, i.value FROM {i} i WHERE i.authority = %s "  # noqa: S608
+            f"AND i.person_id IN ({held}) ORDER BY i.id DESC",
+            [agreement.sending.code, *window],
+        )
+        refs: dict[int, str] = dict(cursor.fetchall())  # the first recorded wins (read last)
+    return names, refs
+
+
+def _iso(days: daycount.Days) -> list[str]:
+    """ISO dates of day numbers, converted by numpy in one call."""
+    return np.datetime_as_string(days.astype("datetime64[D]")).tolist()
+
+
+def compute_lines(
+    agreement: Agreement,
+    data: Intervals,
+    first: dt.date,
+    last: dt.date,
+    segments: list[Segment],
+) -> tuple[list[dict[str, Any]], int]:
+    """Person lines (without names) and the fee and tier lines, and the person-days."""
+    currency = agreement.currency
+    lo, hi = day_number(first), day_number(last)
+    ranges = billed(data, agreement.day_count, lo, hi)
+    parts = daycount.split(ranges, [(s.first, s.last) for s in segments])
+    lines: list[dict[str, Any]] = []
+    days = parts.last - parts.first + 1
+    rates = [s.terms.rate for s in segments]
+    # One amount per (rate, days) pair: a month has a few dozen, not one per line.
+    amounts: dict[tuple[int, int], str] = {}
+    for person, a, b, n, seg in zip(
+        parts.person.tolist(),
+        _iso(parts.first),
+        _iso(parts.last),
+        days.tolist(),
+        parts.segment.tolist(),
+        strict=True,
+    ):
+        amount = amounts.get((seg, n))
+        if amount is None:
+            amount = amounts[(seg, n)] = _money(rates[seg] * n, currency)
+        lines.append(
+            {
+                "kind": PERSON_DAYS,
+                "person": str(person),
+                "first_day": a,
+                "last_day": b,
+                "days": n,
+                "rate": str(rates[seg]),
+                "amount": amount,
+            }
+        )
+    total_days = int(days.sum())
+    for s in segments:
+        tiers = s.terms.tiers
+        above = [daycount.headcount_above(ranges, t.above, s.first, s.last) for t in tiers]
+        for i, tier in enumerate(tiers):
+            # Person-days above this tier's threshold and up to the next one's.
+            n = above[i] - (above[i + 1] if i + 1 < len(tiers) else 0)
+            if n <= 0:
+                continue
+            step = tier.rate - s.terms.rate
+            lines.append(
+                {
+                    "kind": TIER,
+                    "person": None,
+                    "tier_above": tier.above,
+                    "first_day": day_of(s.first).isoformat(),
+                    "last_day": day_of(s.last).isoformat(),
+                    "days": n,
+                    "rate": str(step),
+                    "amount": _money(step * n, currency),
+                }
+            )
+        if s.terms.monthly_fee and s.first == lo:
+            lines.append(
+                {
+                    "kind": MONTHLY_FEE,
+                    "person": None,
+                    "first_day": first.isoformat(),
+                    "last_day": last.isoformat(),
+                    "days": 0,
+                    "rate": str(s.terms.monthly_fee),
+                    "amount": _money(s.terms.monthly_fee, currency),
+                }
+            )
+    return lines, total_days
+
+
+def term_window(agreement: Agreement, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The part of the month when the agreement is in force (may be empty: last < first)."""
+    lo = max(first, agreement.starts)
+    hi = min(last, agreement.ends) if agreement.ends else last
+    return lo, hi
+
+
+def invoice_document(agreement: Agreement, period: str) -> dict[str, Any]:
+    """The draft invoice of ``period`` as the JSON document of INTERFACES.md (extended with
+    the parties, the kind of each line, the day count and the rounding rule)."""
+    first, last = period_bounds(period)
+    size = ledger_size()
+    root = ledger_root(size).hex()
+    lo, hi = term_window(agreement, first, last)
+    lines: list[dict[str, Any]] = []
+    total_days = 0
+    if lo <= hi:
+        data = intervals(agreement, lo, hi)
+        lines, total_days = compute_lines(agreement, data, lo, hi, schedule(agreement, lo, hi))
+    return finish(agreement, period, lines, total_days, root=root, size=size)
+
+
+def finish(
+    agreement: Agreement,
+    period: str,
+    lines: list[dict[str, Any]],
+    total_days: int,
+    *,
+    root: str,
+    size: int,
+    kind: str = "invoice",
+) -> dict[str, Any]:
+    """Names, references and totals added to computed lines; lines in a stable order."""
+    first, last = period_bounds(period)
+    names, refs = _people(agreement, first, last)
+    for line in lines:
+        person = line.get("person")
+        if person:
+            line["sending_ref"] = refs.get(int(person), "")
+            line["name"] = names.get(int(person), "")
+        else:
+            line["sending_ref"] = ""
+            line["name"] = LABELS[line["kind"]].format(n=line.get("tier_above"))
+    lines.sort(key=lambda ln: (ln["kind"] != PERSON_DAYS, ln["sending_ref"]))  # stable
+    total = sum((Decimal(line["amount"]) for line in lines), Decimal(0))
+    return {
+        "kind": kind,
+        "agreement": agreement.code,
+        "sending": agreement.sending.code,
+        "receiving": agreement.receiving.code,
+        "period": period,
+        "currency": agreement.currency,
+        "status": "draft",
+        "number": None,
+        "refers_to": None,
+        "issued_at": None,
+        "ledger_root": root,
+        "ledger_size": size,
+        "day_count": agreement.day_count,
+        "rounding": f"half-up, per line, to {minor_units(agreement.currency)} decimals",
+        "lines": lines,
+        "total_days": total_days,
+        "total": _money(total, agreement.currency),
+    }
+
+
+#: The name column of the lines that bill no person (the document is the same in every
+#: language; pages show these translated).
+LABELS = {
+    MONTHLY_FEE: "Fixed monthly fee",
+    TIER: "Tier: person-days above {n} people held, at the difference of rates",
+}
