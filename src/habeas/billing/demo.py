@@ -7,7 +7,6 @@ person missing, one stay a few days shorter), ready for ``habeas reconcile``.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from typing import Any
@@ -16,6 +15,7 @@ from habeas.agreements.models import Agreement
 from habeas.billing.compute import PERSON_DAYS, months_between
 from habeas.billing.models import Invoice
 from habeas.billing.services import invoice_issue, invoice_mark_paid, note_issue
+from habeas.core import csvsafe
 from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.custody.models import CustodyEpisode
@@ -70,7 +70,7 @@ def their_list(agreement: Agreement, period: str) -> str:
     if invoice is None:
         return ""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\r\n")
     writer.writerow(["sending_ref", "name", "first_day", "last_day"])
     lines = [ln for ln in invoice.document["lines"] if ln["kind"] == PERSON_DAYS]
     for i, line in enumerate(lines):

@@ -13,7 +13,6 @@ the font is installed.
 
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +26,7 @@ from num2words import num2words
 
 from habeas.agreements.models import Agreement
 from habeas.billing.schedule import minor_units
+from habeas.core import csvsafe
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
@@ -36,27 +36,25 @@ CSV_COLUMNS = (
     "number", "kind", "sending_ref", "person", "name", "first_day", "last_day", "days", "rate",
     "amount", "currency",
 )  # fmt: skip
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMERIC = frozenset({"days", "rate", "amount"})
 
 
-def neutralise(value: Any, *, numeric: bool = False) -> str:
-    """A cell that cannot run as a spreadsheet formula."""
-    text = "" if value is None else str(value)
+def _cell(value: Any, *, numeric: bool) -> Any:
+    """A numeric column's text as a ``Decimal`` (so a credit note's ``-109.58`` stays a number
+    for :mod:`habeas.core.csvsafe`); any other value as it is, for csvsafe to neutralise."""
+    if value is None:
+        return ""
     if numeric:
         try:
-            Decimal(text)
-            return text
+            return Decimal(str(value))
         except ArithmeticError:
             pass
-    if text.startswith(FORMULA_START):
-        return "'" + text
-    return text
+    return value
 
 
 def invoice_csv(document: dict[str, Any]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for line in document["lines"]:
         values = {
@@ -65,7 +63,7 @@ def invoice_csv(document: dict[str, Any]) -> str:
             "currency": document["currency"],
         }
         writer.writerow(
-            [neutralise(values.get(c), numeric=c in NUMERIC and c in line) for c in CSV_COLUMNS]
+            [_cell(values.get(c), numeric=c in NUMERIC and c in line) for c in CSV_COLUMNS]
         )
     return out.getvalue()
 
