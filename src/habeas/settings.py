@@ -244,9 +244,7 @@ CONTENT_SECURITY_POLICY = {
 #: username from one address, that pair is refused for ``HABEAS_LOGIN_COOLOFF_MINUTES``
 #: (unlock sooner with ``habeas unlock USERNAME`` or the admin's "Access attempts").
 AXES_FAILURE_LIMIT = int(_env_number("HABEAS_LOGIN_FAILURE_LIMIT", 5, minimum=1))
-AXES_COOLOFF_TIME = dt.timedelta(
-    minutes=_env_number("HABEAS_LOGIN_COOLOFF_MINUTES", 30, minimum=1)
-)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=_env_number("HABEAS_LOGIN_COOLOFF_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "habeas.web.lockout.locked_out"

@@ -117,9 +117,7 @@ def test_the_lockout_message_is_in_spanish() -> None:
 
 @pytest.mark.django_db
 def test_admin_login_locks_the_same_way() -> None:
-    make_user(
-        username="root", password="root-pass-long", role="", is_staff=True, is_superuser=True
-    )
+    make_user(username="root", password="root-pass-long", role="", is_staff=True, is_superuser=True)
     admin_login = reverse("admin:login")
     _fail("root", settings.AXES_FAILURE_LIMIT, path=admin_login)
     response = _attempt("root", "root-pass-long", path=admin_login)

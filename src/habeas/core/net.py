@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @lru_cache(maxsize=8)
@@ -29,7 +30,7 @@ def trusted_networks() -> tuple[Network, ...]:
     return _networks(tuple(getattr(settings, "HABEAS_TRUSTED_PROXIES", ()) or ()))
 
 
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def _address(text: str) -> Address | None:
     text = text.strip()
     if text.startswith("[") and "]" in text:  # [v6]:port
         text = text[1 : text.index("]")]
@@ -44,7 +45,7 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
-def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, nets: tuple[Network, ...]) -> bool:
+def _trusted(address: Address, nets: tuple[Network, ...]) -> bool:
     return any(address.version == n.version and address in n for n in nets)
 
 
