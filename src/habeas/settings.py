@@ -244,9 +244,7 @@ CONTENT_SECURITY_POLICY = {
 #: and minute, and searches for one name (or reference) and nationality per hour from all
 #: addresses together (so a date of birth cannot be probed year by year from many addresses).
 LOCATOR_RATE_PER_MINUTE = int(_env_number("HABEAS_LOCATOR_PER_MINUTE", 30, minimum=1))
-LOCATOR_RATE_PER_NAME_PER_HOUR = int(
-    _env_number("HABEAS_LOCATOR_PER_NAME_PER_HOUR", 20, minimum=1)
-)
+LOCATOR_RATE_PER_NAME_PER_HOUR = int(_env_number("HABEAS_LOCATOR_PER_NAME_PER_HOUR", 20, minimum=1))
 
 #: Login lockout (django-axes): after ``HABEAS_LOGIN_FAILURE_LIMIT`` wrong passwords for one
 #: username from one address, that pair is refused for ``HABEAS_LOGIN_COOLOFF_MINUTES``

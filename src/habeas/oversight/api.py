@@ -93,18 +93,14 @@ def locator_get(request: HttpRequest, response: HttpResponse, params: Query[Loca
 
 def _throttled(response: HttpResponse, throttle: Throttle, message: str) -> Any:
     response["Retry-After"] = str(throttle.retry_after)
-    return Status(
-        429,
-        {
-            "code": "throttled",
-            "message": message,
-            "details": {
-                "retry_after": throttle.retry_after,
-                "limit": throttle.limit,
-                "window_seconds": throttle.window,
-            },
-        },
-    )
+    details: dict[str, Any] = {
+        "retry_after": throttle.retry_after,
+        "limit": throttle.limit,
+        "window_seconds": throttle.window,
+    }
+    if throttle.window == 60:
+        details["limit_per_minute"] = throttle.limit  # the key this answer always had
+    return Status(429, {"code": "throttled", "message": message, "details": details})
 
 
 @router.get(
