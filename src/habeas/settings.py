@@ -8,6 +8,7 @@ ledger signing key and uploads. ``DATABASE_URL`` selects the database (default S
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import secrets
 from pathlib import Path
@@ -192,7 +193,9 @@ def _env_number(name: str, default: float, *, minimum: float = 0) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}")
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {raw!r}")
     return value
