@@ -257,7 +257,7 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=_env_number("HABEAS_LOGIN_COOLOFF_MINUT
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "habeas.web.lockout.locked_out"
-AXES_CLIENT_IP_CALLABLE = "habeas.core.net.client_address"
+AXES_CLIENT_IP_CALLABLE = "habeas.core.net.client_ip"
 AXES_VERBOSE = False
 
 #: The shared cache (locator rate limits, login lockouts' counters): the database by default,

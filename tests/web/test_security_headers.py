@@ -47,6 +47,22 @@ def test_no_template_has_inline_script_or_style(template: Path) -> None:
     assert found == []
 
 
+PYTHON = sorted(p for p in SRC.rglob("*.py") if "migrations" not in p.parts)
+
+
+@pytest.mark.parametrize("module", PYTHON, ids=lambda p: str(p.relative_to(SRC)))
+def test_no_python_module_writes_inline_script_or_style(module: Path) -> None:
+    """HTML made in Python (the statistics' SVG chart) keeps the policy too."""
+    text = module.read_text()
+    found = [
+        f"{what}: {m.group(0)!r}"
+        for rx, what in INLINE[:3]
+        for m in rx.finditer(text)
+        if text[max(m.start() - 2, 0) : m.start()] != "``"  # quoted in a docstring
+    ]
+    assert found == []
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/login/", "/locator/", "/api/v1/statistics", "/admin/login/"])
 def test_every_response_carries_a_strict_csp(path: str) -> None:

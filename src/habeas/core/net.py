@@ -67,3 +67,10 @@ def client_address(request: Any) -> str:
         if not _trusted(address, nets):
             break
     return str(client)
+
+
+def client_ip(request: Any) -> str | None:
+    """:func:`client_address` when it is an IP address, else None (a request made in-process,
+    with no peer): what django-axes stores in its address columns (``inet`` on PostgreSQL)."""
+    found = client_address(request)
+    return found if _address(found) is not None else None
