@@ -255,7 +255,7 @@ def users(db: Any) -> dict[str, Any]:
         "norole": {"role": ""},
     }
     return {
-        name: make_user(username=name, password="pw-" + name + "-long", **fields)
+        name: make_user(username=name, password="pw-" + name + "-long-passphrase", **fields)
         for name, fields in spec.items()
     }
 

@@ -7,12 +7,15 @@ ledger signing key and uploads. ``DATABASE_URL`` selects the database (default S
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import os
 import secrets
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -59,6 +62,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",  # serves the API docs' assets locally (no CDN: prisons run offline)
+    "axes",  # login lockout (docs/security.md, "Logins")
+    "csp",  # Content-Security-Policy header
     "habeas.core",
     "habeas.ledger",
     "habeas.accounts",
@@ -88,6 +93,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns a lockout signalled by the axes backend into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# The axes backend first: it refuses a locked (username, address) pair before any password
+# is checked, on the web sign-in and on /admin/ alike (both call ``authenticate``).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "habeas.urls"
@@ -143,8 +158,13 @@ if test_url := os.environ.get("HABEAS_TEST_DATABASE_URL"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en"
@@ -164,6 +184,114 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# --- security for an Internet deployment (docs/security.md; README, "Configuration") --------
+
+
+def _env_number(name: str, default: float, *, minimum: float = 0) -> float:
+    """A positive number from the environment, refused at start-up if it is not one."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}")
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {raw!r}")
+    return value
+
+
+#: Sessions end this many hours after sign-in (a shift and a margin), not Django's 14 days.
+SESSION_COOKIE_AGE = int(_env_number("HABEAS_SESSION_HOURS", 10, minimum=0.25) * 3600)
+
+#: ``HABEAS_HTTPS=1`` behind TLS: HSTS, redirect to https, cookies sent over https only.
+HABEAS_HTTPS = os.environ.get("HABEAS_HTTPS", "") == "1"
+if HABEAS_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(_env_number("HABEAS_HSTS_SECONDS", 31_536_000))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading binds the domain to https in browsers for good: HABEAS_HSTS_PRELOAD=0 opts
+    # out (and silences the one check that asks for it).
+    SECURE_HSTS_PRELOAD = os.environ.get("HABEAS_HSTS_PRELOAD", "1") != "0"
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    # The TLS-terminating proxy says the original scheme; read only from a trusted proxy.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+#: Reverse proxies whose ``X-Forwarded-For`` is believed (addresses or networks, comma
+#: separated). Empty: the client is ``REMOTE_ADDR`` and the header is ignored.
+HABEAS_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("HABEAS_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+
+#: Content-Security-Policy (django-csp): everything from this origin only, no inline script or
+#: style, no plug-ins, never framed. Templates keep scripts and styles in static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+#: The public locator's rate limits, counted in the shared cache: searches per client address
+#: and minute, and searches for one name (or reference) and nationality per hour from all
+#: addresses together (so a date of birth cannot be probed year by year from many addresses).
+LOCATOR_RATE_PER_MINUTE = int(_env_number("HABEAS_LOCATOR_PER_MINUTE", 30, minimum=1))
+LOCATOR_RATE_PER_NAME_PER_HOUR = int(_env_number("HABEAS_LOCATOR_PER_NAME_PER_HOUR", 20, minimum=1))
+
+#: Login lockout (django-axes): after ``HABEAS_LOGIN_FAILURE_LIMIT`` wrong passwords for one
+#: username from one address, that pair is refused for ``HABEAS_LOGIN_COOLOFF_MINUTES``
+#: (unlock sooner with ``habeas unlock USERNAME`` or the admin's "Access attempts").
+AXES_FAILURE_LIMIT = int(_env_number("HABEAS_LOGIN_FAILURE_LIMIT", 5, minimum=1))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=_env_number("HABEAS_LOGIN_COOLOFF_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "habeas.web.lockout.locked_out"
+AXES_CLIENT_IP_CALLABLE = "habeas.core.net.client_ip"
+AXES_VERBOSE = False
+
+#: The shared cache (locator rate limits, login lockouts' counters): the database by default,
+#: so every worker and server sees the same counts; Redis when ``HABEAS_CACHE_URL`` is set.
+CACHE_TABLE = "habeas_cache"
+
+
+def _caches(url: str) -> dict[str, Any]:
+    if not url:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                "LOCATION": CACHE_TABLE,
+            }
+        }
+    if url.split("://", 1)[0] not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(
+            f"HABEAS_CACHE_URL must be a redis://, rediss:// or unix:// URL, not {url!r}"
+        )
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "habeas",
+        }
+    }
+
+
+CACHES = _caches(os.environ.get("HABEAS_CACHE_URL", "").strip())
 
 # --- Bounded input (docs/interfaces.md, "Limits"; docs/security-hostile.md) ---------------
 # Bodies are refused by their Content-Length before they are read (413): uploads (multipart)

@@ -207,7 +207,7 @@ def test_release_needs_an_offset(world: dict[str, Any], actor: Any) -> None:
 def test_demo_then_verify_ledger() -> None:
     code, out, _ = run_cli("demo", "--no-serve")
     assert code == 0
-    assert "staff-demo" in out
+    assert "staff-habeas-demo" in out
     code, out, _ = run_cli("verify-ledger", "--json")
     assert code == 0
     doc = json.loads(out)

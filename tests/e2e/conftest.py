@@ -102,11 +102,13 @@ def browser(server: str) -> Iterator[Any]:
 
 
 def login(browser: Any, base: str, username: str) -> Any:
+    from habeas.web.demo import demo_password
+
     context = browser.new_context(viewport={"width": WIDTH, "height": 900}, locale="en-GB")
     page = context.new_page()
     page.goto(f"{base}/login/")
     page.fill("#id_username", username)
-    page.fill("#id_password", f"{username}-demo")
+    page.fill("#id_password", demo_password(username))
     page.click("form.form button[type=submit]")
     page.wait_for_url(f"{base}/")
     return page

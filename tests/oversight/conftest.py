@@ -21,8 +21,16 @@ def _oversight_urls(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    """The locator's rate limit lives in the cache: every test starts with a clean one."""
+def _fresh_cache(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The locator's rate limit lives in the shared cache (the database cache by default):
+    every test that reaches the database starts with a clean one."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in ("db", "transactional_db")
+    )
+    if not uses_db:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
     cache.clear()
     yield
     cache.clear()

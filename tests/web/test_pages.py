@@ -66,7 +66,9 @@ def test_login_page_renders_and_signs_in(users: dict[str, Any]) -> None:
     page = client.get(reverse("web:login"))
     assert page.status_code == 200
     assert b"Sign in to Habeas" in page.content
-    response = client.post(reverse("web:login"), {"username": "staff", "password": "pw-staff-long"})
+    response = client.post(
+        reverse("web:login"), {"username": "staff", "password": "pw-staff-long-passphrase"}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("web:dashboard")
 

@@ -191,10 +191,17 @@ def test_table_covers_every_page_of_the_site() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    """The locator's rate limit lives in the cache: every column starts from a clean one."""
+def _fresh_cache(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The locator's rate limit lives in the shared cache (the database cache by default):
+    every column that reaches the database starts from a clean one."""
     from django.core.cache import cache
 
+    if request.node.get_closest_marker("django_db") is None and not any(
+        name in request.fixturenames for name in ("db", "transactional_db")
+    ):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
     cache.clear()
     yield
     cache.clear()

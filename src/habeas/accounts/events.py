@@ -166,3 +166,17 @@ derived(
     "auth.Group_permissions",
     "permissions of groups; no account is ever in a group (accounts.User.permissions)",
 )
+derived(
+    "axes.AccessAttempt",
+    "operational: failed sign-ins counted per username and address for the lockout "
+    "(django-axes); they expire after the cool-off or are cleared by `habeas unlock`",
+)
+derived(
+    "axes.AccessAttemptExpiration",
+    "operational: when each counted failed sign-in expires (django-axes)",
+)
+derived(
+    "axes.AccessFailureLog",
+    "operational: django-axes' log of failed sign-ins (kept off by AXES_ENABLE_ACCESS_FAILURE_LOG)",
+)
+derived("axes.AccessLog", "operational: django-axes' log of sign-ins and sign-outs")

@@ -3,7 +3,7 @@
 
 * The locator answers the ``locate --json`` document (INTERFACES.md): never a cell, a legal
   document, another person's data, or whether a non-matching person exists; rate-limited per
-  client address (429 with the error document and ``Retry-After``).
+  client address and per searched name (429 with the error document and ``Retry-After``).
 * The statistics are the public ones (Mandela Rule 10): counts from 1 to 4 read ``"<5"``.
 * The access log (Mandela Rule 9) is for oversight and auditors only: 403 for every other role.
 """
@@ -19,7 +19,14 @@ from habeas.accounts.auth import api_user
 from habeas.accounts.permissions import may_read_oversight
 from habeas.core.api import ErrorOut, IdStr, InstantStr, Pagination, errors, instant_str
 from habeas.core.errors import Forbidden
-from habeas.oversight.locator import LocatorQuery, client_address, locate, locator_throttle
+from habeas.oversight.locator import (
+    LocatorQuery,
+    Throttle,
+    client_address,
+    locate,
+    locator_throttle,
+    subject_throttle,
+)
 from habeas.oversight.models import AccessLog
 from habeas.oversight.selectors import (
     AccessLogFilter,
@@ -72,22 +79,28 @@ def locator_get(request: HttpRequest, response: HttpResponse, params: Query[Loca
     90 days are shown as released; anyone else not held answers ``not_found``."""
     throttle = locator_throttle(client_address(request))
     if not throttle.allowed:
-        response["Retry-After"] = str(throttle.retry_after)
-        return Status(
-            429,
-            {
-                "code": "throttled",
-                "message": _("too many searches; try again in a minute"),
-                "details": {
-                    "retry_after": throttle.retry_after,
-                    "limit_per_minute": throttle.limit,
-                },
-            },
-        )
+        return _throttled(response, throttle, _("too many searches; try again in a minute"))
     query = LocatorQuery.build(
         name=params.name, ref=params.ref, dob=params.dob, nationality=params.nationality
     )
+    throttle = subject_throttle(query)
+    if not throttle.allowed:
+        return _throttled(
+            response, throttle, _("too many searches for this person; try again later")
+        )
     return Status(200, locate(query))
+
+
+def _throttled(response: HttpResponse, throttle: Throttle, message: str) -> Any:
+    response["Retry-After"] = str(throttle.retry_after)
+    details: dict[str, Any] = {
+        "retry_after": throttle.retry_after,
+        "limit": throttle.limit,
+        "window_seconds": throttle.window,
+    }
+    if throttle.window == 60:
+        details["limit_per_minute"] = throttle.limit  # the key this answer always had
+    return Status(429, {"code": "throttled", "message": message, "details": details})
 
 
 @router.get(

@@ -1,6 +1,7 @@
 """Server-rendered SVG charts (ARCHITECTURE.md: prisons run offline, no chart library from a
 CDN, no JavaScript needed): population against certified and working capacity over time
-(Mandela Rule 10: trends of the prison population, including occupancy rates)."""
+(Mandela Rule 10: trends of the prison population, including occupancy rates). The chart's
+look is in ``oversight/oversight.css`` (the Content-Security-Policy allows no inline style)."""
 
 from __future__ import annotations
 
@@ -14,21 +15,6 @@ from django.utils.translation import gettext as _
 
 WIDTH, HEIGHT = 760, 260
 
-#: Inline so the chart renders the same wherever the SVG goes (page, saved file, print).
-STYLE = (
-    "<style>"
-    ".chart__grid{stroke:#dcdedf;stroke-width:1}"
-    ".chart__axis{stroke:#484f54;stroke-width:1}"
-    ".chart__tick{fill:#484f54;font:11px system-ui,sans-serif}"
-    ".chart__line{fill:none;stroke:#1d70b8;stroke-width:2.5;stroke-linejoin:round}"
-    ".chart__dot{fill:#1d70b8}"
-    ".chart__label{fill:#0b0c0c;font:600 11px system-ui,sans-serif}"
-    ".chart__label--population{fill:#1d70b8}"
-    ".chart__capacity{stroke-width:2;stroke-dasharray:6 4}"
-    ".chart__capacity--certified{stroke:#b3261e}"
-    ".chart__capacity--working{stroke:#0b0c0c;stroke-dasharray:2 3}"
-    "</style>"
-)
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 40
 
 
@@ -73,7 +59,6 @@ def population_chart(
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
-        STYLE,
     ]
     for k in range(5):  # horizontal grid and y labels
         level = top * k / 4

@@ -45,6 +45,7 @@ the ``people.*`` ledger events by a listener run in their own transaction
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -57,10 +58,10 @@ from django.conf import settings
 from django.core.cache import cache
 from rapidfuzz.distance import OSA
 
+from habeas.core import net
 from habeas.core.clock import now
 from habeas.core.errors import ValidationFailed
 from habeas.core.limits import MAX_NAME_CHARS, MAX_NAME_WORDS, unsafe_text
-from habeas.people.choices import DatePrecision
 from habeas.people.names import (
     CONSONANTAL,
     SKELETON,
@@ -224,15 +225,10 @@ class BirthDate:
         return cls(year, month, day)
 
     def agrees_with(self, value: dt.date | None, precision: str) -> bool:
-        """Compare only what both sides know."""
-        if value is None or value.year != self.year:
-            return False
-        if self.month is not None and precision in {DatePrecision.MONTH, DatePrecision.DAY}:
-            if value.month != self.month:
-                return False
-            if self.day is not None and precision == DatePrecision.DAY and value.day != self.day:
-                return False
-        return True
+        """Only the year is compared, whatever the precision of either side: the answer
+        shows the year of birth and nothing finer, so it must not depend on the month or
+        day searched either (else 12 + 31 searches would tell the exact date)."""
+        return value is not None and value.year == self.year
 
 
 @dataclass(frozen=True)
@@ -604,31 +600,65 @@ def locate(q: LocatorQuery, *, at: dt.datetime | None = None) -> dict[str, Any]:
 
 @dataclass
 class Throttle:
-    """Fixed one-minute windows per client in the Django cache (``LOCATOR_RATE_PER_MINUTE``,
-    default 30). With several app servers the cache must be shared (e.g. database cache)."""
+    """The outcome of a rate-limit check: ``limit`` searches per window of ``window``
+    seconds; when refused, ``retry_after`` seconds until the window ends."""
 
     allowed: bool
     limit: int
+    window: int = 60
     retry_after: int = field(default=0)
 
 
+def _take_slot(key: str, limit: int, window: int, instant: dt.datetime) -> Throttle:
+    """Count one search against ``key`` in the current fixed window, in the shared cache
+    (``settings.CACHES``: the database by default, Redis with ``HABEAS_CACHE_URL``), so every
+    worker and server counts together.
+
+    Each search claims one numbered slot with ``cache.add``, which is atomic on every shared
+    backend (an INSERT on a primary key in the database cache, ``SET NX`` in Redis): at most
+    ``limit`` searches can claim a slot in one window however many run at once. A hint of the
+    next free slot keeps the number of cache calls small."""
+    stamp = int(instant.timestamp())
+    start = stamp - stamp % window
+    retry_after = start + window - stamp
+    base = f"habeas:throttle:{key}:{start}"
+    slot = int(cache.get(f"{base}:next", 0) or 0)
+    while slot < limit:
+        if cache.add(f"{base}:{slot}", 1, timeout=window + 5):
+            cache.set(f"{base}:next", slot + 1, timeout=window + 5)
+            return Throttle(True, limit, window)
+        slot += 1
+    return Throttle(False, limit, window, retry_after=max(retry_after, 1))
+
+
 def locator_throttle(client: str, *, at: dt.datetime | None = None) -> Throttle:
+    """Searches per client address and minute (``LOCATOR_RATE_PER_MINUTE``, default 30).
+    The address is :func:`habeas.core.net.client_address` (trusted proxies only)."""
     limit = int(getattr(settings, "LOCATOR_RATE_PER_MINUTE", 30))
-    instant = at or now()
-    window = int(instant.timestamp()) // 60
-    key = f"habeas:locator:{client}:{window}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=120)
-        count = 1
-    if count > limit:
-        return Throttle(False, limit, retry_after=60 - int(instant.timestamp()) % 60)
-    return Throttle(True, limit)
+    digest = hashlib.sha256(client.encode()).hexdigest()[:32]
+    return _take_slot(f"client:{digest}", limit, 60, at or now())
+
+
+def searched_key(q: LocatorQuery) -> str:
+    """What identifies the person a search is after, whoever asks: the searched name's keys
+    (order-free) or the reference, and the nationality. Hashed: no name is kept in the cache."""
+    if q.ref:
+        subject = "ref:" + "".join(_ref_variants(q.ref)[-1:])
+    else:
+        subject = "name:" + " ".join(sorted(q.names))
+    text = f"{subject}|{q.nationality or ''}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def subject_throttle(q: LocatorQuery, *, at: dt.datetime | None = None) -> Throttle:
+    """Searches for one name (or reference) and nationality per hour, from all addresses
+    together (``LOCATOR_RATE_PER_NAME_PER_HOUR``, default 20): probing the year of birth of
+    one person by trying year after year is slow from any number of addresses."""
+    limit = int(getattr(settings, "LOCATOR_RATE_PER_NAME_PER_HOUR", 20))
+    return _take_slot(f"subject:{searched_key(q)}", limit, 3600, at or now())
 
 
 def client_address(request: Any) -> str:
-    """The client's address for rate limiting: ``REMOTE_ADDR`` (behind a reverse proxy,
-    configure it to set ``REMOTE_ADDR``; a client-supplied ``X-Forwarded-For`` is not trusted)."""
-    return str(request.META.get("REMOTE_ADDR", "") or "unknown")
+    """The client's address for rate limiting (:func:`habeas.core.net.client_address`:
+    ``REMOTE_ADDR``, or ``X-Forwarded-For`` read from a trusted proxy only)."""
+    return net.client_address(request)

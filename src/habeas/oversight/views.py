@@ -40,7 +40,13 @@ from habeas.custody.choices import ReleaseReason
 from habeas.facilities.choices import ModulePopulation, ModuleRegime
 from habeas.oversight.charts import population_chart
 from habeas.oversight.choices import AccessChannel
-from habeas.oversight.locator import LocatorQuery, client_address, locate, locator_throttle
+from habeas.oversight.locator import (
+    LocatorQuery,
+    client_address,
+    locate,
+    locator_throttle,
+    subject_throttle,
+)
 from habeas.oversight.selectors import (
     SUPPRESSED,
     AccessLogFilter,
@@ -159,6 +165,12 @@ def locator(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(None, LOCATOR_ERRORS.get(exc.message, exc.message))
         else:
+            throttle = subject_throttle(query)
+            if not throttle.allowed:
+                context["throttled_subject"] = True
+                response = render(request, "oversight/locator.html", context, status=429)
+                response["Retry-After"] = str(throttle.retry_after)
+                return response
             doc = locate(query)
             context["matches"] = [
                 {**m, "status_label": STATUS_LABELS[m["status"]]} for m in doc["matches"]

@@ -605,6 +605,21 @@ def free_places(facilities: Sequence[Facility]) -> int:
     return capacity - held - pending
 
 
+def facilities_locked(agreement: Agreement) -> list[Facility]:
+    """The agreement's facilities, their rows locked (``SELECT … FOR UPDATE``) until the
+    transaction ends: every acceptance that may take a place in one of them — under any
+    agreement — waits here, so the places are counted by one transaction at a time and the
+    last place goes to one of them only (working capacity is the hard cap, STANDARDS.md).
+    Locked in id order, so two acceptances whose agreements share several facilities never
+    hold one each while waiting for the other's. SQLite takes its write lock at the start of
+    the transaction (IMMEDIATE), which serialises the same way."""
+    return list(
+        Facility.objects.select_for_update()
+        .filter(pk__in=agreement.facilities.values("pk"))
+        .order_by("pk")
+    )
+
+
 @service
 def manifest_accept(
     *,
@@ -617,7 +632,9 @@ def manifest_accept(
     """The receiving state accepts entries (``--all-eligible`` or ``--only``). An ineligible
     entry is never accepted; a needs-review entry only when named (a person reviewed it).
     Refused whole if it would exceed the agreement's quota (``max_persons``) or the working
-    capacity of its facilities."""
+    capacity of its facilities, counted under a lock on those facilities
+    (:func:`facilities_locked`) so that two agreements sharing one cannot both take its last
+    place."""
     at = at or now()
     agreement = Agreement.objects.select_for_update().get(pk=manifest.agreement_id)
     qs = ManifestEntry.objects.filter(manifest=manifest).select_for_update()
@@ -651,7 +668,7 @@ def manifest_accept(
                 ),
                 details={"quota": agreement.max_persons, "used": used, "requested": n},
             )
-    facilities = list(agreement.facilities.all())
+    facilities = facilities_locked(agreement)
     free = free_places(facilities)
     if n > free:
         raise Conflict(

@@ -79,7 +79,9 @@ USERS: list[dict[str, Any]] = [
 
 
 def demo_password(username: str) -> str:
-    return f"{username}-demo"
+    """The demo account's password: easy to type, and it passes the password validators
+    (settings.AUTH_PASSWORD_VALIDATORS: 12 characters or more, not like the username)."""
+    return f"{username}-habeas-demo"
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ class Command(HabeasCommand):
         self.stdout.write("demo logins (user / password — role):")
         for u in USERS:
             self.stdout.write(
-                f"  {u['username']:<9} / {demo_password(u['username']):<14} — {u['label']}"
+                f"  {u['username']:<9} / {demo_password(u['username']):<21} — {u['label']}"
             )
         if not options["no_serve"]:
             call_command("serve", host=options["host"], port=options["port"])
