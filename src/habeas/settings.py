@@ -293,7 +293,7 @@ def _caches(url: str) -> dict[str, Any]:
 
 CACHES = _caches(os.environ.get("HABEAS_CACHE_URL", "").strip())
 
-# --- Bounded input (docs/interfaces.md, "Limits"; docs/security-hostile.md) ---------------
+# --- Bounded input (docs/interfaces.md, "Limits"; docs/security.md) ---------------
 # Bodies are refused by their Content-Length before they are read (413): uploads (multipart)
 # above HABEAS_MAX_UPLOAD_BYTES, other bodies above HABEAS_MAX_BODY_BYTES. Uploads are read
 # in memory up to 2.5 MB and spooled to disk only below that limit. Calendar dates outside
