@@ -219,45 +219,76 @@ def _iso(days: daycount.Days) -> list[str]:
     return np.datetime_as_string(days.astype("datetime64[D]")).tolist()
 
 
+def _iso_each(days: daycount.Days) -> list[str]:
+    """ISO dates of day numbers, each distinct day converted once."""
+    unique, at = np.unique(days, return_inverse=True)
+    text = _iso(unique)
+    return [text[i] for i in at.tolist()]
+
+
 def compute_lines(
     agreement: Agreement,
     data: Intervals,
     first: dt.date,
     last: dt.date,
     segments: list[Segment],
+    people: tuple[dict[int, str], dict[int, str]] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Person lines (without names) and the fee and tier lines, and the person-days."""
+    """Person lines and the fee and tier lines, and the person-days. With ``people`` (names
+    and references) the person lines carry their reference and name, else :func:`finish`
+    adds them."""
     currency = agreement.currency
     lo, hi = day_number(first), day_number(last)
     ranges = billed(data, agreement.day_count, lo, hi)
     parts = daycount.split(ranges, [(s.first, s.last) for s in segments])
-    lines: list[dict[str, Any]] = []
     days = parts.last - parts.first + 1
-    rates = [s.terms.rate for s in segments]
-    # One amount per (rate, days) pair: a month has a few dozen, not one per line.
-    amounts: dict[tuple[int, int], str] = {}
-    for person, a, b, n, seg in zip(
-        parts.person.tolist(),
-        _iso(parts.first),
-        _iso(parts.last),
-        days.tolist(),
-        parts.segment.tolist(),
-        strict=True,
-    ):
-        amount = amounts.get((seg, n))
-        if amount is None:
-            amount = amounts[(seg, n)] = _money(rates[seg] * n, currency)
-        lines.append(
+    rates = [str(s.terms.rate) for s in segments]
+    # The text of each distinct value computed once: a month has a few dozen amounts (one
+    # per rate and number of days) and at most 31 first and last days, not one per line.
+    key = days * len(segments) + parts.segment
+    unique, at = np.unique(key, return_inverse=True)
+    text = [
+        _money(segments[k % len(segments)].terms.rate * (k // len(segments)), currency)
+        for k in unique.tolist()
+    ]
+    amount = [text[i] for i in at.tolist()]
+    firsts, lasts = _iso_each(parts.first), _iso_each(parts.last)
+    person = parts.person.tolist()
+    ids = {p: str(p) for p in set(person)}
+    lines: list[dict[str, Any]]
+    if people is None:
+        lines = [
             {
                 "kind": PERSON_DAYS,
-                "person": str(person),
+                "person": ids[p],
                 "first_day": a,
                 "last_day": b,
                 "days": n,
-                "rate": str(rates[seg]),
-                "amount": amount,
+                "rate": rates[seg],
+                "amount": m,
             }
-        )
+            for p, a, b, n, seg, m in zip(
+                person, firsts, lasts, days.tolist(), parts.segment.tolist(), amount, strict=True
+            )
+        ]
+    else:
+        names, refs = people
+        lines = [
+            {
+                "kind": PERSON_DAYS,
+                "person": ids[p],
+                "first_day": a,
+                "last_day": b,
+                "days": n,
+                "rate": rates[seg],
+                "amount": m,
+                "sending_ref": refs.get(p, ""),
+                "name": names.get(p, ""),
+            }
+            for p, a, b, n, seg, m in zip(
+                person, firsts, lasts, days.tolist(), parts.segment.tolist(), amount, strict=True
+            )
+        ]
     total_days = int(days.sum())
     for s in segments:
         tiers = s.terms.tiers
@@ -319,14 +350,15 @@ def invoice_documents(agreement: Agreement, periods: Sequence[str]) -> list[dict
     held = (
         read_held(agreement, min(lo for lo, _ in live), max(hi for _, hi in live)) if live else None
     )
+    people = (held.names, held.refs) if held is not None else ({}, {})
     documents = []
     for period, (lo, hi) in zip(periods, spans, strict=True):
         lines: list[dict[str, Any]] = []
         total_days = 0
         if held is not None and lo <= hi:
             data = held.within(lo, hi)
-            lines, total_days = compute_lines(agreement, data, lo, hi, schedule(agreement, lo, hi))
-        people = (held.names, held.refs) if held is not None else ({}, {})
+            terms = schedule(agreement, lo, hi)
+            lines, total_days = compute_lines(agreement, data, lo, hi, terms, people)
         documents.append(
             finish(agreement, period, lines, total_days, root=root, size=size, people=people)
         )
@@ -354,7 +386,9 @@ def finish(
     others: list[dict[str, Any]] = []
     for line in lines:
         person = line.get("person")
-        if person:
+        if "sending_ref" in line:
+            pass  # named by compute_lines
+        elif person:
             key = int(person)
             line["sending_ref"] = refs.get(key, "")
             line["name"] = names.get(key, "")
