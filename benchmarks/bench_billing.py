@@ -7,11 +7,14 @@ random instant of the year, one in ten of those admitted again later; and a seco
 with a 300-person month. Rows are bulk-inserted (the benchmark measures invoicing, not
 admission: ``bench_admissions.py`` does that).
 
-Measured (Habeas): ``billing.compute.invoice_document`` — the draft invoice document as
-``habeas invoice`` prints it: the episodes read, arrival and departure converted to the
-facility's local days, the day-count convention, merging, rate segments, the lines with
-names and references, the totals — for each of the twelve months April 2025 – March 2026
-(≈ 14.6 million person-days), and for one month of the 300-person agreement.
+Measured (Habeas): the draft invoice document as ``habeas invoice`` prints it: the episodes
+read, arrival and departure converted to the facility's local days, the day-count convention,
+merging, rate segments, the lines with names and references, the totals — for each of the
+twelve months April 2025 – March 2026 (≈ 14.6 million person-days), once with
+``billing.compute.invoice_documents`` (the twelve monthly documents from one read of the
+episodes, names and references; checked equal to the documents of separate calls) and once
+with twelve ``billing.compute.invoice_document`` calls; and one month of the 300-person
+agreement (``invoice_document``).
 
 Baseline, in the same process, on the same rows: a naive per-day loop (each episode's days
 walked one by one in local time into a set of (person, day), then counted per person).
@@ -135,11 +138,31 @@ def populate(rng: random.Random) -> None:
 
 
 def habeas_year() -> int:
+    """The twelve monthly documents of one ``invoice_documents`` call (one read)."""
+    from habeas.agreements.models import Agreement
+    from habeas.billing.compute import invoice_documents
+
+    agreement = Agreement.objects.select_related("sending", "receiving").get(code="US-SV-2025")
+    return sum(d["total_days"] for d in invoice_documents(agreement, MONTHS))
+
+
+def habeas_year_each() -> int:
+    """The twelve monthly documents of twelve separate ``invoice_document`` calls."""
     from habeas.agreements.models import Agreement
     from habeas.billing.compute import invoice_document
 
     agreement = Agreement.objects.select_related("sending", "receiving").get(code="US-SV-2025")
     return sum(invoice_document(agreement, m)["total_days"] for m in MONTHS)
+
+
+def same_documents() -> bool:
+    """Each document of ``invoice_documents`` is the one ``invoice_document`` gives alone."""
+    from habeas.agreements.models import Agreement
+    from habeas.billing.compute import invoice_document, invoice_documents
+
+    agreement = Agreement.objects.select_related("sending", "receiving").get(code="US-SV-2025")
+    together = invoice_documents(agreement, MONTHS)
+    return together == [invoice_document(agreement, m) for m in MONTHS]
 
 
 def habeas_small() -> int:
@@ -186,7 +209,10 @@ def naive(code: str, months: list[str]) -> int:
 
 def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
     report = common.Report(bench="billing", engine=env.engine)
-    h_year = report.add("habeas_year", "Habeas invoice_document, 12 months", PEOPLE, "people")
+    h_year = report.add("habeas_year", "Habeas invoice_documents, 12 months", PEOPLE, "people")
+    h_each = report.add(
+        "habeas_year_each", "Habeas invoice_document x 12, one call a month", PEOPLE, "people"
+    )
     n_year = report.add("naive_year", "baseline: naive per-day loop, 12 months", PEOPLE, "people")
     h_small = report.add(
         "habeas_small", "Habeas invoice_document, 300-person month", SMALL, "people"
@@ -196,10 +222,12 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
     env.fresh_database()
     habeas_setup()
     populate(random.Random(SEED))
+    assert same_documents(), "invoice_documents differs from invoice_document month by month"
     person_days = 0
     for number in range(runs):
         common.log(f"billing: run {number + 1}/{runs} ({env.engine})")
         person_days = common.timed(h_year, habeas_year)
+        assert common.timed(h_each, habeas_year_each) == person_days
         small_days = common.timed(h_small, habeas_small)
         assert common.timed(n_small, naive, "GT-SV-BENCH", [SMALL_MONTH]) == small_days
         if number == 0:
@@ -212,6 +240,7 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
         " same (checked)"
     )
     report.ratio("Habeas year / naive per-day loop", "habeas_year", "naive_year")
+    report.ratio("Habeas year, a call a month / naive", "habeas_year_each", "naive_year")
     report.ratio("Habeas 300-person month / naive", "habeas_small", "naive_small")
     report.targets.append(
         common.Target(

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -76,27 +79,79 @@ def _epoch(column: str) -> str:
     return f"CAST(strftime('%%s', {column}) AS INTEGER)"
 
 
-def intervals(agreement: Agreement, first: dt.date, last: dt.date) -> Intervals:
-    """The episodes under ``agreement`` that may touch ``first … last``, read as arrays."""
-    from habeas.facilities.models import Facility
+@dataclass(frozen=True)
+class Held:
+    """The episodes under an agreement around a span of days, read in one query: person,
+    facility, admission and release (−1 while open) as epoch seconds, and the name and the
+    sending state's reference of each person held."""
+
+    person: daycount.Days
+    facility: daycount.Days
+    admitted: daycount.Days
+    released: daycount.Days
+    names: dict[int, str]
+    refs: dict[int, str]
+
+    def within(self, first: dt.date, last: dt.date) -> Intervals:
+        """The episodes that may touch ``first … last`` (those :func:`_window` selects), as
+        local days in each facility's zone."""
+        since, until = (int(t.timestamp()) for t in _window(first, last))
+        keep = (self.admitted < until) & ((self.released < 0) | (self.released >= since))
+        return _local(
+            self.person[keep], self.facility[keep], self.admitted[keep], self.released[keep]
+        )
+
+
+def read_held(agreement: Agreement, first: dt.date, last: dt.date) -> Held:
+    """The episodes under ``agreement`` that may touch ``first … last``, with the names and
+    references of their people, in one query (the name is joined by the database; the
+    reference is the first recorded for the sending state)."""
+    from habeas.people.models import Person
 
     since, until = _window(first, last)
     adapt = connection.ops.adapt_datetimefield_value
-    # Person, facility, and admission and release (−1 while open) as epoch seconds: plain
-    # integers, read into an array in one call. Table names from the models' metadata.
-    table = CustodyEpisode._meta.db_table
+    e = CustodyEpisode._meta.db_table
+    p = Person._meta.db_table
+    i = PersonIdentifier._meta.db_table
     admitted_s, released_s = _epoch("e.admitted_at"), _epoch("e.released_at")
+    # Integers read into arrays, text into dictionaries. Table names from the models'
+    # metadata, values as parameters.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT e.person_id, e.facility_id, {admitted_s}, COALESCE({released_s}, -1) "  # noqa: S608
-            f"FROM {table} e WHERE e.agreement_id = %s AND e.admitted_at < %s "
-            "AND (e.released_at IS NULL OR e.released_at >= %s)",
-            [agreement.pk, adapt(until), adapt(since)],
+            f"SELECT e.person_id, e.facility_id, {admitted_s}, COALESCE({released_s}, -1), "  # noqa: S608
+            "CASE WHEN p.erased_at IS NULL THEN TRIM(p.given_names || ' ' || "
+            "p.first_surname || ' ' || p.second_surname) ELSE '' END, "
+            f"(SELECT i.value FROM {i} i WHERE i.person_id = e.person_id AND i.authority = %s "
+            "ORDER BY i.id LIMIT 1) "
+            f"FROM {e} e JOIN {p} p ON p.id = e.person_id WHERE e.agreement_id = %s "
+            "AND e.admitted_at < %s AND (e.released_at IS NULL OR e.released_at >= %s)",
+            [agreement.sending.code, agreement.pk, adapt(until), adapt(since)],
         )
-        rows = np.asarray(cursor.fetchall(), dtype=np.int64).reshape(-1, 4)
-    person, facility, admitted, released = rows.T
-    arrive = np.zeros(len(rows), dtype=np.int64)
-    depart = np.full(len(rows), daycount.OPEN, dtype=np.int64)
+        rows = cursor.fetchall()
+    if not rows:
+        empty = np.empty(0, dtype=np.int64)
+        return Held(empty, empty, empty, empty, {}, {})
+    person, facility, admitted, released, name, ref = zip(*rows, strict=True)
+    names = dict(zip(person, name, strict=True))
+    refs = {k: v for k, v in zip(person, ref, strict=True) if v is not None}
+    return Held(
+        np.asarray(person, dtype=np.int64),
+        np.asarray(facility, dtype=np.int64),
+        np.asarray(admitted, dtype=np.int64),
+        np.asarray(released, dtype=np.int64),
+        names,
+        refs,
+    )
+
+
+def _local(
+    person: daycount.Days, facility: daycount.Days, admitted: daycount.Days, released: daycount.Days
+) -> Intervals:
+    """Arrival and departure as local days in each facility's zone."""
+    from habeas.facilities.models import Facility
+
+    arrive = np.zeros(person.size, dtype=np.int64)
+    depart = np.full(person.size, daycount.OPEN, dtype=np.int64)
     closed = released >= 0
     zones = dict(
         Facility.objects.filter(pk__in=np.unique(facility).tolist()).values_list("pk", "timezone")
@@ -107,6 +162,11 @@ def intervals(agreement: Agreement, first: dt.date, last: dt.date) -> Intervals:
         out = here & closed
         depart[out] = daycount.local_days(released[out], zone)
     return Intervals(person.copy(), arrive, depart)
+
+
+def intervals(agreement: Agreement, first: dt.date, last: dt.date) -> Intervals:
+    """The episodes under ``agreement`` that may touch ``first … last``, read as arrays."""
+    return read_held(agreement, first, last).within(first, last)
 
 
 def billed(data: Intervals, convention: str, first: int, last: int) -> Ranges:
@@ -159,45 +219,76 @@ def _iso(days: daycount.Days) -> list[str]:
     return np.datetime_as_string(days.astype("datetime64[D]")).tolist()
 
 
+def _iso_each(days: daycount.Days) -> list[str]:
+    """ISO dates of day numbers, each distinct day converted once."""
+    unique, at = np.unique(days, return_inverse=True)
+    text = _iso(unique)
+    return [text[i] for i in at.tolist()]
+
+
 def compute_lines(
     agreement: Agreement,
     data: Intervals,
     first: dt.date,
     last: dt.date,
     segments: list[Segment],
+    people: tuple[dict[int, str], dict[int, str]] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Person lines (without names) and the fee and tier lines, and the person-days."""
+    """Person lines and the fee and tier lines, and the person-days. With ``people`` (names
+    and references) the person lines carry their reference and name, else :func:`finish`
+    adds them."""
     currency = agreement.currency
     lo, hi = day_number(first), day_number(last)
     ranges = billed(data, agreement.day_count, lo, hi)
     parts = daycount.split(ranges, [(s.first, s.last) for s in segments])
-    lines: list[dict[str, Any]] = []
     days = parts.last - parts.first + 1
-    rates = [s.terms.rate for s in segments]
-    # One amount per (rate, days) pair: a month has a few dozen, not one per line.
-    amounts: dict[tuple[int, int], str] = {}
-    for person, a, b, n, seg in zip(
-        parts.person.tolist(),
-        _iso(parts.first),
-        _iso(parts.last),
-        days.tolist(),
-        parts.segment.tolist(),
-        strict=True,
-    ):
-        amount = amounts.get((seg, n))
-        if amount is None:
-            amount = amounts[(seg, n)] = _money(rates[seg] * n, currency)
-        lines.append(
+    rates = [str(s.terms.rate) for s in segments]
+    # The text of each distinct value computed once: a month has a few dozen amounts (one
+    # per rate and number of days) and at most 31 first and last days, not one per line.
+    key = days * len(segments) + parts.segment
+    unique, at = np.unique(key, return_inverse=True)
+    text = [
+        _money(segments[k % len(segments)].terms.rate * (k // len(segments)), currency)
+        for k in unique.tolist()
+    ]
+    amount = [text[i] for i in at.tolist()]
+    firsts, lasts = _iso_each(parts.first), _iso_each(parts.last)
+    person = parts.person.tolist()
+    ids = {p: str(p) for p in set(person)}
+    lines: list[dict[str, Any]]
+    if people is None:
+        lines = [
             {
                 "kind": PERSON_DAYS,
-                "person": str(person),
+                "person": ids[p],
                 "first_day": a,
                 "last_day": b,
                 "days": n,
-                "rate": str(rates[seg]),
-                "amount": amount,
+                "rate": rates[seg],
+                "amount": m,
             }
-        )
+            for p, a, b, n, seg, m in zip(
+                person, firsts, lasts, days.tolist(), parts.segment.tolist(), amount, strict=True
+            )
+        ]
+    else:
+        names, refs = people
+        lines = [
+            {
+                "kind": PERSON_DAYS,
+                "person": ids[p],
+                "first_day": a,
+                "last_day": b,
+                "days": n,
+                "rate": rates[seg],
+                "amount": m,
+                "sending_ref": refs.get(p, ""),
+                "name": names.get(p, ""),
+            }
+            for p, a, b, n, seg, m in zip(
+                person, firsts, lasts, days.tolist(), parts.segment.tolist(), amount, strict=True
+            )
+        ]
     total_days = int(days.sum())
     for s in segments:
         tiers = s.terms.tiers
@@ -245,16 +336,33 @@ def term_window(agreement: Agreement, first: dt.date, last: dt.date) -> tuple[dt
 def invoice_document(agreement: Agreement, period: str) -> dict[str, Any]:
     """The draft invoice of ``period`` as the JSON document of INTERFACES.md (extended with
     the parties, the kind of each line, the day count and the rounding rule)."""
-    first, last = period_bounds(period)
+    return invoice_documents(agreement, [period])[0]
+
+
+def invoice_documents(agreement: Agreement, periods: Sequence[str]) -> list[dict[str, Any]]:
+    """The draft invoices of several months, each the document :func:`invoice_document`
+    gives for its month: the episodes, names and references are read once for the span of
+    all the months, and each month takes the episodes its own window selects."""
     size = ledger_size()
     root = ledger_root(size).hex()
-    lo, hi = term_window(agreement, first, last)
-    lines: list[dict[str, Any]] = []
-    total_days = 0
-    if lo <= hi:
-        data = intervals(agreement, lo, hi)
-        lines, total_days = compute_lines(agreement, data, lo, hi, schedule(agreement, lo, hi))
-    return finish(agreement, period, lines, total_days, root=root, size=size)
+    spans = [term_window(agreement, *period_bounds(period)) for period in periods]
+    live = [(lo, hi) for lo, hi in spans if lo <= hi]
+    held = (
+        read_held(agreement, min(lo for lo, _ in live), max(hi for _, hi in live)) if live else None
+    )
+    people = (held.names, held.refs) if held is not None else ({}, {})
+    documents = []
+    for period, (lo, hi) in zip(periods, spans, strict=True):
+        lines: list[dict[str, Any]] = []
+        total_days = 0
+        if held is not None and lo <= hi:
+            data = held.within(lo, hi)
+            terms = schedule(agreement, lo, hi)
+            lines, total_days = compute_lines(agreement, data, lo, hi, terms, people)
+        documents.append(
+            finish(agreement, period, lines, total_days, root=root, size=size, people=people)
+        )
+    return documents
 
 
 def finish(
@@ -266,20 +374,35 @@ def finish(
     root: str,
     size: int,
     kind: str = "invoice",
+    people: tuple[dict[int, str], dict[int, str]] | None = None,
 ) -> dict[str, Any]:
-    """Names, references and totals added to computed lines; lines in a stable order."""
-    first, last = period_bounds(period)
-    names, refs = _people(agreement, first, last)
+    """Names, references and totals added to computed lines; lines in a stable order: the
+    person lines by reference, then the others. ``people`` is the names and references
+    already read for the month (else read here)."""
+    if people is None:
+        people = _people(agreement, *period_bounds(period))
+    names, refs = people
+    persons: list[dict[str, Any]] = []
+    others: list[dict[str, Any]] = []
     for line in lines:
         person = line.get("person")
-        if person:
-            line["sending_ref"] = refs.get(int(person), "")
-            line["name"] = names.get(int(person), "")
+        if "sending_ref" in line:
+            pass  # named by compute_lines
+        elif person:
+            key = int(person)
+            line["sending_ref"] = refs.get(key, "")
+            line["name"] = names.get(key, "")
         else:
             line["sending_ref"] = ""
             line["name"] = LABELS[line["kind"]].format(n=line.get("tier_above"))
-    lines.sort(key=lambda ln: (ln["kind"] != PERSON_DAYS, ln["sending_ref"]))  # stable
-    total = sum((Decimal(line["amount"]) for line in lines), Decimal(0))
+        (persons if line["kind"] == PERSON_DAYS else others).append(line)
+    # Stable sorts: the order of ``(kind != PERSON_DAYS, sending_ref)``.
+    persons.sort(key=itemgetter("sending_ref"))
+    others.sort(key=itemgetter("sending_ref"))
+    lines[:] = persons + others
+    # The same amount recurs on many lines: each distinct amount is parsed once.
+    counts = Counter(line["amount"] for line in lines)
+    total = sum((Decimal(amount) * n for amount, n in counts.items()), Decimal(0))
     return {
         "kind": kind,
         "agreement": agreement.code,
