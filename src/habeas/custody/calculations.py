@@ -123,7 +123,7 @@ def calculations_for(episode_ids: Sequence[int] | None) -> dict[int, tuple[int, 
     ):
         if ep in has_sentence:
             result[ep] = (person, _Pending(rules or "plain", country or "", bases.get(ep, [])))
-    return dict(sorted(result.items()))
+    return result
 
 
 #: (basis id, sentence, start as ``YYYY-MM-DD``, credit days, forfeited days)
@@ -153,7 +153,7 @@ class _Pending:
                     "credit_days": b[3],
                     "forfeited_days": b[4],
                 }
-                for b in sorted(self.bases)
+                for b in (self.bases if len(self.bases) < 2 else sorted(self.bases))
             ],
         }
 
@@ -241,6 +241,7 @@ def recalculate(
         )
     if not made:
         return [], latest
+    made.sort(key=lambda m: m[1].episode_id)
     rows = ReleaseCalculation.objects.bulk_create([m[1] for m in made], batch_size=500)
     for row in rows:
         latest[row.episode_id] = (

@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from habeas.core.actor import Actor
@@ -189,6 +190,28 @@ def alarm_snapshot(a: CustodyAlarm, person: int) -> dict[str, Any]:
     }
 
 
+def open_alarm_keys(episode_ids: list[int] | None) -> dict[tuple[int, str], int]:
+    """(episode, rule) → id of every open alarm (``None``: of every episode, released or not:
+    an alarm of a released episode is closed), read with plain SQL."""
+    table = CustodyAlarm._meta.db_table
+    sql = f"SELECT episode_id, rule, id FROM {table} WHERE status = %s"  # noqa: S608 - the model's table
+    found: dict[tuple[int, str], int] = {}
+    with connection.cursor() as cursor:
+        if episode_ids is None:
+            cursor.execute(sql, [str(AlarmStatus.OPEN)])
+            while rows := cursor.fetchmany(CHUNK):
+                for ep, rule, pk in rows:
+                    found[(ep, rule)] = pk
+            return found
+        for i in range(0, len(episode_ids), CHUNK):
+            part = episode_ids[i : i + CHUNK]
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(sql + f" AND episode_id IN ({marks})", [str(AlarmStatus.OPEN), *part])
+            for ep, rule, pk in cursor.fetchall():
+                found[(ep, rule)] = pk
+    return found
+
+
 @service
 def custody_check(
     *, actor: Actor, at: dt.datetime | None = None, episode_ids: list[int] | None = None
@@ -205,12 +228,7 @@ def custody_check(
     made, calculations = recalculate(actor=actor, episode_ids=ids, at=when)
     report.recalculated = len(made)
     wanted = conditions_for(ids, when, calculations)
-    open_alarms: dict[tuple[int, str], int] = {}
-    open_qs = CustodyAlarm.objects.filter(status=AlarmStatus.OPEN)
-    if episode_ids is not None:
-        open_qs = open_qs.filter(episode_id__in=episode_ids)
-    for pk, ep, rule in open_qs.values_list("pk", "episode_id", "rule").iterator(chunk_size=5000):
-        open_alarms[(ep, rule)] = pk
+    open_alarms = open_alarm_keys(episode_ids)
     new = [
         CustodyAlarm(
             episode_id=ep,
@@ -220,8 +238,9 @@ def custody_check(
             since=since,
             opened_at=when,
         )
-        for (ep, rule), (since, value) in sorted(wanted.items())
-        if (ep, rule) not in open_alarms
+        for (ep, rule), (since, value) in sorted(
+            item for item in wanted.items() if item[0] not in open_alarms
+        )
     ]
     gone_ids = sorted(pk for key, pk in open_alarms.items() if key not in wanted)
     # Only the alarms that change are read as rows (locked): the rest stay as they are.
