@@ -198,6 +198,7 @@ def release_recalculate(
     return recalculate(actor=actor, episode_ids=episode_ids, at=at, append=append)[0]
 
 
+@service
 def recalculate(
     *,
     actor: Actor,
@@ -205,7 +206,7 @@ def recalculate(
     at: dt.datetime | None = None,
     append: bool = True,
 ) -> tuple[list[ReleaseCalculation], dict[int, tuple[str, str | None]]]:
-    """:func:`release_recalculate` (called inside a service), also giving every episode's
+    """:func:`release_recalculate`, also giving every episode's
     current calculation afterwards: episode → (inputs_sha, release date as text)."""
     when = at or now()
     wanted = None if episode_ids is None else sorted(set(episode_ids))
