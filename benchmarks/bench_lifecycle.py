@@ -6,7 +6,13 @@
 * ``check-custody`` over N open episodes (``HABEAS_BENCH_EPISODES``, default 1,000,000): the
   first run calculates every release date and opens the alarms (ledger entries); the timed
   steady-state run finds nothing changed and writes nothing; target ≤ 30 s on SQLite for
-  1,000,000.
+  1,000,000;
+* the worker (``--postgres`` only): ``HABEAS_BENCH_NOTIFICATIONS`` (default 3,000) webhook
+  notifications queued (``notices_queue``) for a local HTTP receiver running in a thread of
+  this process, delivered by 2 ``habeas worker`` processes (claim, signed POST, attempt
+  recorded on the ledger); timed from the queueing transaction's commit until every delivery
+  is sent; target ≥ 200 notifications/s. Baseline: the same bodies posted to the same
+  receiver by 2 threads with plain ``urllib`` (no database).
 
 Set-up (untimed): the demo setup file, then N people with one legal basis each (3 in 4 a
 sentence, 1 in 4 a removal order) and their open episodes, written with plain SQL (a
@@ -16,7 +22,8 @@ Baseline, in the same run: the rows ``check-custody`` reads (episodes, their ord
 current calculations), fetched with one plain SQL join each on the same database and walked in
 Python, with no decision made.
 
-Usage: ``python benchmarks/bench_lifecycle.py [--postgres] [--runs N] [--json F]``.
+Usage: ``python benchmarks/bench_lifecycle.py [--postgres] [--runs N] [--json F]``
+(``HABEAS_BENCH_SKIP_CHECK=1`` leaves out the release dates and ``check-custody``).
 """
 
 from __future__ import annotations
@@ -31,6 +38,9 @@ import _common as common
 
 PEOPLE_FOR_DATES = 40_000
 EPISODES = int(os.environ.get("HABEAS_BENCH_EPISODES", "1000000"))
+NOTIFICATIONS = int(os.environ.get("HABEAS_BENCH_NOTIFICATIONS", "3000"))
+WORKERS = 2
+SKIP_CHECK = os.environ.get("HABEAS_BENCH_SKIP_CHECK") == "1"
 DEFAULT_RUNS = 1
 SEED = 20251207
 DEMO_SETUP = common.ROOT / "src/habeas/web/data/demo_setup.toml"
@@ -149,6 +159,204 @@ def baseline_read() -> int:
     return count
 
 
+class Receiver:
+    """A local webhook receiver (a thread of this process): answers 200 to every POST and
+    counts each idempotency key it is sent."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.posts = 0
+        self.keys: set[str] = set()
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with lock:
+                    outer.posts += 1
+                    outer.keys.add(self.headers.get("Idempotency-Key", ""))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def queue_notices(actor: Any, episodes: int, occurrence: str) -> list[Any]:
+    from habeas.notifications.services import Notice, notices_queue
+
+    return notices_queue(
+        actor=actor,
+        notices=[
+            Notice(
+                episode=i,
+                event="release_due",
+                facts={"release_date": "2026-02-01"},
+                occurrence=occurrence,
+            )
+            for i in range(1, episodes + 1)
+        ],
+    )
+
+
+def wait_sent(total: int, timeout: float = 600.0) -> None:
+    import time
+
+    from habeas.notifications.models import Delivery
+
+    deadline = time.monotonic() + timeout
+    while Delivery.objects.filter(status="sent").count() < total:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the workers did not send {total} notifications in {timeout} s")
+        time.sleep(0.05)
+
+
+def deliver_batch(actor: Any, n: int, occurrence: str, sent_before: int) -> list[Any]:
+    made = queue_notices(actor, n, occurrence)
+    wait_sent(sent_before + len(made))
+    return made
+
+
+def baseline_posts(deliveries: list[Any], threads: int) -> int:
+    """The same signed bodies posted to the same receiver with plain urllib, no database."""
+    import concurrent.futures
+    import time
+    import urllib.request
+
+    from habeas.notifications.channels import document, sign
+
+    prepared = []
+    for d in deliveries:
+        body = document(d)
+        stamp = str(int(time.time()))
+        prepared.append(
+            (
+                d.address,
+                body,
+                {
+                    "Content-Type": "application/json",
+                    "Idempotency-Key": d.key + ":baseline",
+                    "X-Habeas-Timestamp": stamp,
+                    "X-Habeas-Signature": sign(d.subscription.secret, stamp, body),
+                },
+            )
+        )
+
+    def post(part: list[tuple[str, bytes, dict[str, str]]]) -> int:
+        for url, body, headers in part:
+            request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                assert response.status == 200
+        return len(part)
+
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        return sum(pool.map(post, [prepared[i::threads] for i in range(threads)]))
+
+
+def run_worker(env: common.Env, report: common.Report, runs: int) -> None:
+    """2 ``habeas worker`` processes delivering webhook notifications (PostgreSQL)."""
+    import shutil
+    import statistics
+    import subprocess
+    import time
+
+    from habeas.core.actor import Actor
+    from habeas.notifications.services import subscription_create
+
+    delivered = report.add(
+        "worker",
+        f"worker: webhooks queued and delivered, {WORKERS} workers",
+        NOTIFICATIONS,
+        "notifications",
+    )
+    queued = report.add("worker_queue", "worker: queueing alone", NOTIFICATIONS, "notifications")
+    raw = report.add(
+        "worker_baseline",
+        f"baseline: the same bodies posted by {WORKERS} threads",
+        NOTIFICATIONS,
+        "notifications",
+    )
+    env.fresh_database()
+    common.log(f"worker: {NOTIFICATIONS:,} episodes (untimed)")
+    populate(NOTIFICATIONS)
+    actor = Actor.system("bench")
+    receiver = Receiver()
+    subscription_create(
+        actor=actor,
+        name="Bench receiver",
+        audience="sending_state",
+        country="US",
+        url=receiver.url,
+        secret="bench-secret-0123456789",
+    )
+    habeas = shutil.which("habeas", path=os.path.dirname(sys.executable)) or "habeas"
+    child_env = dict(os.environ, HABEAS_DAILY_CHECK_AT="23:59")  # no daily check mid-run
+    from django.db import connections
+
+    connections.close_all()
+    workers = [
+        subprocess.Popen(
+            [habeas, "worker", "--interval", "0.05", "--id", f"bench-{k}"],
+            env=child_env,
+            stdout=subprocess.DEVNULL,
+        )
+        for k in range(WORKERS)
+    ]
+    worker_cpu: list[float] = []
+    try:
+        common.log("worker: warming up")
+        sent = len(deliver_batch(actor, 50, "warm-up", 0))
+        for number in range(runs):
+            common.log(f"worker: run {number + 1}/{runs}: {NOTIFICATIONS:,} notifications")
+            cpu = sum(_cpu_of(w.pid) for w in workers)
+            start = time.perf_counter()
+            made = common.timed(queued, queue_notices, actor, NOTIFICATIONS, f"run-{number}")
+            wait_sent(sent + len(made))
+            delivered.seconds.append(time.perf_counter() - start)
+            delivered.cpu_seconds.append(sum(_cpu_of(w.pid) for w in workers) - cpu)
+            worker_cpu.append(delivered.cpu_seconds[-1])
+            sent += len(made)
+            assert len(made) == NOTIFICATIONS
+            common.log("worker: baseline")
+            common.timed(raw, baseline_posts, made, WORKERS)
+    finally:
+        for w in workers:
+            w.kill()
+            w.wait()
+    assert receiver.posts == len(receiver.keys), "a notification was delivered twice"
+    receiver.close()
+    report.ratio("worker delivery vs plain posts", "worker", "worker_baseline")
+    rate = NOTIFICATIONS / delivered.median
+    report.targets.append(
+        common.Target(
+            f"worker: ≥ 200 notifications/s delivered with {WORKERS} workers (PostgreSQL)",
+            rate >= 200 and env.postgres,
+            f"{rate:,.0f}/s queued and delivered ({NOTIFICATIONS:,} in {delivered.median:.2f} s;"
+            f" the workers' CPU {statistics.median(worker_cpu):.2f} s)",
+        )
+    )
+
+
 def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
     from habeas.custody.release import BasisInput
 
@@ -175,7 +383,7 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
     )
     from habeas.core.actor import Actor
 
-    for number in range(runs):
+    for number in range(0 if SKIP_CHECK else runs):
         common.log(f"lifecycle: run {number + 1}/{runs}: release dates")
         common.timed(dates, release_dates, inputs)
         env.fresh_database()
@@ -190,23 +398,39 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
         assert report_doc["recalculated"] == 0
         common.log("lifecycle: baseline")
         common.timed(base, baseline_read)
-    report.ratio("check-custody (steady) vs plain reads", "check_steady", "baseline")
-    report.targets.append(
-        common.Target(
-            "release dates for 40,000 people ≤ 2 s",
-            dates.median <= 2.0,
-            f"{dates.median:.2f} s",
+        if profile and number == runs - 1:
+            common.profile(
+                "check-custody, nothing changed",
+                lambda actor=actor: custody_check_as(actor),
+                report=report,
+            )
+    if not SKIP_CHECK:
+        report.ratio("check-custody (steady) vs plain reads", "check_steady", "baseline")
+        report.targets.append(
+            common.Target(
+                "release dates for 40,000 people ≤ 2 s",
+                dates.median <= 2.0,
+                f"{dates.median:.2f} s",
+            )
         )
-    )
-    scaled = steady.median * 1_000_000 / EPISODES
-    report.targets.append(
-        common.Target(
-            "check-custody over 1,000,000 open episodes ≤ 30 s (SQLite)",
-            scaled <= 30.0,
-            f"{steady.median:.2f} s for {EPISODES:,}"
-            + ("" if EPISODES == 1_000_000 else f" (≈ {scaled:.1f} s scaled to 1,000,000)"),
-        )
-    )
+        scaled = steady.median * 1_000_000 / EPISODES
+        if not env.postgres:  # the target is set for SQLite
+            report.targets.append(
+                common.Target(
+                    "check-custody over 1,000,000 open episodes ≤ 30 s (SQLite)",
+                    scaled <= 30.0,
+                    f"{steady.median:.2f} s for {EPISODES:,}"
+                    + ("" if EPISODES == 1_000_000 else f" (≈ {scaled:.1f} s scaled to 1,000,000)"),
+                )
+            )
+    else:
+        report.measurements = [
+            m
+            for m in report.measurements
+            if m.key not in ("dates", "check_first", "check_steady", "baseline")
+        ]
+    if env.postgres:
+        run_worker(env, report, runs)
     return report
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
+
+from django.db import connection
 
 from habeas.core.actor import Actor
 from habeas.core.clock import now
@@ -38,58 +40,94 @@ def calculation_snapshot(c: ReleaseCalculation, person: int) -> dict[str, Any]:
     }
 
 
+def date_text(column: str) -> str:
+    """SQL for a date column read as ``YYYY-MM-DD`` text on either database: read for every
+    open episode by every check, compared as text (ISO dates sort as dates) and parsed only
+    where a date is needed."""
+    if connection.vendor == "postgresql":
+        return f"to_char({column}, 'YYYY-MM-DD')"
+    return f"CAST({column} AS TEXT)"  # an expression: no declared type, no conversion
+
+
+def day_text(column: str) -> str:
+    """SQL for the UTC day of a timestamp column, as ``YYYY-MM-DD`` text."""
+    if connection.vendor == "postgresql":
+        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+    return f"substr({column}, 1, 10)"
+
+
+def open_rows(sql: str, episode_column: str, episode_ids: Sequence[int] | None) -> Iterator[Any]:
+    """Rows of ``sql`` (a SELECT joining the episode as ``e``, its WHERE clause left open)
+    for every open episode (``None``) or for the given episodes, a chunk of ids at a time."""
+    with connection.cursor() as cursor:
+        if episode_ids is None:
+            cursor.execute(sql + " AND e.released_at IS NULL")
+            while rows := cursor.fetchmany(CHUNK):
+                yield from rows
+            return
+        ids = list(episode_ids)
+        for i in range(0, len(ids), CHUNK):
+            part = ids[i : i + CHUNK]
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(sql + f" AND {episode_column} IN ({marks})", part)
+            yield from cursor.fetchall()
+
+
+def tables() -> dict[str, str]:
+    from habeas.agreements.models import Agreement, Jurisdiction
+    from habeas.custody.models import LegalBasis
+    from habeas.facilities.models import Facility
+
+    return {
+        "episode": CustodyEpisode._meta.db_table,
+        "link": CustodyEpisode.legal_bases.through._meta.db_table,
+        "basis": LegalBasis._meta.db_table,
+        "agreement": Agreement._meta.db_table,
+        "facility": Facility._meta.db_table,
+        "jurisdiction": Jurisdiction._meta.db_table,
+        "calculation": ReleaseCalculation._meta.db_table,
+    }
+
+
 def calculations_for(episode_ids: Sequence[int] | None) -> dict[int, tuple[int, _Pending]]:
     """Episode id → (person id, the calculation its inputs give now), for the episodes that
     have a criminal sentence (live or not: a vacated sentence leaves a calculation with none);
-    ``None``: every open episode. Read in a few queries, no model objects."""
-    result: dict[int, tuple[int, _Pending]] = {}
-    through = CustodyEpisode.legal_bases.through
+    ``None``: every open episode. Read with two plain queries, dates kept as text."""
+    t = tables()
     criminal = str(LegalBasisKind.CRIMINAL_SENTENCE)
-    if episode_ids is None:
-        groups: list[tuple[Any, Any]] = [
-            (
-                CustodyEpisode.objects.filter(released_at__isnull=True),
-                through.objects.filter(custodyepisode__released_at__isnull=True),
-            )
-        ]
-    else:
-        ids_all = list(episode_ids)
-        groups = [
-            (
-                CustodyEpisode.objects.filter(pk__in=ids_all[i : i + CHUNK]),
-                through.objects.filter(custodyepisode_id__in=ids_all[i : i + CHUNK]),
-            )
-            for i in range(0, len(ids_all), CHUNK)
-        ]
-    for episodes, links in groups:
-        meta = {
-            pk: (person, rules or "plain", country)
-            for pk, person, rules, country in episodes.values_list(
-                "pk", "person_id", "agreement__sentence_rules", "facility__jurisdiction__code"
-            ).iterator(chunk_size=CHUNK)
-        }
-        bases: dict[int, list[BasisInput]] = defaultdict(list)
-        has_sentence: set[int] = set()
-        rows = links.filter(legalbasis__kind=criminal).values_list(
-            "custodyepisode_id",
-            "legalbasis_id",
-            "legalbasis__status",
-            "legalbasis__sentence",
-            "legalbasis__sentence_start",
-            "legalbasis__custody_credit_days",
-            "legalbasis__credit_forfeited_days",
-        )
-        for ep, basis, status, sentence, start, credit, forfeited in rows.iterator(
-            chunk_size=CHUNK
-        ):
-            has_sentence.add(ep)
-            if status != BasisStatus.ACTIVE or not sentence or start is None:
-                continue
-            bases[ep].append(BasisInput(basis, sentence, start, credit or 0, forfeited or 0))
-        for ep in sorted(has_sentence):
-            person, rules, country = meta[ep]
-            result[ep] = (person, _Pending(rules, country or "", bases.get(ep, [])))
+    active = str(BasisStatus.ACTIVE)
+    bases: dict[int, list[_Basis]] = defaultdict(list)
+    has_sentence: set[int] = set()
+    for ep, pk, status, sentence, start, credit, forfeited in open_rows(
+        f"SELECT l.custodyepisode_id, b.id, b.status, b.sentence, "  # noqa: S608 - table names from the models, constants only
+        f"{date_text('b.sentence_start')}, b.custody_credit_days, b.credit_forfeited_days "
+        f"FROM {t['link']} l JOIN {t['basis']} b ON b.id = l.legalbasis_id "
+        f"JOIN {t['episode']} e ON e.id = l.custodyepisode_id WHERE b.kind = '{criminal}'",
+        "l.custodyepisode_id",
+        episode_ids,
+    ):
+        has_sentence.add(ep)
+        if status != active or not sentence or start is None:
+            continue
+        bases[ep].append((pk, sentence, start, credit or 0, forfeited or 0))
+    if not has_sentence:
+        return {}
+    result: dict[int, tuple[int, _Pending]] = {}
+    for ep, person, rules, country in open_rows(
+        f"SELECT e.id, e.person_id, a.sentence_rules, j.code FROM {t['episode']} e "  # noqa: S608 - table names from the models, constants only
+        f"LEFT JOIN {t['agreement']} a ON a.id = e.agreement_id "
+        f"LEFT JOIN {t['facility']} f ON f.id = e.facility_id "
+        f"LEFT JOIN {t['jurisdiction']} j ON j.id = f.jurisdiction_id WHERE 1 = 1",
+        "e.id",
+        episode_ids,
+    ):
+        if ep in has_sentence:
+            result[ep] = (person, _Pending(rules or "plain", country or "", bases.get(ep, [])))
     return result
+
+
+#: (basis id, sentence, start as ``YYYY-MM-DD``, credit days, forfeited days)
+_Basis = tuple[int, str, str, int, int]
 
 
 class _Pending:
@@ -97,7 +135,7 @@ class _Pending:
 
     __slots__ = ("bases", "country", "rules")
 
-    def __init__(self, rules: str, country: str, bases: list[BasisInput]) -> None:
+    def __init__(self, rules: str, country: str, bases: list[_Basis]) -> None:
         self.rules, self.country, self.bases = rules, country, bases
 
     def inputs(self) -> dict[str, Any]:
@@ -109,39 +147,39 @@ class _Pending:
             "country": self.country.upper(),
             "sentences": [
                 {
-                    "basis": b.basis,
-                    "sentence": b.sentence,
-                    "sentence_start": b.sentence_start.isoformat(),
-                    "credit_days": b.credit_days,
-                    "forfeited_days": b.forfeited_days,
+                    "basis": b[0],
+                    "sentence": b[1],
+                    "sentence_start": b[2],
+                    "credit_days": b[3],
+                    "forfeited_days": b[4],
                 }
-                for b in sorted(self.bases, key=lambda b: b.basis)
+                for b in (self.bases if len(self.bases) < 2 else sorted(self.bases))
             ],
         }
 
     def calculate(self) -> Calculation:
-        return calculate(self.rules, self.country, self.bases)
-
-
-def _latest(episode_ids: Iterable[int] | None) -> dict[int, tuple[str, dt.date | None]]:
-    """Episode → (inputs_sha, release_date) of its current calculation (``None``: of every
-    open episode)."""
-    found: dict[int, tuple[str, dt.date | None]] = {}
-    if episode_ids is None:
-        queries = [ReleaseCalculation.objects.filter(episode__released_at__isnull=True)]
-    else:
-        ids = list(episode_ids)
-        queries = [
-            ReleaseCalculation.objects.filter(episode_id__in=ids[i : i + CHUNK])
-            for i in range(0, len(ids), CHUNK)
-        ]
-    for qs in queries:
-        rows = qs.order_by("episode_id", "-pk").values_list(
-            "episode_id", "inputs_sha", "release_date"
+        return calculate(
+            self.rules,
+            self.country,
+            [BasisInput(b[0], b[1], dt.date.fromisoformat(b[2]), b[3], b[4]) for b in self.bases],
         )
-        for ep, sha, release in rows.iterator(chunk_size=CHUNK):
-            found.setdefault(ep, (sha, release))
-    return found
+
+
+def latest_calculations(episode_ids: Iterable[int] | None) -> dict[int, tuple[str, str | None]]:
+    """Episode → (inputs_sha, release date as ``YYYY-MM-DD``) of its current calculation,
+    the latest (``None``: of every open episode)."""
+    t = tables()
+    found: dict[int, tuple[int, str, str | None]] = {}
+    for ep, pk, sha, release in open_rows(
+        f"SELECT c.episode_id, c.id, c.inputs_sha, {date_text('c.release_date')} "  # noqa: S608 - table names from the models, constants only
+        f"FROM {t['calculation']} c JOIN {t['episode']} e ON e.id = c.episode_id WHERE 1 = 1",
+        "c.episode_id",
+        None if episode_ids is None else sorted(set(episode_ids)),
+    ):
+        seen = found.get(ep)
+        if seen is None or seen[0] < pk:
+            found[ep] = (pk, sha, release)
+    return {ep: (sha, release) for ep, (_pk, sha, release) in found.items()}
 
 
 @service
@@ -157,10 +195,23 @@ def release_recalculate(
     the inputs, the version, the working and the previous date (with ``append`` false the
     caller's own entry carries them: an admission). Equal inputs write nothing: safe to run
     again and again (``check-custody``)."""
+    return recalculate(actor=actor, episode_ids=episode_ids, at=at, append=append)[0]
+
+
+@service
+def recalculate(
+    *,
+    actor: Actor,
+    episode_ids: Sequence[int] | None,
+    at: dt.datetime | None = None,
+    append: bool = True,
+) -> tuple[list[ReleaseCalculation], dict[int, tuple[str, str | None]]]:
+    """:func:`release_recalculate`, also giving every episode's
+    current calculation afterwards: episode → (inputs_sha, release date as text)."""
     when = at or now()
     wanted = None if episode_ids is None else sorted(set(episode_ids))
     computed = calculations_for(wanted)
-    latest = _latest(wanted)
+    latest = latest_calculations(wanted)
     made: list[tuple[int, ReleaseCalculation, dt.date | None, bool]] = []
     for ep, (person, pending) in computed.items():
         inputs = pending.inputs()
@@ -180,12 +231,26 @@ def release_recalculate(
             working=calc.working(),
             calculated_at=when,
         )
-        made.append((person, row, previous[1] if previous else None, previous is not None))
+        before = previous[1] if previous else None
+        made.append(
+            (
+                person,
+                row,
+                dt.date.fromisoformat(before) if before else None,
+                previous is not None,
+            )
+        )
     if not made:
-        return []
+        return [], latest
+    made.sort(key=lambda m: m[1].episode_id)
     rows = ReleaseCalculation.objects.bulk_create([m[1] for m in made], batch_size=500)
+    for row in rows:
+        latest[row.episode_id] = (
+            row.inputs_sha,
+            row.release_date.isoformat() if row.release_date else None,
+        )
     if not append:  # the caller's own entry carries each calculation (an admission)
-        return rows
+        return rows, latest
     ledger_append_many(
         actor=actor,
         events=[
@@ -202,7 +267,7 @@ def release_recalculate(
             for (person, _r, previous, again), row in zip(made, rows, strict=True)
         ],
     )
-    return rows
+    return rows, latest
 
 
 def current_calculation(episode: CustodyEpisode) -> ReleaseCalculation | None:

@@ -29,14 +29,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.services import service
-from habeas.custody.calculations import release_recalculate
+from habeas.custody.calculations import (
+    date_text,
+    day_text,
+    latest_calculations,
+    open_rows,
+    recalculate,
+    tables,
+)
 from habeas.custody.choices import AlarmStatus, BasisStatus, LegalBasisKind
-from habeas.custody.models import CustodyAlarm, CustodyEpisode, ReleaseCalculation
+from habeas.custody.models import CustodyAlarm, CustodyEpisode
 from habeas.facilities.models import Facility
 from habeas.ledger.services import Event, ledger_append_many
 
@@ -92,98 +100,80 @@ def _today_by_facility(at: dt.datetime) -> dict[int, dt.date]:
 
 
 def conditions_for(
-    episode_ids: list[int] | None, at: dt.datetime
+    episode_ids: list[int] | None,
+    at: dt.datetime,
+    calculations: dict[int, tuple[str, str | None]] | None = None,
 ) -> dict[tuple[int, str], tuple[dt.date, str]]:
     """(episode, rule) → (since, value) for every alarm condition that holds at ``at``, over
-    the given open episodes (``None``: every open episode, read without id lists)."""
-    today = _today_by_facility(at)
+    the given open episodes (``None``: every open episode). ``calculations`` (episode →
+    (inputs_sha, release date as text)), when the caller has just read them, spares reading
+    them again. Dates are read and compared as ``YYYY-MM-DD`` text (ISO dates sort as
+    dates), parsed only for the conditions found."""
+    t = tables()
     period = dt.timedelta(days=removal_period_days())
+    day = {pk: d.isoformat() for pk, d in _today_by_facility(at).items()}
+    # start + period < today  ⇔  start < today − period
+    removal_due = {pk: (dt.date.fromisoformat(d) - period).isoformat() for pk, d in day.items()}
     found: dict[tuple[int, str], tuple[dt.date, str]] = {}
-    through = CustodyEpisode.legal_bases.through
     removal = str(LegalBasisKind.REMOVAL_ORDER)
     active = str(BasisStatus.ACTIVE)
-    if episode_ids is None:
-        groups: list[tuple[Any, Any, Any]] = [
-            (
-                CustodyEpisode.objects.filter(released_at__isnull=True),
-                through.objects.filter(custodyepisode__released_at__isnull=True),
-                ReleaseCalculation.objects.filter(episode__released_at__isnull=True),
-            )
-        ]
-    else:
-        groups = [
-            (
-                CustodyEpisode.objects.filter(pk__in=episode_ids[i : i + CHUNK]),
-                through.objects.filter(custodyepisode_id__in=episode_ids[i : i + CHUNK]),
-                ReleaseCalculation.objects.filter(episode_id__in=episode_ids[i : i + CHUNK]),
-            )
-            for i in range(0, len(episode_ids), CHUNK)
-        ]
-    for episodes, link_qs, calc_qs in groups:
-        meta = {
-            pk: (facility, admitted.date(), ends)
-            for pk, facility, admitted, ends in episodes.values_list(
-                "pk", "facility_id", "admitted_at", "agreement__ends"
-            ).iterator(chunk_size=CHUNK)
-        }
-        live: set[int] = set()
-        last_end: dict[int, dt.date] = {}
-        links = link_qs.values_list(
-            "custodyepisode_id",
-            "legalbasis__kind",
-            "legalbasis__status",
-            "legalbasis__ends_on",
-            "legalbasis__ended_on",
-            "legalbasis__sentence",
-            "legalbasis__order_date",
-            "legalbasis__removal_protection",
-            "legalbasis__protection_on",
+    one = dt.timedelta(days=1)
+    iso = dt.date.fromisoformat
+    meta: dict[int, tuple[int, str, str | None]] = {
+        pk: (facility, admitted, ends)
+        for pk, facility, admitted, ends in open_rows(
+            f"SELECT e.id, e.facility_id, {day_text('e.admitted_at')}, {date_text('a.ends')} "  # noqa: S608 - table names from the models, constants only
+            f"FROM {t['episode']} e LEFT JOIN {t['agreement']} a ON a.id = e.agreement_id "
+            "WHERE 1 = 1",
+            "e.id",
+            episode_ids,
         )
-        for (
-            ep, kind, status, ends_on, ended_on, sentence, order_date, protected, prot_on
-        ) in links.iterator(chunk_size=CHUNK):  # fmt: skip
-            facility, admitted, _ends = meta[ep]
-            day = today[facility]
-            if status != active:
-                if ended_on is not None:
-                    last_end[ep] = max(last_end.get(ep, ended_on), ended_on - dt.timedelta(1))
-                continue
-            if kind == removal:
-                live.add(ep)
-                start = order_date or admitted
-                if start + period < day:
-                    found[(ep, "A4.2")] = (start + period + dt.timedelta(days=1), start.isoformat())
-                if protected:
-                    found[(ep, "A4.3")] = (prot_on or start, "protected")
-            elif (ends_on is None and sentence) or (
-                ends_on is not None and ends_on >= day
-            ):  # life, or an end that cannot be computed
-                live.add(ep)
-            elif ends_on is not None:
-                last_end[ep] = max(last_end.get(ep, ends_on), ends_on)
-        for ep, (facility, admitted, agreement_ends) in meta.items():
-            day = today[facility]
-            if ep not in live:
-                end = last_end.get(ep)
-                since = end + dt.timedelta(days=1) if end is not None else admitted
-                found[(ep, "A4.5")] = (since, end.isoformat() if end else "none")
-            if agreement_ends is not None and agreement_ends < day:
-                found[(ep, "A4.4")] = (
-                    agreement_ends + dt.timedelta(days=1),
-                    agreement_ends.isoformat(),
-                )
-        calcs: dict[int, dt.date | None] = {}
-        for ep, release in (
-            calc_qs.order_by("episode_id", "-pk")
-            .values_list("episode_id", "release_date")
-            .iterator(chunk_size=CHUNK)
-        ):
-            calcs.setdefault(ep, release)
-        for ep, release in calcs.items():
-            if (ep, "A4.5") in found or ep not in meta:  # no basis at all: A4.5 says it
-                continue
-            if release is not None and release < today[meta[ep][0]]:
-                found[(ep, "A4.1")] = (release + dt.timedelta(days=1), release.isoformat())
+    }
+    live: set[int] = set()
+    last_end: dict[int, dt.date] = {}
+    for ep, kind, status, ends_on, ended_on, sentence, order_date, protected, prot_on in open_rows(
+        f"SELECT l.custodyepisode_id, b.kind, b.status, {date_text('b.ends_on')}, "  # noqa: S608 - table names from the models, constants only
+        f"{date_text('b.ended_on')}, b.sentence, {date_text('b.order_date')}, "
+        f"b.removal_protection, {date_text('b.protection_on')} "
+        f"FROM {t['link']} l JOIN {t['basis']} b ON b.id = l.legalbasis_id "
+        f"JOIN {t['episode']} e ON e.id = l.custodyepisode_id WHERE 1 = 1",
+        "l.custodyepisode_id",
+        episode_ids,
+    ):
+        facility, admitted, _ends = meta[ep]
+        if status != active:
+            if ended_on is not None:
+                ended = iso(ended_on)
+                last_end[ep] = max(last_end.get(ep, ended), ended - one)
+            continue
+        if kind == removal:
+            live.add(ep)
+            start = order_date or admitted
+            if start < removal_due[facility]:
+                found[(ep, "A4.2")] = (iso(start) + period + one, start)
+            if protected:
+                found[(ep, "A4.3")] = (iso(prot_on or start), "protected")
+        elif (ends_on is None and sentence) or (
+            ends_on is not None and ends_on >= day[facility]
+        ):  # life, or an end that cannot be computed
+            live.add(ep)
+        elif ends_on is not None:
+            ends = iso(ends_on)
+            last_end[ep] = max(last_end.get(ep, ends), ends)
+    for ep, (facility, admitted, agreement_ends) in meta.items():
+        if ep not in live:
+            end = last_end.get(ep)
+            since = end + one if end is not None else iso(admitted)
+            found[(ep, "A4.5")] = (since, end.isoformat() if end else "none")
+        if agreement_ends is not None and agreement_ends < day[facility]:
+            found[(ep, "A4.4")] = (iso(agreement_ends) + one, agreement_ends)
+    if calculations is None:
+        calculations = latest_calculations(episode_ids)
+    for ep, (_sha, release) in calculations.items():
+        if release is None or ep not in meta or (ep, "A4.5") in found:
+            continue  # no basis at all: A4.5 says it
+        if release < day[meta[ep][0]]:
+            found[(ep, "A4.1")] = (iso(release) + one, release)
     return found
 
 
@@ -200,6 +190,28 @@ def alarm_snapshot(a: CustodyAlarm, person: int) -> dict[str, Any]:
     }
 
 
+def open_alarm_keys(episode_ids: list[int] | None) -> dict[tuple[int, str], int]:
+    """(episode, rule) → id of every open alarm (``None``: of every episode, released or not:
+    an alarm of a released episode is closed), read with plain SQL."""
+    table = CustodyAlarm._meta.db_table
+    sql = f"SELECT episode_id, rule, id FROM {table} WHERE status = %s"  # noqa: S608 - the model's table
+    found: dict[tuple[int, str], int] = {}
+    with connection.cursor() as cursor:
+        if episode_ids is None:
+            cursor.execute(sql, [str(AlarmStatus.OPEN)])
+            while rows := cursor.fetchmany(CHUNK):
+                for ep, rule, pk in rows:
+                    found[(ep, rule)] = pk
+            return found
+        for i in range(0, len(episode_ids), CHUNK):
+            part = episode_ids[i : i + CHUNK]
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(sql + f" AND episode_id IN ({marks})", [str(AlarmStatus.OPEN), *part])
+            for ep, rule, pk in cursor.fetchall():
+                found[(ep, rule)] = pk
+    return found
+
+
 @service
 def custody_check(
     *, actor: Actor, at: dt.datetime | None = None, episode_ids: list[int] | None = None
@@ -213,14 +225,10 @@ def custody_check(
     if episode_ids is not None:
         ids = sorted(episodes.filter(pk__in=episode_ids).values_list("pk", flat=True))
     report = CheckReport(episodes=len(ids) if ids is not None else episodes.count())
-    report.recalculated = len(release_recalculate(actor=actor, episode_ids=ids, at=when))
-    wanted = conditions_for(ids, when)
-    open_alarms: dict[tuple[int, str], int] = {}
-    open_qs = CustodyAlarm.objects.filter(status=AlarmStatus.OPEN)
-    if episode_ids is not None:
-        open_qs = open_qs.filter(episode_id__in=episode_ids)
-    for pk, ep, rule in open_qs.values_list("pk", "episode_id", "rule").iterator(chunk_size=5000):
-        open_alarms[(ep, rule)] = pk
+    made, calculations = recalculate(actor=actor, episode_ids=ids, at=when)
+    report.recalculated = len(made)
+    wanted = conditions_for(ids, when, calculations)
+    open_alarms = open_alarm_keys(episode_ids)
     new = [
         CustodyAlarm(
             episode_id=ep,
@@ -230,8 +238,9 @@ def custody_check(
             since=since,
             opened_at=when,
         )
-        for (ep, rule), (since, value) in sorted(wanted.items())
-        if (ep, rule) not in open_alarms
+        for (ep, rule), (since, value) in sorted(
+            item for item in wanted.items() if item[0] not in open_alarms
+        )
     ]
     gone_ids = sorted(pk for key, pk in open_alarms.items() if key not in wanted)
     # Only the alarms that change are read as rows (locked): the rest stay as they are.
