@@ -587,7 +587,9 @@ def locate(q: LocatorQuery, *, at: dt.datetime | None = None) -> dict[str, Any]:
     if not matches:
         matches = [
             Match(
-                name=q.raw_names or q.ref,
+                # the names searched for; a reference is not a name (a search by reference
+                # echoes no name)
+                name=q.raw_names,
                 year_of_birth=q.dob.year if q.dob else None,
                 status="not_found",
             )

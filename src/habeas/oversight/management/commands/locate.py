@@ -42,7 +42,8 @@ class Command(HabeasCommand):
         for m in doc["matches"]:
             year = f" ({m['year_of_birth']})" if m["year_of_birth"] else ""
             if m["status"] == "not_found":
-                self.stdout.write(f"{m['name']}{year}: not found")
+                who = m["name"] or f"reference {options['ref']}"
+                self.stdout.write(f"{who}{year}: not found")
                 continue
             f = m["facility"]
             if m["status"] == "in_custody":
