@@ -23,7 +23,7 @@ def habeas(
     if home is not None:
         env["HABEAS_HOME"] = str(home)
     cwd.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(  # noqa: S603 - fixed interpreter and module
+    return subprocess.run(
         [sys.executable, "-m", "habeas", *args],
         cwd=cwd,
         env=env,
