@@ -49,7 +49,8 @@ class Command(HabeasCommand):
             if m["status"] == "in_custody":
                 self.stdout.write(f"{m['name']}{year}: in custody since {m['since']}")
             else:
-                self.stdout.write(f"{m['name']}{year}: released on {m['released_on']}")
+                to = f" to {m['released_to']}" if m.get("released_to") else ""
+                self.stdout.write(f"{m['name']}{year}: released on {m['released_on']}{to}")
             self.stdout.write(f"  {f['name']}")
             for key in ("address", "phone", "visiting"):
                 if f[key]:
