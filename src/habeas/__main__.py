@@ -41,6 +41,9 @@ SETUP_COMMANDS = frozenset(
     }
 )
 
+# Commands (or `command subcommand`) that read only files: they need no home and no database.
+FILE_ONLY = frozenset({("ledger", "witness"), ("ledger", "actions"), ("link",)})
+
 # Framework commands refused: each would destroy, bypass or re-create what the ledger records.
 REFUSED = {
     "flush": "it deletes every row, and the ledger is append-only",
@@ -179,11 +182,16 @@ def _dispatch(args: list[str]) -> None:
     if command in REFUSED:
         _refuse(f"`{command}` is refused: {REFUSED[command]}.")
     home = _home()
-    needs_home = command not in SETUP_COMMANDS and not wants_help and not command.startswith("-")
+    needs_home = (
+        command not in SETUP_COMMANDS
+        and not wants_help
+        and not command.startswith("-")
+        and not ({tuple(args[:1]), tuple(args[:2])} & FILE_ONLY)
+    )
     ready = _initialised_before_setup(home)
     if command in SETUP_COMMANDS:
         home.mkdir(parents=True, exist_ok=True)
-    elif not ready:
+    elif needs_home and not ready:
         # This process ends without running a command (an unknown one, or a home to
         # initialise first): it must not leave a secret key behind in the home.
         os.environ.setdefault("HABEAS_SECRET_KEY", secrets.token_urlsafe(50))
