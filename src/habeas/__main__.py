@@ -188,7 +188,11 @@ def _dispatch(args: list[str]) -> None:
         and not command.startswith("-")
         and not ({tuple(args[:1]), tuple(args[:2])} & FILE_ONLY)
     )
-    ready = _initialised_before_setup(home)
+    from django.apps import apps
+
+    # Called inside a process that already runs Django (its database configured): the
+    # database check below decides alone.
+    ready = apps.ready or _initialised_before_setup(home)
     if command in SETUP_COMMANDS:
         home.mkdir(parents=True, exist_ok=True)
     elif needs_home and not ready:
