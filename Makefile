@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: demo demo-full test test-postgres test-e2e lint bench serve install clean
 
@@ -23,15 +25,16 @@ $(BENCH_STAMP): $(STAMP)
 
 install: $(STAMP)
 
-## make demo: install, migrate the embedded SQLite database, load the demo, serve on :8000
+## make demo [PORT=8000] [HOST=127.0.0.1]: install, migrate the embedded SQLite database,
+## load the demo, serve on http://HOST:PORT/
 demo: $(STAMP)
-	$(BIN)/habeas demo --scale small
+	$(BIN)/habeas demo --scale small --host $(HOST) --port $(PORT)
 
 demo-full: $(STAMP)
-	$(BIN)/habeas demo --scale full
+	$(BIN)/habeas demo --scale full --host $(HOST) --port $(PORT)
 
 serve: $(STAMP)
-	$(BIN)/habeas serve
+	$(BIN)/habeas serve --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite on SQLite (PostgreSQL too when HABEAS_TEST_DATABASE_URL is set)
 test: $(STAMP)

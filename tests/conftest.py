@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 os.environ.setdefault("HABEAS_HOME", tempfile.mkdtemp(prefix="habeas-test-"))
+(Path(os.environ["HABEAS_HOME"]) / "static").mkdir(parents=True, exist_ok=True)  # as `init` does
 
 DEMO_SETUP = Path(__file__).resolve().parent.parent / "src/habeas/web/data/demo_setup.toml"
 

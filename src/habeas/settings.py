@@ -20,13 +20,18 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
 HABEAS_HOME = Path(os.environ.get("HABEAS_HOME", "var")).resolve()
-HABEAS_HOME.mkdir(parents=True, exist_ok=True)
+# Settings create nothing: `habeas init` (and the other setup commands, and the WSGI entry
+# point) create the home; any other command refuses an uninitialised one (habeas.__main__).
 
 
 def _secret_key() -> str:
     """Environment first, then ``HABEAS_HOME/secret_key`` (created on first use, mode 0600)."""
     if key := os.environ.get("HABEAS_SECRET_KEY"):
         return key
+    if not HABEAS_HOME.is_dir():
+        # no home yet (e.g. `habeas --help`, or a command about to be refused): nothing
+        # signed with this key outlives the process
+        return secrets.token_urlsafe(50)
     path = HABEAS_HOME / "secret_key"
     if not path.exists():
         tmp = path.with_name(f".secret_key.{os.getpid()}.tmp")
@@ -176,7 +181,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = HABEAS_HOME / "static"  # whitenoise serves from the finders; kept for collectstatic
-STATIC_ROOT.mkdir(exist_ok=True)
+# created by `habeas init` and the WSGI entry point, not here (settings create nothing)
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = HABEAS_HOME / "uploads"
 

@@ -103,6 +103,7 @@ def test_acceptance_jose_hernandez_1990_finds_the_full_name(scene: dict[str, Any
                 },
                 "since": "2025-03-16",
                 "released_on": None,
+                "released_to": None,
             }
         ]
     }
@@ -154,12 +155,13 @@ def test_by_reference_needs_the_right_nationality(scene: dict[str, Any]) -> None
     assert [m["status"] for m in found] == ["in_custody"]
     assert search(ref=ref, nationality="GT")["matches"] == [
         {
-            "name": ref,
+            "name": "",  # a reference is not a name
             "year_of_birth": None,
             "status": "not_found",
             "facility": None,
             "since": None,
             "released_on": None,
+            "released_to": None,
         }
     ]
 
@@ -192,6 +194,7 @@ def test_long_released_never_held_and_nobody_read_the_same(scene: dict[str, Any]
                 "facility": None,
                 "since": None,
                 "released_on": None,
+                "released_to": None,
             }
         ]
 

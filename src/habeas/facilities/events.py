@@ -37,8 +37,10 @@ CC = "facilities.CellCertification"
 AF = "agreements.Agreement.facilities"
 FACILITY_FIELDS = (
     "code", "name", "jurisdiction_id", "timezone", "space_standard", "declared_capacity",
-    "address", "phone", "visiting",
+    "address", "phone", "visiting", "visiting_translations",
 )  # fmt: skip
+#: Facilities declared before texts per language have none.
+FACILITY_NORM: dict[str, Callable[[Any], Any]] = {"visiting_translations": lambda v: v or {}}
 MODULE_FIELDS = ("facility_id", "code", "population", "regime")
 CELL_FIELDS = (
     "facility_id", "module_id", "code", "floor_area_m2", "sanitary_area_m2", "height_m", "bunks",
@@ -73,7 +75,9 @@ def _row(
 
 
 def _facility(state: State, p: dict[str, Any]) -> None:
-    state.setdefault(F, {})[p["facility"]["id"]] = _row(p["facility"], FACILITY_FIELDS)
+    state.setdefault(F, {})[p["facility"]["id"]] = _row(
+        p["facility"], FACILITY_FIELDS, FACILITY_NORM
+    )
 
 
 def _facility_amended(state: State, p: dict[str, Any]) -> None:
@@ -161,6 +165,7 @@ class FacilityRow(Payload):
     address: str
     phone: str
     visiting: str
+    visiting_translations: dict[str, str] = {}
 
 
 class FacilityDeclaredPayload(Payload):
@@ -354,7 +359,8 @@ def _facilities() -> dict[Any, dict[str, Any]]:
     from habeas.facilities.models import Facility
 
     return {
-        f["id"]: _row(f, FACILITY_FIELDS) for f in Facility.objects.values("id", *FACILITY_FIELDS)
+        f["id"]: _row(f, FACILITY_FIELDS, FACILITY_NORM)
+        for f in Facility.objects.values("id", *FACILITY_FIELDS)
     }
 
 

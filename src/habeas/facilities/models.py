@@ -71,6 +71,9 @@ class Facility(ServiceModel):
     address = models.TextField(blank=True)
     phone = models.CharField(max_length=64, blank=True)
     visiting = models.TextField(blank=True)
+    #: The visiting text per language (``{"en": "…", "es": "…"}``) when the setup file gives
+    #: one per language; ``visiting`` then holds the default language's (Mandela Rule 58).
+    visiting_translations = models.JSONField(default=dict, blank=True)
     agreements = models.ManyToManyField(
         "agreements.Agreement", related_name="facilities", blank=True
     )

@@ -172,6 +172,7 @@ class _Applier:
 
     def facility(self, decl: FacilityDecl) -> None:
         jurisdiction = self.jurisdiction(decl.jurisdiction, f"facility {decl.code}")
+        visiting, visiting_translations = decl.visiting_texts()
         facility = self.upsert(
             Facility,
             {"code": decl.code},
@@ -183,7 +184,8 @@ class _Applier:
                 "declared_capacity": decl.declared_capacity,
                 "address": decl.address,
                 "phone": decl.phone,
-                "visiting": decl.visiting,
+                "visiting": visiting,
+                "visiting_translations": visiting_translations,
             },
             app="facilities",
             noun="facility",

@@ -112,10 +112,38 @@ class FacilityDecl(_Strict):
     declared_capacity: int | None = Field(default=None, ge=0)
     address: str = ""
     phone: str = ""
-    visiting: str = ""
+    visiting: str | dict[str, str] = ""
     module: list[ModuleDecl] = Field(default_factory=list)
 
     _jurisdiction = field_validator("jurisdiction")(_country)
+
+    @field_validator("visiting")
+    @classmethod
+    def _visiting(cls, value: str | dict[str, str]) -> str | dict[str, str]:
+        """A plain text, or one text per language of the site (``{en = "…", es = "…"}``)."""
+        if isinstance(value, str):
+            return value
+        from django.conf import settings
+
+        known = [code for code, _name in settings.LANGUAGES]
+        unknown = sorted(set(value) - set(known))
+        if unknown:
+            raise ValueError(
+                f"visiting: unknown language {', '.join(unknown)}; languages are {', '.join(known)}"
+            )
+        if not value:
+            raise ValueError("visiting: give at least one language, or a plain text")
+        return {code: value[code] for code in known if code in value}
+
+    def visiting_texts(self) -> tuple[str, dict[str, str]]:
+        """``(visiting, visiting_translations)`` as the facility stores them: the default
+        language's text (else the first given) and the texts per language."""
+        if isinstance(self.visiting, str):
+            return self.visiting, {}
+        from django.conf import settings
+
+        default = self.visiting.get(settings.LANGUAGE_CODE) or next(iter(self.visiting.values()))
+        return default, dict(self.visiting)
 
     @field_validator("timezone")
     @classmethod

@@ -53,6 +53,9 @@ class LocateMatchOut(Schema):
     facility: FacilityPublicOut | None
     since: str | None
     released_on: str | None
+    released_to: str | None = Field(
+        None, description="a released person's destination country (ISO 3166-1 alpha-2)"
+    )
 
 
 class LocateOut(Schema):

@@ -56,6 +56,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import get_language
 from rapidfuzz.distance import OSA
 
 from habeas.core import net
@@ -486,6 +487,7 @@ class Episode:
     released_at: dt.datetime | None
     facility: dict[str, str]
     timezone: str
+    released_to: str = ""
 
 
 def _shown_episodes(who: str, params: list[Any], at: dt.datetime) -> dict[int, Episode]:
@@ -496,7 +498,8 @@ def _shown_episodes(who: str, params: list[Any], at: dt.datetime) -> dict[int, E
 
     sql = (
         "SELECT e.person_id, e.admitted_at, e.released_at, f.name, f.address, f.phone, "  # noqa: S608
-        "f.visiting, f.timezone FROM custody_custodyepisode e "
+        "f.visiting, f.timezone, f.visiting_translations, e.release_destination "
+        "FROM custody_custodyepisode e "
         f"JOIN facilities_facility f ON f.id = e.facility_id WHERE {who} "
         "ORDER BY e.person_id, e.admitted_at DESC, e.id DESC"
     )
@@ -507,18 +510,33 @@ def _shown_episodes(who: str, params: list[Any], at: dt.datetime) -> dict[int, E
             latest.setdefault(int(row[0]), row)
     cutoff = at - dt.timedelta(days=RELEASED_SHOWN_DAYS)
     shown: dict[int, Episode] = {}
-    for person_id, admitted, released, name, address, phone, visiting, tz in latest.values():
+    language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    for row in latest.values():
+        person_id, admitted, released, name, address, phone, visiting, tz, texts, to = row
         admitted_at, released_at = _instant(admitted), _instant(released)
         assert admitted_at is not None
         if released_at is not None and released_at < cutoff:
             continue
+        # the prison's visiting rules no longer concern a released person's family (Mandela
+        # Rule 58): the result says when, and to which country, instead
+        visiting = "" if released_at is not None else _visiting_in(language, visiting, texts)
         shown[person_id] = Episode(
             admitted_at,
             released_at,
             {"name": name, "address": address, "phone": phone, "visiting": visiting},
             tz,
+            released_to=to or "",
         )
     return shown
+
+
+def _visiting_in(language: str, default: str, texts: Any) -> str:
+    """The facility's visiting text in ``language`` when the setup file gives one per
+    language (a JSON column: text on SQLite, already decoded on PostgreSQL), else the
+    default text."""
+    if isinstance(texts, str):
+        texts = json.loads(texts or "{}")
+    return str((texts or {}).get(language) or default)
 
 
 @dataclass
@@ -529,6 +547,7 @@ class Match:
     facility: dict[str, str] | None = None
     since: dt.date | None = None
     released_on: dt.date | None = None
+    released_to: str = ""
 
     def document(self) -> dict[str, Any]:
         return {
@@ -538,6 +557,7 @@ class Match:
             "facility": self.facility,
             "since": self.since.isoformat() if self.since else None,
             "released_on": self.released_on.isoformat() if self.released_on else None,
+            "released_to": self.released_to or None,
         }
 
 
@@ -562,6 +582,7 @@ def _matches(people: Sequence[Candidate], episodes: dict[int, Episode]) -> list[
                 facility=e.facility,
                 since=_local_date(e.admitted_at, e.timezone),
                 released_on=_local_date(e.released_at, e.timezone) if e.released_at else None,
+                released_to=e.released_to if e.released_at else "",
             )
         )
         if len(matches) == MAX_MATCHES:
@@ -587,7 +608,9 @@ def locate(q: LocatorQuery, *, at: dt.datetime | None = None) -> dict[str, Any]:
     if not matches:
         matches = [
             Match(
-                name=q.raw_names or q.ref,
+                # the names searched for; a reference is not a name (a search by reference
+                # echoes no name)
+                name=q.raw_names,
                 year_of_birth=q.dob.year if q.dob else None,
                 status="not_found",
             )

@@ -78,11 +78,19 @@ class Command(HabeasCommand):
         if what == "checkpoint":
             checkpoint = checkpoint_issue()
             out: Path | None = options.get("out")
+            # The signed-note format (C2SP) carries the root in base64; Habeas prints hashes in
+            # hex everywhere else, so the command names the same root in hex.
+            said = (
+                f"root {checkpoint.root} (hex; the note's third line is the same 32 bytes "
+                "in base64, as the signed-note format requires)"
+            )
             if out is not None:
                 out.write_text(checkpoint.text, encoding="utf-8")
                 self.stdout.write(f"checkpoint of size {checkpoint.size} written to {out}")
+                self.stdout.write(said)
             else:
                 self.stdout.write(checkpoint.text, ending="")
+                self.stderr.write(said)  # stdout stays the note alone, ready to redirect
             return
         if what == "entry":
             doc = entry_document(options["index"])

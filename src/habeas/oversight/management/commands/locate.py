@@ -42,13 +42,15 @@ class Command(HabeasCommand):
         for m in doc["matches"]:
             year = f" ({m['year_of_birth']})" if m["year_of_birth"] else ""
             if m["status"] == "not_found":
-                self.stdout.write(f"{m['name']}{year}: not found")
+                who = m["name"] or f"reference {options['ref']}"
+                self.stdout.write(f"{who}{year}: not found")
                 continue
             f = m["facility"]
             if m["status"] == "in_custody":
                 self.stdout.write(f"{m['name']}{year}: in custody since {m['since']}")
             else:
-                self.stdout.write(f"{m['name']}{year}: released on {m['released_on']}")
+                to = f" to {m['released_to']}" if m.get("released_to") else ""
+                self.stdout.write(f"{m['name']}{year}: released on {m['released_on']}{to}")
             self.stdout.write(f"  {f['name']}")
             for key in ("address", "phone", "visiting"):
                 if f[key]:

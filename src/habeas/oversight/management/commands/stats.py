@@ -11,6 +11,20 @@ from habeas.core.commands import HabeasCommand
 from habeas.oversight.selectors import stats_document
 
 
+def _numbers(doc: dict[str, Any]) -> dict[str, Any]:
+    """INTERFACES.md v1.1: occupancy rates are JSON numbers with one decimal (null when the
+    capacity is zero), not strings."""
+
+    def number(value: Any) -> float | None:
+        return None if value is None else round(float(value), 1)
+
+    for f in doc["facilities"]:
+        for row in [f, *f["modules"]]:
+            for key in ("occupancy_rate_certified", "occupancy_rate_working"):
+                row[key] = number(row[key])
+    return doc
+
+
 class Command(HabeasCommand):
     help = "Population and occupancy against certified and working capacity."
 
@@ -20,7 +34,7 @@ class Command(HabeasCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         doc = stats_document()
         if options["json"]:
-            self.stdout.write(json.dumps(doc, indent=2))
+            self.stdout.write(json.dumps(_numbers(doc), indent=2, default=str))
             return
         from rich.console import Console
         from rich.table import Table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,7 @@ class Command(HabeasCommand):
     help = "Create or migrate the database and generate the Ed25519 ledger key (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         path, created = ensure_signing_key()
         self.stdout.write(f"home: {settings.HABEAS_HOME}")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import CommandParser
 
 from habeas.core.commands import HabeasCommand
@@ -22,6 +24,8 @@ class Command(HabeasCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # a fresh home is initialised first (idempotent: an initialised one is kept as it is)
+        call_command("init", verbosity=0, stdout=io.StringIO())
         bind = f"{options['host']}:{options['port']}"
         self.stdout.write(f"Habeas serving on http://{bind}/  (Ctrl-C to stop)")
         self.stdout.flush()
