@@ -53,6 +53,8 @@ moves_us        /api/v1/persons/{p_us}/moves/          401       200   404      
 absences_us     /api/v1/persons/{p_us}/absences/       401       200   404       200   403        403        403        200       200     403
 absences_gt_oth /api/v1/persons/{p_gt_oth}/absences/   401       404   200       404   403        403        403        200       200     403
 absence_start   POST:/api/v1/persons/{p_us}/absences/  401       400   400       400   400        400        400        400       400     403
+release_us      POST:/api/v1/persons/{p_us}/release    401       400   400       400   400        400        400        400       400     403
+transfer_us     POST:/api/v1/persons/{p_us}/transfer   401       400   400       400   400        400        400        400       400     403
 absence_return  POST:/api/v1/persons/{p_us}/absences/999999999/return 401 404 404 404 403      403        403        403       403     403
 housing_plan    /api/v1/facilities/TEC/housing-plan?time_limit=2 401 200 404 200 403         403        403        200       200     403
 ledger_size     /api/v1/ledger/size                    200       200   200       200   200        200        200        200       200     200
