@@ -25,6 +25,33 @@ TRANSFER = "/api/v1/persons/{}/transfer"
 LATER = (ADMITTED + dt.timedelta(days=3)).isoformat()
 
 
+@pytest.fixture(autouse=True)
+def sending_states_subscribed(actor: Any) -> None:
+    """The two sending states listen for notices of their transferees (webhooks)."""
+    from habeas.notifications.services import subscription_create
+
+    for code in ("US", "GT"):
+        subscription_create(
+            actor=actor,
+            name=f"{code} ministry",
+            audience="sending_state",
+            country=code,
+            url=f"https://{code.lower()}.example/hooks",
+            secret="0123456789abcdef-secret",
+        )
+
+
+@pytest.fixture
+def mover(scene: dict[str, Any], actor: Any) -> Any:
+    """A sentenced man of the Guatemalan agreement held in TEC: OTH's criminal module for
+    men may take him."""
+    from tests.conftest import admit, make_person, sentence
+
+    person = make_person(actor, given_names="Elias", first_surname="Cinco", authority="GT")
+    admit(actor, person, scene["tec"], scene["gt"], bases=[sentence("P2Y")], at=ADMITTED)
+    return person
+
+
 def post(client: Any, url: str, body: dict[str, Any]) -> Any:
     return client.post(url, data=body, content_type="application/json")
 
@@ -91,9 +118,9 @@ def test_release_refused_outside_scope_and_for_other_roles(
 
 
 def test_transfer_moves_the_episode_and_queues_the_notice(
-    scene: dict[str, Any], client_for: Any
+    scene: dict[str, Any], client_for: Any, mover: Any
 ) -> None:
-    person = scene["people"]["gt_tec"]
+    person = mover
     staff = client_for("staff")
     done = post(
         staff, TRANSFER.format(person.pk), {"to": "OTH", "at": LATER, "reason": "court request"}
@@ -101,7 +128,7 @@ def test_transfer_moves_the_episode_and_queues_the_notice(
     assert done.status_code == 200, done.json()
     doc = done.json()
     assert doc["facility"] == "OTH"
-    assert doc["episode"] == str(scene["episodes"]["gt_tec"].pk)
+    assert doc["cell"] == "A-01"
     entry = LedgerEntry.objects.filter(action="custody.transferred").get()
     assert entry.subject == f"person:{person.pk}"
     assert Delivery.objects.filter(person=person, event="transfer").exists()
@@ -127,6 +154,10 @@ def test_transfer_refusals(scene: dict[str, Any], client_for: Any) -> None:
     assert "already held in TEC" in same.json()["message"]
     nowhere = post(staff, TRANSFER.format(us.pk), {"to": "NOPE", "at": LATER})
     assert nowhere.status_code == 400
+    woman = scene["people"]["gt_tec"]  # OTH holds sentenced men only (Mandela Rule 11(a))
+    no_cell = post(staff, TRANSFER.format(woman.pk), {"to": "OTH", "at": LATER})
+    assert no_cell.status_code == 409
+    assert "no cell in OTH can take this person" in no_cell.json()["message"]
     gt_oth = scene["people"]["gt_oth"]
     assert post(staff, TRANSFER.format(gt_oth.pk), {"to": "TEC", "at": LATER}).status_code == 404
     liaison = client_for("liaison_gt")
@@ -134,8 +165,8 @@ def test_transfer_refusals(scene: dict[str, Any], client_for: Any) -> None:
     assert not LedgerEntry.objects.filter(action="custody.transferred").exists()
 
 
-def test_cli_transfer_and_release_warning(scene: dict[str, Any]) -> None:
-    person = scene["people"]["gt_tec"]
+def test_cli_transfer_and_release_warning(scene: dict[str, Any], mover: Any) -> None:
+    person = mover
     out = StringIO()
     call_command("transfer", str(person.pk), "--to", "OTH", "--at", LATER, stdout=out)
     assert "transferred person" in out.getvalue() and "to OTH" in out.getvalue()
