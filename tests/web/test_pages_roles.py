@@ -114,6 +114,14 @@ move_gt_oth        /housing/people/{p_gt_oth}/move/               login     404 
 move_moved         /housing/people/{p_moved}/move/                login     404   200       404   404        404        404        200       200     403    200
 move_missing       /housing/people/999999999/move/                login     404   404       404   404        404        404        404       404     403    404
 move_write         POST:/housing/people/{p_us}/move/              login     400   404       400   404        404        404        403       403     403    403
+release_us         /housing/people/{p_us}/release/                login     200   404       200   404        404        404        403       403     403    403
+release_gt_oth     /housing/people/{p_gt_oth}/release/            login     404   200       404   404        404        404        403       403     403    403
+release_missing    /housing/people/999999999/release/             login     404   404       404   404        404        404        404       404     403    404
+release_write      POST:/housing/people/{p_us}/release/           login     400   404       400   404        404        404        403       403     403    403
+transfer_us        /housing/people/{p_us}/transfer/               login     200   404       200   404        404        404        403       403     403    403
+transfer_gt_oth    /housing/people/{p_gt_oth}/transfer/           login     404   200       404   404        404        404        403       403     403    403
+transfer_missing   /housing/people/999999999/transfer/            login     404   404       404   404        404        404        404       404     403    404
+transfer_write     POST:/housing/people/{p_us}/transfer/          login     400   404       400   404        404        404        403       403     403    403
 billing            /billing/                                      login     200   200       200   200        200        200        200       200     403    200
 billing_us         /billing/US-SV/                                login     200   404       200   200        404        200        200       200     403    200
 billing_missing    /billing/NOPE/                                 login     404   404       404   404        404        404        404       404     403    404

@@ -126,7 +126,7 @@ def release(request: HttpRequest, person_id: int) -> HttpResponse:
                     messages.success(
                         request, _("%(name)s was released.") % {"name": housed.person.full_name}
                     )
-                    return HttpResponseRedirect(reverse("person_detail", args=[person_id]))
+                    return HttpResponseRedirect(reverse("web:person_detail", args=[person_id]))
             else:
                 context["confirming"] = True
         else:
@@ -187,7 +187,7 @@ def transfer(request: HttpRequest, person_id: int) -> HttpResponse:
                         _("%(name)s was transferred to %(facility)s.")
                         % {"name": housed.person.full_name, "facility": target.name},
                     )
-                    return HttpResponseRedirect(reverse("person_detail", args=[person_id]))
+                    return HttpResponseRedirect(reverse("web:person_detail", args=[person_id]))
             else:
                 context["confirming"] = True
         else:

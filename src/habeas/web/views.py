@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from habeas.accounts.auth import role_required
-from habeas.accounts.permissions import may_view_cells
+from habeas.accounts.permissions import may_manage_housing, may_view_cells
 from habeas.core import audit
 from habeas.core.errors import NotFound
 from habeas.custody.choices import LegalBasisKind
@@ -290,6 +290,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "release_date": release_date(person) if open_episode is not None else None,
             "placement": placement,
             "show_cells": show_cells,
+            "may_act": open_episode is not None and may_manage_housing(user),
             "history": history,
             **lifecycle_context(person, open_episode, show_private=show_cells),
             **absences.context,
