@@ -114,7 +114,9 @@ def test_release_refused_outside_scope_and_for_other_roles(
     bad = post(client_for("staff"), RELEASE.format(person.pk), {**body, "reason": "escaped"})
     assert bad.status_code == 400
     assert "unknown release reason" in bad.json()["message"]
-    assert not LedgerEntry.objects.filter(action="custody.released", subject=f"person:{person.pk}").exists()
+    assert not LedgerEntry.objects.filter(
+        action="custody.released", subject=f"person:{person.pk}"
+    ).exists()
 
 
 def test_transfer_moves_the_episode_and_queues_the_notice(
@@ -169,14 +171,21 @@ def test_cli_transfer_and_release_warning(scene: dict[str, Any], mover: Any) -> 
     person = mover
     out = StringIO()
     call_command("transfer", str(person.pk), "--to", "OTH", "--at", LATER, stdout=out)
-    assert "transferred person" in out.getvalue() and "to OTH" in out.getvalue()
+    assert "transferred person" in out.getvalue()
+    assert "to OTH" in out.getvalue()
     with pytest.raises(CommandError) as refused:
         call_command("transfer", str(person.pk), "--to", "NOPE", "--at", LATER)
     assert refused.value.returncode == 2
     us = scene["people"]["us"]
     err = StringIO()
     call_command(
-        "release", str(us.pk), "--reason", "sentence_served", "--at", LATER, stdout=StringIO(),
+        "release",
+        str(us.pk),
+        "--reason",
+        "sentence_served",
+        "--at",
+        LATER,
+        stdout=StringIO(),
         stderr=err,
     )
     assert "warning: The projected release date is" in err.getvalue()

@@ -560,9 +560,7 @@ def person_release(request: HttpRequest, person_id: str, body: ReleaseIn) -> dic
     from habeas.custody.selectors import release_warnings
     from habeas.custody.services import custody_release
 
-    user = housing_user(
-        request, refused=str(MSG_NO_RELEASE), read_only=str(MSG_RELEASE_READ_ONLY)
-    )
+    user = housing_user(request, refused=str(MSG_NO_RELEASE), read_only=str(MSG_RELEASE_READ_ONLY))
     person = person_get_for(user=user, person_id=person_id)
     staff_scope_check(user, person)
     warnings = release_warnings(

@@ -848,7 +848,11 @@ def person_transfer(request: HttpRequest, person_id: str, body: TransferIn) -> d
     if facility is None:
         raise ValidationFailed(_("no facility %(code)s") % {"code": body.to})
     placement = custody_transfer(
-        actor=Actor.from_user(user), person=person, facility=facility, at=body.at, reason=body.reason
+        actor=Actor.from_user(user),
+        person=person,
+        facility=facility,
+        at=body.at,
+        reason=body.reason,
     )
     return {
         "person": str(person.pk),

@@ -35,8 +35,12 @@ MSG_READ_ONLY = gettext_lazy("Your role may read custody but not record a releas
 class DepartureForm(forms.Form):
     """The local date and time of the departure in the facility's zone."""
 
-    date = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    time = forms.TimeField(label=gettext_lazy("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
+    date = forms.DateField(
+        label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    time = forms.TimeField(
+        label=gettext_lazy("Time"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def instant(self, zone: str) -> dt.datetime:

@@ -129,4 +129,3 @@ def transfer_summary(payload: dict[str, Any], show_cells: bool) -> str:
     if payload.get("reason"):
         text += "; " + _("reason: %(reason)s") % {"reason": payload["reason"]}
     return text
-
