@@ -95,6 +95,10 @@ MSG_CAPACITY = (
     "accepting {n} would exceed the working capacity of {facilities}: {free} places free "
     "(working capacity less people held and accepted)"
 )
+MSG_LAWFUL = (
+    "accepting {n} would exceed the places that may lawfully hold them in {facilities} "
+    "(Mandela Rule 11: population kind and regime): no place for {short}"
+)
 MSG_NOTHING = "nothing to accept: no entry matches"
 MSG_NOTHING_TO_ADMIT = "manifest {ref} has no accepted entry waiting for admission"
 MSG_FACILITY = "agreement {agreement} covers several facilities: say which one (--facility)"
@@ -620,6 +624,30 @@ def facilities_locked(agreement: Agreement) -> list[Facility]:
     )
 
 
+def lawful_shortfall(
+    facilities: Sequence[Facility], chosen: Sequence[ManifestEntry], on: dt.date
+) -> dict[str, int]:
+    """The entries of ``chosen`` that no cell may lawfully take once the entries accepted and
+    not yet admitted are housed, by population kind and regime (:mod:`habeas.transfers.places`)."""
+    from habeas.transfers.places import occupant_of, unhoused
+
+    ids = [f.pk for f in facilities]
+    pending = (
+        ManifestEntry.objects.filter(
+            status=EntryStatus.ACCEPTED, manifest__agreement__facilities__in=ids
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    return dict(
+        unhoused(
+            facilities,
+            [occupant_of(_parsed(e), on, e.person_id) for e in pending],
+            [occupant_of(_parsed(e), on, e.person_id) for e in chosen],
+        )
+    )
+
+
 @service
 def manifest_accept(
     *,
@@ -676,6 +704,16 @@ def manifest_accept(
                 n=n, facilities=", ".join(f.code for f in facilities), free=max(free, 0)
             ),
             details={"free": free, "requested": n},
+        )
+    short = lawful_shortfall(facilities, chosen, at.date())
+    if short:
+        raise Conflict(
+            MSG_LAWFUL.format(
+                n=n,
+                facilities=", ".join(f.code for f in facilities),
+                short="; ".join(f"{k} {label}" for label, k in sorted(short.items())),
+            ),
+            details={"requested": n, **{f"short {label}": k for label, k in short.items()}},
         )
     for e in chosen:
         e.status = EntryStatus.ACCEPTED
