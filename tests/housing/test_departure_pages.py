@@ -52,6 +52,7 @@ def test_release_page_confirms_and_warns_before_writing(
     text = confirm.content.decode()
     assert confirm.status_code == 200
     assert "Please confirm" in text
+    assert "2025-03-20 09:30 (America/El_Salvador)" in text  # local time, as entered
     assert "The projected release date is" in text
     assert 'name="confirm" value="on"' in text
     assert LedgerEntry.objects.count() == before

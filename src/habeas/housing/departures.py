@@ -27,12 +27,13 @@ from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, NotFound
 from habeas.custody.choices import ReleaseReason
 from habeas.facilities.models import Facility
+from habeas.housing.forms import StyledForm
 from habeas.housing.selectors import housed_get_for
 
 MSG_READ_ONLY = gettext_lazy("Your role may read custody but not record a release or a transfer.")
 
 
-class DepartureForm(forms.Form):
+class DepartureForm(StyledForm):
     """The local date and time of the departure in the facility's zone."""
 
     date = forms.DateField(
