@@ -4,6 +4,7 @@ regime (Mandela Rule 11), not the facility's free places; admission per entry.""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -45,3 +46,80 @@ def test_entries_accepted_and_not_admitted_hold_their_places(importer: Any, acto
     with pytest.raises(Conflict, match="no place for 1 adult_male criminal"):
         manifest_accept(actor=actor, manifest=second, all_eligible=True)
     assert len(manifest_accept(actor=actor, manifest=second, only=["B0", "B1"])) == 2
+
+
+def test_an_entry_that_cannot_be_housed_is_reported_and_the_others_admitted(
+    importer: Any, actor: Any
+) -> None:
+    """W1 (the women's civil module) has 2 places; nobody else may hold a woman on a removal
+    order: of three such women, two are admitted and the third is reported by her reference."""
+    from habeas.custody.models import CustodyEpisode
+    from habeas.transfers.services import manifest_admit_each
+    from tests.transfers.helpers import removal_row
+
+    rows = [
+        removal_row(sending_ref=f"W{i}", given_names="Ana", sex="F", first_surname=f"Mora{i}")
+        for i in range(2)
+    ]
+    rows += sentenced_men(1, "M")
+    manifest = importer(to_csv(rows), ref="ADM1").manifest
+    manifest_accept(actor=actor, manifest=manifest, all_eligible=True)
+    # a woman already held takes one W1 place after the acceptance
+    from tests.conftest import admit, make_person, removal_order
+
+    held = make_person(actor, given_names="Eva", first_surname="Held", sex="F")
+    admit(
+        actor,
+        held,
+        manifest.agreement.facilities.get(),
+        manifest.agreement,
+        bases=[removal_order()],
+        at=ARRIVED - dt.timedelta(hours=1),
+    )
+    outcome = manifest_admit_each(actor=actor, manifest=manifest, arrived_at=ARRIVED)
+    assert sorted(e.person.given_names for e in outcome.episodes) == ["Ana", "Luis"]
+    assert [n.sending_ref for n in outcome.not_housed] == ["W1"]
+    reason = outcome.not_housed[0].reason
+    assert "no cell in TEC may lawfully take this person now (adult_female civil)" in reason
+    assert not re.search(r"person \d", reason)  # no internal id
+    assert ManifestEntry.objects.get(sending_ref="W1").status == "accepted"
+    assert CustodyEpisode.objects.open().count() == 3
+    # naming an entry that is not waiting is reported too, nothing else happens
+    again = manifest_admit_each(actor=actor, manifest=manifest, arrived_at=ARRIVED, only=["M0"])
+    assert again.episodes == []
+    assert again.not_housed[0].sending_ref == "M0"
+
+
+def test_admit_only_on_the_command_line_and_the_api(
+    importer: Any, actor: Any, users: dict[str, Any]
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.test import Client
+
+    manifest = importer(to_csv(sentenced_men(3, "C")), ref="ADM2").manifest
+    manifest_accept(actor=actor, manifest=manifest, all_eligible=True)
+    out, err = StringIO(), StringIO()
+    call_command(
+        "admit", "ADM2", "--arrived-at", ARRIVED.isoformat(), "--only", "C0", stdout=out, stderr=err
+    )
+    assert "1 admitted" in out.getvalue()
+    assert err.getvalue() == ""
+    client = Client()
+    client.force_login(users["staff"])
+    response = client.post(
+        "/api/v1/manifests/ADM2/admit",
+        data={"arrived_at": ARRIVED.isoformat(), "only": ["C1", "C9"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.json()
+    doc = response.json()
+    assert len(doc["admitted"]) == 1
+    assert doc["not_admitted"] == [
+        {
+            "sending_ref": "C9",
+            "reason": "not an accepted entry of this manifest waiting for admission",
+        }
+    ]
+    assert ManifestEntry.objects.get(sending_ref="C2").status == "accepted"

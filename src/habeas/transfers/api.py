@@ -29,7 +29,7 @@ from habeas.people.matching import PersonRecord, registry_match
 from habeas.transfers.disclosure import report_for
 from habeas.transfers.manifest import check_birth, country_code, parse_partial_date
 from habeas.transfers.selectors import manifest_get_for, manifest_list, manifest_report
-from habeas.transfers.services import manifest_accept, manifest_admit, manifest_import
+from habeas.transfers.services import manifest_accept, manifest_admit_each, manifest_import
 
 router = Router(tags=["transfers"])
 
@@ -209,11 +209,18 @@ def manifests_accept(request: HttpRequest, ref: str, body: AcceptIn) -> dict[str
 class AdmitIn(Schema):
     arrived_at: str = Field(..., max_length=64)
     facility: str | None = Field(None, max_length=64)
+    only: list[str] = Field([], description="sending references; empty: every accepted entry")
+
+
+class NotHousedOut(Schema):
+    sending_ref: str
+    reason: str
 
 
 class AdmitOut(Schema):
     manifest: str
     admitted: list[dict[str, str]]
+    not_admitted: list[NotHousedOut]
 
 
 @router.post(
@@ -235,12 +242,19 @@ def manifests_admit(request: HttpRequest, ref: str, body: AdmitIn) -> dict[str, 
         facility = Facility.objects.visible_to(user).filter(code=body.facility).first()
         if facility is None:
             raise NotFound("facility not found")
-    episodes = manifest_admit(
-        actor=Actor.from_user(user), manifest=manifest, arrived_at=at, facility=facility
+    outcome = manifest_admit_each(
+        actor=Actor.from_user(user),
+        manifest=manifest,
+        arrived_at=at,
+        facility=facility,
+        only=body.only,
     )
     return {
         "manifest": manifest.ref,
-        "admitted": [{"person": str(e.person_id), "episode": str(e.pk)} for e in episodes],
+        "admitted": [{"person": str(e.person_id), "episode": str(e.pk)} for e in outcome.episodes],
+        "not_admitted": [
+            {"sending_ref": n.sending_ref, "reason": n.reason} for n in outcome.not_housed
+        ],
     }
 
 

@@ -1015,6 +1015,89 @@ def manifest_admit(
     return episodes
 
 
+MSG_UNHOUSED = (
+    "no cell in {facility} may lawfully take this person now ({group}): every cell for their "
+    "population kind and regime is at working capacity or refused by a separation or "
+    "keep-apart rule"
+)
+MSG_NOT_ACCEPTED = "not an accepted entry of this manifest waiting for admission"
+
+
+@dataclass(frozen=True)
+class NotHoused:
+    """An entry left accepted, and why, in words (Mandela Rule 11)."""
+
+    sending_ref: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AdmitOutcome:
+    episodes: list[CustodyEpisode]
+    not_housed: list[NotHoused]
+
+
+@service
+def manifest_admit_each(
+    *,
+    actor: Actor,
+    manifest: Manifest,
+    arrived_at: dt.datetime,
+    facility: Facility | None = None,
+    only: Sequence[str] = (),
+) -> AdmitOutcome:
+    """Admission per entry (INTERFACES.md v1.1, ``admit --only``): the accepted entries (or
+    those named) that a cell of the facility may lawfully take are admitted by
+    :func:`manifest_admit`; each other one stays accepted and is reported by its
+    ``sending_ref`` with the reason (Mandela Rule 11; working capacity the hard cap). A named
+    reference that is not an accepted entry is reported too."""
+    from habeas.housing.allocator import Allocator
+    from habeas.transfers.places import group_label, occupant_of
+
+    agreement = manifest.agreement
+    if facility is None:
+        facilities = list(agreement.facilities.all())
+        if len(facilities) != 1:
+            raise ValidationFailed(MSG_FACILITY.format(agreement=agreement.code))
+        facility = facilities[0]
+    qs = ManifestEntry.objects.select_for_update().filter(
+        manifest=manifest, status=EntryStatus.ACCEPTED
+    )
+    wanted = list(dict.fromkeys(r.strip() for r in only if r.strip()))
+    if wanted:
+        qs = qs.filter(sending_ref__in=wanted)
+    entries = list(qs.order_by("row"))
+    found = {e.sending_ref for e in entries}
+    not_housed = [NotHoused(r, MSG_NOT_ACCEPTED) for r in wanted if r not in found]
+    if not entries:
+        if not_housed:
+            return AdmitOutcome([], not_housed)
+        raise ValidationFailed(MSG_NOTHING_TO_ADMIT.format(ref=manifest.ref))
+    allocator = Allocator(facility)
+    housable: list[str] = []
+    for e in entries:
+        who = occupant_of(_parsed(e), arrived_at.date(), e.person_id)
+        cell = allocator.choose(who)
+        if cell is None:
+            not_housed.append(
+                NotHoused(
+                    e.sending_ref,
+                    MSG_UNHOUSED.format(facility=facility.code, group=group_label(who)),
+                )
+            )
+        else:
+            allocator.take(cell, who)
+            housable.append(e.sending_ref)
+    episodes = (
+        manifest_admit(
+            actor=actor, manifest=manifest, arrived_at=arrived_at, facility=facility, only=housable
+        )
+        if housable
+        else []
+    )
+    return AdmitOutcome(episodes, not_housed)
+
+
 def _identifiers_for_matched(
     actor: Actor, entries: list[ManifestEntry], sending: str, at: dt.datetime
 ) -> None:
