@@ -123,3 +123,54 @@ def test_admit_only_on_the_command_line_and_the_api(
         }
     ]
     assert ManifestEntry.objects.get(sending_ref="C2").status == "accepted"
+
+
+def test_staff_withdraw_an_acceptance_with_a_reason(importer: Any, actor: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from habeas.core.errors import ValidationFailed
+    from habeas.transfers.services import acceptance_withdraw
+
+    manifest = importer(to_csv(sentenced_men(12, "D")), ref="WD1").manifest
+    manifest_accept(actor=actor, manifest=manifest, all_eligible=True)
+    with pytest.raises(ValidationFailed, match="needs a reason"):
+        acceptance_withdraw(actor=actor, manifest=manifest, only=["D0"], reason=" ")
+    with pytest.raises(Conflict, match="D99"):
+        acceptance_withdraw(actor=actor, manifest=manifest, only=["D0", "D99"], reason="x")
+    assert ManifestEntry.objects.get(sending_ref="D0").status == "accepted"
+    withdrawn = acceptance_withdraw(
+        actor=actor, manifest=manifest, only=["D0", "D1"], reason="sending state cancelled"
+    )
+    assert [e.sending_ref for e in withdrawn] == ["D0", "D1"]
+    entry = LedgerEntry.objects.filter(action="transfers.acceptance_withdrawn").get()
+    assert entry.payload["reason"] == "sending state cancelled"
+    assert ManifestEntry.objects.get(sending_ref="D0").status == "decided"
+    # the places are given back: two more sentenced men fit in the criminal module
+    more = importer(to_csv(sentenced_men(2, "E")), ref="WD2").manifest
+    assert len(manifest_accept(actor=actor, manifest=more, all_eligible=True)) == 2
+    out = StringIO()
+    call_command("verify-ledger", "--json", stdout=out)
+    assert '"ok": true' in out.getvalue().replace('"ok":true', '"ok": true')
+
+
+def test_withdrawal_through_the_api(importer: Any, actor: Any, users: dict[str, Any]) -> None:
+    from django.test import Client
+
+    manifest = importer(to_csv(sentenced_men(2, "F")), ref="WD3").manifest
+    manifest_accept(actor=actor, manifest=manifest, all_eligible=True)
+    url = "/api/v1/manifests/WD3/withdrawals"
+    body = {"only": ["F1"], "reason": "arrival postponed"}
+    liaison = Client()
+    liaison.force_login(users["liaison_us"])
+    refused = liaison.post(url, data=body, content_type="application/json")
+    assert refused.status_code == 403
+    staff = Client()
+    staff.force_login(users["staff"])
+    done = staff.post(url, data=body, content_type="application/json")
+    assert done.status_code == 200, done.json()
+    assert done.json() == {"manifest": "WD3", "withdrawn": ["F1"]}
+    again = staff.post(url, data=body, content_type="application/json")
+    assert again.status_code == 409
+    assert ManifestEntry.objects.get(sending_ref="F1").status == "decided"

@@ -206,6 +206,36 @@ def manifests_accept(request: HttpRequest, ref: str, body: AcceptIn) -> dict[str
     return {"manifest": manifest.ref, "accepted": [e.sending_ref for e in accepted]}
 
 
+class WithdrawIn(Schema):
+    only: list[str] = Field(..., description="sending references of accepted entries")
+    reason: str = Field(..., max_length=500)
+
+
+class WithdrawOut(Schema):
+    manifest: str
+    withdrawn: list[str]
+
+
+@router.post(
+    "/manifests/{ref}/withdrawals",
+    response={200: WithdrawOut, **errors(400, 401, 403, 404, 409)},
+    summary="Withdraw the acceptance of entries not yet admitted",
+    operation_id="manifests_withdraw",
+)
+def manifests_withdraw(request: HttpRequest, ref: str, body: WithdrawIn) -> dict[str, Any]:
+    """``transfers.acceptance_withdrawn``: the entries are decided again, their places given
+    back, the reason on the ledger. The receiving facility's staff only."""
+    from habeas.transfers.services import acceptance_withdraw
+
+    user = api_user(request)
+    manifest = manifest_get_for(user=user, ref=ref)
+    require_receiving_staff(user, manifest.agreement)
+    withdrawn = acceptance_withdraw(
+        actor=Actor.from_user(user), manifest=manifest, only=body.only, reason=body.reason
+    )
+    return {"manifest": manifest.ref, "withdrawn": [e.sending_ref for e in withdrawn]}
+
+
 class AdmitIn(Schema):
     arrived_at: str = Field(..., max_length=64)
     facility: str | None = Field(None, max_length=64)

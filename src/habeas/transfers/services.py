@@ -746,6 +746,68 @@ def manifest_accept(
     return chosen
 
 
+MSG_WITHDRAW_REASON = "withdrawing an acceptance needs a reason"
+MSG_NOT_WITHDRAWABLE = "entries {refs} are not accepted entries waiting for admission"
+
+
+@service
+def acceptance_withdraw(
+    *,
+    actor: Actor,
+    manifest: Manifest,
+    only: Sequence[str],
+    reason: str,
+    at: dt.datetime | None = None,
+) -> list[ManifestEntry]:
+    """The receiving state withdraws its acceptance of entries not yet admitted (ETS 112
+    art. 3(1)(f): the receiving state's agreement): they are decided again and their places
+    given back; the reason is on the ledger (``transfers.acceptance_withdrawn``)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed(MSG_WITHDRAW_REASON)
+    at = at or now()
+    wanted = list(dict.fromkeys(r.strip() for r in only if r.strip()))
+    if not wanted:
+        raise ValidationFailed(MSG_NOTHING)
+    found = {
+        e.sending_ref: e
+        for e in ManifestEntry.objects.select_for_update().filter(
+            manifest=manifest, sending_ref__in=wanted, status=EntryStatus.ACCEPTED
+        )
+    }
+    missing = [r for r in wanted if r not in found]
+    if missing:
+        raise Conflict(MSG_NOT_WITHDRAWABLE.format(refs=", ".join(missing)))
+    chosen = [found[r] for r in wanted]
+    for e in chosen:
+        e.status = EntryStatus.DECIDED
+        e.accepted_at = None
+        e.accepted_by = ""
+        e.reviewed = False
+    ManifestEntry.objects.bulk_update(
+        chosen, ["status", "accepted_at", "accepted_by", "reviewed"], batch_size=500
+    )
+    ledger_append_many(
+        actor=actor,
+        events=[
+            Event(
+                action="transfers.acceptance_withdrawn",
+                subject=f"manifest:{manifest.ref}",
+                occurred_at=at,
+                payload={
+                    "manifest": manifest.ref,
+                    "agreement": manifest.agreement.code,
+                    "at": at,
+                    "by": actor.name[:150],
+                    "reason": reason,
+                    "withdrawn": [{"id": e.pk, "sending_ref": e.sending_ref} for e in chosen],
+                },
+            )
+        ],
+    )
+    return chosen
+
+
 # --- admission ----------------------------------------------------------------------------
 
 
