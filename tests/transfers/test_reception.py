@@ -174,3 +174,36 @@ def test_withdrawal_through_the_api(importer: Any, actor: Any, users: dict[str, 
     again = staff.post(url, data=body, content_type="application/json")
     assert again.status_code == 409
     assert ManifestEntry.objects.get(sending_ref="F1").status == "decided"
+
+
+def test_the_manifest_page_admits_at_a_local_arrival_time_and_withdraws(
+    importer: Any, actor: Any, users: dict[str, Any]
+) -> None:
+    from django.test import Client
+
+    from habeas.custody.models import CustodyEpisode
+
+    manifest = importer(to_csv(sentenced_men(3, "G")), ref="PG1").manifest
+    manifest_accept(actor=actor, manifest=manifest, all_eligible=True)
+    staff = Client()
+    staff.force_login(users["staff"])
+    page = staff.get("/transfers/manifests/PG1/").content.decode()
+    assert "Time of arrival (America/El_Salvador)" in page
+    admitted = staff.post(
+        "/transfers/manifests/PG1/admit/",
+        {"only": ["G0", "G7"], "arrived_date": "2025-03-21", "arrived_time": "08:05"},
+        follow=True,
+    )
+    text = admitted.content.decode()
+    assert "1 entries admitted." in text
+    assert "G7 was not admitted" in text
+    episode = CustodyEpisode.objects.get()
+    assert episode.admitted_at == ARRIVED  # 08:05 in El Salvador is 14:05 UTC
+    withdrawn = staff.post(
+        "/transfers/manifests/PG1/withdraw/",
+        {"only": ["G1"], "withdraw_reason": "flight cancelled"},
+        follow=True,
+    )
+    assert "Acceptance withdrawn for 1 entries." in withdrawn.content.decode()
+    assert ManifestEntry.objects.get(sending_ref="G1").status == "decided"
+    assert ManifestEntry.objects.get(sending_ref="G2").status == "accepted"
