@@ -173,11 +173,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Occupancy per facility against certified and working capacity (Mandela Rule 10;
     STANDARDS.md: occupancy rate = population × 100 / certified capacity)."""
     show_cells = may_view_cells(request.user)
+    from habeas.web.attention import needs_attention
+
     facilities = [_facility_card(f, show_cells) for f in occupancy_list(user=request.user)]
     return render(
         request,
         "web/dashboard.html",
-        {"facilities": facilities, "show_cells": show_cells, "bands": BANDS},
+        {
+            "facilities": facilities,
+            "show_cells": show_cells,
+            "bands": BANDS,
+            "attention": needs_attention(request.user),
+        },
     )
 
 
