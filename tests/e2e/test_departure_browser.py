@@ -47,3 +47,25 @@ def test_director_releases_a_person_from_the_person_page(browser: Any, server: s
     assert "was released" in page.content()
     assert page.locator(".person-actions").count() == 0
     page.screenshot(path=str(SHOTS / "habeas-person-released.png"), full_page=False)
+
+
+def test_dashboard_needs_attention_and_manifest_reception(browser: Any, server: str) -> None:
+    page = login(browser, server, "director")
+    assert page.locator("#attention-title").inner_text() == "Needs attention"
+    page.screenshot(path=str(SHOTS / "habeas-dashboard-attention.png"), full_page=False)
+    page.goto(f"{server}/transfers/")
+    page.locator("table a[href^='/transfers/manifests/']").first.click()
+    page.wait_for_load_state()
+    assert page.locator("fieldset.reception").count() == 2
+    page.locator("fieldset.reception").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "habeas-manifest-reception.png"), full_page=False)
+    es = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-ES")
+    phone = es.new_page()
+    phone.goto(f"{server}/login/")
+    from habeas.web.demo import demo_password
+
+    phone.fill("#id_username", "director")
+    phone.fill("#id_password", demo_password("director"))
+    phone.click("form.form button[type=submit]")
+    phone.wait_for_url(f"{server}/")
+    phone.screenshot(path=str(SHOTS / "habeas-dashboard-attention-390-es.png"), full_page=False)

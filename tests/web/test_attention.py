@@ -51,6 +51,7 @@ def test_panel_counts_what_staff_must_act_on(
         ref="ATT1",
         decided_on=dt.date(2025, 3, 20),
     )
+    assert result.manifest is not None
     manifest_accept(actor=actor, manifest=result.manifest, all_eligible=True)
 
     staff = attention_of(client_for("staff"))
@@ -73,6 +74,11 @@ def test_panel_counts_what_staff_must_act_on(
     assert "Needs attention" in body
     assert "arrivals expected (accepted, not admitted)" in body
     assert "return overdue from a temporary absence" in body
+    spanish = client_for("staff")
+    spanish.cookies["django_language"] = "es"
+    es_body = spanish.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Requiere atención" in es_body
+    assert "llegadas previstas (aceptadas, sin ingresar)" in es_body
 
 
 def test_panel_queries_do_not_grow_with_the_population(scene: dict[str, Any], actor: Any) -> None:
