@@ -53,6 +53,8 @@ moves_us        /api/v1/persons/{p_us}/moves/          401       200   404      
 absences_us     /api/v1/persons/{p_us}/absences/       401       200   404       200   403        403        403        200       200     403
 absences_gt_oth /api/v1/persons/{p_gt_oth}/absences/   401       404   200       404   403        403        403        200       200     403
 absence_start   POST:/api/v1/persons/{p_us}/absences/  401       400   400       400   400        400        400        400       400     403
+release_us      POST:/api/v1/persons/{p_us}/release    401       400   400       400   400        400        400        400       400     403
+transfer_us     POST:/api/v1/persons/{p_us}/transfer   401       400   400       400   400        400        400        400       400     403
 absence_return  POST:/api/v1/persons/{p_us}/absences/999999999/return 401 404 404 404 403      403        403        403       403     403
 housing_plan    /api/v1/facilities/TEC/housing-plan?time_limit=2 401 200 404 200 403         403        403        200       200     403
 ledger_size     /api/v1/ledger/size                    200       200   200       200   200        200        200        200       200     200
@@ -68,6 +70,7 @@ manifests       /api/v1/manifests/                     401       200   200      
 manifest_none   /api/v1/manifests/NOPE-1/              401       404   404       404   404        404        404        404       404     403
 manifest_post   POST:/api/v1/manifests/                401       400   400       400   400        400        400        400       400     403
 manifest_accept POST:/api/v1/manifests/NOPE-1/accept   401       404   404       404   404        404        404        404       404     403
+manifest_wd     POST:/api/v1/manifests/NOPE-1/withdrawals 401    400   400       400   400        400        400        400       400     403
 manifest_admit  POST:/api/v1/manifests/NOPE-1/admit    401       400   400       400   400        400        400        400       400     403
 matching        POST:/api/v1/matching/                 401       400   400       400   400        400        400        400       400     403
 locator         /api/v1/locator?name=Uno&nationality=VE 400      400   400       400   400        400        400        400       400     400

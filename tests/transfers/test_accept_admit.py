@@ -99,18 +99,14 @@ def test_accept_refuses_beyond_quota(importer: Any, actor: Any, world: Any) -> N
 
 
 def test_accept_refuses_beyond_working_capacity(importer: Any, actor: Any) -> None:
-    # TEC: 3x4 + 2x4 + 2 = 22 working places
+    # TEC: 3x4 + 2x4 + 2 = 22 working places, of which 12 in the criminal module for men
     result = importer(to_csv(people(23)))
     with pytest.raises(Conflict, match="working capacity"):
         manifest_accept(actor=actor, manifest=result.manifest, all_eligible=True)
-    assert (
-        len(
-            manifest_accept(
-                actor=actor, manifest=result.manifest, only=[f"P{i}" for i in range(22)]
-            )
-        )
-        == 22
-    )
+    with pytest.raises(Conflict, match="no place for 10 adult_male criminal"):
+        manifest_accept(actor=actor, manifest=result.manifest, only=[f"P{i}" for i in range(22)])
+    twelve = [f"P{i}" for i in range(12)]
+    assert len(manifest_accept(actor=actor, manifest=result.manifest, only=twelve)) == 12
 
 
 def test_matched_person_is_reused_and_review_needs_naming(importer: Any, actor: Any) -> None:

@@ -87,6 +87,10 @@ history_us         /transfers/manifests/US1/history/              login     200 
 history_gt         /transfers/manifests/GT1/history/              login     200   200       200   404        200        404        200       200     403    200
 accept_get         /transfers/manifests/US1/accept/               login     405   405       405   405        405        405        405       405     403    405
 accept_us          POST:/transfers/manifests/US1/accept/          login     302   404       302   403        404        403        403       403     403    302
+admit_get          /transfers/manifests/US1/admit/                login     405   405       405   405        405        405        405       405     403    405
+admit_us           POST:/transfers/manifests/US1/admit/           login     302   404       302   403        404        403        403       403     403    302
+withdraw_get       /transfers/manifests/US1/withdraw/             login     405   405       405   405        405        405        405       405     403    405
+withdraw_us        POST:/transfers/manifests/US1/withdraw/        login     302   404       302   403        404        403        403       403     403    302
 accept_gt          POST:/transfers/manifests/GT1/accept/          login     302   302       302   404        403        404        403       403     403    302
 accept_missing     POST:/transfers/manifests/NOPE/accept/         login     404   404       404   404        404        404        404       404     403    404
 admission_us       /transfers/admissions/{rec_us}/                login     200   404       200   200        404        404        200       200     403    200
@@ -114,6 +118,14 @@ move_gt_oth        /housing/people/{p_gt_oth}/move/               login     404 
 move_moved         /housing/people/{p_moved}/move/                login     404   200       404   404        404        404        200       200     403    200
 move_missing       /housing/people/999999999/move/                login     404   404       404   404        404        404        404       404     403    404
 move_write         POST:/housing/people/{p_us}/move/              login     400   404       400   404        404        404        403       403     403    403
+release_us         /housing/people/{p_us}/release/                login     200   404       200   404        404        404        403       403     403    403
+release_gt_oth     /housing/people/{p_gt_oth}/release/            login     404   200       404   404        404        404        403       403     403    403
+release_missing    /housing/people/999999999/release/             login     404   404       404   404        404        404        404       404     403    404
+release_write      POST:/housing/people/{p_us}/release/           login     400   404       400   404        404        404        403       403     403    403
+transfer_us        /housing/people/{p_us}/transfer/               login     200   404       200   404        404        404        403       403     403    403
+transfer_gt_oth    /housing/people/{p_gt_oth}/transfer/           login     404   200       404   404        404        404        403       403     403    403
+transfer_missing   /housing/people/999999999/transfer/            login     404   404       404   404        404        404        404       404     403    404
+transfer_write     POST:/housing/people/{p_us}/transfer/          login     400   404       400   404        404        404        403       403     403    403
 billing            /billing/                                      login     200   200       200   200        200        200        200       200     403    200
 billing_us         /billing/US-SV/                                login     200   404       200   200        404        200        200       200     403    200
 billing_missing    /billing/NOPE/                                 login     404   404       404   404        404        404        404       404     403    404

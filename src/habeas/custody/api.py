@@ -505,3 +505,82 @@ def custody_checks_create(request: HttpRequest) -> dict[str, Any]:
             if o["episode"] in visible
         ],
     }
+
+
+# --- release (Mandela Rule 7(c)) ---------------------------------------------------------
+
+MSG_NO_RELEASE = gettext_lazy(
+    "releases are recorded by the receiving facility's staff, not the sending state"
+)
+MSG_RELEASE_READ_ONLY = gettext_lazy("your role may read custody but not record a release")
+MSG_CONFIRM = "this release needs confirmation (send confirm: true): {warnings}"
+
+
+class ReleaseIn(Schema):
+    reason: str = Field(..., examples=["sentence_served"])
+    at: PlausibleInstant = Field(..., description="ISO 8601 with offset")
+    destination: str = Field("", description="ISO 3166-1 alpha-2 country the person leaves for")
+    note: str = ""
+    confirm: bool = Field(False, description="record it despite the warnings")
+
+
+class ReleaseOut(Schema):
+    episode: IdStr
+    person: IdStr
+    released_at: InstantStr
+    reason: str
+    destination: str
+    warnings: list[str]
+
+
+def staff_scope_check(user: User, person: Any) -> None:
+    """404 when the person is held in a facility outside the user's scope (Mandela Rule 9)."""
+    if (
+        CustodyEpisode.objects.open()
+        .filter(person=person)
+        .exclude(pk__in=CustodyEpisode.objects.visible_to(user))
+        .exists()
+    ):
+        raise NotFound(MSG_HELD_ELSEWHERE)
+
+
+@router.post(
+    "/persons/{person_id}/release",
+    response={200: ReleaseOut, **errors(*WRITE_ERRORS)},
+    summary="Release a person from custody",
+    operation_id="person_release",
+    tags=["persons"],
+)
+def person_release(request: HttpRequest, person_id: str, body: ReleaseIn) -> dict[str, Any]:
+    """``habeas release`` (``custody.released``): the open episode ends; the family, the
+    consulate and the sending state are notified through the outbox. A release with warnings
+    (e.g. ``sentence_served`` before the projected date) is refused with 409 and the warnings
+    until it is sent again with ``confirm: true``. Facility staff only."""
+    from habeas.core.errors import Conflict
+    from habeas.custody.selectors import release_warnings
+    from habeas.custody.services import custody_release
+
+    user = housing_user(request, refused=str(MSG_NO_RELEASE), read_only=str(MSG_RELEASE_READ_ONLY))
+    person = person_get_for(user=user, person_id=person_id)
+    staff_scope_check(user, person)
+    warnings = release_warnings(
+        person, reason=body.reason, at=body.at, destination=body.destination
+    )
+    if warnings and not body.confirm:
+        raise Conflict(MSG_CONFIRM.format(warnings=" ".join(warnings)))
+    episode = custody_release(
+        actor=Actor.from_user(user),
+        person=person,
+        reason=body.reason,
+        at=body.at,
+        destination=body.destination,
+        note=body.note,
+    )
+    return {
+        "episode": str(episode.pk),
+        "person": str(person.pk),
+        "released_at": instant_str(episode.released_at),
+        "reason": episode.release_reason,
+        "destination": episode.release_destination,
+        "warnings": warnings,
+    }

@@ -174,3 +174,27 @@ def releases_due(*, user: Any, days: int = 30, today: Any = None) -> list[dict[s
         )
     rows.sort(key=lambda r: (r["release_date"], r["facility"], r["person_id"]))
     return rows
+
+
+def release_warnings(person: Person, *, reason: str, at: Any, destination: str = "") -> list[str]:
+    """What a release would get wrong without being unlawful, in words, for a confirmation
+    (Mandela Rule 7(c); 18 U.S.C. § 3624(a)): a ``sentence_served`` release before the
+    projected release date, or where no date is computed; a return to another state with no
+    destination country."""
+    from django.utils.translation import gettext as _
+
+    warnings: list[str] = []
+    if reason == "sentence_served":
+        due = release_date(person)
+        if due is None:
+            warnings.append(
+                _("No release date is computed for this person: check that the sentence is served.")
+            )
+        elif at.date() < due:
+            warnings.append(
+                _("The projected release date is %(date)s: this release is %(days)s days early.")
+                % {"date": due.isoformat(), "days": (due - at.date()).days}
+            )
+    if reason in ("repatriated", "returned_to_sending_state") and not destination.strip():
+        warnings.append(_("No destination country is given for a return to another state."))
+    return warnings

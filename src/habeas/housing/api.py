@@ -808,3 +808,56 @@ def facilities_housing_plan(
     document = plan.document(problem)
     document.pop("solver", None)
     return {"facility": facility.code, **document}
+
+
+# --- transfer to another facility (Mandela Rule 7(c)) ------------------------------------
+
+
+class TransferIn(Schema):
+    to: str = Field(..., description="the destination facility's code")
+    at: PlausibleInstant = Field(..., description="ISO 8601 with offset")
+    reason: str = ""
+
+
+class TransferOut(Schema):
+    person: str
+    episode: str
+    facility: str
+    cell: str
+    at: str
+
+
+@router.post(
+    "/persons/{person_id}/transfer",
+    response={200: TransferOut, **errors(400, 401, 403, 404, 409)},
+    summary="Transfer a person to another facility",
+    operation_id="person_transfer",
+    tags=["persons"],
+)
+def person_transfer(request: HttpRequest, person_id: str, body: TransferIn) -> dict[str, Any]:
+    """``habeas transfer`` (``custody.transferred``): the episode goes on in the destination,
+    in a cell chosen under the housing rules; the transfer notice is queued. Staff of the
+    facility holding the person only (404 otherwise)."""
+    from habeas.custody.api import staff_scope_check
+    from habeas.housing.relocation import custody_transfer
+
+    user = housing_writer(request)
+    person = person_get_for(user=user, person_id=person_id)
+    staff_scope_check(user, person)
+    facility = Facility.objects.filter(code=body.to).first()
+    if facility is None:
+        raise ValidationFailed(_("no facility %(code)s") % {"code": body.to})
+    placement = custody_transfer(
+        actor=Actor.from_user(user),
+        person=person,
+        facility=facility,
+        at=body.at,
+        reason=body.reason,
+    )
+    return {
+        "person": str(person.pk),
+        "episode": str(placement.episode_id),
+        "facility": facility.code,
+        "cell": placement.cell.code,
+        "at": instant_str(placement.started_at),
+    }

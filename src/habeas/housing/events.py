@@ -50,6 +50,7 @@ from habeas.facilities.models import Cell
 from habeas.housing.allocator import occupancy
 from habeas.housing.models import KeepApart, KeepApartOverride, Placement, RollCount, RollCountLine
 from habeas.housing.placements import placement_close_on_release
+from habeas.housing.relocation import transfer_summary
 from habeas.housing.selectors import current_placement
 
 PL = "housing.Placement"
@@ -107,6 +108,14 @@ def _moved(state: State, p: dict[str, Any]) -> None:
     if p.get("ended"):
         _placement_ended(state, p["ended"])
     _placement_opened(state, p["episode"], p["placement"])
+
+
+def _transferred(state: State, p: dict[str, Any]) -> None:
+    """The episode's facility becomes the destination; the placement there opens."""
+    state.setdefault("custody.CustodyEpisode", {}).setdefault(p["episode"], {})["facility"] = p[
+        "destination"
+    ]
+    _moved(state, p)
 
 
 def _keep_apart(state: State, p: dict[str, Any]) -> None:
@@ -204,6 +213,16 @@ class MovedPayload(Payload):
     placement: NewPlacement
 
 
+class TransferredPayload(Payload):
+    episode: int
+    #: Facility codes.
+    origin: str
+    destination: str
+    reason: str
+    ended: EndedPlacement | None
+    placement: NewPlacement
+
+
 class KeepApartRow(Payload):
     id: int
     person_a: int
@@ -293,6 +312,15 @@ declare(
         label=pgettext_lazy("ledger action", "Cell move"),
         replay=_moved,
         summary=_moved_summary,
+        housing="placements",
+        public_history=True,
+    ),
+    Action(
+        "custody.transferred",
+        schema=TransferredPayload,
+        label=pgettext_lazy("ledger action", "Transfer to another facility"),
+        replay=_transferred,
+        summary=transfer_summary,
         housing="placements",
         public_history=True,
     ),

@@ -283,6 +283,24 @@ def _on_release(events: Sequence[AppendedEvent]) -> None:
     )
 
 
+@on_appended("custody.transferred")
+def _on_transfer(events: Sequence[AppendedEvent]) -> None:
+    """Mandela Rule 68: the family (and consulate, sending state) told of a transfer."""
+    from habeas.notifications.services import Notice
+
+    _queue(
+        [
+            Notice(
+                e.payload["episode"],
+                "transfer",
+                {"at": e.payload["placement"]["started_at"], "facility": e.payload["destination"]},
+                occurrence=str(e.payload["placement"]["id"]),
+            )
+            for e in events
+        ]
+    )
+
+
 @on_appended("transfers.notification_queued")
 def _on_admission(events: Sequence[AppendedEvent]) -> None:
     from habeas.notifications.services import Notice

@@ -29,7 +29,7 @@ from habeas.people.matching import PersonRecord, registry_match
 from habeas.transfers.disclosure import report_for
 from habeas.transfers.manifest import check_birth, country_code, parse_partial_date
 from habeas.transfers.selectors import manifest_get_for, manifest_list, manifest_report
-from habeas.transfers.services import manifest_accept, manifest_admit, manifest_import
+from habeas.transfers.services import manifest_accept, manifest_admit_each, manifest_import
 
 router = Router(tags=["transfers"])
 
@@ -206,14 +206,51 @@ def manifests_accept(request: HttpRequest, ref: str, body: AcceptIn) -> dict[str
     return {"manifest": manifest.ref, "accepted": [e.sending_ref for e in accepted]}
 
 
+class WithdrawIn(Schema):
+    only: list[str] = Field(..., description="sending references of accepted entries")
+    reason: str = Field(..., max_length=500)
+
+
+class WithdrawOut(Schema):
+    manifest: str
+    withdrawn: list[str]
+
+
+@router.post(
+    "/manifests/{ref}/withdrawals",
+    response={200: WithdrawOut, **errors(400, 401, 403, 404, 409)},
+    summary="Withdraw the acceptance of entries not yet admitted",
+    operation_id="manifests_withdraw",
+)
+def manifests_withdraw(request: HttpRequest, ref: str, body: WithdrawIn) -> dict[str, Any]:
+    """``transfers.acceptance_withdrawn``: the entries are decided again, their places given
+    back, the reason on the ledger. The receiving facility's staff only."""
+    from habeas.transfers.services import acceptance_withdraw
+
+    user = api_user(request)
+    manifest = manifest_get_for(user=user, ref=ref)
+    require_receiving_staff(user, manifest.agreement)
+    withdrawn = acceptance_withdraw(
+        actor=Actor.from_user(user), manifest=manifest, only=body.only, reason=body.reason
+    )
+    return {"manifest": manifest.ref, "withdrawn": [e.sending_ref for e in withdrawn]}
+
+
 class AdmitIn(Schema):
     arrived_at: str = Field(..., max_length=64)
     facility: str | None = Field(None, max_length=64)
+    only: list[str] = Field([], description="sending references; empty: every accepted entry")
+
+
+class NotHousedOut(Schema):
+    sending_ref: str
+    reason: str
 
 
 class AdmitOut(Schema):
     manifest: str
     admitted: list[dict[str, str]]
+    not_admitted: list[NotHousedOut]
 
 
 @router.post(
@@ -235,12 +272,19 @@ def manifests_admit(request: HttpRequest, ref: str, body: AdmitIn) -> dict[str, 
         facility = Facility.objects.visible_to(user).filter(code=body.facility).first()
         if facility is None:
             raise NotFound("facility not found")
-    episodes = manifest_admit(
-        actor=Actor.from_user(user), manifest=manifest, arrived_at=at, facility=facility
+    outcome = manifest_admit_each(
+        actor=Actor.from_user(user),
+        manifest=manifest,
+        arrived_at=at,
+        facility=facility,
+        only=body.only,
     )
     return {
         "manifest": manifest.ref,
-        "admitted": [{"person": str(e.person_id), "episode": str(e.pk)} for e in episodes],
+        "admitted": [{"person": str(e.person_id), "episode": str(e.pk)} for e in outcome.episodes],
+        "not_admitted": [
+            {"sending_ref": n.sending_ref, "reason": n.reason} for n in outcome.not_housed
+        ],
     }
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from habeas.core.events import (
@@ -102,6 +103,23 @@ def _accepted(state: State, p: dict[str, Any]) -> None:
             accepted_by=p["by"],
             reviewed=a["reviewed"],
         )
+
+
+def _withdrawn(state: State, p: dict[str, Any]) -> None:
+    """An acceptance withdrawn: the entry is decided again, its place given back."""
+    entries = state.setdefault(ME, {})
+    for w in p["withdrawn"]:
+        entries.setdefault(w["id"], {}).update(
+            status="decided", accepted_at=None, accepted_by="", reviewed=False
+        )
+
+
+def _withdrawn_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    return _("Acceptance of %(refs)s withdrawn from manifest %(manifest)s; reason: %(reason)s") % {
+        "refs": ", ".join(w["sending_ref"] for w in payload.get("withdrawn") or []),
+        "manifest": payload.get("manifest", ""),
+        "reason": payload.get("reason", ""),
+    }
 
 
 def _record(state: State, p: dict[str, Any]) -> None:
@@ -204,6 +222,20 @@ class ManifestAcceptedPayload(Payload):
     accepted: list[AcceptedEntry]
 
 
+class WithdrawnEntry(Payload):
+    id: int
+    sending_ref: str
+
+
+class AcceptanceWithdrawnPayload(Payload):
+    manifest: str
+    agreement: str
+    at: dt.datetime
+    by: str
+    reason: str
+    withdrawn: list[WithdrawnEntry]
+
+
 class RecordContact(Payload):
     name: str | Committed
     relation: str | Committed
@@ -281,6 +313,14 @@ declare(
         schema=ManifestAcceptedPayload,
         label=pgettext_lazy("ledger action", "Manifest accepted"),
         replay=_accepted,
+        housing=None,
+    ),
+    Action(
+        "transfers.acceptance_withdrawn",
+        schema=AcceptanceWithdrawnPayload,
+        label=pgettext_lazy("ledger action", "Acceptance withdrawn"),
+        replay=_withdrawn,
+        summary=_withdrawn_summary,
         housing=None,
     ),
     Action(

@@ -95,6 +95,10 @@ MSG_CAPACITY = (
     "accepting {n} would exceed the working capacity of {facilities}: {free} places free "
     "(working capacity less people held and accepted)"
 )
+MSG_LAWFUL = (
+    "accepting {n} would exceed the places that may lawfully hold them in {facilities} "
+    "(Mandela Rule 11: population kind and regime): no place for {short}"
+)
 MSG_NOTHING = "nothing to accept: no entry matches"
 MSG_NOTHING_TO_ADMIT = "manifest {ref} has no accepted entry waiting for admission"
 MSG_FACILITY = "agreement {agreement} covers several facilities: say which one (--facility)"
@@ -620,6 +624,30 @@ def facilities_locked(agreement: Agreement) -> list[Facility]:
     )
 
 
+def lawful_shortfall(
+    facilities: Sequence[Facility], chosen: Sequence[ManifestEntry], on: dt.date
+) -> dict[str, int]:
+    """The entries of ``chosen`` that no cell may lawfully take once the entries accepted and
+    not yet admitted are housed, by population kind and regime (:mod:`habeas.transfers.places`)."""
+    from habeas.transfers.places import occupant_of, unhoused
+
+    ids = [f.pk for f in facilities]
+    pending = (
+        ManifestEntry.objects.filter(
+            status=EntryStatus.ACCEPTED, manifest__agreement__facilities__in=ids
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    return dict(
+        unhoused(
+            facilities,
+            [occupant_of(_parsed(e), on, e.person_id) for e in pending],
+            [occupant_of(_parsed(e), on, e.person_id) for e in chosen],
+        )
+    )
+
+
 @service
 def manifest_accept(
     *,
@@ -677,6 +705,16 @@ def manifest_accept(
             ),
             details={"free": free, "requested": n},
         )
+    short = lawful_shortfall(facilities, chosen, at.date())
+    if short:
+        raise Conflict(
+            MSG_LAWFUL.format(
+                n=n,
+                facilities=", ".join(f.code for f in facilities),
+                short="; ".join(f"{k} {label}" for label, k in sorted(short.items())),
+            ),
+            details={"requested": n, **{f"short {label}": k for label, k in short.items()}},
+        )
     for e in chosen:
         e.status = EntryStatus.ACCEPTED
         e.accepted_at = at
@@ -701,6 +739,68 @@ def manifest_accept(
                         {"id": e.pk, "sending_ref": e.sending_ref, "reviewed": e.reviewed}
                         for e in chosen
                     ],
+                },
+            )
+        ],
+    )
+    return chosen
+
+
+MSG_WITHDRAW_REASON = "withdrawing an acceptance needs a reason"
+MSG_NOT_WITHDRAWABLE = "entries {refs} are not accepted entries waiting for admission"
+
+
+@service
+def acceptance_withdraw(
+    *,
+    actor: Actor,
+    manifest: Manifest,
+    only: Sequence[str],
+    reason: str,
+    at: dt.datetime | None = None,
+) -> list[ManifestEntry]:
+    """The receiving state withdraws its acceptance of entries not yet admitted (ETS 112
+    art. 3(1)(f): the receiving state's agreement): they are decided again and their places
+    given back; the reason is on the ledger (``transfers.acceptance_withdrawn``)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed(MSG_WITHDRAW_REASON)
+    at = at or now()
+    wanted = list(dict.fromkeys(r.strip() for r in only if r.strip()))
+    if not wanted:
+        raise ValidationFailed(MSG_NOTHING)
+    found = {
+        e.sending_ref: e
+        for e in ManifestEntry.objects.select_for_update().filter(
+            manifest=manifest, sending_ref__in=wanted, status=EntryStatus.ACCEPTED
+        )
+    }
+    missing = [r for r in wanted if r not in found]
+    if missing:
+        raise Conflict(MSG_NOT_WITHDRAWABLE.format(refs=", ".join(missing)))
+    chosen = [found[r] for r in wanted]
+    for e in chosen:
+        e.status = EntryStatus.DECIDED
+        e.accepted_at = None
+        e.accepted_by = ""
+        e.reviewed = False
+    ManifestEntry.objects.bulk_update(
+        chosen, ["status", "accepted_at", "accepted_by", "reviewed"], batch_size=500
+    )
+    ledger_append_many(
+        actor=actor,
+        events=[
+            Event(
+                action="transfers.acceptance_withdrawn",
+                subject=f"manifest:{manifest.ref}",
+                occurred_at=at,
+                payload={
+                    "manifest": manifest.ref,
+                    "agreement": manifest.agreement.code,
+                    "at": at,
+                    "by": actor.name[:150],
+                    "reason": reason,
+                    "withdrawn": [{"id": e.pk, "sending_ref": e.sending_ref} for e in chosen],
                 },
             )
         ],
@@ -975,6 +1075,89 @@ def manifest_admit(
     ]
     ledger_append_many(actor=actor, events=events)
     return episodes
+
+
+MSG_UNHOUSED = (
+    "no cell in {facility} may lawfully take this person now ({group}): every cell for their "
+    "population kind and regime is at working capacity or refused by a separation or "
+    "keep-apart rule"
+)
+MSG_NOT_ACCEPTED = "not an accepted entry of this manifest waiting for admission"
+
+
+@dataclass(frozen=True)
+class NotHoused:
+    """An entry left accepted, and why, in words (Mandela Rule 11)."""
+
+    sending_ref: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AdmitOutcome:
+    episodes: list[CustodyEpisode]
+    not_housed: list[NotHoused]
+
+
+@service
+def manifest_admit_each(
+    *,
+    actor: Actor,
+    manifest: Manifest,
+    arrived_at: dt.datetime,
+    facility: Facility | None = None,
+    only: Sequence[str] = (),
+) -> AdmitOutcome:
+    """Admission per entry (INTERFACES.md v1.1, ``admit --only``): the accepted entries (or
+    those named) that a cell of the facility may lawfully take are admitted by
+    :func:`manifest_admit`; each other one stays accepted and is reported by its
+    ``sending_ref`` with the reason (Mandela Rule 11; working capacity the hard cap). A named
+    reference that is not an accepted entry is reported too."""
+    from habeas.housing.allocator import Allocator
+    from habeas.transfers.places import group_label, occupant_of
+
+    agreement = manifest.agreement
+    if facility is None:
+        facilities = list(agreement.facilities.all())
+        if len(facilities) != 1:
+            raise ValidationFailed(MSG_FACILITY.format(agreement=agreement.code))
+        facility = facilities[0]
+    qs = ManifestEntry.objects.select_for_update().filter(
+        manifest=manifest, status=EntryStatus.ACCEPTED
+    )
+    wanted = list(dict.fromkeys(r.strip() for r in only if r.strip()))
+    if wanted:
+        qs = qs.filter(sending_ref__in=wanted)
+    entries = list(qs.order_by("row"))
+    found = {e.sending_ref for e in entries}
+    not_housed = [NotHoused(r, MSG_NOT_ACCEPTED) for r in wanted if r not in found]
+    if not entries:
+        if not_housed:
+            return AdmitOutcome([], not_housed)
+        raise ValidationFailed(MSG_NOTHING_TO_ADMIT.format(ref=manifest.ref))
+    allocator = Allocator(facility)
+    housable: list[str] = []
+    for e in entries:
+        who = occupant_of(_parsed(e), arrived_at.date(), e.person_id)
+        cell = allocator.choose(who)
+        if cell is None:
+            not_housed.append(
+                NotHoused(
+                    e.sending_ref,
+                    MSG_UNHOUSED.format(facility=facility.code, group=group_label(who)),
+                )
+            )
+        else:
+            allocator.take(cell, who)
+            housable.append(e.sending_ref)
+    episodes = (
+        manifest_admit(
+            actor=actor, manifest=manifest, arrived_at=arrived_at, facility=facility, only=housable
+        )
+        if housable
+        else []
+    )
+    return AdmitOutcome(episodes, not_housed)
 
 
 def _identifiers_for_matched(

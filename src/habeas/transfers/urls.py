@@ -9,6 +9,8 @@ urlpatterns = [
     path("", views.manifest_list_view, name="manifest_list"),
     path("manifests/<str:ref>/", views.manifest_detail, name="manifest_detail"),
     path("manifests/<str:ref>/accept/", views.manifest_accept_view, name="manifest_accept"),
+    path("manifests/<str:ref>/admit/", views.manifest_admit_view, name="manifest_admit"),
+    path("manifests/<str:ref>/withdraw/", views.manifest_withdraw_view, name="manifest_withdraw"),
     path("manifests/<str:ref>/history/", views.manifest_history, name="manifest_history"),
     path("admissions/<int:record_id>/", views.admission_record_view, name="admission_record"),
 ]

@@ -99,6 +99,21 @@ def manifest_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _arrival_context(manifest: Any) -> dict[str, Any]:
+    """The facilities an arrival may be at, and now in the first one's local time."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    facilities = list(manifest.agreement.facilities.order_by("code"))
+    zone = facilities[0].timezone if facilities else "UTC"
+    return {
+        "facilities": facilities,
+        "zone": zone,
+        "today_local": timezone.now().astimezone(ZoneInfo(zone)).replace(tzinfo=None),
+    }
+
+
 @role_required
 def manifest_detail(request: HttpRequest, ref: str) -> HttpResponse:
     """The decision table: filter by decision, each rule with its citation."""
@@ -123,6 +138,7 @@ def manifest_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "filter": filt,
             "decision": decision,
             "can_accept": can_accept,
+            **_arrival_context(manifest),
         },
     )
 
@@ -216,3 +232,87 @@ def admission_record_view(request: HttpRequest, record_id: int) -> HttpResponse:
         "transfers/admission_record.html",
         {"record": record, "form": form, "may_edit": may_edit, "details": details},
     )
+
+
+# --- reception: admission per entry, withdrawal -------------------------------------------
+
+
+def _receiving_staff_or_403(request: HttpRequest, manifest: Any) -> Any:
+    user: Any = request.user
+    codes = manifest.agreement.facilities.values_list("code", flat=True)
+    if not is_receiving_staff(user, codes):
+        raise PermissionDenied(_("Only the receiving facility's staff may accept entries."))
+    return user
+
+
+@role_required
+@require_POST
+def manifest_admit_view(request: HttpRequest, ref: str) -> HttpResponse:
+    """Admit the selected accepted entries (all of them when none is selected) at the
+    arrival date and time given in the facility's local time (Mandela Rule 7(c)); an entry
+    no cell may lawfully take is reported by its reference and the others are admitted."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from habeas.facilities.models import Facility
+    from habeas.transfers.services import manifest_admit_each
+
+    manifest = _manifest_or_404(request, ref)
+    user = _receiving_staff_or_403(request, manifest)
+    facilities = list(manifest.agreement.facilities.order_by("code"))
+    code = request.POST.get("facility") or (facilities[0].code if facilities else "")
+    facility = next((f for f in facilities if f.code == code), None)
+    if facility is None:
+        messages.error(request, _("Choose the facility the people arrived at."))
+        return redirect("transfers:manifest_detail", ref=ref)
+    try:
+        day = dt.date.fromisoformat(request.POST.get("arrived_date", ""))
+        hour = dt.time.fromisoformat(request.POST.get("arrived_time", ""))
+    except ValueError:
+        messages.error(request, _("Give the date and time of arrival."))
+        return redirect("transfers:manifest_detail", ref=ref)
+    at = dt.datetime.combine(day, hour, tzinfo=ZoneInfo(facility.timezone))
+    try:
+        outcome = manifest_admit_each(
+            actor=Actor.from_user(user),
+            manifest=manifest,
+            arrived_at=at,
+            facility=Facility.objects.get(pk=facility.pk),
+            only=request.POST.getlist("only"),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("transfers:manifest_detail", ref=ref)
+    if outcome.episodes:
+        messages.success(request, _("%(n)d entries admitted.") % {"n": len(outcome.episodes)})
+    for left in outcome.not_housed:
+        messages.error(
+            request,
+            _("%(ref)s was not admitted: %(reason)s")
+            % {"ref": left.sending_ref, "reason": left.reason},
+        )
+    return redirect("transfers:manifest_detail", ref=ref)
+
+
+@role_required
+@require_POST
+def manifest_withdraw_view(request: HttpRequest, ref: str) -> HttpResponse:
+    """Withdraw the acceptance of the selected entries, with a reason (on the ledger)."""
+    from habeas.transfers.services import acceptance_withdraw
+
+    manifest = _manifest_or_404(request, ref)
+    user = _receiving_staff_or_403(request, manifest)
+    try:
+        withdrawn = acceptance_withdraw(
+            actor=Actor.from_user(user),
+            manifest=manifest,
+            only=request.POST.getlist("only"),
+            reason=request.POST.get("withdraw_reason", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Acceptance withdrawn for %(n)d entries.") % {"n": len(withdrawn)}
+        )
+    return redirect("transfers:manifest_detail", ref=ref)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from habeas.accounts.auth import role_required
-from habeas.accounts.permissions import may_view_cells
+from habeas.accounts.permissions import may_manage_housing, may_view_cells
 from habeas.core import audit
 from habeas.core.errors import NotFound
 from habeas.custody.choices import LegalBasisKind
@@ -173,11 +173,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Occupancy per facility against certified and working capacity (Mandela Rule 10;
     STANDARDS.md: occupancy rate = population × 100 / certified capacity)."""
     show_cells = may_view_cells(request.user)
+    from habeas.web.attention import needs_attention
+
     facilities = [_facility_card(f, show_cells) for f in occupancy_list(user=request.user)]
     return render(
         request,
         "web/dashboard.html",
-        {"facilities": facilities, "show_cells": show_cells, "bands": BANDS},
+        {
+            "facilities": facilities,
+            "show_cells": show_cells,
+            "bands": BANDS,
+            "attention": needs_attention(request.user),
+        },
     )
 
 
@@ -290,6 +297,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "release_date": release_date(person) if open_episode is not None else None,
             "placement": placement,
             "show_cells": show_cells,
+            "may_act": open_episode is not None and may_manage_housing(user),
             "history": history,
             **lifecycle_context(person, open_episode, show_private=show_cells),
             **absences.context,

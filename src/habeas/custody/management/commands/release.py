@@ -10,6 +10,7 @@ from habeas.core.actor import Actor
 from habeas.core.clock import parse_instant
 from habeas.core.commands import HabeasCommand
 from habeas.custody.choices import ReleaseReason
+from habeas.custody.selectors import release_warnings
 from habeas.custody.services import custody_release
 from habeas.people.selectors import person_resolve
 
@@ -30,6 +31,10 @@ class Command(HabeasCommand):
         except ValueError as exc:
             raise CommandError(f"--at: {exc}", returncode=2) from None
         person = person_resolve(options["person"])
+        for warning in release_warnings(
+            person, reason=options["reason"], at=at, destination=options["destination"]
+        ):
+            self.stderr.write(f"warning: {warning}")
         episode = custody_release(
             actor=Actor.cli(),
             person=person,
