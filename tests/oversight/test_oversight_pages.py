@@ -178,9 +178,10 @@ def test_person_file_pdf_anonymous_goes_to_login(scene: dict[str, Any]) -> None:
 def test_pdf_renders_without_the_unicode_font(monkeypatch: Any, db: Any) -> None:
     from pathlib import Path
 
+    from habeas.core import pdf as pdf_base
     from habeas.oversight import pdf
 
-    monkeypatch.setattr(pdf, "FONT_REGULAR", Path("/nonexistent.ttf"))
+    monkeypatch.setattr(pdf_base, "FONT_REGULAR", Path("/nonexistent.ttf"))
     document = {
         "id": "1",
         "sending_refs": ["A1"],

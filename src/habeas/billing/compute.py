@@ -386,15 +386,14 @@ def finish(
     others: list[dict[str, Any]] = []
     for line in lines:
         person = line.get("person")
-        if "sending_ref" in line:
-            pass  # named by compute_lines
-        elif person:
-            key = int(person)
-            line["sending_ref"] = refs.get(key, "")
-            line["name"] = names.get(key, "")
-        else:
-            line["sending_ref"] = ""
-            line["name"] = LABELS[line["kind"]].format(n=line.get("tier_above"))
+        if "sending_ref" not in line:  # else already named by compute_lines
+            if person:
+                key = int(person)
+                line["sending_ref"] = refs.get(key, "")
+                line["name"] = names.get(key, "")
+            else:
+                line["sending_ref"] = ""
+                line["name"] = LABELS[line["kind"]].format(n=line.get("tier_above"))
         (persons if line["kind"] == PERSON_DAYS else others).append(line)
     # Stable sorts: the order of ``(kind != PERSON_DAYS, sending_ref)``.
     persons.sort(key=itemgetter("sending_ref"))

@@ -15,22 +15,17 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from num2words import num2words
 
 from habeas.agreements.models import Agreement
 from habeas.billing.schedule import minor_units
 from habeas.core import csvsafe
-
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
-FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
+from habeas.core.pdf import HabeasPDF
 
 CSV_COLUMNS = (
     "number", "kind", "sending_ref", "person", "name", "first_day", "last_day", "days", "rate",
@@ -93,34 +88,15 @@ def _kind_title(kind: str) -> str:
     }[kind]
 
 
-class _InvoicePDF(FPDF):
+class _InvoicePDF(HabeasPDF):
     def __init__(self, footer_text: str) -> None:
-        super().__init__(format="A4")
-        self.footer_text = footer_text
-        self.unicode = FONT_REGULAR.exists()
-        if self.unicode:
-            self.add_font("DejaVu", "", str(FONT_REGULAR))
-            self.add_font("DejaVu", "B", str(FONT_BOLD if FONT_BOLD.exists() else FONT_REGULAR))
-            self.family = "DejaVu"
-        else:
-            self.family = "Helvetica"
-        self.set_auto_page_break(auto=True, margin=18)
-        self.set_margins(15, 15, 15)
-
-    def t(self, value: Any) -> str:
-        text = "—" if value in (None, "") else str(value)
-        if not self.unicode:
-            text = text.replace("—", "-").encode("latin-1", "replace").decode("latin-1")
-        return text
-
-    def font(self, size: float, bold: bool = False) -> None:
-        self.set_font(self.family, "B" if bold else "", size)
+        super().__init__(footer_text, margins=(15, 15, 15))
 
     def footer(self) -> None:
         self.set_y(-12)
         self.font(7)
         self.set_text_color(90, 90, 90)
-        self.cell(0, 5, self.t(self.footer_text), align="L")
+        self.cell(0, 5, self.text_of(self.footer_text), align="L")
         self.cell(
             0, 5, _("Page %(n)s of %(total)s") % {"n": self.page_no(), "total": "{nb}"}, align="R"
         )
@@ -143,7 +119,7 @@ def invoice_pdf(document: dict[str, Any], agreement: Agreement) -> bytes:
     pdf.cell(
         0,
         9,
-        pdf.t(f"{_kind_title(document['kind'])} {number}"),
+        pdf.text_of(f"{_kind_title(document['kind'])} {number}"),
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
@@ -165,9 +141,9 @@ def invoice_pdf(document: dict[str, Any], agreement: Agreement) -> bytes:
     ]
     for label, value in rows:
         pdf.font(8.5, bold=True)
-        pdf.cell(45, 5, pdf.t(label))
+        pdf.cell(45, 5, pdf.text_of(label))
         pdf.font(8.5)
-        pdf.multi_cell(0, 5, pdf.t(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(0, 5, pdf.text_of(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
     headings = (
         _("Reference"), _("Name"), _("First day"), _("Last day"), _("Days"), _("Rate"),
@@ -178,7 +154,7 @@ def invoice_pdf(document: dict[str, Any], agreement: Agreement) -> bytes:
         pdf.font(8, bold=True)
         pdf.set_fill_color(230, 230, 230)
         for width, text in zip(WIDTHS, headings, strict=True):
-            pdf.cell(width, 6, pdf.t(text), border=1, fill=True, align="L")
+            pdf.cell(width, 6, pdf.text_of(text), border=1, fill=True, align="L")
         pdf.ln()
 
     header()
@@ -194,30 +170,30 @@ def invoice_pdf(document: dict[str, Any], agreement: Agreement) -> bytes:
             line["rate"], line["amount"],
         )  # fmt: skip
         for i, (width, text) in enumerate(zip(WIDTHS, cells, strict=True)):
-            pdf.cell(width, 5, pdf.t(text), border=1, align="R" if i >= 4 else "L")
+            pdf.cell(width, 5, pdf.text_of(text), border=1, align="R" if i >= 4 else "L")
         pdf.ln()
     pdf.ln(3)
     pdf.font(10, bold=True)
     pdf.cell(
         0, 6,
-        pdf.t(_("Person-days: %(days)s") % {"days": document["total_days"]}),
+        pdf.text_of(_("Person-days: %(days)s") % {"days": document["total_days"]}),
         new_x=XPos.LMARGIN, new_y=YPos.NEXT,
     )  # fmt: skip
     total = {"total": document["total"], "currency": document["currency"]}
     words = {"words": amount_in_words(document["total"], document["currency"])}
     pdf.cell(
-        0, 6, pdf.t(_("Total: %(total)s %(currency)s") % total),
+        0, 6, pdf.text_of(_("Total: %(total)s %(currency)s") % total),
         new_x=XPos.LMARGIN, new_y=YPos.NEXT,
     )  # fmt: skip
     pdf.font(9)
     pdf.multi_cell(
-        0, 5, pdf.t(_("In words: %(words)s") % words), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        0, 5, pdf.text_of(_("In words: %(words)s") % words), new_x=XPos.LMARGIN, new_y=YPos.NEXT
     )
     pdf.ln(2)
     pdf.font(7.5)
     pdf.multi_cell(
         0, 4,
-        pdf.t(_(
+        pdf.text_of(_(
             "Computed from the custody intervals recorded on the Habeas ledger up to the root "
             "above; anyone holding a copy of the ledger can recompute this document. Issued "
             "documents are never changed: corrections are credit or debit notes."

@@ -12,44 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext as _
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from habeas.core.clock import now
+from habeas.core.pdf import HabeasPDF
 from habeas.ledger.services import ledger_root, ledger_size
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
-FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
 
-
-class _FilePDF(FPDF):
+class _FilePDF(HabeasPDF):
     def __init__(self, footer_text: str) -> None:
-        super().__init__(format="A4")
-        self.footer_text = footer_text
-        self.unicode = FONT_REGULAR.exists()
-        if self.unicode:
-            self.add_font("DejaVu", "", str(FONT_REGULAR))
-            self.add_font("DejaVu", "B", str(FONT_BOLD if FONT_BOLD.exists() else FONT_REGULAR))
-            self.family = "DejaVu"
-        else:
-            self.family = "Helvetica"
-        self.set_auto_page_break(auto=True, margin=18)
-        self.set_margins(18, 16, 18)
-
-    def text_of(self, value: Any) -> str:
-        text = "—" if value in (None, "") else str(value)
-        if not self.unicode:
-            text = text.replace("—", "-").encode("latin-1", "replace").decode("latin-1")
-        return text
-
-    def font(self, size: float, bold: bool = False) -> None:
-        self.set_font(self.family, "B" if bold else "", size)
+        super().__init__(footer_text, margins=(18, 16, 18))
 
     def footer(self) -> None:
         self.set_y(-13)
