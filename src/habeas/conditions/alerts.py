@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -36,6 +36,7 @@ from typing import Any
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from habeas.accounts.permissions import may_view_cells
 from habeas.core.canonical import plain
@@ -62,12 +63,50 @@ RULES = {
         AlertRule("A2", "capacity", "Mandela Rules 12-13; HMPPS certified normal accommodation"),
         AlertRule("A3", "roll_count", "HMPPS establishment roll"),
         AlertRule("A4", "legal_basis", "Mandela Rule 7(b); 18 U.S.C. § 3585(b)"),
+        # Kinds evaluated by a registered source (register_source), in this app or above it:
+        AlertRule(
+            "A5",
+            "heat",
+            "NWS heat index; Cole v. Collier (S.D. Tex. 2017): ≤ 88 °F; Mandela Rule 13",
+        ),
+        AlertRule("A6", "sensor_silent", "Mandela Rule 13: climatic conditions watched"),
+        AlertRule("A7", "retaliation", "Mandela Rule 57(2); OPCAT arts. 15 and 21(1)"),
+        AlertRule("A8", "no_contact", "Mandela Rules 58(1), 62(1); VCCR art. 36(1)"),
+        AlertRule("A9", "inspection", "OPCAT arts. 4, 14 and 20; Mandela Rules 83-85"),
     )
 }
 KINDS = tuple(RULES)
 #: Kinds about housing: shown to the receiving prison service and oversight only (a sending
 #: state's liaison never sees cells, STANDARDS.md locator conventions and Mandela Rule 9).
-HOUSING_KINDS = frozenset({"space", "capacity", "roll_count"})
+HOUSING_KINDS = frozenset({"space", "capacity", "roll_count", "heat", "sensor_silent"})
+#: Headings of the kinds, in the order pages show them.
+LABELS = {
+    "space": gettext_lazy("Space per person"),
+    "capacity": gettext_lazy("Above certified capacity"),
+    "roll_count": gettext_lazy("Roll-count discrepancy"),
+    "legal_basis": gettext_lazy("Legal basis"),
+    "heat": gettext_lazy("Heat"),
+    "sensor_silent": gettext_lazy("Silent sensor"),
+    "retaliation": gettext_lazy("Possible retaliation"),
+    "no_contact": gettext_lazy("No outside contact"),
+    "inspection": gettext_lazy("Inspection obstructed or overdue"),
+}
+
+#: ``evaluate(facilities, user, with_since)`` → the open alerts of one kind in those
+#: facilities that ``user`` may see (``None``: the server's own CLI, everything). It must
+#: apply its own visibility: e.g. ``retaliation`` is for oversight only (it would reveal a
+#: confidential complaint), ``no_contact`` follows the person's scope.
+Source = Callable[[list[Facility], Any, bool], list["Alert"]]
+SOURCES: dict[str, Source] = {}
+
+
+def register_source(kind: str, evaluate: Source) -> None:
+    """Let an app (this one or one above it, from its ``AppConfig.ready``) evaluate the alerts
+    of a kind declared in :data:`RULES`: the apps' dependencies keep pointing downward, and
+    ``alerts``, the alerts page, the dashboard and oversight list every kind alike."""
+    if kind not in RULES:
+        raise ValueError(f"alert kind {kind!r} is not declared in RULES")
+    SOURCES[kind] = evaluate
 
 
 @dataclass(frozen=True)
@@ -389,6 +428,8 @@ def alerts_for(
         )
     if "legal_basis" in wanted:
         found.extend(legal_basis_alerts(episodes))
+    for kind in sorted(wanted & SOURCES.keys(), key=KINDS.index):
+        found.extend(SOURCES[kind](facilities, user, with_since))
     if with_since:
         found = _with_acknowledgements(found)
         if open_only:

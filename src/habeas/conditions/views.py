@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from habeas.accounts.auth import role_required
@@ -19,19 +18,14 @@ from habeas.accounts.permissions import (
     may_acknowledge_alerts,
     may_view_cells,
 )
-from habeas.conditions.alerts import KINDS, RULES, alerts_for
+from habeas.conditions.alerts import HOUSING_KINDS, KINDS, LABELS, RULES, alerts_for
 from habeas.conditions.services import alert_acknowledge
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, Forbidden
 from habeas.facilities.models import Facility
 
 #: Headings of the kinds, in the order the page shows them.
-KIND_LABELS = {
-    "space": gettext_lazy("Space per person"),
-    "capacity": gettext_lazy("Above certified capacity"),
-    "roll_count": gettext_lazy("Roll-count discrepancy"),
-    "legal_basis": gettext_lazy("Legal basis"),
-}
+KIND_LABELS = LABELS
 
 
 @role_required
@@ -76,7 +70,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             "kinds": [
                 {"kind": k, "label": KIND_LABELS[k], "rule": RULES[k], "count": counts.get(k, 0)}
                 for k in KINDS
-                if may_view_cells(user) or k == "legal_basis"
+                if may_view_cells(user) or k not in HOUSING_KINDS
             ],
             "labels": KIND_LABELS,
             "kind": kind if kind in KINDS else "",
