@@ -27,7 +27,7 @@ roll count, or the day after the last sentence ended. Heat alerts come with sens
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -437,6 +437,25 @@ def alerts_for(
     order = {kind: i for i, kind in enumerate(KINDS)}
     found.sort(key=lambda a: (a.facility, order[a.kind], _instant(a.since), a.subject))
     return found
+
+
+def alert_counts(facilities: list[Facility]) -> Counter[str]:
+    """How many alerts of each kind are open in ``facilities``, as :func:`alerts_for` would
+    list them for the server itself, without writing their messages or dating them: the
+    statistics need the numbers only (the ``legal_basis`` alarms are counted from the
+    conditions, one per episode and rule)."""
+    counts: Counter[str] = Counter()
+    if not facilities:
+        return counts
+    counts.update(a.kind for a in _housing_alerts(facilities, with_since=False))
+    ids = sorted(
+        CustodyEpisode.objects.open().filter(facility__in=facilities).values_list("pk", flat=True)
+    )
+    if ids:
+        counts["legal_basis"] += len(conditions_for(ids, timezone.now()))
+    for kind, evaluate in SOURCES.items():
+        counts[kind] += len(evaluate(facilities, None, False))
+    return +counts
 
 
 def _with_acknowledgements(alerts: list[Alert]) -> list[Alert]:

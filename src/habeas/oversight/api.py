@@ -10,7 +10,7 @@
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -19,6 +19,7 @@ from habeas.accounts.auth import api_user
 from habeas.accounts.permissions import may_read_oversight
 from habeas.core.api import ErrorOut, IdStr, InstantStr, Pagination, errors, instant_str
 from habeas.core.errors import Forbidden
+from habeas.oversight.freshness import conditional
 from habeas.oversight.locator import (
     LocatorQuery,
     Throttle,
@@ -31,7 +32,7 @@ from habeas.oversight.models import AccessLog
 from habeas.oversight.selectors import (
     AccessLogFilter,
     access_log_list,
-    public_stats_document,
+    public_stats_cached,
 )
 
 router = Router(tags=["oversight"])
@@ -108,16 +109,21 @@ def _throttled(response: HttpResponse, throttle: Throttle, message: str) -> Any:
 
 @router.get(
     "/statistics",
-    response={200: dict[str, Any]},
+    response={200: dict[str, Any], 304: None},
     auth=None,
     summary="Public statistics (Mandela Rule 10)",
     operation_id="statistics",
 )
-def statistics_get(request: HttpRequest) -> dict[str, Any]:
+def statistics_get(request: HttpRequest) -> HttpResponse:
     """Population and occupancy against certified and working capacity per facility and
     module; by nationality, sex, legal basis and agreement; deaths in custody; the daily
-    population series. Counts from 1 to 4 are ``"<5"``."""
-    return public_stats_document()
+    population series. Counts from 1 to 4 are ``"<5"``. Computed once per version of the
+    registry; an unchanged registry answers 304 to ``If-None-Match``."""
+    return conditional(
+        request,
+        "api",
+        lambda version: JsonResponse(public_stats_cached(version)),
+    )
 
 
 class AccessLogOut(Schema):

@@ -14,7 +14,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 
 from habeas.accounts.permissions import may_read_oversight
-from habeas.conditions.alerts import alerts_for
+from habeas.conditions.alerts import alert_counts
 from habeas.core.canonical import plain
 from habeas.core.clock import now
 from habeas.core.errors import Forbidden
@@ -24,6 +24,7 @@ from habeas.facilities.models import Facility
 from habeas.facilities.selectors import FacilityOccupancy, occupancy_for
 from habeas.ledger.models import LedgerCheckpoint, LedgerVerification
 from habeas.ledger.services import ledger_root, ledger_size
+from habeas.oversight.freshness import cached_document
 from habeas.oversight.models import AccessLog
 
 
@@ -64,10 +65,16 @@ def stats_document(facilities: list[Facility] | None = None) -> dict[str, Any]:
     episodes = CustodyEpisode.objects.open().filter(facility__in=facilities)
     by_nationality: Counter[str] = Counter()
     by_sex: Counter[str] = Counter()
-    for nationalities, sex in episodes.values_list("person__nationalities", "person__sex"):
-        by_sex[sex] += 1
+    # Grouped in the database: the JSON list of nationalities is decoded once per distinct
+    # value, not once per person.
+    for nationalities, sex, n in (
+        episodes.order_by()
+        .values_list("person__nationalities", "person__sex")
+        .annotate(n=Count("pk"))
+    ):
+        by_sex[sex] += n
         for code in nationalities or ["unknown"]:
-            by_nationality[code] += 1
+            by_nationality[code] += n
     kinds_per_episode: dict[int, set[str]] = {}
     for episode_id, kind in episodes.values_list("pk", "legal_bases__kind"):
         kinds_per_episode.setdefault(episode_id, set())
@@ -76,7 +83,7 @@ def stats_document(facilities: list[Facility] | None = None) -> dict[str, Any]:
     by_basis: Counter[str] = Counter()
     for kinds in kinds_per_episode.values():
         by_basis["+".join(sorted(kinds)) or "none"] += 1
-    alerts = alerts_for(facilities=facilities, with_since=False)
+    alerts = alert_counts(facilities)
     by_agreement: Counter[str] = Counter(
         code or "domestic" for code in episodes.values_list("agreement__code", flat=True)
     )
@@ -91,8 +98,8 @@ def stats_document(facilities: list[Facility] | None = None) -> dict[str, Any]:
             "deaths_in_custody": CustodyEpisode.objects.filter(
                 facility__in=facilities, release_reason=ReleaseReason.DEATH
             ).count(),
-            "open_alerts": len(alerts),
-            "open_alerts_by_kind": dict(sorted(Counter(a.kind for a in alerts).items())),
+            "open_alerts": sum(alerts.values()),
+            "open_alerts_by_kind": dict(sorted(alerts.items())),
         }
     )
 
@@ -153,7 +160,24 @@ def public_stats_document(series: bool = True) -> dict[str, Any]:
     return public
 
 
+def public_stats_cached(version: str | None = None) -> dict[str, Any]:
+    """:func:`public_stats_document` at the registry's current version, computed once per
+    version for every server (:mod:`habeas.oversight.freshness`)."""
+    doc: dict[str, Any] = cached_document("public-stats", public_stats_document, version=version)
+    return doc
+
+
 # --- population over time ------------------------------------------------------------------
+
+
+class UTCDate(TruncDate):
+    """The UTC calendar day of an instant. Django's ``TruncDate`` on SQLite calls back into
+    Python once per row; instants are stored there as UTC text, so SQLite's own ``date()``
+    gives the same day in C. Other databases keep Django's SQL."""
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        sql, params = compiler.compile(self.lhs)
+        return f"date({sql})", params
 
 
 def population_series(
@@ -168,14 +192,14 @@ def population_series(
     delta: dict[int, Counter[dt.date]] = {pk: Counter() for pk in codes}
     episodes = CustodyEpisode.objects.filter(facility__in=facilities).order_by()
     for row in (
-        episodes.annotate(day=TruncDate("admitted_at"))
+        episodes.annotate(day=UTCDate("admitted_at", tzinfo=dt.UTC))
         .values("facility_id", "day")
         .annotate(n=Count("pk"))
     ):
         delta[row["facility_id"]][row["day"]] += row["n"]
     for row in (
         episodes.filter(released_at__isnull=False)
-        .annotate(day=TruncDate("released_at"))
+        .annotate(day=UTCDate("released_at", tzinfo=dt.UTC))
         .values("facility_id", "day")
         .annotate(n=Count("pk"))
     ):

@@ -40,6 +40,7 @@ from habeas.custody.choices import ReleaseReason
 from habeas.facilities.choices import ModulePopulation, ModuleRegime
 from habeas.oversight.charts import population_chart
 from habeas.oversight.choices import AccessChannel
+from habeas.oversight.freshness import conditional
 from habeas.oversight.locator import (
     LocatorQuery,
     client_address,
@@ -53,7 +54,7 @@ from habeas.oversight.selectors import (
     access_log_list,
     deaths_list,
     ledger_status,
-    public_stats_document,
+    public_stats_cached,
     stats_document,
 )
 from habeas.oversight.services import access_log_record
@@ -232,8 +233,16 @@ def _chart_for(points: list[dict[str, Any]], certified: int, working: int, title
 def statistics(request: HttpRequest) -> HttpResponse:
     """Public statistics (Mandela Rule 10): population and occupancy rates against certified
     and working capacity per facility and module; by nationality, sex, legal basis and
-    agreement; deaths in custody; population over time. Counts from 1 to 4 read "<5"."""
-    doc = public_stats_document()
+    agreement; deaths in custody; population over time. Counts from 1 to 4 read "<5".
+    Computed once per version of the registry (:mod:`habeas.oversight.freshness`); an
+    unchanged registry answers 304."""
+    return conditional(
+        request, "html", lambda version: _statistics_page(request, version), shared=False
+    )
+
+
+def _statistics_page(request: HttpRequest, version: str) -> HttpResponse:
+    doc = public_stats_cached(version)
     facilities = []
     for f in doc["facilities"]:
         points = doc["population_series"].get(f["code"], [])
@@ -277,9 +286,13 @@ def statistics(request: HttpRequest) -> HttpResponse:
 @require_GET
 def statistics_json(request: HttpRequest) -> HttpResponse:
     """The public statistics document (small counts suppressed) as a JSON download."""
-    response = JsonResponse(public_stats_document(), json_dumps_params={"indent": 2})
-    response["Content-Disposition"] = 'attachment; filename="habeas-statistics.json"'
-    return response
+
+    def respond(version: str) -> HttpResponse:
+        response = JsonResponse(public_stats_cached(version), json_dumps_params={"indent": 2})
+        response["Content-Disposition"] = 'attachment; filename="habeas-statistics.json"'
+        return response
+
+    return conditional(request, "json", respond)
 
 
 CSV_COLUMNS = [
@@ -332,14 +345,20 @@ def statistics_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
 @require_GET
 def statistics_csv(request: HttpRequest) -> HttpResponse:
     """The public statistics (small counts suppressed) as one CSV table."""
-    buffer = io.StringIO()
-    writer = csvsafe.dict_writer(buffer, fieldnames=CSV_COLUMNS, restval="", lineterminator="\n")
-    writer.writeheader()
-    for row in statistics_rows(public_stats_document()):
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="habeas-statistics.csv"'
-    return response
+
+    def respond(version: str) -> HttpResponse:
+        buffer = io.StringIO()
+        writer = csvsafe.dict_writer(
+            buffer, fieldnames=CSV_COLUMNS, restval="", lineterminator="\n"
+        )
+        writer.writeheader()
+        for row in statistics_rows(public_stats_cached(version)):
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="habeas-statistics.csv"'
+        return response
+
+    return conditional(request, "csv", respond)
 
 
 # --- oversight -----------------------------------------------------------------------------

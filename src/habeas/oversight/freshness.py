@@ -1,0 +1,100 @@
+"""The public statistics without recomputing the registry on every request: a version of the
+registry tied to the ledger, a shared cache of the documents computed at that version, and
+HTTP validators so that an unchanged registry answers ``304 Not Modified``.
+
+Why the ledger's head is the registry's version: every change of state goes through a service
+that appends its ledger entry in the same transaction (ARCHITECTURE.md, "the one rule"), so the
+ledger grows with every change and with nothing else. A figure computed at ledger size *n* is
+the figure of the registry as long as the ledger still has *n* entries.
+
+Some figures change with the clock alone: a legal basis that expires at midnight opens an alarm
+(A4), a silent sensor opens an alert after two hours. The version therefore also carries the
+current period of ``HABEAS_STATS_MAX_AGE`` seconds (default 60): such a change shows within
+that time, and any change through a service shows at once. The documents are kept in Django's
+cache (the shared database cache, or Redis with ``HABEAS_CACHE_URL``), so every application
+server and worker computes a version once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.translation import get_language
+
+from habeas.ledger.store import read_head
+
+#: Computed documents stay in the cache a little longer than their period, then expire.
+_KEEP_PERIODS = 2
+
+
+def max_age() -> int:
+    """Seconds within which a change that comes from the clock alone shows (>= 1)."""
+    return max(1, int(getattr(settings, "HABEAS_STATS_MAX_AGE", 60)))
+
+
+def registry_version(now: float | None = None) -> str:
+    """``<ledger size>.<root>.<period>``: changes with every change of the registry and at the
+    start of every period of :func:`max_age` seconds. The root (the Merkle tree hash of the
+    head, read with its size) makes two databases whose ledgers happen to have the same size
+    different versions, should they ever share one cache."""
+    at = time.time() if now is None else now
+    head = read_head()
+    return f"{head.size}.{head.root.hex()[:16]}.{int(at // max_age())}"
+
+
+def cached_document(name: str, compute: Callable[[], Any], *, version: str | None = None) -> Any:
+    """``compute()`` at the registry's current version, from the shared cache when another
+    request (or server) has computed it already. A version already read from the request's
+    validator may be passed so that the document and the ETag agree."""
+    key = f"habeas:doc:{name}:{version or registry_version()}"
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, timeout=max_age() * _KEEP_PERIODS)
+    return found
+
+
+def etag_for(version: str, *parts: str) -> str:
+    """A weak validator for a representation of the registry at ``version`` (the language and
+    the format are parts of the representation)."""
+    digest = hashlib.sha256("|".join((version, *parts)).encode()).hexdigest()[:20]
+    return f'W/"{digest}"'
+
+
+def _matches(request: HttpRequest, etag: str) -> bool:
+    header = request.headers.get("If-None-Match", "")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    weak = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == weak for tag in header.split(","))
+
+
+def conditional(
+    request: HttpRequest,
+    fmt: str,
+    respond: Callable[[str], HttpResponse],
+    *,
+    shared: bool = True,
+) -> HttpResponse:
+    """Answer ``304`` when the client's ``If-None-Match`` names the current representation,
+    else ``respond(version)`` with ``ETag`` and ``Cache-Control`` set: clients and proxies may
+    keep it but must ask again (``no-cache``), which costs one ledger-size query. Pages that
+    carry a session's own form tokens are not ``shared``: only the browser keeps them."""
+    version = registry_version()
+    etag = etag_for(version, fmt, get_language() or "")
+    if request.method in {"GET", "HEAD"} and _matches(request, etag):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        response = respond(version)
+    response["ETag"] = etag
+    response["Cache-Control"] = f"{'public' if shared else 'private'}, no-cache"
+    response["Vary"] = "Accept-Language, Cookie"
+    return response
