@@ -258,7 +258,7 @@ CONTENT_SECURITY_POLICY = {
 #: addresses together (so a date of birth cannot be probed year by year from many addresses).
 # Public statistics are computed once per version of the registry (its ledger size) and
 # period of this many seconds: a change that comes from the clock alone (a basis expiring at
-# midnight) shows within it (habeas.oversight.freshness).
+# midnight) shows within it (habeas.ledger.freshness).
 HABEAS_STATS_MAX_AGE = int(_env_number("HABEAS_STATS_MAX_AGE", 60, minimum=1))
 LOCATOR_RATE_PER_MINUTE = int(_env_number("HABEAS_LOCATOR_PER_MINUTE", 30, minimum=1))
 LOCATOR_RATE_PER_NAME_PER_HOUR = int(_env_number("HABEAS_LOCATOR_PER_NAME_PER_HOUR", 20, minimum=1))

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from habeas.core.actor import Actor
 from habeas.custody.models import CustodyEpisode
 from habeas.custody.services import custody_release
-from habeas.oversight.freshness import etag_for, registry_version
+from habeas.ledger.freshness import etag_for, registry_version
 from habeas.oversight.selectors import public_stats_cached, public_stats_document
 from tests.conftest import admit, make_person
 from tests.oversight.conftest import ADMITTED

@@ -27,6 +27,7 @@ roll count, or the day after the last sentence ended. Heat alerts come with sens
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -35,10 +36,10 @@ from typing import Any
 
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from habeas.accounts.permissions import may_view_cells
+from habeas.accounts.permissions import may_view_cells, scope_of
 from habeas.core.canonical import plain
 from habeas.custody.check import RULES as ALARM_RULES
 from habeas.custody.check import conditions_for, removal_period_days
@@ -47,6 +48,7 @@ from habeas.facilities.models import Facility
 from habeas.facilities.selectors import occupancy_for
 from habeas.facilities.standards import MURSIC_MINIMUM_M2
 from habeas.housing.models import Placement, RollCountLine
+from habeas.ledger.freshness import cached_document
 
 
 @dataclass(frozen=True)
@@ -437,6 +439,71 @@ def alerts_for(
     order = {kind: i for i, kind in enumerate(KINDS)}
     found.sort(key=lambda a: (a.facility, order[a.kind], _instant(a.since), a.subject))
     return found
+
+
+def alerts_cache_key(
+    user: Any, facility: Facility | None, kinds: tuple[str, ...], open_only: bool
+) -> str:
+    """What a cached list of alerts depends on besides the registry's version: the reader's
+    language, role and scope, and the filters."""
+    parts = [
+        get_language() or "",
+        str(getattr(user, "role", "")),
+        str(bool(getattr(user, "is_superuser", False))),
+        repr(scope_of(user)),
+        facility.code if facility is not None else "*",
+        ",".join(sorted(kinds)),
+        str(open_only),
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
+def alerts_for_cached(
+    *,
+    user: Any,
+    facility: Facility | None = None,
+    kinds: Iterable[str] = (),
+    open_only: bool = False,
+    version: str | None = None,
+) -> list[Alert]:
+    """:func:`alerts_for` for the pages and the API: computed once per version of the registry
+    (:mod:`habeas.ledger.freshness`: every change through a service, an acknowledgement
+    included, is a new version) for each scope, role and language, and shared by every
+    server through the cache."""
+    wanted = tuple(kinds)
+    found: list[Alert] = cached_document(
+        f"alerts:{alerts_cache_key(user, facility, wanted, open_only)}",
+        lambda: alerts_for(user=user, facility=facility, kinds=wanted, open_only=open_only),
+        version=version,
+    )
+    return found
+
+
+def alert_documents_cached(
+    *,
+    user: Any,
+    facility: Facility | None = None,
+    kinds: Iterable[str] = (),
+    open_only: bool = False,
+    version: str | None = None,
+) -> dict[str, Any]:
+    """The ``alerts`` document (INTERFACES.md) of :func:`alerts_for_cached`, itself cached:
+    the API answers from it without building each alert's document again."""
+    wanted = tuple(kinds)
+
+    def compute() -> dict[str, Any]:
+        return alerts_document(
+            alerts_for_cached(
+                user=user, facility=facility, kinds=wanted, open_only=open_only, version=version
+            )
+        )
+
+    doc: dict[str, Any] = cached_document(
+        f"alert-docs:{alerts_cache_key(user, facility, wanted, open_only)}",
+        compute,
+        version=version,
+    )
+    return doc
 
 
 def alert_counts(facilities: list[Facility]) -> Counter[str]:

@@ -5,17 +5,18 @@ transferees; anonymous callers get 401."""
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from habeas.accounts.auth import api_user
-from habeas.conditions.alerts import KINDS, alerts_for
+from habeas.conditions.alerts import KINDS, alert_documents_cached, alerts_cache_key
 from habeas.conditions.services import alert_acknowledge
 from habeas.core.actor import Actor
 from habeas.core.api import errors, instant_str
 from habeas.core.errors import NotFound, ValidationFailed
 from habeas.facilities.models import Facility
+from habeas.ledger.freshness import conditional
 
 router = Router(tags=["alerts"])
 
@@ -65,13 +66,22 @@ def alerts_get(request: HttpRequest, params: Query[AlertsIn]) -> Any:
             raise NotFound(_("facility not found"))
     if params.kind and params.kind not in KINDS:
         raise ValidationFailed(_("unknown alert kind"), details={"kind": [", ".join(KINDS)]})
-    alerts = alerts_for(
-        user=user,
-        facility=facility,
-        kinds=[params.kind] if params.kind else [],
-        open_only=params.open,
+    kinds = [params.kind] if params.kind else []
+    return conditional(
+        request,
+        "alerts",
+        lambda version: JsonResponse(
+            alert_documents_cached(
+                user=user,
+                facility=facility,
+                kinds=kinds,
+                open_only=params.open,
+                version=version,
+            )
+        ),
+        shared=False,
+        parts=(alerts_cache_key(user, facility, tuple(kinds), params.open),),
     )
-    return {"alerts": [a.document() for a in alerts]}
 
 
 class AcknowledgeIn(Schema):

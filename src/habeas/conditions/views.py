@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,11 +19,14 @@ from habeas.accounts.permissions import (
     may_acknowledge_alerts,
     may_view_cells,
 )
-from habeas.conditions.alerts import HOUSING_KINDS, KINDS, LABELS, RULES, alerts_for
+from habeas.conditions.alerts import HOUSING_KINDS, KINDS, LABELS, RULES, alerts_for_cached
 from habeas.conditions.services import alert_acknowledge
 from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, Forbidden
 from habeas.facilities.models import Facility
+
+#: Rows per page: a facility at full scale has thousands of open alarms.
+ALERTS_PER_PAGE = 100
 
 #: Headings of the kinds, in the order the page shows them.
 KIND_LABELS = LABELS
@@ -59,14 +63,19 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     code = request.GET.get("facility", "")
     facility = next((f for f in facilities if f.code == code), None)
-    every = alerts_for(user=user, facility=facility)
+    every = alerts_for_cached(user=user, facility=facility)
     counts = Counter(a.kind for a in every)
     shown = [a for a in every if a.kind == kind] if kind in KINDS else every
+    page = Paginator(shown, ALERTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "conditions/alerts.html",
         {
-            "alerts": shown,
+            "alerts": page.object_list,
+            "page": page,
+            "query": query.urlencode(),
             "kinds": [
                 {"kind": k, "label": KIND_LABELS[k], "rule": RULES[k], "count": counts.get(k, 0)}
                 for k in KINDS

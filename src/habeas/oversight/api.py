@@ -19,7 +19,7 @@ from habeas.accounts.auth import api_user
 from habeas.accounts.permissions import may_read_oversight
 from habeas.core.api import ErrorOut, IdStr, InstantStr, Pagination, errors, instant_str
 from habeas.core.errors import Forbidden
-from habeas.oversight.freshness import conditional
+from habeas.ledger.freshness import conditional
 from habeas.oversight.locator import (
     LocatorQuery,
     Throttle,

@@ -22,9 +22,9 @@ from habeas.custody.choices import ReleaseReason
 from habeas.custody.models import CustodyEpisode
 from habeas.facilities.models import Facility
 from habeas.facilities.selectors import FacilityOccupancy, occupancy_for
+from habeas.ledger.freshness import cached_document
 from habeas.ledger.models import LedgerCheckpoint, LedgerVerification
 from habeas.ledger.services import ledger_root, ledger_size
-from habeas.oversight.freshness import cached_document
 from habeas.oversight.models import AccessLog
 
 
@@ -160,9 +160,16 @@ def public_stats_document(series: bool = True) -> dict[str, Any]:
     return public
 
 
+def stats_cached() -> dict[str, Any]:
+    """:func:`stats_document` of every facility at the registry's current version (oversight
+    sees every facility), computed once per version for every server."""
+    doc: dict[str, Any] = cached_document("stats", stats_document)
+    return doc
+
+
 def public_stats_cached(version: str | None = None) -> dict[str, Any]:
     """:func:`public_stats_document` at the registry's current version, computed once per
-    version for every server (:mod:`habeas.oversight.freshness`)."""
+    version for every server (:mod:`habeas.ledger.freshness`)."""
     doc: dict[str, Any] = cached_document("public-stats", public_stats_document, version=version)
     return doc
 

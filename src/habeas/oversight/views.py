@@ -38,9 +38,9 @@ from habeas.core import csvsafe
 from habeas.core.errors import ApplicationError, NotFound
 from habeas.custody.choices import ReleaseReason
 from habeas.facilities.choices import ModulePopulation, ModuleRegime
+from habeas.ledger.freshness import conditional
 from habeas.oversight.charts import population_chart
 from habeas.oversight.choices import AccessChannel
-from habeas.oversight.freshness import conditional
 from habeas.oversight.locator import (
     LocatorQuery,
     client_address,
@@ -55,7 +55,7 @@ from habeas.oversight.selectors import (
     deaths_list,
     ledger_status,
     public_stats_cached,
-    stats_document,
+    stats_cached,
 )
 from habeas.oversight.services import access_log_record
 
@@ -234,7 +234,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
     """Public statistics (Mandela Rule 10): population and occupancy rates against certified
     and working capacity per facility and module; by nationality, sex, legal basis and
     agreement; deaths in custody; population over time. Counts from 1 to 4 read "<5".
-    Computed once per version of the registry (:mod:`habeas.oversight.freshness`); an
+    Computed once per version of the registry (:mod:`habeas.ledger.freshness`); an
     unchanged registry answers 304."""
     return conditional(
         request, "html", lambda version: _statistics_page(request, version), shared=False
@@ -376,7 +376,7 @@ def oversight_home(request: HttpRequest) -> HttpResponse:
     Read-only; oversight monitors and auditors only; no medical detail."""
     if not may_read_oversight(request.user):
         return _forbidden(request)
-    doc = stats_document()
+    doc = stats_cached()
     deaths = deaths_list()
     counts = doc["open_alerts_by_kind"]  # oversight sees every facility: the same alerts
     return render(

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from habeas.accounts.permissions import may_view_cells
-from habeas.conditions.alerts import alerts_for
+from habeas.conditions.alerts import alerts_for_cached
 from habeas.custody.models import CustodyEpisode, TemporaryAbsence
 from habeas.custody.selectors import releases_due
 from habeas.transfers.choices import EntryStatus
@@ -53,7 +53,7 @@ def needs_attention(user: Any) -> dict[str, Any]:
     groups: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"count": 0, "oldest": None, "kinds": defaultdict(int)}
     )
-    for alert in alerts_for(user=user, open_only=True):
+    for alert in alerts_for_cached(user=user, open_only=True):
         severity = SEVERITY.get(alert.kind, "medium")
         group = groups[severity]
         group["count"] += 1

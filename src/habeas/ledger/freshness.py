@@ -18,7 +18,9 @@ server and worker computes a version once.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +33,11 @@ from habeas.ledger.store import read_head
 
 #: Computed documents stay in the cache a little longer than their period, then expire.
 _KEEP_PERIODS = 2
+#: The newest documents are also kept in this process, unpickled: a version names its
+#: content for good, so a copy can never be stale, only old (the next version is another key).
+_LOCAL_SIZE = 32
+_LOCAL: OrderedDict[str, Any] = OrderedDict()
+_LOCAL_LOCK = threading.Lock()
 
 
 def max_age() -> int:
@@ -53,10 +60,18 @@ def cached_document(name: str, compute: Callable[[], Any], *, version: str | Non
     request (or server) has computed it already. A version already read from the request's
     validator may be passed so that the document and the ETag agree."""
     key = f"habeas:doc:{name}:{version or registry_version()}"
+    with _LOCAL_LOCK:
+        if key in _LOCAL:
+            _LOCAL.move_to_end(key)
+            return _LOCAL[key]
     found = cache.get(key)
     if found is None:
         found = compute()
         cache.set(key, found, timeout=max_age() * _KEEP_PERIODS)
+    with _LOCAL_LOCK:
+        _LOCAL[key] = found
+        while len(_LOCAL) > _LOCAL_SIZE:
+            _LOCAL.popitem(last=False)
     return found
 
 
@@ -83,13 +98,16 @@ def conditional(
     respond: Callable[[str], HttpResponse],
     *,
     shared: bool = True,
+    parts: tuple[str, ...] = (),
 ) -> HttpResponse:
     """Answer ``304`` when the client's ``If-None-Match`` names the current representation,
     else ``respond(version)`` with ``ETag`` and ``Cache-Control`` set: clients and proxies may
     keep it but must ask again (``no-cache``), which costs one ledger-size query. Pages that
-    carry a session's own form tokens are not ``shared``: only the browser keeps them."""
+    carry a session's own form tokens or a reader's own scope are not ``shared``: only the
+    browser keeps them; ``parts`` names what else the representation depends on (the
+    reader's scope, the filters)."""
     version = registry_version()
-    etag = etag_for(version, fmt, get_language() or "")
+    etag = etag_for(version, fmt, get_language() or "", *parts)
     if request.method in {"GET", "HEAD"} and _matches(request, etag):
         response: HttpResponse = HttpResponseNotModified()
     else:
