@@ -7,8 +7,6 @@ a transfer to a facility in another country). The arithmetic is :mod:`habeas.cus
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -172,9 +170,6 @@ def calculations_for(
     return result
 
 
-#: Text written into JSON as it is (no escaping): letters, digits, ``-``, ``_``, ``.``.
-_PLAIN = re.compile(r"[A-Za-z0-9_.\-]*")
-
 #: (basis id, sentence, start as ``YYYY-MM-DD``, credit days, forfeited days)
 _Basis = tuple[int, str, str, int, int]
 
@@ -205,26 +200,6 @@ class _Pending:
                 for b in (self.bases if len(self.bases) < 2 else sorted(self.bases))
             ],
         }
-
-    def sha(self) -> str:
-        """``inputs_sha(self.inputs())``, with the canonical JSON written directly (keys in
-        sorted order, as ``orjson`` with ``OPT_SORT_KEYS`` writes them): computed for every
-        open episode by every check. Texts that JSON would escape take the general path."""
-        rules, country = self.rules, self.country.upper()
-        version = VERSIONS.get(rules, rules)
-        texts = [rules, country, version, *(b[1] for b in self.bases), *(b[2] for b in self.bases)]
-        if not _PLAIN.fullmatch("".join(texts)):
-            return inputs_sha(self.inputs())
-        sentences = ",".join(
-            f'{{"basis":{b[0]},"credit_days":{b[3]},"forfeited_days":{b[4]},'
-            f'"sentence":"{b[1]}","sentence_start":"{b[2]}"}}'
-            for b in (self.bases if len(self.bases) < 2 else sorted(self.bases))
-        )
-        text = (
-            f'{{"country":"{country}","rule_set":"{rules}","sentences":[{sentences}],'
-            f'"version":"{version}"}}'
-        )
-        return hashlib.sha256(text.encode()).hexdigest()
 
     def calculate(self) -> Calculation:
         return calculate(
@@ -285,11 +260,11 @@ def recalculate(
     latest = latest_calculations(wanted)
     made: list[tuple[int, ReleaseCalculation, dt.date | None, bool]] = []
     for ep, (person, pending) in computed.items():
-        sha = pending.sha()
+        inputs = pending.inputs()
+        sha = inputs_sha(inputs)
         previous = latest.get(ep)
         if previous is not None and previous[0] == sha:
             continue
-        inputs = pending.inputs()
         calc = pending.calculate()
         row = ReleaseCalculation(
             episode_id=ep,
