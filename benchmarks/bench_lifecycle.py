@@ -360,6 +360,9 @@ def run_worker(env: common.Env, report: common.Report, runs: int) -> None:
     assert receiver.posts == len(receiver.keys), "a notification was delivered twice"
     receiver.close()
     report.ratio("worker delivery vs plain posts", "worker", "worker_baseline")
+    report.ratio(
+        "worker delivery from the commit vs plain posts", "worker_delivery", "worker_baseline"
+    )
     rate = NOTIFICATIONS / from_commit.median
     report.targets.append(
         common.Target(

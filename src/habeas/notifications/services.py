@@ -4,15 +4,17 @@ the consulate; the sending state of a transferee).
 
 Queueing runs in the transaction of the event it tells of (a listener on the ledger action),
 so a notice exists exactly when its event does; its delivery task is enqueued when that
-transaction commits. Delivering is three steps: a short transaction *claims* the row (a
-locked read: no two workers send one notice), the message goes out with no transaction open,
-and another short transaction records the attempt on the ledger: sent, failed (retried with
-exponential backoff) or dead after the last try.
+transaction commits, a task per batch (``HABEAS_NOTIFY_BATCH``). Delivering a batch is three
+steps: a short transaction *claims* its rows (a locked read: no two workers send one notice),
+the messages go out with no transaction open (webhooks over kept connections), and another
+short transaction records each attempt on the ledger: sent, failed (retried with exponential
+backoff) or dead after the last try.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -186,7 +188,8 @@ def _recipients(
 def notices_queue(*, actor: Actor, notices: Sequence[Notice]) -> list[Delivery]:
     """Queue each notice for each of its recipients, in the person's language where a template
     exists (English, Spanish), once: a notice already queued (same idempotency key) is not
-    queued again. One ``notifications.delivery_queued`` entry per delivery."""
+    queued again. The family is not told when the person objected (Mandela Rule 68), except
+    of a death (Rule 69). One ``notifications.delivery_queued`` entry per delivery."""
     if not notices:
         return []
     episodes = {
@@ -410,7 +413,7 @@ def deliveries_record(
         if d.status == DeliveryStatus.FAILED:
             retries.setdefault(d.next_attempt_at, []).append(d.pk)
     for when, pks in sorted(retries.items()):
-        transaction.on_commit(lambda when=when, pks=pks: enqueue_deliveries(pks, run_after=when))
+        transaction.on_commit(functools.partial(enqueue_deliveries, pks, run_after=when))
     return [current[o[0].pk] for o in outcomes]
 
 
