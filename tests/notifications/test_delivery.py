@@ -321,3 +321,35 @@ def test_a_batch_is_claimed_sent_over_one_kept_connection_and_recorded(
     finally:
         close_connections()
         receiver.close()
+
+
+@pytest.mark.django_db
+def test_the_sweep_requeues_deliveries_whose_batch_task_was_lost(
+    world: dict[str, Any], actor: Any, receiver: Receiver, settings: Any
+) -> None:
+    """Deliveries due for a minute or more with no ready task (a batch task lost with a crash
+    or a pruned queue) are found by the worker's sweep; once a batch task holds them, not."""
+    from habeas.notifications.scheduler import due_deliveries_unqueued
+    from habeas.notifications.services import enqueue_deliveries
+    from tests.conftest import direct_write
+
+    settings.HABEAS_NOTIFY_BATCH = 2
+    subscription_create(
+        actor=actor, name="DHS", audience="sending_state", country="US", url=receiver.url,
+        secret=SECRET,
+    )  # fmt: skip
+    episode = _held(actor, world)
+    made = notices_queue(
+        actor=actor,
+        notices=[Notice(episode.pk, "transfer", {}, occurrence=str(k)) for k in range(3)],
+    )
+    ids = sorted(d.pk for d in made)
+    assert due_deliveries_unqueued() == []  # just queued: their own task is on its way
+    direct_write(
+        lambda: Delivery.objects.filter(pk__in=ids).update(
+            next_attempt_at=now() - dt.timedelta(minutes=2)
+        )
+    )
+    assert sorted(due_deliveries_unqueued()) == ids
+    enqueue_deliveries(ids)  # two batch tasks: [a, b] and [c]
+    assert due_deliveries_unqueued() == []
