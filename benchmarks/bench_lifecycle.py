@@ -11,7 +11,8 @@
   notifications queued (``notices_queue``) for a local HTTP receiver running in a thread of
   this process, delivered by 2 ``habeas worker`` processes (claim, signed POST, attempt
   recorded on the ledger); timed from the queueing transaction's commit until every delivery
-  is sent; target ≥ 200 notifications/s. Baseline: the same bodies posted to the same
+  is sent, and from the queueing call (the queueing, done by the service that records the
+  event, included); target ≥ 200 notifications/s. Baseline: the same bodies posted to the same
   receiver by 2 threads with plain ``urllib`` (no database).
 
 Set-up (untimed): the demo setup file, then N people with one legal basis each (3 in 4 a
@@ -161,7 +162,8 @@ def baseline_read() -> int:
 
 class Receiver:
     """A local webhook receiver (a thread of this process): answers 200 to every POST and
-    counts each idempotency key it is sent."""
+    counts each idempotency key it is sent. It speaks HTTP/1.1 and keeps connections open, as
+    a web server in front of a real receiver does."""
 
     def __init__(self) -> None:
         import http.server
@@ -173,6 +175,8 @@ class Receiver:
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with lock:
@@ -289,6 +293,12 @@ def run_worker(env: common.Env, report: common.Report, runs: int) -> None:
         NOTIFICATIONS,
         "notifications",
     )
+    from_commit = report.add(
+        "worker_delivery",
+        f"worker: delivered from the queueing commit, {WORKERS} workers",
+        NOTIFICATIONS,
+        "notifications",
+    )
     queued = report.add("worker_queue", "worker: queueing alone", NOTIFICATIONS, "notifications")
     raw = report.add(
         "worker_baseline",
@@ -331,9 +341,13 @@ def run_worker(env: common.Env, report: common.Report, runs: int) -> None:
             cpu = sum(_cpu_of(w.pid) for w in workers)
             start = time.perf_counter()
             made = common.timed(queued, queue_notices, actor, NOTIFICATIONS, f"run-{number}")
+            committed = time.perf_counter()
             wait_sent(sent + len(made))
-            delivered.seconds.append(time.perf_counter() - start)
+            end = time.perf_counter()
+            delivered.seconds.append(end - start)
+            from_commit.seconds.append(end - committed)
             delivered.cpu_seconds.append(sum(_cpu_of(w.pid) for w in workers) - cpu)
+            from_commit.cpu_seconds.append(delivered.cpu_seconds[-1])
             worker_cpu.append(delivered.cpu_seconds[-1])
             sent += len(made)
             assert len(made) == NOTIFICATIONS
@@ -346,13 +360,17 @@ def run_worker(env: common.Env, report: common.Report, runs: int) -> None:
     assert receiver.posts == len(receiver.keys), "a notification was delivered twice"
     receiver.close()
     report.ratio("worker delivery vs plain posts", "worker", "worker_baseline")
-    rate = NOTIFICATIONS / delivered.median
+    report.ratio(
+        "worker delivery from the commit vs plain posts", "worker_delivery", "worker_baseline"
+    )
+    rate = NOTIFICATIONS / from_commit.median
     report.targets.append(
         common.Target(
             f"worker: ≥ 200 notifications/s delivered with {WORKERS} workers (PostgreSQL)",
             rate >= 200 and env.postgres,
-            f"{rate:,.0f}/s queued and delivered ({NOTIFICATIONS:,} in {delivered.median:.2f} s;"
-            f" the workers' CPU {statistics.median(worker_cpu):.2f} s)",
+            f"{rate:,.0f}/s delivered from the queueing commit ({NOTIFICATIONS:,} in"
+            f" {from_commit.median:.2f} s; the workers' CPU {statistics.median(worker_cpu):.2f} s);"
+            f" {NOTIFICATIONS / delivered.median:,.0f}/s with the queueing",
         )
     )
 

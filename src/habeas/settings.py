@@ -343,5 +343,8 @@ HABEAS_REMOVAL_PERIOD_DAYS = int(os.environ.get("HABEAS_REMOVAL_PERIOD_DAYS", "9
 #: Notification retries: tries before a delivery is dead, and the exponential backoff.
 HABEAS_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("HABEAS_NOTIFY_MAX_ATTEMPTS", "8"))
 HABEAS_NOTIFY_BACKOFF_SECONDS = float(os.environ.get("HABEAS_NOTIFY_BACKOFF_SECONDS", "30"))
+#: Deliveries per worker task: claimed in one transaction, sent over kept connections,
+#: recorded in one transaction.
+HABEAS_NOTIFY_BATCH = int(os.environ.get("HABEAS_NOTIFY_BATCH", "50"))
 #: Local time of day (facility-independent, the server's zone) of the daily custody check.
 HABEAS_DAILY_CHECK_AT = os.environ.get("HABEAS_DAILY_CHECK_AT", "02:00")

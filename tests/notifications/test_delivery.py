@@ -34,20 +34,31 @@ SECRET = "test-secret-0123456789abcdef"
 
 class Receiver:
     """A local HTTP receiver: records each POST (its key, signature and body); answers 200,
-    or 503 while ``down``."""
+    or 503 while ``down``. HTTP/1.0 (a connection per request) unless ``keep_alive``; with
+    ``drop`` it closes each kept connection after one answer without saying so (as a server
+    whose idle timeout has passed), and counts the connections it accepted."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_alive: bool = False, drop: bool = False) -> None:
         self.received: list[dict[str, Any]] = []
         self.down = False
+        self.connections = 0
         self.lock = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
+            def setup(self) -> None:
+                super().setup()
+                with outer.lock:
+                    outer.connections += 1
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 with outer.lock:
                     if outer.down:
                         self.send_response(503)
+                        self.send_header("Content-Length", "0")
                         self.end_headers()
                         return
                     outer.received.append(
@@ -59,7 +70,10 @@ class Receiver:
                         }
                     )
                 self.send_response(200)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
+                if drop:
+                    self.close_connection = True
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -234,3 +248,108 @@ def test_release_due_in_14_days_is_notified_once(
     made = release_due_notices(actor=actor)
     assert [d.person_id for d in made] == [soon.pk]
     assert release_due_notices(actor=actor) == []  # once per release date
+
+
+@pytest.mark.django_db
+def test_a_death_is_told_to_the_next_of_kin_even_after_an_objection(
+    world: dict[str, Any], actor: Any, receiver: Receiver
+) -> None:
+    """Mandela Rule 69: the next of kin is told of a death at once; the Rule 68 objection (the
+    person's own choice about imprisonment and transfers) does not reach it. The consulate is
+    told too (VCCR art. 37(a)); the relative in the person's language."""
+    from tests.conftest import direct_write
+
+    subscription_create(
+        actor=actor, name="VE", audience="consular", country="VE", url=receiver.url,
+        secret=SECRET,
+    )  # fmt: skip
+    died = _held(actor, world, email="madre@example.org")
+    released = _held(actor, world, email="hermano@example.org")
+    for episode in (died, released):
+        episode.person.language = "es"
+        direct_write(lambda p=episode.person: p.save(update_fields=["language"]))
+        family_objection_record(actor=actor, person=episode.person, reason="")
+    custody_release(actor=actor, person=died.person, reason="death", at=now())
+    custody_release(actor=actor, person=released.person, reason="repatriated", at=now())
+    deaths = {d.audience: d for d in Delivery.objects.filter(episode=died)}
+    assert set(deaths) == {"family", "consular"}
+    assert {d.event for d in deaths.values()} == {"death"}
+    assert deaths["family"].address == "madre@example.org"
+    assert deaths["family"].subject.startswith("Muerte bajo custodia")
+    assert "Reglas Mandela 69 y 71" in deaths["family"].body
+    assert deaths["consular"].subject.startswith("Death in custody")
+    # a release of a person who objected: the consulate only
+    others = Delivery.objects.filter(episode=released)
+    assert [(d.event, d.audience) for d in others] == [("release", "consular")]
+    assert deliver(deaths["family"].pk, worker="w") == "sent"
+    (message,) = mail.outbox
+    assert message.to == ["madre@example.org"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("drop", [False, True])
+def test_a_batch_is_claimed_sent_over_one_kept_connection_and_recorded(
+    world: dict[str, Any], actor: Any, drop: bool
+) -> None:
+    """A batch of deliveries: one claim, the posts over one kept HTTP/1.1 connection (or, when
+    the receiver closes it after each answer, a new one each time, nothing lost), one
+    ``delivery_attempted`` entry per delivery; run again, nothing is sent twice."""
+    from habeas.notifications.channels import close_connections
+    from habeas.notifications.services import deliver_many
+
+    receiver = Receiver(keep_alive=True, drop=drop)
+    try:
+        subscription_create(
+            actor=actor, name="DHS", audience="sending_state", country="US",
+            url=receiver.url, secret=SECRET,
+        )  # fmt: skip
+        episode = _held(actor, world)
+        made = notices_queue(
+            actor=actor,
+            notices=[Notice(episode.pk, "transfer", {}, occurrence=str(k)) for k in range(6)],
+        )
+        ids = [d.pk for d in made]
+        before = LedgerEntry.objects.filter(action="notifications.delivery_attempted").count()
+        assert deliver_many(ids, worker="w") == dict.fromkeys(ids, "sent")
+        assert deliver_many(ids, worker="w") == {}  # delivered: nothing more to do
+        close_connections()
+        assert sorted(r["key"] for r in receiver.received) == sorted(d.key for d in made)
+        assert receiver.connections == (6 if drop else 1)
+        after = LedgerEntry.objects.filter(action="notifications.delivery_attempted").count()
+        assert after - before == 6
+        assert set(Delivery.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"sent"}
+    finally:
+        close_connections()
+        receiver.close()
+
+
+@pytest.mark.django_db
+def test_the_sweep_requeues_deliveries_whose_batch_task_was_lost(
+    world: dict[str, Any], actor: Any, receiver: Receiver, settings: Any
+) -> None:
+    """Deliveries due for a minute or more with no ready task (a batch task lost with a crash
+    or a pruned queue) are found by the worker's sweep; once a batch task holds them, not."""
+    from habeas.notifications.scheduler import due_deliveries_unqueued
+    from habeas.notifications.services import enqueue_deliveries
+    from tests.conftest import direct_write
+
+    settings.HABEAS_NOTIFY_BATCH = 2
+    subscription_create(
+        actor=actor, name="DHS", audience="sending_state", country="US", url=receiver.url,
+        secret=SECRET,
+    )  # fmt: skip
+    episode = _held(actor, world)
+    made = notices_queue(
+        actor=actor,
+        notices=[Notice(episode.pk, "transfer", {}, occurrence=str(k)) for k in range(3)],
+    )
+    ids = sorted(d.pk for d in made)
+    assert due_deliveries_unqueued() == []  # just queued: their own task is on its way
+    direct_write(
+        lambda: Delivery.objects.filter(pk__in=ids).update(
+            next_attempt_at=now() - dt.timedelta(minutes=2)
+        )
+    )
+    assert sorted(due_deliveries_unqueued()) == ids
+    enqueue_deliveries(ids)  # two batch tasks: [a, b] and [c]
+    assert due_deliveries_unqueued() == []

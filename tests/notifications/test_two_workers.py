@@ -3,6 +3,9 @@
 Two ``habeas worker --once`` processes run at the same time against one PostgreSQL database
 of their own (created and dropped here), sharing the task queue; a local HTTP receiver in
 this process records every POST by its idempotency key. Each of 60 notices arrives once.
+Batches of 7 (``HABEAS_NOTIFY_BATCH``) make nine tasks, so both workers claim batches side by
+side; a task queued twice for the same deliveries (as the sweep may) finds them claimed or
+sent and does nothing.
 """
 
 from __future__ import annotations
@@ -50,8 +53,12 @@ SETUP = textwrap.dedent(
         episodes.append(admit_and_place(actor=actor, person=p, facility=tec, agreement=us,
             legal_bases=[sentence("P10Y")], cell_code=None,
             admitted_at=dt.datetime(2025, 3, 16, 14, 5, tzinfo=dt.UTC)))
-    notices_queue(actor=actor, notices=[Notice(e.pk, "transfer", {}, occurrence=str(k))
-                                        for e in episodes for k in range(5)])
+    made = notices_queue(actor=actor, notices=[Notice(e.pk, "transfer", {}, occurrence=str(k))
+                                               for e in episodes for k in range(5)])
+    # the same deliveries queued again, in other batches: two tasks race for each notice
+    from django.db import transaction
+    from habeas.notifications.services import enqueue_deliveries
+    transaction.on_commit(lambda: enqueue_deliveries([d.pk for d in made][::-1]))
     """
 )
 
@@ -70,7 +77,7 @@ def database(tmp_path: Path) -> Any:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     env = {**os.environ, "HABEAS_HOME": str(tmp_path), "DATABASE_URL": own,
-           "DJANGO_SETTINGS_MODULE": "habeas.settings"}  # fmt: skip
+           "DJANGO_SETTINGS_MODULE": "habeas.settings", "HABEAS_NOTIFY_BATCH": "7"}  # fmt: skip
     env.pop("HABEAS_TEST_DATABASE_URL", None)
     try:
         yield env, own
@@ -120,9 +127,9 @@ def test_two_workers_never_deliver_the_same_notification_twice(database: Any) ->
                 ).fetchall()
             )
         assert statuses == {"sent": 60}
-        # every task ran to its end (the daily check, once per worker, is among them; a
-        # delivery's task run by the second worker found it claimed and did nothing)
+        # every task ran to its end: 9 batches queued with the notices, 9 more over the same
+        # deliveries (each found them claimed or sent and did nothing), the daily check
         assert set(tasks) == {"SUCCESSFUL"}
-        assert tasks["SUCCESSFUL"] >= 60
+        assert tasks["SUCCESSFUL"] >= 18
     finally:
         receiver.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -89,38 +90,81 @@ def tables() -> dict[str, str]:
     }
 
 
-def calculations_for(episode_ids: Sequence[int] | None) -> dict[int, tuple[int, _Pending]]:
+#: Episode id → (person, facility, admitted day, agreement's end, sentence rules, country),
+#: the days as ``YYYY-MM-DD`` text.
+EpisodeRow = tuple[int, int, str, str | None, str | None, str | None]
+#: (episode, basis id, kind, status, ends_on, ended_on, sentence, order_date,
+#: removal_protection, protection_on, sentence_start, credit days, forfeited days), dates as
+#: ``YYYY-MM-DD`` text.
+BasisRow = tuple[
+    int, int, str, str, str | None, str | None, str, str | None, Any, str | None, str | None,
+    int | None, int | None,
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OpenState:
+    """What the check reads of the open episodes (or of the given ones): each episode and each
+    of its legal bases, read once with two plain queries and shared by the recalculation and
+    the alarm conditions."""
+
+    episodes: dict[int, EpisodeRow]
+    bases: list[BasisRow]
+
+
+def open_state(episode_ids: Sequence[int] | None) -> OpenState:
+    """Read :class:`OpenState` for every open episode (``None``) or for the given episodes."""
+    t = tables()
+    wanted = None if episode_ids is None else sorted(set(episode_ids))
+    episodes: dict[int, EpisodeRow] = {
+        row[0]: row[1:]
+        for row in open_rows(
+            f"SELECT e.id, e.person_id, e.facility_id, {day_text('e.admitted_at')}, "  # noqa: S608 - table names from the models, constants only
+            f"{date_text('a.ends')}, a.sentence_rules, j.code FROM {t['episode']} e "
+            f"LEFT JOIN {t['agreement']} a ON a.id = e.agreement_id "
+            f"LEFT JOIN {t['facility']} f ON f.id = e.facility_id "
+            f"LEFT JOIN {t['jurisdiction']} j ON j.id = f.jurisdiction_id WHERE 1 = 1",
+            "e.id",
+            wanted,
+        )
+    }
+    bases: list[BasisRow] = list(
+        open_rows(
+            f"SELECT l.custodyepisode_id, b.id, b.kind, b.status, {date_text('b.ends_on')}, "  # noqa: S608 - table names from the models, constants only
+            f"{date_text('b.ended_on')}, b.sentence, {date_text('b.order_date')}, "
+            f"b.removal_protection, {date_text('b.protection_on')}, "
+            f"{date_text('b.sentence_start')}, b.custody_credit_days, b.credit_forfeited_days "
+            f"FROM {t['link']} l JOIN {t['basis']} b ON b.id = l.legalbasis_id "
+            f"JOIN {t['episode']} e ON e.id = l.custodyepisode_id WHERE 1 = 1",
+            "l.custodyepisode_id",
+            wanted,
+        )
+    )
+    return OpenState(episodes, bases)
+
+
+def calculations_for(
+    episode_ids: Sequence[int] | None, state: OpenState | None = None
+) -> dict[int, tuple[int, _Pending]]:
     """Episode id → (person id, the calculation its inputs give now), for the episodes that
     have a criminal sentence (live or not: a vacated sentence leaves a calculation with none);
-    ``None``: every open episode. Read with two plain queries, dates kept as text."""
-    t = tables()
+    ``None``: every open episode. ``state``: the rows, when the caller has read them."""
+    if state is None:
+        state = open_state(episode_ids)
     criminal = str(LegalBasisKind.CRIMINAL_SENTENCE)
     active = str(BasisStatus.ACTIVE)
     bases: dict[int, list[_Basis]] = defaultdict(list)
     has_sentence: set[int] = set()
-    for ep, pk, status, sentence, start, credit, forfeited in open_rows(
-        f"SELECT l.custodyepisode_id, b.id, b.status, b.sentence, "  # noqa: S608 - table names from the models, constants only
-        f"{date_text('b.sentence_start')}, b.custody_credit_days, b.credit_forfeited_days "
-        f"FROM {t['link']} l JOIN {t['basis']} b ON b.id = l.legalbasis_id "
-        f"JOIN {t['episode']} e ON e.id = l.custodyepisode_id WHERE b.kind = '{criminal}'",
-        "l.custodyepisode_id",
-        episode_ids,
-    ):
+    rows = state.bases
+    for ep, pk, kind, status, _, _, sentence, _, _, _, start, credit, forfeited in rows:
+        if kind != criminal:
+            continue
         has_sentence.add(ep)
         if status != active or not sentence or start is None:
             continue
         bases[ep].append((pk, sentence, start, credit or 0, forfeited or 0))
-    if not has_sentence:
-        return {}
     result: dict[int, tuple[int, _Pending]] = {}
-    for ep, person, rules, country in open_rows(
-        f"SELECT e.id, e.person_id, a.sentence_rules, j.code FROM {t['episode']} e "  # noqa: S608 - table names from the models, constants only
-        f"LEFT JOIN {t['agreement']} a ON a.id = e.agreement_id "
-        f"LEFT JOIN {t['facility']} f ON f.id = e.facility_id "
-        f"LEFT JOIN {t['jurisdiction']} j ON j.id = f.jurisdiction_id WHERE 1 = 1",
-        "e.id",
-        episode_ids,
-    ):
+    for ep, (person, _facility, _admitted, _ends, rules, country) in state.episodes.items():
         if ep in has_sentence:
             result[ep] = (person, _Pending(rules or "plain", country or "", bases.get(ep, [])))
     return result
@@ -205,12 +249,14 @@ def recalculate(
     episode_ids: Sequence[int] | None,
     at: dt.datetime | None = None,
     append: bool = True,
+    state: OpenState | None = None,
 ) -> tuple[list[ReleaseCalculation], dict[int, tuple[str, str | None]]]:
     """:func:`release_recalculate`, also giving every episode's
-    current calculation afterwards: episode → (inputs_sha, release date as text)."""
+    current calculation afterwards: episode → (inputs_sha, release date as text).
+    ``state``: the episodes' rows, when the caller has read them (``check-custody``)."""
     when = at or now()
     wanted = None if episode_ids is None else sorted(set(episode_ids))
-    computed = calculations_for(wanted)
+    computed = calculations_for(wanted, state)
     latest = latest_calculations(wanted)
     made: list[tuple[int, ReleaseCalculation, dt.date | None, bool]] = []
     for ep, (person, pending) in computed.items():

@@ -36,12 +36,10 @@ from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.services import service
 from habeas.custody.calculations import (
-    date_text,
-    day_text,
+    OpenState,
     latest_calculations,
-    open_rows,
+    open_state,
     recalculate,
-    tables,
 )
 from habeas.custody.choices import AlarmStatus, BasisStatus, LegalBasisKind
 from habeas.custody.models import CustodyAlarm, CustodyEpisode
@@ -103,13 +101,16 @@ def conditions_for(
     episode_ids: list[int] | None,
     at: dt.datetime,
     calculations: dict[int, tuple[str, str | None]] | None = None,
+    state: OpenState | None = None,
 ) -> dict[tuple[int, str], tuple[dt.date, str]]:
     """(episode, rule) → (since, value) for every alarm condition that holds at ``at``, over
     the given open episodes (``None``: every open episode). ``calculations`` (episode →
     (inputs_sha, release date as text)), when the caller has just read them, spares reading
     them again. Dates are read and compared as ``YYYY-MM-DD`` text (ISO dates sort as
-    dates), parsed only for the conditions found."""
-    t = tables()
+    dates), parsed only for the conditions found. ``state``: the episodes' rows, when the
+    caller has read them (:func:`~habeas.custody.calculations.open_state`)."""
+    if state is None:
+        state = open_state(episode_ids)
     period = dt.timedelta(days=removal_period_days())
     day = {pk: d.isoformat() for pk, d in _today_by_facility(at).items()}
     # start + period < today  ⇔  start < today − period
@@ -120,26 +121,25 @@ def conditions_for(
     one = dt.timedelta(days=1)
     iso = dt.date.fromisoformat
     meta: dict[int, tuple[int, str, str | None]] = {
-        pk: (facility, admitted, ends)
-        for pk, facility, admitted, ends in open_rows(
-            f"SELECT e.id, e.facility_id, {day_text('e.admitted_at')}, {date_text('a.ends')} "  # noqa: S608 - table names from the models, constants only
-            f"FROM {t['episode']} e LEFT JOIN {t['agreement']} a ON a.id = e.agreement_id "
-            "WHERE 1 = 1",
-            "e.id",
-            episode_ids,
-        )
+        ep: (facility, admitted, ends)
+        for ep, (_person, facility, admitted, ends, _rules, _country) in state.episodes.items()
     }
     live: set[int] = set()
     last_end: dict[int, dt.date] = {}
-    for ep, kind, status, ends_on, ended_on, sentence, order_date, protected, prot_on in open_rows(
-        f"SELECT l.custodyepisode_id, b.kind, b.status, {date_text('b.ends_on')}, "  # noqa: S608 - table names from the models, constants only
-        f"{date_text('b.ended_on')}, b.sentence, {date_text('b.order_date')}, "
-        f"b.removal_protection, {date_text('b.protection_on')} "
-        f"FROM {t['link']} l JOIN {t['basis']} b ON b.id = l.legalbasis_id "
-        f"JOIN {t['episode']} e ON e.id = l.custodyepisode_id WHERE 1 = 1",
-        "l.custodyepisode_id",
-        episode_ids,
-    ):
+    rows = state.bases
+    for (
+        ep,
+        _,
+        kind,
+        status,
+        ends_on,
+        ended_on,
+        sentence,
+        order_date,
+        protected,
+        prot_on,
+        *_,
+    ) in rows:
         facility, admitted, _ends = meta[ep]
         if status != active:
             if ended_on is not None:
@@ -225,9 +225,10 @@ def custody_check(
     if episode_ids is not None:
         ids = sorted(episodes.filter(pk__in=episode_ids).values_list("pk", flat=True))
     report = CheckReport(episodes=len(ids) if ids is not None else episodes.count())
-    made, calculations = recalculate(actor=actor, episode_ids=ids, at=when)
+    state = open_state(ids)
+    made, calculations = recalculate(actor=actor, episode_ids=ids, at=when, state=state)
     report.recalculated = len(made)
-    wanted = conditions_for(ids, when, calculations)
+    wanted = conditions_for(ids, when, calculations, state)
     open_alarms = open_alarm_keys(episode_ids)
     new = [
         CustodyAlarm(

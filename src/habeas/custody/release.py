@@ -35,7 +35,7 @@ from typing import Any
 
 import orjson
 
-from habeas.custody.sentences import add_months, parse_sentence
+from habeas.custody.sentences import Sentence, add_months, parse_sentence
 
 #: The version of each rule set: stored with every calculation; a change of the arithmetic is
 #: a new version, and calculations made under the old one stay as they were.
@@ -156,6 +156,13 @@ def holiday_name(country: str, day: dt.date) -> str | None:
 def previous_working_day(day: dt.date, country: str) -> tuple[dt.date, list[dict[str, str]]]:
     """18 U.S.C. § 3624(a): back from a Saturday, Sunday or legal holiday at the place of
     confinement to the last preceding weekday; returns the day and each day skipped, why."""
+    found, skipped = _previous_working_day(day, country)
+    return found, [dict(s) for s in skipped]
+
+
+@lru_cache(maxsize=65536)
+def _previous_working_day(day: dt.date, country: str) -> tuple[dt.date, tuple[dict[str, str], ...]]:
+    """:func:`previous_working_day`, remembered: many people share a day."""
     skipped: list[dict[str, str]] = []
     while True:
         name = holiday_name(country, day)
@@ -166,14 +173,15 @@ def previous_working_day(day: dt.date, country: str) -> tuple[dt.date, list[dict
         elif name is not None:
             skipped.append({"day": day.isoformat(), "why": "holiday", "name": name})
         else:
-            return day, skipped
+            return day, tuple(skipped)
         day -= dt.timedelta(days=1)
 
 
+@lru_cache(maxsize=4096)
 def good_conduct_days(sentence: str) -> int:
     """18 U.S.C. § 3624(b): 54 days per year imposed, prorated in whole days; none for a
     sentence of one year or less, or for life."""
-    parsed = parse_sentence(sentence)
+    parsed = _parsed(sentence)
     if parsed.life:
         return 0
     years = Fraction(parsed.total_months, 12) + Fraction(parsed.days, 365)
@@ -182,8 +190,14 @@ def good_conduct_days(sentence: str) -> int:
     return int(GCT_DAYS_PER_YEAR * years)
 
 
+@lru_cache(maxsize=4096)
+def _parsed(sentence: str) -> Sentence:
+    """A sentence's terms, remembered: sentences repeat across people."""
+    return parse_sentence(sentence)
+
+
 def _one(rule_set: str, country: str, b: BasisInput) -> BasisResult:
-    parsed = parse_sentence(b.sentence)
+    parsed = _parsed(b.sentence)
     steps: list[Step] = []
     if parsed.life:
         steps.append(Step("life", "18 U.S.C. § 3624(b)", {"sentence": b.sentence}))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.cache import cache
+from django.utils import timezone
 
 from habeas.notifications.services import due_deliveries, enqueue_deliveries
 
@@ -23,7 +24,7 @@ def schedule_due(*, at: dt.datetime, check_at: str = "02:00") -> bool:
     the check was enqueued now."""
     from habeas.notifications.tasks import daily_check_task
 
-    enqueue_deliveries(due_deliveries_unqueued())
+    enqueue_deliveries(due_deliveries_unqueued(at))
     local = at.astimezone()
     if local.time() < _check_time(check_at):
         return False
@@ -34,21 +35,28 @@ def schedule_due(*, at: dt.datetime, check_at: str = "02:00") -> bool:
     return True
 
 
-def due_deliveries_unqueued() -> list[int]:
-    """Due deliveries with no ready task row (a task lost with a pruned queue or a crash)."""
+#: A delivery due for less than this is left to the task that was queued with it: the sweep
+#: is for tasks lost, not for tasks another worker is about to run.
+SWEEP_GRACE = dt.timedelta(seconds=60)
+
+
+def due_deliveries_unqueued(at: dt.datetime | None = None) -> list[int]:
+    """Due deliveries (for a minute at least) with no ready task row: a task lost with a
+    pruned queue or a crash."""
     from django_tasks_db.models import DBTaskResult
 
-    due = due_deliveries()
+    due = due_deliveries(due_before=(at or timezone.now()) - SWEEP_GRACE)
     if not due:
         return []
-    waiting = set()
+    waiting: set[int] = set()
     for args in (
         DBTaskResult.objects.ready()
-        .filter(task_path__endswith="deliver_task")
+        .filter(task_path__regex=r"\.deliver(_batch)?_task$")
         .values_list("args_kwargs", flat=True)
     ):
         try:
-            waiting.add(int(args["args"][0]))
+            first = args["args"][0]
+            waiting.update(int(pk) for pk in (first if isinstance(first, list) else [first]))
         except (KeyError, IndexError, TypeError, ValueError):
             continue
     return [pk for pk in due if pk not in waiting]

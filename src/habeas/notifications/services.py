@@ -4,21 +4,25 @@ the consulate; the sending state of a transferee).
 
 Queueing runs in the transaction of the event it tells of (a listener on the ledger action),
 so a notice exists exactly when its event does; its delivery task is enqueued when that
-transaction commits. Delivering is three steps: a short transaction *claims* the row (a
-locked read: no two workers send one notice), the message goes out with no transaction open,
-and another short transaction records the attempt on the ledger: sent, failed (retried with
-exponential backoff) or dead after the last try.
+transaction commits, a task per batch (``HABEAS_NOTIFY_BATCH``). Delivering a batch is three
+steps: a short transaction *claims* its rows (a locked read: no two workers send one notice),
+the messages go out with no transaction open (webhooks over kept connections), and another
+short transaction records each attempt on the ledger: sent, failed (retried with exponential
+backoff) or dead after the last try.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 
 from habeas.core.actor import Actor
 from habeas.core.clock import now
@@ -144,8 +148,11 @@ class Notice:
     occurrence: str = ""
 
 
-def _recipients(episodes: dict[int, CustodyEpisode]) -> dict[int, list[tuple[str, str, Any, str]]]:
-    """Episode → [(audience, channel, subscription, address)]."""
+def _recipients(
+    episodes: dict[int, CustodyEpisode],
+) -> tuple[dict[int, list[tuple[str, str, Any, str]]], set[int]]:
+    """Episode → [(audience, channel, subscription, address)], and the people who objected to
+    family notices (their relative is listed all the same: a death is told regardless)."""
     from habeas.transfers.models import AdmissionRecord
 
     emails = dict(
@@ -163,7 +170,7 @@ def _recipients(episodes: dict[int, CustodyEpisode]) -> dict[int, list[tuple[str
     for pk, ep in episodes.items():
         found: list[tuple[str, str, Any, str]] = []
         email = (emails.get(pk) or "").strip()
-        if email and ep.person_id not in objected:
+        if email:
             found.append((Audience.FAMILY, Channel.EMAIL, None, email))
         receiving = ep.facility.jurisdiction.code
         foreign = {c for c in ep.person.nationalities if c != receiving}
@@ -174,14 +181,15 @@ def _recipients(episodes: dict[int, CustodyEpisode]) -> dict[int, list[tuple[str
             ):
                 found.append((sub.audience, Channel.WEBHOOK, sub, sub.url))
         out[pk] = found
-    return out
+    return out, objected
 
 
 @service
 def notices_queue(*, actor: Actor, notices: Sequence[Notice]) -> list[Delivery]:
     """Queue each notice for each of its recipients, in the person's language where a template
     exists (English, Spanish), once: a notice already queued (same idempotency key) is not
-    queued again. One ``notifications.delivery_queued`` entry per delivery."""
+    queued again. The family is not told when the person objected (Mandela Rule 68), except
+    of a death (Rule 69). One ``notifications.delivery_queued`` entry per delivery."""
     if not notices:
         return []
     episodes = {
@@ -190,12 +198,18 @@ def notices_queue(*, actor: Actor, notices: Sequence[Notice]) -> list[Delivery]:
             "person", "facility__jurisdiction", "agreement__sending"
         )
     }
-    recipients = _recipients(episodes)
+    recipients, objected = _recipients(episodes)
     at = now()
     wanted: list[Delivery] = []
     for notice in notices:
         ep = episodes[notice.episode]
         for audience, channel, sub, address in recipients.get(ep.pk, []):
+            if (
+                audience == Audience.FAMILY
+                and ep.person_id in objected
+                and notice.event != NoticeEvent.DEATH
+            ):
+                continue  # Rule 68 is the person's right; Rule 69 (a death) is not theirs to waive
             target = f"sub{sub.pk}" if sub is not None else "email"
             key = f"{notice.event}:{ep.pk}:{notice.occurrence}:{audience}:{target}"
             language = ep.person.language if audience == Audience.FAMILY else "en"
@@ -247,65 +261,133 @@ def notices_queue(*, actor: Actor, notices: Sequence[Notice]) -> list[Delivery]:
     return made
 
 
-def enqueue_deliveries(ids: Iterable[int]) -> None:
-    """Hand each delivery to the task queue (``habeas worker`` runs them)."""
-    from habeas.notifications.tasks import deliver_task
+def batch_size() -> int:
+    """Deliveries per task: claimed together, sent over kept connections, recorded together."""
+    return max(int(getattr(settings, "HABEAS_NOTIFY_BATCH", 50)), 1)
 
-    for pk in ids:
-        deliver_task.enqueue(pk)
+
+def enqueue_deliveries(ids: Iterable[int], *, run_after: dt.datetime | None = None) -> None:
+    """Hand the deliveries to the task queue (``habeas worker`` runs them), a task per batch
+    of :func:`batch_size`."""
+    from habeas.notifications.tasks import deliver_batch_task
+
+    pks = sorted(set(ids))
+    step = batch_size()
+    task = (
+        deliver_batch_task if run_after is None else deliver_batch_task.using(run_after=run_after)
+    )
+    for i in range(0, len(pks), step):
+        task.enqueue(pks[i : i + step])
 
 
 @service
-def delivery_claim(*, delivery_id: int, worker: str) -> Delivery | None:
-    """Claim a due delivery for ``worker``: a locked read (``SKIP LOCKED`` on PostgreSQL, so
-    workers pass each other by), then the claim written; ``None`` when it is not due, already
-    delivered, or claimed by a live worker. The claim is an operational lock, not a domain
-    event: the attempt's outcome goes on the ledger."""
-    qs = Delivery.objects.filter(pk=delivery_id)
+def deliveries_claim(*, delivery_ids: Sequence[int], worker: str) -> list[Delivery]:
+    """Claim the due deliveries among ``delivery_ids`` for ``worker``, in one transaction: a
+    locked read (``SKIP LOCKED`` on PostgreSQL, so workers pass each other by), then one
+    update writing the claims. Left out: a delivery not due, already delivered or dead, or
+    claimed by a live worker. The claim is an operational lock, not a domain event: each
+    attempt's outcome goes on the ledger."""
+    if not delivery_ids:
+        return []
+    at = now()
+    qs = (
+        Delivery.objects.filter(
+            pk__in=sorted(set(delivery_ids)),
+            status__in=(DeliveryStatus.QUEUED, DeliveryStatus.FAILED),
+            next_attempt_at__lte=at,
+        )
+        .filter(
+            Q(claimed_by="") | Q(claimed_at__isnull=True) | Q(claimed_at__lte=at - CLAIM_TIMEOUT)
+        )
+        .order_by("pk")
+    )
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True)
     else:
         qs = qs.select_for_update()
-    d = qs.first()
-    at = now()
-    if d is None or d.status not in (DeliveryStatus.QUEUED, DeliveryStatus.FAILED):
-        return None
-    if d.next_attempt_at > at:
-        return None
-    if d.claimed_by and d.claimed_at is not None and at - d.claimed_at < CLAIM_TIMEOUT:
-        return None
-    d.claimed_by = worker
-    d.claimed_at = at
-    d.save(update_fields=["claimed_by", "claimed_at"])
-    return d
+    claimed = list(qs)
+    if not claimed:
+        return []
+    Delivery.objects.filter(pk__in=[d.pk for d in claimed]).update(claimed_by=worker, claimed_at=at)
+    subs = WebhookSubscription.objects.in_bulk(
+        {d.subscription_id for d in claimed if d.subscription_id is not None}
+    )
+    for d in claimed:
+        d.claimed_by, d.claimed_at = worker, at
+        if d.subscription_id is not None:
+            d.subscription = subs[d.subscription_id]
+    return claimed
 
 
 @service
-def delivery_record(
-    *, actor: Actor, delivery: Delivery, ok: bool, error: str = "", worker: str = ""
-) -> Delivery:
-    """Record one attempt: sent; or failed, retried after an exponential backoff; or dead after
-    the last try (``HABEAS_NOTIFY_MAX_ATTEMPTS``). One ``notifications.delivery_attempted``
-    entry."""
-    d = Delivery.objects.select_for_update().get(pk=delivery.pk)
-    if d.status == DeliveryStatus.SENT or (worker and d.claimed_by != worker):
-        return d  # another worker's claim took over: its outcome stands
+def delivery_claim(*, delivery_id: int, worker: str) -> Delivery | None:
+    """Claim one due delivery (:func:`deliveries_claim`); ``None`` when it is not due, already
+    delivered, or claimed by a live worker."""
+    found = deliveries_claim(delivery_ids=[delivery_id], worker=worker)
+    return found[0] if found else None
+
+
+#: One attempt: the delivery as claimed, whether it was delivered, the error if not.
+Outcome = tuple[Delivery, bool, str]
+
+
+@service
+def deliveries_record(
+    *, actor: Actor, outcomes: Sequence[Outcome], worker: str = ""
+) -> list[Delivery]:
+    """Record attempts, in one transaction: each sent; or failed, retried after an exponential
+    backoff; or dead after the last try (``HABEAS_NOTIFY_MAX_ATTEMPTS``). One
+    ``notifications.delivery_attempted`` entry per attempt recorded. An attempt whose claim
+    another worker took over (or already sent) is not recorded: that outcome stands."""
+    if not outcomes:
+        return []
+    current = {
+        d.pk: d
+        for d in Delivery.objects.select_for_update()
+        .filter(pk__in=sorted({o[0].pk for o in outcomes}))
+        .order_by("pk")
+    }
     at = now()
-    d.attempts += 1
-    d.claimed_by = ""
-    d.claimed_at = None
-    if ok:
-        d.status = DeliveryStatus.SENT
-        d.sent_at = at
-        d.last_error = ""
-    elif d.attempts >= max_attempts():
-        d.status = DeliveryStatus.DEAD
-        d.last_error = error[:500]
-    else:
-        d.status = DeliveryStatus.FAILED
-        d.last_error = error[:500]
-        d.next_attempt_at = at + backoff(d.attempts)
-    d.save()
+    last = max_attempts()
+    changed: list[Delivery] = []
+    for delivery, ok, error in outcomes:
+        d = current[delivery.pk]
+        if d.status == DeliveryStatus.SENT or (worker and d.claimed_by != worker):
+            continue  # another worker's claim took over: its outcome stands
+        d.attempts += 1
+        d.claimed_by = ""
+        d.claimed_at = None
+        if ok:
+            d.status = DeliveryStatus.SENT
+            d.sent_at = at
+            d.last_error = ""
+        elif d.attempts >= last:
+            d.status = DeliveryStatus.DEAD
+            d.last_error = error[:500]
+        else:
+            d.status = DeliveryStatus.FAILED
+            d.last_error = error[:500]
+            d.next_attempt_at = at + backoff(d.attempts)
+        changed.append(d)
+    if not changed:
+        return [current[o[0].pk] for o in outcomes]
+    # One UPDATE per distinct outcome (usually one: all sent), not a CASE per row and field.
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for d in changed:
+        retry = d.next_attempt_at if d.status == DeliveryStatus.FAILED else None
+        groups.setdefault((d.status, d.attempts, d.sent_at, d.last_error, retry), []).append(d.pk)
+    for (status, attempts, sent_at, error, retry), pks in groups.items():
+        values: dict[str, Any] = {
+            "status": status,
+            "attempts": attempts,
+            "sent_at": sent_at,
+            "last_error": error,
+            "claimed_by": "",
+            "claimed_at": None,
+        }
+        if retry is not None:
+            values["next_attempt_at"] = retry
+        Delivery.objects.filter(pk__in=pks).update(**values)
     ledger_append_many(
         actor=actor,
         events=[
@@ -323,44 +405,77 @@ def delivery_record(
                     "error": d.last_error,
                 },
             )
+            for d in changed
         ],
     )
-    if d.status == DeliveryStatus.FAILED:
-        retry_at = d.next_attempt_at
-        pk = d.pk
-        transaction.on_commit(lambda: _enqueue_retry(pk, retry_at))
-    return d
+    retries: dict[dt.datetime, list[int]] = {}
+    for d in changed:
+        if d.status == DeliveryStatus.FAILED:
+            retries.setdefault(d.next_attempt_at, []).append(d.pk)
+    for when, pks in sorted(retries.items()):
+        transaction.on_commit(functools.partial(enqueue_deliveries, pks, run_after=when))
+    return [current[o[0].pk] for o in outcomes]
 
 
-def _enqueue_retry(pk: int, at: dt.datetime) -> None:
-    from habeas.notifications.tasks import deliver_task
+@service
+def delivery_record(
+    *, actor: Actor, delivery: Delivery, ok: bool, error: str = "", worker: str = ""
+) -> Delivery:
+    """Record one attempt (:func:`deliveries_record`)."""
+    return deliveries_record(actor=actor, outcomes=[(delivery, ok, error)], worker=worker)[0]
 
-    deliver_task.using(run_after=at).enqueue(pk)
+
+def deliver_many(delivery_ids: Sequence[int], *, worker: str) -> dict[int, str]:
+    """Claim, send, record a batch: the body of the delivery task. Safe to run twice or from
+    two workers at once: only the claimant sends. Webhooks to one receiver share a kept
+    connection. Sending stops when half the claim's lifetime is spent (a slow receiver), and
+    the claims of what was not sent are released, so no claim expires while its notice is
+    being sent. Returns delivery id → new status for each attempt recorded."""
+    from habeas.notifications.channels import send
+
+    claimed = deliveries_claim(delivery_ids=delivery_ids, worker=worker)
+    if not claimed:
+        return {}
+    budget = CLAIM_TIMEOUT.total_seconds() / 2
+    started = time.monotonic()
+    outcomes: list[Outcome] = []
+    for d in claimed:
+        if time.monotonic() - started > budget:
+            break
+        ok, error = send(d)
+        outcomes.append((d, ok, error))
+    deliveries_unclaim(delivery_ids=[d.pk for d in claimed[len(outcomes) :]], worker=worker)
+    done = deliveries_record(actor=Actor.system("worker"), outcomes=outcomes, worker=worker)
+    return {d.pk: str(d.status) for d in done}
+
+
+@service
+def deliveries_unclaim(*, delivery_ids: Sequence[int], worker: str) -> None:
+    """Release ``worker``'s claims on deliveries it did not send, and queue them again."""
+    if not delivery_ids:
+        return
+    Delivery.objects.filter(pk__in=list(delivery_ids), claimed_by=worker).update(
+        claimed_by="", claimed_at=None
+    )
+    pks = list(delivery_ids)
+    transaction.on_commit(lambda: enqueue_deliveries(pks))
 
 
 def deliver(delivery_id: int, *, worker: str) -> str | None:
-    """Claim, send, record: the body of the delivery task. Safe to run twice or from two
-    workers at once: only the claimant sends. Returns the new status, or None when there was
-    nothing to do."""
-    from habeas.notifications.channels import send
-
-    d = delivery_claim(delivery_id=delivery_id, worker=worker)
-    if d is None:
-        return None
-    ok, error = send(d)
-    done = delivery_record(
-        actor=Actor.system("worker"), delivery=d, ok=ok, error=error, worker=worker
-    )
-    return str(done.status)
+    """Claim, send, record one delivery (:func:`deliver_many`). Returns the new status, or
+    None when there was nothing to do."""
+    return deliver_many([delivery_id], worker=worker).get(delivery_id)
 
 
-def due_deliveries(limit: int = 1000) -> list[int]:
-    """Deliveries due now that no live worker holds (a sweep: for tasks lost with a crashed
-    worker, and for the retries of a database whose task rows were pruned)."""
+def due_deliveries(limit: int = 1000, *, due_before: dt.datetime | None = None) -> list[int]:
+    """Deliveries due (by ``due_before``, default now) that no live worker holds (a sweep:
+    for tasks lost with a crashed worker, and for the retries of a database whose task rows
+    were pruned)."""
     at = now()
     return list(
         Delivery.objects.filter(
-            status__in=(DeliveryStatus.QUEUED, DeliveryStatus.FAILED), next_attempt_at__lte=at
+            status__in=(DeliveryStatus.QUEUED, DeliveryStatus.FAILED),
+            next_attempt_at__lte=due_before or at,
         )
         .exclude(claimed_at__gt=at - CLAIM_TIMEOUT)
         .order_by("next_attempt_at", "pk")

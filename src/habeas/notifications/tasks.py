@@ -18,10 +18,22 @@ def worker_id() -> str:
 
 @task()
 def deliver_task(delivery_id: int) -> str | None:
-    """Deliver one notification (claim, send, record)."""
+    """Deliver one notification (claim, send, record): tasks queued before batches."""
     from habeas.notifications.services import deliver
 
     return deliver(delivery_id, worker=worker_id())
+
+
+@task()
+def deliver_batch_task(delivery_ids: list[int]) -> dict[str, int]:
+    """Deliver a batch of notifications (claimed together, sent over kept connections,
+    recorded together); the number of each outcome."""
+    from habeas.notifications.services import deliver_many
+
+    counts: dict[str, int] = {}
+    for status in deliver_many(delivery_ids, worker=worker_id()).values():
+        counts[status] = counts.get(status, 0) + 1
+    return counts
 
 
 @task()

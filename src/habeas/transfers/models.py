@@ -214,9 +214,13 @@ class AdmissionRecord(ServiceModel):
 
 
 class Notification(ServiceModel):
-    """An outbox row: consular notification for foreign nationals (VCCR art. 36(1)(b); Mandela
-    Rule 62) and family notification for everyone (Mandela Rule 68). A delivery worker sends
-    them; the ledger keeps that they were due."""
+    """The record, made at admission, that a notice was due: consular notification for foreign
+    nationals (VCCR art. 36(1)(b); Mandela Rule 62) and family notification for everyone
+    (Mandela Rule 68). Sending is the notifications app's: a listener on
+    ``transfers.notification_queued`` queues the admission's deliveries
+    (``notifications.Delivery``) in the same transaction, and their status (sent, failed,
+    dead) is what the person page shows. ``status`` here stays as recorded at admission:
+    ``queued`` (a notice is due and was handed on) or ``no_recipient``."""
 
     episode = models.ForeignKey(
         "custody.CustodyEpisode", on_delete=models.PROTECT, related_name="notifications"
