@@ -55,8 +55,14 @@ class Reading(ServiceModel):
     """One reading of one cell at one time: air temperature (°C), relative humidity (%) and
     optionally CO₂ (ppm). Unique per cell and time: ingesting it again changes nothing."""
 
-    batch = models.ForeignKey(ReadingBatch, on_delete=models.PROTECT, related_name="readings")
-    cell = models.ForeignKey("facilities.Cell", on_delete=models.PROTECT, related_name="+")
+    # No index of their own: the unique (cell, taken_at) index serves lookups by cell, and
+    # batches are read whole, by verify-ledger; each index costs every insert.
+    batch = models.ForeignKey(
+        ReadingBatch, on_delete=models.PROTECT, related_name="readings", db_index=False
+    )
+    cell = models.ForeignKey(
+        "facilities.Cell", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     taken_at = models.DateTimeField()
     temperature_c = models.FloatField()
     humidity_pct = models.FloatField()
