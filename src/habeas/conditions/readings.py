@@ -59,6 +59,7 @@ OPTIONAL_COLUMNS = ("co2_ppm",)
 MSG_UNKNOWN_CELL = "unknown cell {cell!r}: give FACILITY/CELL or a cell code"
 MSG_AMBIGUOUS_CELL = "cell code {cell!r} is used in several facilities: give FACILITY/CELL"
 MSG_OTHER_FACILITY = "cell {cell!r} is not in facility {facility} (this sensor's scope)"
+MSG_NOT_YOURS = "cell {cell!r} is not in your facilities"
 MSG_NO_TIME = "no time given"
 MSG_BAD_TIME = "not an ISO 8601 time: {value!r}"
 MSG_NAIVE_TIME = "time without a time zone: {value!r} (add Z or an offset such as -06:00)"
@@ -122,8 +123,9 @@ class CellIndex:
     """Cells by ``FACILITY/CELL`` and by bare cell code (when only one facility has it),
     optionally limited to one facility (a sensor token's scope)."""
 
-    def __init__(self, facility: str | None = None) -> None:
+    def __init__(self, facility: str | None = None, facilities: list[str] | None = None) -> None:
         self.facility = facility
+        self.facilities = None if facilities is None else set(facilities)
         self.by_id: dict[int, tuple[str, str, int]] = {}  # id → (facility, cell, facility id)
         self.by_name: dict[str, int] = {}
         codes: dict[str, list[int]] = defaultdict(list)
@@ -152,6 +154,8 @@ class CellIndex:
             return MSG_UNKNOWN_CELL.format(cell=text)
         if self.facility is not None and self.by_id[pk][0] != self.facility:
             return MSG_OTHER_FACILITY.format(cell=text, facility=self.facility)
+        if self.facilities is not None and self.by_id[pk][0] not in self.facilities:
+            return MSG_NOT_YOURS.format(cell=text)
         return pk
 
 
