@@ -14,9 +14,15 @@ import time
 import _common as common
 import bench_admissions
 import bench_billing
+import bench_conditions
 import bench_ledger
 
-BENCHMARKS = {"ledger": bench_ledger, "admissions": bench_admissions, "billing": bench_billing}
+BENCHMARKS = {
+    "ledger": bench_ledger,
+    "admissions": bench_admissions,
+    "billing": bench_billing,
+    "conditions": bench_conditions,
+}
 
 
 def main() -> int:

@@ -120,6 +120,8 @@ NATURAL_KEY = {
     # many-to-many links, named by the owning row (their own id carries nothing)
     "custody.CustodyEpisode_legal_bases": "custodyepisode",
     "facilities.Facility_agreements": "agreement",
+    # a reading is named by its cell and time, committed to by its batch (its id carries nothing)
+    "conditions.Reading": "cell",
 }
 
 NEVER_WRITTEN = {"accounts.User_groups", "accounts.User_user_permissions"}

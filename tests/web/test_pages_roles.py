@@ -138,6 +138,12 @@ invoice_csv        /billing/GT-SV/2025-03/invoice.csv             login     200 
 invoice_xml        /billing/US-SV/2025-03/invoice.xml             login     404   404       404   404        404        404        404       404     403    404
 reconcile_us       /billing/US-SV/2025-03/reconcile/              login     403   404       403   200        404        200        200       200     403    200
 reconcile_post     POST:/billing/US-SV/2025-03/reconcile/         login     403   404       403   400        404        400        400       400     403    400
+climate_tec        /alerts/climate/TEC/                           login     200   404       200   404        404        404        200       200     403    200
+climate_oth        /alerts/climate/OTH/                           login     404   200       404   404        404        404        200       200     403    200
+climate_missing    /alerts/climate/NOPE/                          login     404   404       404   404        404        404        404       404     403    404
+climate_chart      /alerts/climate/TEC/chart/?module=M1&days=30   login     200   404       200   404        404        404        200       200     403    200
+climate_chart_cell /alerts/climate/TEC/chart/?cell=M1-01&days=2   login     200   404       200   404        404        404        200       200     403    200
+climate_chart_none /alerts/climate/TEC/chart/?cell=NOPE           login     404   404       404   404        404        404        404       404     403    404
 """
 
 #: Routes that are not pages of the site: the API (its own matrix), Django's admin (staff

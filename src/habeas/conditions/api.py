@@ -126,3 +126,6 @@ def alert_acknowledge_post(request: HttpRequest, body: AcknowledgeIn) -> Any:
             "acknowledged_at": str(instant_str(ack.acknowledged_at)),
         },
     )
+
+
+from habeas.conditions import readings_api  # noqa: E402, F401

@@ -12,3 +12,6 @@ class ConditionsConfig(AppConfig):
         from habeas.core import alarms
 
         alarms.register(person_alarms)
+        from habeas.conditions import readings_alerts
+
+        readings_alerts.register()

@@ -312,6 +312,9 @@ def load_demo(
     from habeas.billing.demo import load_demo_billing
 
     billing = load_demo_billing(actor=actor, agreement=agreement)
+    from habeas.conditions.demo_readings import load_demo_readings
+
+    load_demo_readings(actor=actor)
     logins = []
     for u in USERS:
         fields = {k: v for k, v in u.items() if k not in {"label"}}

@@ -1,0 +1,222 @@
+"""Ledger actions of cell readings and their alerts (issue 14, items 1 and 3).
+
+Readings are many (a facility of 256 cells read every 15 minutes takes 24,576 a day), so the
+ledger holds no entry per reading: ``conditions.readings_ingested`` commits to a batch, per
+cell, by count, first and last time and the SHA-256 of the canonical rows
+(:func:`habeas.conditions.readings.canonical_line`). Its replay is that commitment, and the
+snapshot of the ``conditions.Reading`` table recomputes it from the rows: a reading changed,
+added or removed behind Habeas's back is named by its batch and cell
+(``conditions.Reading.<batch>:<FACILITY/CELL>.sha256``).
+
+The alerts (rules A5 ``heat`` and A6 ``sensor_silent``) are opened and closed by
+``conditions.cell_alert_opened`` / ``conditions.cell_alert_closed``. No field is personal:
+cells, times and measurements are facts about a place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
+from habeas.core.events import Action, Payload, State, covers, declare, derived, instant
+
+B = "conditions.ReadingBatch"
+R = "conditions.Reading"
+CA = "conditions.CellAlert"
+
+
+class CellCommitmentPayload(Payload):
+    cell: str
+    count: int
+    first: str
+    last: str
+    sha256: str
+
+
+class ReadingsIngestedPayload(Payload):
+    batch: int
+    source: str
+    name: str
+    received_at: dt.datetime
+    count: int
+    first: dt.datetime
+    last: dt.datetime
+    sha256: str
+    cells: list[CellCommitmentPayload]
+
+
+class CellAlertPayload(Payload):
+    id: int
+    kind: str
+    cell: str
+    cell_id: int
+    since: dt.datetime
+    opened_at: dt.datetime
+    value: str
+    closed_at: dt.datetime | None = None
+
+
+def _ingested(state: State, p: dict[str, Any]) -> None:
+    state.setdefault(B, {})[p["batch"]] = {
+        "source": p["source"],
+        "name": p["name"],
+        "received_at": instant(p["received_at"]),
+        "count": p["count"],
+        "first_taken_at": instant(p["first"]),
+        "last_taken_at": instant(p["last"]),
+        "sha256": p["sha256"],
+    }
+    readings = state.setdefault(R, {})
+    for c in p["cells"]:
+        readings[f"{p['batch']}:{c['cell']}"] = {
+            "count": c["count"],
+            "first": c["first"],
+            "last": c["last"],
+            "sha256": c["sha256"],
+        }
+
+
+def _alert_row(p: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": p["kind"],
+        "cell_id": p["cell_id"],
+        "since": instant(p["since"]),
+        "opened_at": instant(p["opened_at"]),
+        "value": p["value"],
+        "closed_at": instant(p.get("closed_at")),
+    }
+
+
+def _opened(state: State, p: dict[str, Any]) -> None:
+    state.setdefault(CA, {})[p["id"]] = _alert_row(p)
+
+
+def _closed(state: State, p: dict[str, Any]) -> None:
+    state.setdefault(CA, {})[p["id"]] = _alert_row(p)
+
+
+def _ingested_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    return _("%(count)s readings ingested") % {"count": payload.get("count", 0)}
+
+
+def _opened_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    return _("Alert %(kind)s opened on cell %(cell)s") % {
+        "kind": payload.get("kind", ""),
+        "cell": payload.get("cell", "") if show_cells else "—",
+    }
+
+
+def _closed_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    return _("Alert %(kind)s closed on cell %(cell)s") % {
+        "kind": payload.get("kind", ""),
+        "cell": payload.get("cell", "") if show_cells else "—",
+    }
+
+
+declare(
+    Action(
+        "conditions.readings_ingested",
+        schema=ReadingsIngestedPayload,
+        label=pgettext_lazy("ledger action", "Readings ingested"),
+        replay=_ingested,
+        summary=_ingested_summary,
+        housing=None,
+    ),
+    Action(
+        "conditions.cell_alert_opened",
+        schema=CellAlertPayload,
+        label=pgettext_lazy("ledger action", "Cell alert opened"),
+        replay=_opened,
+        summary=_opened_summary,
+        housing=None,
+    ),
+    Action(
+        "conditions.cell_alert_closed",
+        schema=CellAlertPayload,
+        label=pgettext_lazy("ledger action", "Cell alert closed"),
+        replay=_closed,
+        summary=_closed_summary,
+        housing=None,
+    ),
+)
+
+derived(
+    "conditions.CellClimate",
+    "the latest reading of each cell and the heat evaluation's position: rebuilt from the "
+    "readings, which the batch commitments cover",
+)
+
+
+@covers(B)
+def _batches() -> dict[Any, dict[str, Any]]:
+    from habeas.conditions.readings_models import ReadingBatch
+
+    return {
+        b["id"]: {
+            "source": b["source"],
+            "name": b["name"],
+            "received_at": instant(b["received_at"]),
+            "count": b["count"],
+            "first_taken_at": instant(b["first_taken_at"]),
+            "last_taken_at": instant(b["last_taken_at"]),
+            "sha256": b["sha256"],
+        }
+        for b in ReadingBatch.objects.values(
+            "id", "source", "name", "received_at", "count", "first_taken_at", "last_taken_at",
+            "sha256",
+        )
+    }  # fmt: skip
+
+
+@covers(R)
+def _readings() -> dict[Any, dict[str, Any]]:
+    """Each batch's commitment per cell, recomputed from the rows (in batches of 20,000)."""
+    from habeas.conditions.readings import CellIndex, commitments
+    from habeas.conditions.readings_models import Reading
+
+    index = CellIndex()
+    labels = {pk: index.label(pk) for pk in index.by_id}
+    rows = (
+        Reading.objects.order_by("batch_id", "cell_id", "taken_at")
+        .values_list("batch_id", "cell_id", "taken_at", "temperature_c", "humidity_pct", "co2_ppm")
+        .iterator(chunk_size=20_000)
+    )
+    found: dict[Any, dict[str, Any]] = {}
+    current: int | None = None
+    chunk: list[tuple[str, dt.datetime, float, float, int | None]] = []
+
+    def flush() -> None:
+        for cell, c in commitments(chunk).items():
+            found[f"{current}:{cell}"] = c.document()
+
+    for batch, cell_id, taken_at, t, h, co2 in rows:
+        if batch != current:
+            if chunk:
+                flush()
+            current, chunk = batch, []
+        chunk.append((labels.get(cell_id, f"?/{cell_id}"), taken_at, t, h, co2))
+    if chunk:
+        flush()
+    return found
+
+
+@covers(CA)
+def _cell_alerts() -> dict[Any, dict[str, Any]]:
+    from habeas.conditions.readings_models import CellAlert
+
+    return {
+        a["id"]: {
+            "kind": a["kind"],
+            "cell_id": a["cell_id"],
+            "since": instant(a["since"]),
+            "opened_at": instant(a["opened_at"]),
+            "value": a["value"],
+            "closed_at": instant(a["closed_at"]),
+        }
+        for a in CellAlert.objects.values(
+            "id", "kind", "cell_id", "since", "opened_at", "value", "closed_at"
+        )
+    }
