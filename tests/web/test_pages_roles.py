@@ -138,6 +138,8 @@ invoice_csv        /billing/GT-SV/2025-03/invoice.csv             login     200 
 invoice_xml        /billing/US-SV/2025-03/invoice.xml             login     404   404       404   404        404        404        404       404     403    404
 reconcile_us       /billing/US-SV/2025-03/reconcile/              login     403   404       403   200        404        200        200       200     403    200
 reconcile_post     POST:/billing/US-SV/2025-03/reconcile/         login     403   404       403   400        404        400        400       400     403    400
+people_filtered    /people/?status=held&nationality=SV&sort=-cell login     200   200       200   200        200        200        200       200     403    200
+people_csv         /people.csv?q=Uno                              login     200   200       200   200        200        200        200       200     403    200
 """
 
 #: Routes that are not pages of the site: the API (its own matrix), Django's admin (staff
