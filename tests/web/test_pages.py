@@ -318,7 +318,7 @@ def test_person_page_shows_identity_bases_cell_and_ledger_history(
         assert f"entry {entry.index}<" in body
     assert "Admitted to TEC under agreement US-SV" in body
     assert "placed in cell TEC/M1-01" in body
-    assert "2025-03-16 14:05 UTC" in body  # occurred_at
+    assert "2025-03-16 08:05 CST" in body  # occurred_at, in the facility's local time
     assert "test:officer" in body
 
 

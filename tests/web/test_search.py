@@ -169,6 +169,6 @@ def test_query_count_is_bounded(
     crowd: dict[str, Any], users: dict[str, Any], django_assert_max_num_queries: Any
 ) -> None:
     client = client_for(users["staff"])
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("web:person_list"), {"q": "gutierrez", "status": "held"})
     assert response.status_code == 200

@@ -36,10 +36,13 @@ class StaffSearchForm(PersonSearchForm):
 
         super().__init__(*args, **kwargs)
         anything = [("", _("Any"))]
-        self.fields["nationality"].choices = anything + nationalities
-        self.fields["basis"].choices = [
-            *anything,
-            *LegalBasisKind.choices,
-            (NO_BASIS, _("Held with no order in force")),
-        ]
-        self.fields["status"].choices = anything + list(STATUS_LABELS.items())
+        choices: dict[str, list[Any]] = {
+            "nationality": anything + nationalities,
+            "basis": [*anything, *LegalBasisKind.choices,
+                      (NO_BASIS, _("Held with no order in force"))],
+            "status": anything + list(STATUS_LABELS.items()),
+        }  # fmt: skip
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options

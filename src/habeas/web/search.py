@@ -11,6 +11,7 @@ capitals sort with the others.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,29 +97,44 @@ def _order(sort: str, show_cells: bool) -> list[Any]:
     return [*ordering, F("pk").asc()]
 
 
-def _episode_scope(user: Any, prefix: str = "") -> Q:
-    """``CustodyEpisode.objects.visible_to(user)`` as plain id lists (facilities or
-    agreements), so that each correlated subquery below is an index lookup by person rather
-    than a join into the scope for every row."""
+def _scope_ids(user: Any) -> tuple[str, list[int]] | None:
+    """The user's episode scope as ``(field, ids)`` (``None``: everything), read once per
+    request (kept on the request's user object)."""
     from habeas.accounts.permissions import scope_of
     from habeas.agreements.models import Agreement
     from habeas.facilities.models import Facility
 
+    cached = getattr(user, "_staff_search_scope", False)
+    if cached is not False:
+        return cached  # type: ignore[return-value]
     scope = scope_of(user)
+    found: tuple[str, list[int]] | None
     if scope.everything:
-        return Q()
-    if scope.facility_codes is not None:
-        ids = list(
-            Facility.objects.filter(code__in=scope.facility_codes).values_list("pk", flat=True)
-        )
-        return Q(**{f"{prefix}facility_id__in": ids})
-    if scope.state is not None:
+        found = None
+    elif scope.facility_codes is not None:
+        facilities = Facility.objects.filter(code__in=scope.facility_codes)
+        found = ("facility_id", list(facilities.values_list("pk", flat=True)))
+    elif scope.state is not None:
         agreements = Agreement.objects.filter(sending__code=scope.state)
         if not scope.people_sent_only:
             agreements = agreements | Agreement.objects.filter(receiving__code=scope.state)
-        ids = list(agreements.values_list("pk", flat=True))
-        return Q(**{f"{prefix}agreement_id__in": ids})
-    return Q(pk__in=[])
+        found = ("agreement_id", list(agreements.values_list("pk", flat=True)))
+    else:
+        found = ("pk", [])
+    with contextlib.suppress(AttributeError):
+        user._staff_search_scope = found
+    return found
+
+
+def _episode_scope(user: Any, prefix: str = "") -> Q:
+    """``CustodyEpisode.objects.visible_to(user)`` as plain id lists (facilities or
+    agreements), so that each correlated subquery below is an index lookup by person rather
+    than a join into the scope for every row."""
+    found = _scope_ids(user)
+    if found is None:
+        return Q()
+    field, ids = found
+    return Q(**{f"{prefix}{field}__in": ids})
 
 
 def _columns(user: Any, show_cells: bool) -> dict[str, Any]:
