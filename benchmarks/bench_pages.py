@@ -10,7 +10,8 @@ slowest are printed with the target and the median's ratio to it. The baseline m
 the same run is the sign-in page (no database read beyond the session): the floor of any
 page on this machine.
 
-Usage: ``HABEAS_HOME=/path python benchmarks/bench_pages.py [--runs N] [--json F]``.
+Usage: ``HABEAS_HOME=/path python benchmarks/bench_pages.py [--runs N] [--only TEXT]
+[--json F]``.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=DEFAULT_RUNS)
     p.add_argument("--json", default="")
+    p.add_argument("--only", default="", help="only the pages whose label holds this text")
     args = p.parse_args()
     _setup()
     from django.test import Client
@@ -86,6 +88,8 @@ def main() -> int:
     for label, username, path, target in _pages(
         held.person_id, released.person_id if released else None
     ):
+        if args.only and args.only not in label and "baseline" not in label:
+            continue
         client = clients.get(username)
         if client is None:
             client = Client(HTTP_HOST="127.0.0.1")
