@@ -226,3 +226,35 @@ def test_occupancy_chart_is_inline_svg(housed: dict[str, Any], users: dict[str, 
     assert html.count('<svg class="hchart__svg"') == 3
     assert "hchart__line" in html
     assert "hchart__cert" in html
+
+
+def test_keep_apart_picks_people_by_name_and_asks_when_several_match(
+    housed: dict[str, Any], users: dict[str, Any], actor: Any
+) -> None:
+    from habeas.housing.models import KeepApart
+
+    other_ana = make_person(actor, given_names="Ána", first_surname="UNO")
+    admit(actor, other_ana, housed["tec"], housed["us"], bases=[sentence()], at=ADMITTED,
+          cell="M1-03")  # fmt: skip
+    outside = make_person(actor, given_names="Ana", first_surname="Uno")  # never admitted
+    client = _client(users, "staff")
+    form = {"role": "victim", "other": "beto dos", "other_role": "aggressor",
+            "scope": "module", "reason": "threats"}  # fmt: skip
+    nobody = client.post("/housing/keep-apart/", {**form, "person": "Zzyzx"})
+    assert nobody.status_code == 400
+    assert "Nobody in your scope matches" in nobody.content.decode()
+    several = client.post("/housing/keep-apart/", {**form, "person": "ana uno"})
+    assert several.status_code == 400
+    body = several.content.decode()
+    assert "pick one" in body
+    assert 'name="person_pick"' in body
+    assert f'value="{housed["a"].pk}"' in body
+    assert f'value="{other_ana.pk}"' in body
+    assert f'value="{outside.pk}"' not in body  # never admitted: outside the staff's scope
+    picked = client.post(
+        "/housing/keep-apart/", {**form, "person": "ana uno", "person_pick": housed["a"].pk}
+    )
+    assert picked.status_code == 302
+    assert picked["Location"] == f"/people/{housed['a'].pk}/"
+    ka = KeepApart.objects.get()
+    assert {ka.person_a_id, ka.person_b_id} == {housed["a"].pk, housed["b"].pk}

@@ -50,7 +50,7 @@ def test_unknown_action_falls_back_to_flattened_scalar_fields() -> None:
         {"kind": "heat", "value": "41.2", "cell": "TEC/M1-01", "detail": {"band": "danger"}},
     )
     assert entry_summary(other, show_cells=True) == (
-        "cell: TEC/M1-01; detail.band: danger; kind: heat; value: 41.2"
+        "cell: TEC/M1-01; detail band: danger; kind: heat; value: 41.2"
     )
     assert "M1-01" not in entry_summary(other, show_cells=False)
     assert action_label("conditions.alert_raised") == "conditions.alert_raised"
@@ -92,7 +92,19 @@ def test_no_summary_shows_a_commitment() -> None:
     )
     assert entry_summary(release, show_cells=True) == "Released: Repatriated; destination VE"
     unknown = entry("x.y", {"note": committed, "record": {"family": committed, "language": "es"}})
-    assert entry_summary(unknown, show_cells=True) == "record.language: es"
+    assert entry_summary(unknown, show_cells=True) == "record language: es"
+
+
+def test_fallback_leaves_out_registry_ids_and_digests() -> None:
+    other = entry(
+        "x.y",
+        {"record": {"id": 87, "language": "es"}, "notification": {"id": 154},
+         "person_id": 3, "file_sha256": "ab" * 32, "channel": "email"},
+    )  # fmt: skip
+    text = entry_summary(other, show_cells=True)
+    assert text == "channel: email; record language: es"
+    assert "87" not in text
+    assert "154" not in text
 
 
 def test_labels_and_visibility_come_from_the_registry() -> None:

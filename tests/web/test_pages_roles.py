@@ -144,6 +144,8 @@ climate_missing    /alerts/climate/NOPE/                          login     404 
 climate_chart      /alerts/climate/TEC/chart/?module=M1&days=30   login     200   404       200   404        404        404        200       200     403    200
 climate_chart_cell /alerts/climate/TEC/chart/?cell=M1-01&days=2   login     200   404       200   404        404        404        200       200     403    200
 climate_chart_none /alerts/climate/TEC/chart/?cell=NOPE           login     404   404       404   404        404        404        404       404     403    404
+people_filtered    /people/?status=held&nationality=SV&sort=-cell login     200   200       200   200        200        200        200       200     403    200
+people_csv         /people.csv?q=Uno                              login     200   200       200   200        200        200        200       200     403    200
 """
 
 #: Routes that are not pages of the site: the API (its own matrix), Django's admin (staff

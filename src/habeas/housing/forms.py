@@ -37,16 +37,34 @@ class BoardFilterForm(StyledForm):
 
 
 class KeepApartForm(StyledForm):
-    """Open a keep-apart record (Mandela Rules 1 and 36)."""
+    """Open a keep-apart record (Mandela Rules 1 and 36). Each person is found by name (the
+    staff search: accents, capitals and scripts folded) or by a reference; when several
+    people match, the form asks to pick one of them by name."""
 
-    person = forms.IntegerField(label=_("Person (registry id)"), min_value=1)
+    person = forms.CharField(label=_("Person (name or reference)"), max_length=100)
+    person_pick = forms.IntegerField(
+        label=_("Several people match: which one?"), required=False, widget=forms.Select
+    )
     role = forms.ChoiceField(label=_("Their role"), choices=KeepApartRole.choices)
-    other = forms.IntegerField(label=_("Keep apart from (registry id)"), min_value=1)
+    other = forms.CharField(label=_("Keep apart from (name or reference)"), max_length=100)
+    other_pick = forms.IntegerField(
+        label=_("Several people match: which one?"), required=False, widget=forms.Select
+    )
     other_role = forms.ChoiceField(
         label=_("Role of the other person"), choices=KeepApartRole.choices
     )
     scope = forms.ChoiceField(label=_("Scope"), choices=KeepApartScope.choices)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def offer(self, name: str, people: list[Any]) -> None:
+        """Ask to pick one of ``people`` (all matching the text typed in field ``name``)."""
+        widget = self.fields[f"{name}_pick"].widget
+        assert isinstance(widget, forms.Select)
+        widget.choices = [
+            (p.pk, f"{p.sorted_name} · {p.date_of_birth_display or '—'} · "
+                   f"{', '.join(p.nationalities)} · #{p.pk}")
+            for p in people
+        ]  # fmt: skip
 
 
 class KeepApartCloseForm(forms.Form):

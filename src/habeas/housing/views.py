@@ -12,6 +12,7 @@ inside the move view.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -470,30 +471,39 @@ def keep_aparts(request: HttpRequest) -> HttpResponse:
     by a facility admin's override with a reason."""
     user = housing_user(request)
     show = request.GET.get("show", "open")
-    form = KeepApartForm(request.POST or None)
+    initial = {}
+    if request.method == "GET" and request.GET.get("person"):
+        with contextlib.suppress(NotFound):
+            initial["person"] = person_get_for(user=user, person_id=request.GET["person"]).pk
+    form = KeepApartForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
         if not may_manage_housing(user):
             raise PermissionDenied(MSG_READ_ONLY)
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                person = person_get_for(user=user, person_id=data["person"])
-                other = person_get_for(user=user, person_id=data["other"])
-                ka = keep_apart_open(
-                    actor=Actor.from_user(user),
-                    person=person,
-                    other=other,
-                    scope=data["scope"],
-                    reason=data["reason"],
-                    role=data["role"],
-                    other_role=data["other_role"],
-                )
-            except ApplicationError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, _("Keep-apart record %(id)s opened.") % {"id": ka.pk})
-                return HttpResponseRedirect(reverse("housing:keep_aparts"))
+            person = _picked(form, user, "person")
+            other = _picked(form, user, "other")
+            if person is not None and other is not None:
+                try:
+                    keep_apart_open(
+                        actor=Actor.from_user(user),
+                        person=person,
+                        other=other,
+                        scope=data["scope"],
+                        reason=data["reason"],
+                        role=data["role"],
+                        other_role=data["other_role"],
+                    )
+                except ApplicationError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    messages.success(
+                        request,
+                        _("%(a)s and %(b)s are now kept apart.")
+                        % {"a": person.full_name, "b": other.full_name},
+                    )
+                    return HttpResponseRedirect(reverse("web:person_detail", args=[person.pk]))
         status = 400
     records = keep_apart_list(user=user, open_only=show == "open")
     if show == "closed":
@@ -519,6 +529,40 @@ def keep_aparts(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+#: People offered when a typed name matches several.
+PICK_AT_MOST = 10
+
+
+def _picked(form: KeepApartForm, user: Any, name: str) -> Any:
+    """The one person the text typed in ``name`` designates (a registry number, a reference,
+    or a name through the staff search), or None with the form told why: nobody matches,
+    or several do (then they are offered to pick from, by name)."""
+    from habeas.people.selectors import person_list
+
+    text = form.cleaned_data[name].strip()
+    chosen = form.cleaned_data.get(f"{name}_pick")
+    if text.startswith("#"):
+        text = text[1:]
+    if text.isdigit():
+        try:
+            return person_get_for(user=user, person_id=text)
+        except NotFound:
+            pass
+    people = list(person_list(user=user, query=text)[: PICK_AT_MOST + 1])
+    if chosen:
+        match = [p for p in people if p.pk == chosen]
+        if match:
+            return match[0]
+    if len(people) == 1:
+        return people[0]
+    if not people:
+        form.add_error(name, _("Nobody in your scope matches “%(text)s”.") % {"text": text})
+        return None
+    form.offer(name, people[:PICK_AT_MOST])
+    form.add_error(f"{name}_pick", _("Several people match “%(text)s”: pick one.") % {"text": text})
+    return None
 
 
 @role_required

@@ -51,6 +51,63 @@ class JSONListField(forms.CharField):
         return value
 
 
+class RowsWidget(forms.Widget):
+    """A list of objects typed as rows of a small table, one text input per column
+    (``<name>-<row>-<column>``), with a few empty rows to add to; never JSON for the person
+    typing. A posted ``<name>`` (a JSON list, as older clients send it) is still read."""
+
+    template_name = "transfers/_rows_widget.html"
+    EMPTY_ROWS = 3
+
+    def __init__(self, columns: list[tuple[str, Any]], attrs: dict[str, Any] | None = None):
+        super().__init__(attrs)
+        self.columns = columns
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        rows = value if isinstance(value, list) else []
+        keys = [key for key, _label in self.columns]
+        shown = [
+            [(key, str(row.get(key, "")) if isinstance(row, dict) else "") for key in keys]
+            for row in rows
+        ]
+        shown += [[(key, "") for key in keys] for _ in range(self.EMPTY_ROWS)]
+        context["widget"]["columns"] = self.columns
+        context["widget"]["rows"] = shown
+        return context
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        if data.get(name):
+            return data.get(name)
+        rows: list[dict[str, str]] = []
+        i = 0
+        while any(f"{name}-{i}-{key}" in data for key, _label in self.columns):
+            row = {key: str(data.get(f"{name}-{i}-{key}", "")).strip() for key, _ in self.columns}
+            if any(row.values()):
+                rows.append({k: v for k, v in row.items() if v})
+            i += 1
+        return rows
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return False
+
+
+class RowsField(JSONListField):
+    """A list of objects entered as table rows (:class:`RowsWidget`)."""
+
+    def __init__(self, *, columns: list[tuple[str, Any]], **kwargs: Any) -> None:
+        kwargs.setdefault("widget", RowsWidget(columns))
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return value
+        return super().to_python(value)
+
+    def prepare_value(self, value: Any) -> Any:
+        return value
+
+
 class AdmissionRecordForm(forms.Form):
     """Mandela Rule 7 (a)-(g) and Rules 54-55."""
 
@@ -67,14 +124,17 @@ class AdmissionRecordForm(forms.Form):
     ill_treatment_complaint = forms.CharField(
         label=_("(d) Complaints of prior ill-treatment"), widget=forms.Textarea, required=False
     )
-    property_items = JSONListField(
-        label=_("(e) Personal property (JSON list)"), widget=forms.Textarea, required=False
-    )
-    family = JSONListField(
-        label=_("(f) Family members and children (JSON list)"),
-        widget=forms.Textarea,
+    property_items = RowsField(
+        label=_("(e) Personal property"),
         required=False,
+        columns=[("item", _("Item")), ("quantity", _("Quantity")), ("note", _("Note"))],
     )
+    family = RowsField(
+        label=_("(f) Family members and children"),
+        required=False,
+        columns=[("name", _("Name")), ("relation", _("Relation")), ("age", _("Age")),
+                 ("location", _("Where they are"))],
+    )  # fmt: skip
     contact_name = forms.CharField(
         label=_("(g) Emergency contact"), required=False, max_length=MAX_NAME_CHARS
     )

@@ -478,7 +478,7 @@ LIBRARY: dict[str, Rule] = {
         Rule("U1", "Mandela Rule 7(1): a valid commitment order", "legal_basis"),
         Rule(
             "U2",
-            "ICCPR art. 12(4); STANDARDS.md: a state cannot deport its citizens",
+            "ICCPR art. 12(4): no one may be deprived of the right to enter their own country",
             "citizen_removal",
         ),
         Rule("U3", "CAT art. 3; court order protecting from removal", "removal_protection"),
@@ -494,14 +494,14 @@ LIBRARY: dict[str, Rule] = {
         Rule("T5", "ETS 112 art. 3(1)(d); 18 U.S.C. §§ 4107-4108", "consent"),
         Rule("T6", "ETS 112 art. 3(1)(e)", "dual_criminality"),
         Rule("T7", "ETS 112 art. 3(1)(f); agreement quota", "quota"),
-        Rule("O1", "Agreement term (STANDARDS.md, outsourcing 2025)", "in_force"),
-        Rule("O2", "STANDARDS.md: 'only convicted criminals' (require_conviction)", "conviction"),
+        Rule("O1", "Outsourcing agreement (2025 offer): one-year term", "in_force"),
+        Rule("O2", "Outsourcing agreement (2025 offer): 'only convicted criminals'", "conviction"),
         Rule(
             "O3",
-            "STANDARDS.md (outsourcing 2025): citizens and residents serving sentences",
+            "Outsourcing agreement (2025 offer): citizens and residents serving sentences",
             "sending_national_sentence",
         ),
-        Rule("O4", "Agreement max_persons (STANDARDS.md: intake capped at 300)", "quota"),
+        Rule("O4", "Outsourcing agreement (2025 offer): intake capped at 300", "quota"),
     ]
 }
 

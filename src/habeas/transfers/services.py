@@ -216,7 +216,7 @@ def manifest_import(
                 source=source,
                 checked=checked,
                 agreement=agreement,
-                ref=ref or f"M-{checked.sha256[:12]}",
+                ref=ref or _readable_ref(agreement, decided_on or timezone.localdate()),
                 decided_on=decided_on or timezone.localdate(),
                 dry_run=dry_run,
                 dry_run_report=dry_run_report,
@@ -224,6 +224,17 @@ def manifest_import(
         except _DryRun as done:
             return ImportResult(None, False, True, done.report, done.summary)
     return ImportResult(manifest, False, False)
+
+
+def _readable_ref(agreement: Agreement, on: dt.date) -> str:
+    """A reference people can read aloud and sort: the agreement, the day of decision and
+    the manifest's number that day (``US-SV-2026-12-07-2``), not a hash."""
+    stem = f"{re.sub(r'[^A-Za-z0-9._-]', '-', agreement.code)[:40]}-{on.isoformat()}"
+    taken = set(Manifest.objects.filter(ref__startswith=stem).values_list("ref", flat=True))
+    n = 1
+    while f"{stem}-{n}" in taken:
+        n += 1
+    return f"{stem}-{n}"
 
 
 _gc_lock = threading.Lock()

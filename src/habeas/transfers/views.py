@@ -30,6 +30,7 @@ from habeas.transfers.choices import Outcome
 from habeas.transfers.disclosure import entry_for_reader, visible_people
 from habeas.transfers.forms import AdmissionRecordForm, DecisionFilterForm, ManifestUploadForm
 from habeas.transfers.manifest import ManifestRefused
+from habeas.transfers.rule_text import rule_words
 from habeas.transfers.selectors import (
     ADMISSION_DETAIL_FIELDS,
     admission_record_get_for,
@@ -128,6 +129,7 @@ def manifest_detail(request: HttpRequest, ref: str) -> HttpResponse:
         entry.shown = entry_for_reader(doc, visible)
         for rule in entry.shown["rules"]:
             rule["label"] = Outcome(rule["outcome"]).label
+            rule.update(rule_words(rule["rule"]))
     can_accept = may_accept_manifests(request.user)
     return render(
         request,

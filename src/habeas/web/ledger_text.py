@@ -32,24 +32,34 @@ def _shown(value: Any) -> bool:
     return not (isinstance(value, str) and value.startswith(_COMMITMENT))
 
 
+def _internal(key: str) -> bool:
+    """A registry row's id or a digest: meaningless to a reader (``record.id: 87``)."""
+    return key in ("id", "pk", "person", "episode") or key.endswith(("_id", "_ids", "sha256"))
+
+
+def _words(key: str) -> str:
+    return key.replace("_", " ")
+
+
 def _fallback(payload: dict[str, Any], show_cells: bool) -> str:
-    """Actions without a summary: the payload's scalar fields, one level of nesting flattened
-    (``record.language: es``), commitments left out, cut at ``FALLBACK_LIMIT``."""
+    """Actions without a summary: the payload's scalar fields in words, one level of nesting
+    flattened (``record language: es``), registry ids, digests and commitments left out, cut
+    at ``FALLBACK_LIMIT``."""
     parts: list[str] = []
     for key in sorted(payload):
         value = payload[key]
-        if not show_cells and key in _CELL_KEYS:
+        if (not show_cells and key in _CELL_KEYS) or _internal(key):
             continue
         if isinstance(value, dict):
             for sub in sorted(value):
                 inner = value[sub]
-                if not _shown(inner):
+                if not _shown(inner) or _internal(sub):
                     continue
                 if not show_cells and sub in _CELL_KEYS:
                     continue
-                parts.append(f"{key}.{sub}: {inner}")
+                parts.append(f"{_words(key)} {_words(sub)}: {inner}")
         elif _shown(value):
-            parts.append(f"{key}: {value}")
+            parts.append(f"{_words(key)}: {value}")
     text = "; ".join(parts)
     if len(text) > FALLBACK_LIMIT:
         text = text[: FALLBACK_LIMIT - 1] + "…"

@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("people/", views.person_list_view, name="person_list"),
+    path("people.csv", views.person_list_view, {"as_csv": True}, name="person_list_csv"),
     path("people/<int:person_id>/", views.person_detail, name="person_detail"),
     path("releases-due/", views.releases_due_view, name="releases_due"),
     path(

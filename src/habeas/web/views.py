@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -37,11 +37,19 @@ from habeas.facilities.selectors import (
     occupancy_list,
 )
 from habeas.housing.selectors import current_placement
-from habeas.people.selectors import person_get_for, person_list
+from habeas.people.selectors import person_get_for
 from habeas.web.absences import absence_panel
-from habeas.web.forms import PersonSearchForm
+from habeas.web.forms import StaffSearchForm
 from habeas.web.ledger_text import action_label, entry_summary, visible_in_history
 from habeas.web.lifecycle import lifecycle_context
+from habeas.web.search import (
+    SORTS,
+    STATUS_LABELS,
+    SearchFilters,
+    nationality_choices,
+    staff_search,
+    with_columns,
+)
 
 PEOPLE_PER_PAGE = 50
 
@@ -195,25 +203,102 @@ def _visible_episodes(user: Any) -> Any:
     return CustodyEpisode.objects.visible_to(user).select_related("facility", "agreement")
 
 
-@role_required
-def person_list_view(request: HttpRequest) -> HttpResponse:
-    """Search the people the user may see (names as written, or an exact identifier)."""
-    form = PersonSearchForm(request.GET or None)
-    query = form.cleaned_data["q"] if form.is_valid() else ""
-    people = person_list(user=request.user, query=query).prefetch_related(
-        "identifiers",
-        Prefetch(
-            "episodes",
-            queryset=_visible_episodes(request.user).order_by("-admitted_at"),
-            to_attr="visible_episodes",
-        ),
+#: CSV columns of the staff search export (the cell only for users who may see cells).
+CSV_COLUMNS = ["registry_id", "name", "identifiers", "date_of_birth", "nationalities",
+               "status", "facility", "cell", "admitted_at"]  # fmt: skip
+
+
+def _search_filters(form: StaffSearchForm) -> SearchFilters:
+    data = form.cleaned_data if form.is_valid() else {}
+    return SearchFilters(
+        query=data.get("q", ""),
+        reference=data.get("reference", ""),
+        cell=data.get("cell", ""),
+        nationality=data.get("nationality", ""),
+        basis=data.get("basis", ""),
+        status=data.get("status", ""),
+        sort=data.get("sort", "") or "name",
     )
+
+
+def _sort_links(request: HttpRequest, current: str, show_cells: bool) -> dict[str, Any]:
+    """Per column: the URL that sorts by it (ascending, or descending if it already sorts
+    ascending) and the column's ``aria-sort`` value."""
+    links: dict[str, Any] = {}
+    for key in SORTS:
+        if key == "cell" and not show_cells:
+            continue
+        params = request.GET.copy()
+        params.pop("page", None)
+        params["sort"] = f"-{key}" if current == key else key
+        state = "ascending" if current == key else "descending" if current == f"-{key}" else "none"
+        links[key] = {"url": "?" + params.urlencode(), "state": state}
+    return links
+
+
+@role_required
+def person_list_view(request: HttpRequest, *, as_csv: bool = False) -> HttpResponse:
+    """Search the people the user may see (:mod:`habeas.web.search`): names in any script,
+    accents and capitals folded as the public locator folds them, filters, sortable columns,
+    pages of 50 and a CSV export of the whole result."""
+    from habeas.web.templatetags.habeas_web import country
+
+    user = request.user
+    show_cells = may_view_cells(user)
+    form = StaffSearchForm(
+        request.GET or None,
+        nationalities=[(c, f"{country(c)} ({c})") for c in nationality_choices(user)],
+    )
+    if not show_cells:
+        del form.fields["cell"]
+    filters = _search_filters(form)
+    if as_csv:
+        people = staff_search(user=user, filters=filters, show_cells=show_cells, columns=True)
+        return _people_csv(people.prefetch_related("identifiers"), show_cells)
+    people = staff_search(user=user, filters=filters, show_cells=show_cells).only("pk")
     page = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    rows = with_columns(user, list(page.object_list), show_cells)
+    params = request.GET.copy()
+    params.pop("page", None)
     return render(
         request,
         "web/person_list.html",
-        {"form": form, "query": query, "page": page, "people": page.object_list},
+        {
+            "form": form,
+            "query": filters.query,
+            "filtered": filters.any,
+            "page": page,
+            "people": rows,
+            "show_cells": show_cells,
+            "status_labels": STATUS_LABELS,
+            "sorts": _sort_links(request, filters.sort, show_cells),
+            "params": params.urlencode(),
+        },
     )
+
+
+def _people_csv(people: Any, show_cells: bool) -> HttpResponse:
+    from habeas.core import csvsafe
+
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="people.csv"'
+    writer = csvsafe.writer(response)
+    columns = [c for c in CSV_COLUMNS if show_cells or c != "cell"]
+    writer.writerow(columns)
+    for p in people.iterator(chunk_size=2000):
+        row = {
+            "registry_id": p.pk,
+            "name": p.sorted_name,
+            "identifiers": " ".join(f"{i.authority}:{i.value}" for i in p.identifiers.all()),
+            "date_of_birth": p.date_of_birth_display,
+            "nationalities": " ".join(p.nationalities or []),
+            "status": p.status,
+            "facility": p.facility_code or "",
+            "cell": getattr(p, "cell_code", None) or "",
+            "admitted_at": p.admitted_at.isoformat() if p.admitted_at else "",
+        }
+        writer.writerow([row[c] for c in columns])
+    return response
 
 
 def _basis_row(basis: LegalBasis) -> dict[str, Any]:
@@ -276,7 +361,6 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         {
             "index": entry.index,
             "action": action_label(entry.action),
-            "action_code": entry.action,
             "occurred_at": entry.occurred_at,
             "recorded_at": entry.recorded_at,
             "actor": entry.actor,
@@ -285,6 +369,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         for entry in person_history(person)
         if visible_in_history(entry.action, show_cells=show_cells)
     ]
+    latest = episodes[0] if episodes else None
     return render(
         request,
         "web/person_detail.html",
@@ -299,11 +384,53 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "show_cells": show_cells,
             "may_act": open_episode is not None and may_manage_housing(user),
             "history": history,
+            # The history's times are read in the zone of the facility that holds (or last
+            # held) the person, with the zone shown; UTC for someone never admitted.
+            "zone": latest.facility.timezone if latest is not None else "UTC",
+            **_hub_context(user, person, open_episode, show_cells),
             **lifecycle_context(person, open_episode, show_private=show_cells),
             **absences.context,
         },
         status=absences.status,
     )
+
+
+def _hub_context(
+    user: Any, person: Any, open_episode: CustodyEpisode | None, show_cells: bool
+) -> dict[str, Any]:
+    """What the person file links to besides its own sections: the Rule 7 record of the open
+    episode, the open keep-apart records and the notifications queued or sent about the
+    person (roles that see cells only: addresses and relatives are need-to-know, Rule 9)."""
+    from habeas.accounts.permissions import may_read_admission_record
+    from habeas.housing.selectors import keep_apart_list
+    from habeas.notifications.models import Delivery
+
+    record = None
+    if open_episode is not None and may_read_admission_record(user):
+        record = getattr(open_episode, "admission_record", None)
+    keep_aparts = []
+    notices: list[Any] = []
+    if show_cells:
+        for ka in keep_apart_list(user=user, open_only=True).filter(
+            Q(person_a=person) | Q(person_b=person)
+        ):
+            other = ka.person_b if ka.person_a_id == person.pk else ka.person_a
+            keep_aparts.append({"ka": ka, "other": other, "scope": ka.get_scope_display()})
+        notices = list(
+            Delivery.objects.filter(person=person, episode__in=_visible_episodes(user))
+            .select_related("episode__facility")
+            .order_by("-queued_at", "-pk")[:NOTICES_SHOWN]
+        )
+    return {
+        "admission_record": record,
+        "keep_aparts": keep_aparts,
+        "notices": notices,
+        "may_keep_apart": show_cells and may_manage_housing(user),
+    }
+
+
+#: Notifications listed on the person file (the most recent first).
+NOTICES_SHOWN = 20
 
 
 # --- cells --------------------------------------------------------------------------------

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import gettext
+import re
 from functools import lru_cache
 from typing import Any
 
 import pycountry
 from django import template
 from django.db import DatabaseError
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 
 from habeas.accounts import permissions
 from habeas.ledger.models import LedgerHead
@@ -63,3 +65,31 @@ def country(code: str) -> str:
 def role_label(user: Any) -> str:
     """The user's role as shown in the header."""
     return permissions.role_label(user)
+
+
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+
+
+@register.filter
+def duration(value: Any) -> str:
+    """An ISO 8601 duration in words in the active language (``P6Y`` → "6 years",
+    ``P1Y6M`` → "1 year and 6 months"; ``life`` → "life"); anything else as it is."""
+    text = str(value or "").strip()
+    if text == "life":
+        return str(_("life"))
+    found = _DURATION.match(text)
+    if not found or not any(found.groups()):
+        return text
+    years, months, weeks, days = (int(g) if g else 0 for g in found.groups())
+    parts = []
+    if years:
+        parts.append(ngettext("%(n)d year", "%(n)d years", years) % {"n": years})
+    if months:
+        parts.append(ngettext("%(n)d month", "%(n)d months", months) % {"n": months})
+    if weeks:
+        parts.append(ngettext("%(n)d week", "%(n)d weeks", weeks) % {"n": weeks})
+    if days:
+        parts.append(ngettext("%(n)d day", "%(n)d days", days) % {"n": days})
+    if len(parts) == 1:
+        return parts[0]
+    return str(_("%(first)s and %(last)s") % {"first": ", ".join(parts[:-1]), "last": parts[-1]})

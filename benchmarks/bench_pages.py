@@ -1,0 +1,120 @@
+"""Benchmark: the pages of issue 11 served from a loaded demo (targets: every page ≤ 300 ms,
+the dashboard ≤ 150 ms, median of 15 after warm-up, on the full demo of 40,000 people).
+
+The pages are requested in-process through Django's test client (the whole view, template
+and middleware stack; no network, no gunicorn) from the home ``HABEAS_HOME`` points at,
+which must hold a demo already loaded (``habeas demo --scale full --no-serve``; or the small
+one, said so in the output). Each page is requested twice untimed (warm-up: template
+compilation, the first query plans), then ``--runs`` times (default 15); the median and the
+slowest are printed with the target and the median's ratio to it. The baseline measured in
+the same run is the sign-in page (no database read beyond the session): the floor of any
+page on this machine.
+
+Usage: ``HABEAS_HOME=/path python benchmarks/bench_pages.py [--runs N] [--only TEXT]
+[--json F]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from typing import Any
+
+DEFAULT_RUNS = 15
+WARMUP = 2
+PAGE_MS = 300.0
+DASHBOARD_MS = 150.0
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "habeas.settings")
+    import django
+
+    django.setup()
+
+
+def _pages(person_id: int, released_id: int | None) -> list[tuple[str, str, str, float]]:
+    """(label, username, path, target in ms)."""
+    pages = [
+        ("sign-in page (baseline)", "", "/login/", PAGE_MS),
+        ("dashboard (director)", "director", "/", DASHBOARD_MS),
+        ("dashboard (liaison)", "liaison", "/", DASHBOARD_MS),
+        ("people, first page", "director", "/people/", PAGE_MS),
+        ("people, name search 'gutierrez'", "director", "/people/?q=gutierrez", PAGE_MS),
+        ("people, held + nationality + sort by cell", "director",
+         "/people/?status=held&nationality=SV&sort=cell", PAGE_MS),
+        ("people, legal basis + page 20", "director",
+         "/people/?basis=criminal_sentence&page=20", PAGE_MS),
+        ("people, sorted by admission, descending", "director", "/people/?sort=-admitted",
+         PAGE_MS),
+        ("people, reference prefix", "director", "/people/?reference=SV", PAGE_MS),
+        ("people (monitor, every facility)", "monitor", "/people/", PAGE_MS),
+        ("person file", "director", f"/people/{person_id}/", PAGE_MS),
+        ("keep-apart records", "director", "/housing/keep-apart/", PAGE_MS),
+        ("manifests", "director", "/transfers/", PAGE_MS),
+    ]  # fmt: skip
+    if released_id is not None:
+        pages.append(("person file (released)", "director", f"/people/{released_id}/", PAGE_MS))
+    return pages
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=DEFAULT_RUNS)
+    p.add_argument("--json", default="")
+    p.add_argument("--only", default="", help="only the pages whose label holds this text")
+    args = p.parse_args()
+    _setup()
+    from django.test import Client
+
+    from habeas.accounts.models import User
+    from habeas.custody.models import CustodyEpisode
+    from habeas.people.models import Person
+
+    people = Person.objects.count()
+    held = CustodyEpisode.objects.filter(released_at__isnull=True).order_by("pk").first()
+    released = CustodyEpisode.objects.filter(released_at__isnull=False).order_by("pk").first()
+    if held is None:
+        print("no demo loaded in HABEAS_HOME: run `habeas demo --no-serve` first")
+        return 2
+    clients: dict[str, Any] = {"": Client(HTTP_HOST="127.0.0.1")}
+    rows = []
+    print(f"people in the registry: {people:,}  (runs: {args.runs}, warm-up: {WARMUP})")
+    print(f"{'page':48} {'median ms':>10} {'max ms':>8} {'target':>7} {'ratio':>6}")
+    for label, username, path, target in _pages(
+        held.person_id, released.person_id if released else None
+    ):
+        if args.only and args.only not in label and "baseline" not in label:
+            continue
+        client = clients.get(username)
+        if client is None:
+            client = Client(HTTP_HOST="127.0.0.1")
+            client.force_login(User.objects.get(username=username))
+            clients[username] = client
+        for _ in range(WARMUP):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+        times = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        median = statistics.median(times)
+        rows.append({"page": label, "path": path, "median_ms": round(median, 1),
+                     "max_ms": round(max(times), 1), "target_ms": target})  # fmt: skip
+        flag = "" if median <= target else "  OVER"
+        print(f"{label:48} {median:10.1f} {max(times):8.1f} {target:7.0f} "
+              f"{median / target:6.2f}{flag}")  # fmt: skip
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump({"people": people, "runs": args.runs, "pages": rows}, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,278 @@
+"""Staff search: the people the user may see, by name (the locator's folding, through
+``habeas.people.selectors.person_list``), narrowed by reference, cell, nationality, legal basis
+and custody status, sorted by any column and read one page at a time.
+
+Every column is computed in the database from the user's scoped rows (``visible_to``): the
+facility and admission of the open episode, the current cell (only for users who may see
+cells, Mandela Rule 9) and the status. A page is one query for the count and one for the
+rows, whatever the registry's size; names sort case-insensitively so that names written in
+capitals sort with the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from habeas.custody.choices import BasisStatus, LegalBasisKind
+from habeas.custody.models import CustodyEpisode, LegalBasis, TemporaryAbsence
+from habeas.housing.models import Placement
+from habeas.people.models import Person, PersonIdentifier
+from habeas.people.selectors import person_list
+
+#: Status values of the search (``status`` filter and column).
+HELD, AWAY, RELEASED, NEVER = "held", "away", "released", "never"
+STATUS_LABELS = {
+    HELD: _("In custody"),
+    AWAY: _("Temporarily away"),
+    RELEASED: _("Released"),
+    NEVER: _("Not admitted"),
+}
+#: The ``basis`` filter's value for people held with no commitment order in force.
+NO_BASIS = "none"
+
+#: Sort keys offered by the column headers: ``key`` ascending, ``-key`` descending.
+SORTS = ("name", "dob", "nationality", "status", "facility", "cell", "admitted")
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """One staff search as typed: free text plus the filters (empty means any)."""
+
+    query: str = ""
+    reference: str = ""
+    cell: str = ""
+    nationality: str = ""
+    basis: str = ""
+    status: str = ""
+    sort: str = "name"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def any(self) -> bool:
+        return bool(
+            self.query
+            or self.reference
+            or self.cell
+            or self.nationality
+            or self.basis
+            or self.status
+        )
+
+
+def _order(sort: str, show_cells: bool) -> list[Any]:
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in SORTS or (key == "cell" and not show_cells):
+        key, descending = "name", False
+    columns: dict[str, list[Any]] = {
+        "name": [Lower("first_surname"), Lower("second_surname"), Lower("given_names")],
+        "dob": [F("date_of_birth")],
+        "nationality": [F("nationalities")],
+        "status": [F("status_order")],
+        "facility": [F("facility_code")],
+        "cell": [F("cell_code")],
+        "admitted": [F("admitted_at")],
+    }
+    ordering = []
+    for expr in columns[key]:
+        ordering.append(expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True))
+    return [*ordering, F("pk").asc()]
+
+
+def _scope_ids(user: Any) -> tuple[str, list[int]] | None:
+    """The user's episode scope as ``(field, ids)`` (``None``: everything), read once per
+    request (kept on the request's user object)."""
+    from habeas.accounts.permissions import scope_of
+    from habeas.agreements.models import Agreement
+    from habeas.facilities.models import Facility
+
+    cached = getattr(user, "_staff_search_scope", False)
+    if cached is not False:
+        return cached  # type: ignore[return-value]
+    scope = scope_of(user)
+    found: tuple[str, list[int]] | None
+    if scope.everything:
+        found = None
+    elif scope.facility_codes is not None:
+        facilities = Facility.objects.filter(code__in=scope.facility_codes)
+        found = ("facility_id", list(facilities.values_list("pk", flat=True)))
+    elif scope.state is not None:
+        agreements = Agreement.objects.filter(sending__code=scope.state)
+        if not scope.people_sent_only:
+            agreements = agreements | Agreement.objects.filter(receiving__code=scope.state)
+        found = ("agreement_id", list(agreements.values_list("pk", flat=True)))
+    else:
+        found = ("pk", [])
+    with contextlib.suppress(AttributeError):
+        user._staff_search_scope = found
+    return found
+
+
+def _episode_scope(user: Any, prefix: str = "") -> Q:
+    """``CustodyEpisode.objects.visible_to(user)`` as plain id lists (facilities or
+    agreements), so that each correlated subquery below is an index lookup by person rather
+    than a join into the scope for every row."""
+    found = _scope_ids(user)
+    if found is None:
+        return Q()
+    field, ids = found
+    return Q(**{f"{prefix}{field}__in": ids})
+
+
+def _columns(user: Any, show_cells: bool) -> dict[str, Any]:
+    """The computed columns: the open episode's facility, its zone and the admission, the
+    status and (``show_cells``) the current cell, each a subquery on the user's scoped
+    episodes."""
+    scoped = _episode_scope(user)
+    scoped_via = _episode_scope(user, "episode__")
+    open_episodes = CustodyEpisode.objects.filter(
+        scoped, person=OuterRef("pk"), released_at__isnull=True
+    ).order_by("-admitted_at")
+    status = _status(user)
+    columns: dict[str, Any] = {
+        "facility_code": Subquery(open_episodes.values("facility__code")[:1]),
+        "facility_tz": Subquery(open_episodes.values("facility__timezone")[:1]),
+        "admitted_at": Subquery(open_episodes.values("admitted_at")[:1]),
+        "status": status,
+    }
+    if show_cells:
+        placements = Placement.objects.filter(
+            scoped_via,
+            episode__person=OuterRef("pk"),
+            episode__released_at__isnull=True,
+            ended_at__isnull=True,
+        )
+        columns["cell_code"] = Subquery(placements.values("cell__code")[:1])
+    return columns
+
+
+def _id_sets(user: Any) -> tuple[Any, Any, Any]:
+    """The ids of the people with an open episode, with an open absence, with any episode
+    (in the user's scope): non-correlated subqueries, each computed once per query."""
+    scoped = _episode_scope(user)
+    open_ids = CustodyEpisode.objects.filter(scoped, released_at__isnull=True).values("person_id")
+    away_ids = TemporaryAbsence.objects.filter(
+        _episode_scope(user, "episode__"),
+        episode__released_at__isnull=True,
+        ended_at__isnull=True,
+    ).values("episode__person_id")
+    any_ids = CustodyEpisode.objects.filter(scoped).values("person_id")
+    return open_ids, away_ids, any_ids
+
+
+def _status(user: Any, *, order: bool = False) -> Case:
+    open_ids, away_ids, any_ids = _id_sets(user)
+    values = (0, 1, 2, 3) if order else (HELD, AWAY, RELEASED, NEVER)
+    return Case(
+        When(pk__in=away_ids, then=Value(values[1])),
+        When(pk__in=open_ids, then=Value(values[0])),
+        When(pk__in=any_ids, then=Value(values[2])),
+        default=Value(values[3]),
+        output_field=IntegerField() if order else CharField(),
+    )
+
+
+def _status_filter(user: Any, status: str) -> Q:
+    open_ids, away_ids, any_ids = _id_sets(user)
+    if status == HELD:
+        return Q(pk__in=open_ids) & ~Q(pk__in=away_ids)
+    if status == AWAY:
+        return Q(pk__in=away_ids)
+    if status == RELEASED:
+        return Q(pk__in=any_ids) & ~Q(pk__in=open_ids)
+    return ~Q(pk__in=any_ids)
+
+
+#: The computed column each sort key needs.
+_SORT_NEEDS = {"status": "status", "facility": "facility_code", "cell": "cell_code",
+               "admitted": "admitted_at"}  # fmt: skip
+
+
+def staff_search(
+    *, user: Any, filters: SearchFilters, show_cells: bool, columns: bool = False
+) -> QuerySet[Person]:
+    """The people ``user`` may see matching ``filters``, in the order asked for. Only the
+    computed columns a filter or the order needs are computed for every match; the page's
+    rows get the others from :func:`with_columns` (``columns=True`` computes them all, for
+    an export)."""
+    found = person_list(user=user, query=filters.query)
+    # The scope as a set of ids: the scoped query joins episodes and needs DISTINCT, which
+    # would make the database compute every column of every row before counting.
+    qs = Person.objects.filter(pk__in=found.order_by().values("pk"))
+    computed = _columns(user, show_cells)
+    key = filters.sort.lstrip("-")
+    needed = set(computed) if columns else set()
+    if key in _SORT_NEEDS and key != "status":
+        needed.add(_SORT_NEEDS[key])
+    qs = qs.annotate(**{name: computed[name] for name in computed if name in needed})
+    if key == "status":
+        qs = qs.annotate(status_order=_status(user, order=True))
+    if show_cells and filters.cell:
+        qs = qs.filter(
+            pk__in=Placement.objects.filter(
+                _episode_scope(user, "episode__"),
+                ended_at__isnull=True,
+                episode__released_at__isnull=True,
+                cell__code__iexact=filters.cell,
+            ).values("episode__person_id")
+        )
+    if filters.reference:
+        ref = filters.reference
+        by_ref = Q(
+            Exists(PersonIdentifier.objects.filter(person=OuterRef("pk"), value__istartswith=ref))
+        ) | Q(Exists(LegalBasis.objects.filter(person=OuterRef("pk"), ref__istartswith=ref)))
+        if ref.isdigit() and len(ref) < 12:
+            by_ref |= Q(pk=int(ref))  # the registry id
+        qs = qs.filter(by_ref)
+    if filters.nationality:
+        qs = qs.filter(nationalities__icontains=f'"{filters.nationality.upper()}"')
+    if filters.basis:
+        in_force = LegalBasis.objects.filter(person=OuterRef("pk"), status=BasisStatus.ACTIVE)
+        if filters.basis == NO_BASIS:
+            open_ids = _id_sets(user)[0]
+            qs = qs.filter(~Exists(in_force), pk__in=open_ids)
+        elif filters.basis in LegalBasisKind.values:
+            qs = qs.filter(Exists(in_force.filter(kind=filters.basis)))
+    if filters.status in STATUS_LABELS:
+        qs = qs.filter(_status_filter(user, filters.status))
+    return qs.order_by(*_order(filters.sort, show_cells))
+
+
+def with_columns(user: Any, people: list[Person], show_cells: bool) -> list[Person]:
+    """``people`` (one page, in its order) with every computed column, in one query."""
+    by_pk = {
+        p.pk: p
+        for p in Person.objects.filter(pk__in=[p.pk for p in people])
+        .annotate(**_columns(user, show_cells))
+        .prefetch_related("identifiers")
+    }
+    return [by_pk[p.pk] for p in people if p.pk in by_pk]
+
+
+def nationality_choices(user: Any) -> list[str]:
+    """The nationalities held by the people the user may see (ISO 3166-1 alpha-2), for the
+    filter's list: one pass over the distinct stored lists, not over the people."""
+    codes: set[str] = set()
+    lists = Person.objects.visible_to(user).values_list("nationalities", flat=True).distinct()
+    for value in lists:
+        if isinstance(value, list):
+            codes.update(str(c).upper() for c in value if c)
+    return sorted(codes)
