@@ -51,6 +51,7 @@ UNCHECKED: dict[str, dict[str, str]] = {
     "notifications.WebhookSubscription": {"secret": "a credential: never on the ledger"},
 }
 
+
 def _first_id(label: str) -> Any:
     return apps.get_model(label)._base_manager.order_by("pk").values_list("pk", flat=True)[0]
 
