@@ -222,10 +222,9 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _post(request, user, inspection))
         except ApplicationError as exc:
             messages.error(request, exc.message)
-            return HttpResponse(
-                render(request, "inspections/detail.html", _context(user, inspection)),
-                status=400,
-            )
+            response = render(request, "inspections/detail.html", _context(user, inspection))
+            response.status_code = 400
+            return response
         return redirect("inspections:detail", inspection.pk)
     return render(request, "inspections/detail.html", _context(user, inspection))
 
