@@ -169,3 +169,39 @@ def test_report_is_published_once_after_the_visit(visit: Any, gate: Any, team: A
     s.inspection_report_publish(actor=team, inspection=visit)
     with pytest.raises(Conflict, match="already published"):
         s.inspection_report_publish(actor=team, inspection=visit)
+
+
+def test_public_report_names_nobody(
+    visit: Any, gate: Any, team: Any, scene: dict[str, Any], users: dict[str, Any]
+) -> None:
+    """OPCAT art. 21(1) and Mandela Rule 85: the public version keeps the findings,
+    recommendations and responses, and leaves out interviewees, owners, officers and notes;
+    the body's version has owners but still never who was interviewed."""
+    from habeas.core.actor import Actor
+    from habeas.inspections.reports import report_lines, report_pdf
+
+    s.inspection_gate_record(actor=gate, inspection=visit, admitted=True, at=ARRIVED)
+    person = scene["people"]["gt_tec"]
+    s.interview_record(actor=team, inspection=visit, person=person, at=ARRIVED)
+    f = s.finding_record(
+        actor=team, inspection=visit, kind="recommendation", text="Ventilate M1",
+        owner="Officer Ramírez", deadline=dt.date(2025, 5, 1),
+    )  # fmt: skip
+    s.finding_respond(
+        actor=Actor.from_user(users["admin"]), finding=f, response="accepted", text="Fans in May"
+    )
+    s.finding_close(actor=team, finding=f, note="Seen by Officer Ramírez")
+    s.inspection_end(actor=team, inspection=visit, at=ARRIVED + dt.timedelta(hours=3))
+    public = " ".join(" ".join(line) for line in report_lines(visit, public=True))
+    full = " ".join(" ".join(line) for line in report_lines(visit, public=False))
+    for text in (public, full):
+        assert "Ventilate M1" in text
+        assert "Fans in May" in text
+        assert person.given_names not in text
+        assert str(person.pk) not in text.split()
+        assert "Private interviews held 1" in text
+    assert "Ramírez" not in public
+    assert "inspector" not in public
+    assert "Officer Ramírez" in full
+    assert "inspector" in full
+    assert report_pdf(visit, public=True).startswith(b"%PDF")

@@ -79,7 +79,7 @@ def load_demo_inspections(*, actor: Actor) -> dict[str, Any]:
     day = arrived.date()
     items = [
         ("finding", "Cells of module M1 reach 34 °C in the afternoon; no fans.",
-         "Mandela Rule 13", "Director", day + dt.timedelta(days=30)),
+         "Mandela Rule 13", "Director", day + dt.timedelta(days=90)),
         ("recommendation", "Install ventilation in module M1 and record temperatures daily.",
          "Mandela Rule 13", "Director", day + dt.timedelta(days=45)),
         ("recommendation", "Give every person held a copy of the prison rules in a language "

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from habeas.accounts.permissions import is_inspector, scope_of, sees_everything
 from habeas.core.services import ServiceModel, ServiceQuerySet
@@ -28,8 +29,8 @@ class BodyKind(models.TextChoices):
 
 class GateStatus(models.TextChoices):
     ARRIVED = "arrived", _("Arrived, awaiting admission")
-    ADMITTED = "admitted", _("Admitted")
-    REFUSED = "refused", _("Refused")
+    ADMITTED = "admitted", pgettext_lazy("inspectors at the gate", "Admitted")
+    REFUSED = "refused", pgettext_lazy("inspectors at the gate", "Refused")
 
 
 class GateReason(models.TextChoices):
@@ -57,15 +58,15 @@ class Response(models.TextChoices):
     """Mandela Rule 85(2): the administration states whether it will implement each
     recommendation."""
 
-    ACCEPTED = "accepted", _("Accepted")
-    PARTIALLY = "partially", _("Partially accepted")
-    REJECTED = "rejected", _("Rejected")
+    ACCEPTED = "accepted", pgettext_lazy("a recommendation", "Accepted")
+    PARTIALLY = "partially", pgettext_lazy("a recommendation", "Partially accepted")
+    REJECTED = "rejected", pgettext_lazy("a recommendation", "Rejected")
 
 
 class FindingStatus(models.TextChoices):
     OPEN = "open", _("Awaiting response")
     RESPONDED = "responded", _("Responded, in follow-up")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("a recommendation", "Closed")
 
 
 class BodyQuerySet(ServiceQuerySet):

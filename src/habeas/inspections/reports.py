@@ -45,60 +45,91 @@ class _ReportPDF(HabeasPDF):
         self.multi_cell(0, 5.5, self.text_of(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def report_pdf(inspection: Inspection, *, public: bool) -> bytes:
-    """The report of ``inspection``; ``public`` leaves out every name (owners, officers,
-    inspectors' accounts)."""
+#: One line of a report: its style (``title``, ``subtitle``, ``heading``, ``text``,
+#: ``pair``), a label (pairs only) and its text.
+Line = tuple[str, str, str]
+
+
+def report_lines(inspection: Inspection, *, public: bool) -> list[Line]:
+    """What the report says, line by line; ``public`` leaves out every name (owners,
+    officers, inspectors' accounts, follow-up notes). Neither version names an interviewee:
+    the number of interviews is all either says of them."""
     title = _("Inspection report %(ref)s") % {"ref": inspection.reference}
     version = _("Public version") if public else _("Version of the inspection body")
-    pdf = _ReportPDF(f"{title} · {version}")
-    pdf.alias_nb_pages("{nb}")
-    pdf.add_page()
-    pdf.para(title, size=16, bold=True)
-    pdf.para(version, size=10)
-    pdf.ln(2)
-    pdf.pair(_("Inspection body"), f"{inspection.body.name} ({inspection.body.get_kind_display()})")
-    pdf.pair(_("Facility"), f"{inspection.facility.name} ({inspection.facility.code})")
-    pdf.pair(_("Visit"), _("announced") if inspection.announced else _("unannounced"))
-    pdf.pair(_("Arrived at the gate"), inspection.arrived_at.strftime("%Y-%m-%d %H:%M UTC"))
+    body, facility = inspection.body, inspection.facility
+    lines: list[Line] = [
+        ("title", "", title),
+        ("subtitle", "", version),
+        ("pair", _("Inspection body"), f"{body.name} ({body.get_kind_display()})"),
+        ("pair", _("Facility"), f"{facility.name} ({facility.code})"),
+        ("pair", _("Visit"), _("announced") if inspection.announced else _("unannounced")),
+        ("pair", _("Arrived at the gate"), _stamp(inspection.arrived_at)),
+    ]
     if inspection.admitted_at is not None:
-        pdf.pair(_("Admitted"), inspection.admitted_at.strftime("%Y-%m-%d %H:%M UTC"))
-    pdf.pair(_("Gate"), inspection.get_gate_status_display())
+        lines.append(("pair", _("Admitted at (UTC)"), _stamp(inspection.admitted_at)))
+    lines.append(("pair", _("Gate"), str(inspection.get_gate_status_display())))
     if inspection.gate_reason:
-        pdf.pair(_("Reason given at the gate"), inspection.get_gate_reason_display())
+        lines.append(
+            ("pair", _("Reason given at the gate"), str(inspection.get_gate_reason_display()))
+        )
     if inspection.ended_at is not None:
-        pdf.pair(_("Visit ended"), inspection.ended_at.strftime("%Y-%m-%d %H:%M UTC"))
+        lines.append(("pair", _("Visit ended"), _stamp(inspection.ended_at)))
     if not public:
-        pdf.pair(_("Inspectors"), ", ".join(inspection.inspectors))
-    pdf.pair(
-        _("Private interviews held"),
-        str(inspection.interviews.count()),  # the number only: never who (OPCAT art. 21)
-    )
+        lines.append(("pair", _("Inspectors"), ", ".join(inspection.inspectors)))
+    # the number only: never who (OPCAT art. 21(1))
+    lines.append(("pair", _("Private interviews held"), str(inspection.interviews.count())))
     findings = list(inspection.findings.order_by("number"))
     for kind, heading in (
         ("finding", _("Findings")),
         ("recommendation", _("Recommendations and the facility's responses")),
     ):
-        pdf.ln(4)
-        pdf.para(heading, size=12, bold=True)
+        lines.append(("heading", "", heading))
         rows = [f for f in findings if f.kind == kind]
         if not rows:
-            pdf.para(_("None."))
+            lines.append(("text", "", _("None.")))
         for f in rows:
-            _finding(pdf, f, public=public)
-    return bytes(pdf.output())
+            lines.extend(_finding(f, public=public))
+    return lines
 
 
-def _finding(pdf: _ReportPDF, f: Finding, *, public: bool) -> None:
-    pdf.ln(1.5)
+def _stamp(at: Any) -> str:
+    return str(at.strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def _finding(f: Finding, *, public: bool) -> list[Line]:
     head = f"{f.number}. " + (f"[{f.citation}] " if f.citation else "")
-    pdf.para(head + f.text, bold=False)
+    lines: list[Line] = [("text", "", head + f.text)]
     if not public:
-        pdf.pair(_("Owner"), f.owner)
-    pdf.pair(_("Deadline"), f.deadline.isoformat())
-    pdf.pair(_("Status"), f.get_status_display())
+        lines.append(("pair", _("Owner"), f.owner))
+    lines.append(("pair", _("Deadline"), f.deadline.isoformat()))
+    lines.append(("pair", _("Status"), str(f.get_status_display())))
     if f.response:
-        pdf.pair(_("Facility's response"), f"{f.get_response_display()}: {f.response_text}")
-    if f.closed_at is not None:
-        pdf.pair(_("Closed"), f.closed_at.strftime("%Y-%m-%d"))
-        if not public:
-            pdf.pair(_("Follow-up"), f.closure_note)
+        lines.append(
+            ("pair", _("Facility's response"), f"{f.get_response_display()}: {f.response_text}")
+        )
+    if f.closed_at is not None and not public:
+        lines.append(("pair", _("Follow-up"), f.closure_note))
+    return lines
+
+
+def report_pdf(inspection: Inspection, *, public: bool) -> bytes:
+    """:func:`report_lines` as a PDF on the one PDF base."""
+    lines = report_lines(inspection, public=public)
+    pdf = _ReportPDF(f"{lines[0][2]} · {lines[1][2]}")
+    pdf.alias_nb_pages("{nb}")
+    pdf.add_page()
+    for style, label, text in lines:
+        if style == "title":
+            pdf.para(text, size=16, bold=True)
+        elif style == "subtitle":
+            pdf.para(text, size=10)
+            pdf.ln(2)
+        elif style == "heading":
+            pdf.ln(4)
+            pdf.para(text, size=12, bold=True)
+        elif style == "pair":
+            pdf.pair(label, text)
+        else:
+            pdf.ln(1.5)
+            pdf.para(text)
+    return bytes(pdf.output())
