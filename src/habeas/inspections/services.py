@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Max
 
-from habeas.accounts.permissions import is_inspector
+from habeas.accounts.permissions import is_inspector, scope_of, works_in
 from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.errors import Conflict, ValidationFailed
@@ -130,7 +130,7 @@ def inspector_appoint(*, actor: Actor, body: InspectionBody, user: Any) -> BodyM
         raise ValidationFailed(MSG_NOT_INSPECTOR.format(username=user.username))
     if BodyMember.objects.filter(user=user).exists():
         raise Conflict(MSG_ALREADY_MEMBER.format(username=user.username, body=body.name))
-    codes = list(user.facility_codes or [])
+    codes = list(scope_of(user).facility_codes or [])
     if not set(codes) <= set(body.facility_codes):
         raise ValidationFailed(
             MSG_SCOPE.format(username=user.username, codes=codes, body=body.name)
@@ -272,7 +272,7 @@ def interview_record(
         ).exclude(released_at__lt=at)
         if not held.exists():
             raise ValidationFailed(MSG_NOT_HELD.format(facility=code))
-    elif code not in (staff.facility_codes or []) or is_inspector(staff):
+    elif not works_in(staff, [code]):
         raise ValidationFailed(MSG_NOT_STAFF.format(username=staff.username, facility=code))
     _past(at, "an interview")
     interview = Interview(
