@@ -243,7 +243,8 @@ def admit(
 
 @pytest.fixture
 def users(db: Any) -> dict[str, Any]:
-    """One user per role (ARCHITECTURE.md) plus a liaison of another state."""
+    """One user per role (ARCHITECTURE.md) plus a liaison of another state; the inspector
+    is of a body whose mandate covers TEC (not yet appointed to one: tests/inspections)."""
     spec = {
         "staff": {"role": "facility_staff", "facility_codes": ["TEC"]},
         "staff_oth": {"role": "facility_staff", "facility_codes": ["OTH"]},
@@ -253,6 +254,7 @@ def users(db: Any) -> dict[str, Any]:
         "finance_us": {"role": "finance", "jurisdiction_code": "US"},
         "oversight": {"role": "oversight"},
         "auditor": {"role": "auditor"},
+        "inspector": {"role": "inspector", "facility_codes": ["TEC"]},
         "norole": {"role": ""},
     }
     return {

@@ -29,6 +29,7 @@ from habeas.core.errors import ApplicationError
 from habeas.custody.api import router as custody_router
 from habeas.facilities.api import router as facilities_router
 from habeas.housing.api import router as housing_router
+from habeas.inspections.api import router as inspections_router
 from habeas.ledger.api import router as ledger_router
 from habeas.oversight.api import router as oversight_router
 from habeas.people.api import router as people_router
@@ -137,4 +138,5 @@ api.add_router("", ledger_router)
 api.add_router("", transfers_router)
 api.add_router("", conditions_router)
 api.add_router("", billing_router)
+api.add_router("", inspections_router)
 api.add_router("", oversight_router)

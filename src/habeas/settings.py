@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "habeas.housing",
     "habeas.transfers",
     "habeas.billing",
+    "habeas.inspections",
     "habeas.conditions",
     "habeas.notifications",
     "django_tasks",

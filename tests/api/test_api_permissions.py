@@ -13,83 +13,88 @@ from typing import Any
 import pytest
 
 TABLE = """
-endpoint        path                                   anonymous staff staff_oth admin liaison_us liaison_gt finance_us oversight auditor norole
-persons         /api/v1/persons/                       401       200   200       200   200        200        200        200       200     403
-persons_q       /api/v1/persons/?q=Uno                 401       200   200       200   200        200        200        200       200     403
-person_us       /api/v1/persons/{p_us}/                401       200   404       200   200        404        200        200       200     403
-person_gt_oth   /api/v1/persons/{p_gt_oth}/            401       404   200       404   404        200        404        200       200     403
-person_gt_tec   /api/v1/persons/{p_gt_tec}/            401       200   404       200   404        200        404        200       200     403
-person_moved    /api/v1/persons/{p_moved}/             401       200   200       200   200        200        200        200       200     403
-person_missing  /api/v1/persons/999999999/             401       404   404       404   404        404        404        404       404     403
-person_bad_id   /api/v1/persons/not-a-number/          401       404   404       404   404        404        404        404       404     403
-episodes        /api/v1/custody-episodes/              401       200   200       200   200        200        200        200       200     403
-releases_due    /api/v1/releases-due?days=60           401       200   200       200   200        200        200        200       200     403
-custody_check   POST:/api/v1/custody-checks            401       403   403       200   403        403        403        403       403     403
-episodes_open   /api/v1/custody-episodes/?open=true    401       200   200       200   200        200        200        200       200     403
-episode_us      /api/v1/custody-episodes/{e_us}/       401       200   404       200   200        404        200        200       200     403
-episode_gt_oth  /api/v1/custody-episodes/{e_gt_oth}/   401       404   200       404   404        200        404        200       200     403
-episode_gt_tec  /api/v1/custody-episodes/{e_gt_tec}/   401       200   404       200   404        200        404        200       200     403
-episode_missing /api/v1/custody-episodes/999999999/    401       404   404       404   404        404        404        404       404     403
-facilities      /api/v1/facilities/                    401       200   200       200   200        200        200        200       200     403
-facility_tec    /api/v1/facilities/TEC/                401       200   404       200   200        200        200        200       200     403
-facility_oth    /api/v1/facilities/OTH/                401       404   200       404   404        200        404        200       200     403
-facility_none   /api/v1/facilities/NOPE/               401       404   404       404   404        404        404        404       404     403
-agreements      /api/v1/agreements/                    401       200   200       200   200        200        200        200       200     403
-agreement_us    /api/v1/agreements/US-SV/              401       200   404       200   200        404        200        200       200     403
-agreement_gt    /api/v1/agreements/GT-SV/              401       200   200       200   404        200        404        200       200     403
-keep_aparts     /api/v1/keep-aparts/                   401       200   200       200   403        403        403        200       200     403
-keep_aparts_o   /api/v1/keep-aparts/?open=true         401       200   200       200   403        403        403        200       200     403
-keep_apart_none /api/v1/keep-aparts/999999999/         401       404   404       404   403        403        403        404       404     403
-roll_tec        /api/v1/facilities/TEC/roll            401       200   404       200   403        403        403        200       200     403
-roll_oth        /api/v1/facilities/OTH/roll            401       404   200       404   403        403        403        200       200     403
-roll_counts     /api/v1/facilities/TEC/roll-counts/    401       200   404       200   403        403        403        200       200     403
-cell_tec        /api/v1/facilities/TEC/cells/M1-01/    401       200   404       200   403        403        403        200       200     403
-cell_none       /api/v1/facilities/TEC/cells/NOPE/     401       404   404       404   403        403        403        404       404     403
-cell_certs      /api/v1/facilities/TEC/cells/M1-01/certifications/ 401 200 404 200 403        403        403        200       200     403
-cell_deact      /api/v1/facilities/TEC/cells/M1-01/deactivation 401 200 404 200 403           403        403        200       200     403
-suggest_us      /api/v1/persons/{p_us}/placement-suggestion 401  200   404       200   403        403        403        200       200     403
-suggest_gt_oth  /api/v1/persons/{p_gt_oth}/placement-suggestion 401 404 200     404   403        403        403        200       200     403
-moves_us        /api/v1/persons/{p_us}/moves/          401       200   404       200   403        403        403        200       200     403
-absences_us     /api/v1/persons/{p_us}/absences/       401       200   404       200   403        403        403        200       200     403
-absences_gt_oth /api/v1/persons/{p_gt_oth}/absences/   401       404   200       404   403        403        403        200       200     403
-absence_start   POST:/api/v1/persons/{p_us}/absences/  401       400   400       400   400        400        400        400       400     403
-release_us      POST:/api/v1/persons/{p_us}/release    401       400   400       400   400        400        400        400       400     403
-transfer_us     POST:/api/v1/persons/{p_us}/transfer   401       400   400       400   400        400        400        400       400     403
-absence_return  POST:/api/v1/persons/{p_us}/absences/999999999/return 401 404 404 404 403      403        403        403       403     403
-housing_plan    /api/v1/facilities/TEC/housing-plan?time_limit=2 401 200 404 200 403         403        403        200       200     403
-ledger_size     /api/v1/ledger/size                    200       200   200       200   200        200        200        200       200     200
-ledger_head     /api/v1/ledger/tree-head               200       200   200       200   200        200        200        200       200     200
-ledger_key      /api/v1/ledger/public-key              200       200   200       200   200        200        200        200       200     200
-ledger_cp_none  /api/v1/ledger/checkpoint              404       404   404       404   404        404        404        404       404     404
-ledger_incl     /api/v1/ledger/proofs/inclusion?index=0 200      200   200       200   200        200        200        200       200     200
-ledger_cons     /api/v1/ledger/proofs/consistency?first=1 200    200   200       200   200        200        200        200       200     200
-ledger_entry    /api/v1/ledger/entries/0               401       403   403       403   403        403        403        200       200     403
-ledger_no_entry /api/v1/ledger/entries/999999          401       403   403       403   403        403        403        404       404     403
-ledger_export   /api/v1/ledger/export                  401       403   403       403   403        403        403        200       200     403
-manifests       /api/v1/manifests/                     401       200   200       200   200        200        200        200       200     403
-manifest_none   /api/v1/manifests/NOPE-1/              401       404   404       404   404        404        404        404       404     403
-manifest_post   POST:/api/v1/manifests/                401       400   400       400   400        400        400        400       400     403
-manifest_accept POST:/api/v1/manifests/NOPE-1/accept   401       404   404       404   404        404        404        404       404     403
-manifest_wd     POST:/api/v1/manifests/NOPE-1/withdrawals 401    400   400       400   400        400        400        400       400     403
-manifest_admit  POST:/api/v1/manifests/NOPE-1/admit    401       400   400       400   400        400        400        400       400     403
-matching        POST:/api/v1/matching/                 401       400   400       400   400        400        400        400       400     403
-locator         /api/v1/locator?name=Uno&nationality=VE 400      400   400       400   400        400        400        400       400     400
-statistics      /api/v1/statistics                     200       200   200       200   200        200        200        200       200     200
-access_log      /api/v1/access-log/                    401       403   403       403   403        403        403        200       200     403
-alerts          /api/v1/alerts                         401       200   200       200   200        200        200        200       200     403
-alerts_tec      /api/v1/alerts?facility=TEC            401       200   404       200   200        200        200        200       200     403
-alert_ack       POST:/api/v1/alerts/acknowledgements 401    400   400       400   400        400        400        400       400     403
-invoices        /api/v1/invoices/                      401       200   200       200   200        200        200        200       200     403
-invoice_us      /api/v1/invoices/{inv_us}/             401       200   404       200   200        404        200        200       200     403
-invoice_none    /api/v1/invoices/999999999/            401       404   404       404   404        404        404        404       404     403
-invoice_corr    /api/v1/invoices/{inv_us}/correction   401       404   404       404   404        404        404        404       404     403
-invoice_note    POST:/api/v1/invoices/{inv_us}/notes   401       403   404       403   403        404        403        403       403     403
-invoice_pay     POST:/api/v1/invoices/{inv_us}/payment 401       400   400       400   400        400        400        400       400     403
-agr_invoice_us  /api/v1/agreements/US-SV/invoices/2025-03 401    200   404       200   200        404        200        200       200     403
-agr_invoice_gt  /api/v1/agreements/GT-SV/invoices/2025-03 401    200   200       200   404        200        404        200       200     403
-agr_invoice_bad /api/v1/agreements/US-SV/invoices/2025-3x 401    404   404       404   404        404        404        404       404     403
-agr_issue       POST:/api/v1/agreements/US-SV/invoices/2025-04/issue 401 403 404 403 403         404        403        403       403     403
-agr_reconcile   POST:/api/v1/agreements/US-SV/reconciliations/2025-03 401 400 400 400 400        400        400        400       400     403
+endpoint        path                                   anonymous staff staff_oth admin liaison_us liaison_gt finance_us oversight auditor inspector norole
+persons         /api/v1/persons/                       401       200   200       200   200        200        200        200       200     200       403
+persons_q       /api/v1/persons/?q=Uno                 401       200   200       200   200        200        200        200       200     200       403
+person_us       /api/v1/persons/{p_us}/                401       200   404       200   200        404        200        200       200     200       403
+person_gt_oth   /api/v1/persons/{p_gt_oth}/            401       404   200       404   404        200        404        200       200     404       403
+person_gt_tec   /api/v1/persons/{p_gt_tec}/            401       200   404       200   404        200        404        200       200     200       403
+person_moved    /api/v1/persons/{p_moved}/             401       200   200       200   200        200        200        200       200     200       403
+person_missing  /api/v1/persons/999999999/             401       404   404       404   404        404        404        404       404     404       403
+person_bad_id   /api/v1/persons/not-a-number/          401       404   404       404   404        404        404        404       404     404       403
+episodes        /api/v1/custody-episodes/              401       200   200       200   200        200        200        200       200     200       403
+releases_due    /api/v1/releases-due?days=60           401       200   200       200   200        200        200        200       200     200       403
+custody_check   POST:/api/v1/custody-checks            401       403   403       200   403        403        403        403       403     403       403
+episodes_open   /api/v1/custody-episodes/?open=true    401       200   200       200   200        200        200        200       200     200       403
+episode_us      /api/v1/custody-episodes/{e_us}/       401       200   404       200   200        404        200        200       200     200       403
+episode_gt_oth  /api/v1/custody-episodes/{e_gt_oth}/   401       404   200       404   404        200        404        200       200     404       403
+episode_gt_tec  /api/v1/custody-episodes/{e_gt_tec}/   401       200   404       200   404        200        404        200       200     200       403
+episode_missing /api/v1/custody-episodes/999999999/    401       404   404       404   404        404        404        404       404     404       403
+facilities      /api/v1/facilities/                    401       200   200       200   200        200        200        200       200     200       403
+facility_tec    /api/v1/facilities/TEC/                401       200   404       200   200        200        200        200       200     200       403
+facility_oth    /api/v1/facilities/OTH/                401       404   200       404   404        200        404        200       200     404       403
+facility_none   /api/v1/facilities/NOPE/               401       404   404       404   404        404        404        404       404     404       403
+agreements      /api/v1/agreements/                    401       200   200       200   200        200        200        200       200     200       403
+agreement_us    /api/v1/agreements/US-SV/              401       200   404       200   200        404        200        200       200     200       403
+agreement_gt    /api/v1/agreements/GT-SV/              401       200   200       200   404        200        404        200       200     200       403
+keep_aparts     /api/v1/keep-aparts/                   401       200   200       200   403        403        403        200       200     200       403
+keep_aparts_o   /api/v1/keep-aparts/?open=true         401       200   200       200   403        403        403        200       200     200       403
+keep_apart_none /api/v1/keep-aparts/999999999/         401       404   404       404   403        403        403        404       404     404       403
+roll_tec        /api/v1/facilities/TEC/roll            401       200   404       200   403        403        403        200       200     200       403
+roll_oth        /api/v1/facilities/OTH/roll            401       404   200       404   403        403        403        200       200     404       403
+roll_counts     /api/v1/facilities/TEC/roll-counts/    401       200   404       200   403        403        403        200       200     200       403
+cell_tec        /api/v1/facilities/TEC/cells/M1-01/    401       200   404       200   403        403        403        200       200     200       403
+cell_none       /api/v1/facilities/TEC/cells/NOPE/     401       404   404       404   403        403        403        404       404     404       403
+cell_certs      /api/v1/facilities/TEC/cells/M1-01/certifications/ 401 200 404 200 403        403        403        200       200     200       403
+cell_deact      /api/v1/facilities/TEC/cells/M1-01/deactivation 401 200 404 200 403           403        403        200       200     200       403
+suggest_us      /api/v1/persons/{p_us}/placement-suggestion 401  200   404       200   403        403        403        200       200     200       403
+suggest_gt_oth  /api/v1/persons/{p_gt_oth}/placement-suggestion 401 404 200     404   403        403        403        200       200     404       403
+moves_us        /api/v1/persons/{p_us}/moves/          401       200   404       200   403        403        403        200       200     200       403
+absences_us     /api/v1/persons/{p_us}/absences/       401       200   404       200   403        403        403        200       200     200       403
+absences_gt_oth /api/v1/persons/{p_gt_oth}/absences/   401       404   200       404   403        403        403        200       200     404       403
+absence_start   POST:/api/v1/persons/{p_us}/absences/  401       400   400       400   400        400        400        400       400     400       403
+release_us      POST:/api/v1/persons/{p_us}/release    401       400   400       400   400        400        400        400       400     400       403
+transfer_us     POST:/api/v1/persons/{p_us}/transfer   401       400   400       400   400        400        400        400       400     400       403
+absence_return  POST:/api/v1/persons/{p_us}/absences/999999999/return 401 404 404 404 403      403        403        403       403     403       403
+housing_plan    /api/v1/facilities/TEC/housing-plan?time_limit=2 401 200 404 200 403         403        403        200       200     200       403
+ledger_size     /api/v1/ledger/size                    200       200   200       200   200        200        200        200       200     200       200
+ledger_head     /api/v1/ledger/tree-head               200       200   200       200   200        200        200        200       200     200       200
+ledger_key      /api/v1/ledger/public-key              200       200   200       200   200        200        200        200       200     200       200
+ledger_cp_none  /api/v1/ledger/checkpoint              404       404   404       404   404        404        404        404       404     404       404
+ledger_incl     /api/v1/ledger/proofs/inclusion?index=0 200      200   200       200   200        200        200        200       200     200       200
+ledger_cons     /api/v1/ledger/proofs/consistency?first=1 200    200   200       200   200        200        200        200       200     200       200
+ledger_entry    /api/v1/ledger/entries/0               401       403   403       403   403        403        403        200       200     403       403
+ledger_no_entry /api/v1/ledger/entries/999999          401       403   403       403   403        403        403        404       404     403       403
+ledger_export   /api/v1/ledger/export                  401       403   403       403   403        403        403        200       200     403       403
+manifests       /api/v1/manifests/                     401       200   200       200   200        200        200        200       200     200       403
+manifest_none   /api/v1/manifests/NOPE-1/              401       404   404       404   404        404        404        404       404     404       403
+manifest_post   POST:/api/v1/manifests/                401       400   400       400   400        400        400        400       400     400       403
+manifest_accept POST:/api/v1/manifests/NOPE-1/accept   401       404   404       404   404        404        404        404       404     404       403
+manifest_wd     POST:/api/v1/manifests/NOPE-1/withdrawals 401    400   400       400   400        400        400        400       400     400       403
+manifest_admit  POST:/api/v1/manifests/NOPE-1/admit    401       400   400       400   400        400        400        400       400     400       403
+matching        POST:/api/v1/matching/                 401       400   400       400   400        400        400        400       400     400       403
+locator         /api/v1/locator?name=Uno&nationality=VE 400      400   400       400   400        400        400        400       400     400       400
+statistics      /api/v1/statistics                     200       200   200       200   200        200        200        200       200     200       200
+access_log      /api/v1/access-log/                    401       403   403       403   403        403        403        200       200     403       403
+alerts          /api/v1/alerts                         401       200   200       200   200        200        200        200       200     200       403
+alerts_tec      /api/v1/alerts?facility=TEC            401       200   404       200   200        200        200        200       200     200       403
+alert_ack       POST:/api/v1/alerts/acknowledgements 401    400   400       400   400        400        400        400       400     400       403
+invoices        /api/v1/invoices/                      401       200   200       200   200        200        200        200       200     200       403
+invoice_us      /api/v1/invoices/{inv_us}/             401       200   404       200   200        404        200        200       200     200       403
+invoice_none    /api/v1/invoices/999999999/            401       404   404       404   404        404        404        404       404     404       403
+invoice_corr    /api/v1/invoices/{inv_us}/correction   401       404   404       404   404        404        404        404       404     404       403
+invoice_note    POST:/api/v1/invoices/{inv_us}/notes   401       403   404       403   403        404        403        403       403     403       403
+invoice_pay     POST:/api/v1/invoices/{inv_us}/payment 401       400   400       400   400        400        400        400       400     400       403
+agr_invoice_us  /api/v1/agreements/US-SV/invoices/2025-03 401    200   404       200   200        404        200        200       200     200       403
+agr_invoice_gt  /api/v1/agreements/GT-SV/invoices/2025-03 401    200   200       200   404        200        404        200       200     200       403
+agr_invoice_bad /api/v1/agreements/US-SV/invoices/2025-3x 401    404   404       404   404        404        404        404       404     404       403
+agr_issue       POST:/api/v1/agreements/US-SV/invoices/2025-04/issue 401 403 404 403 403         404        403        403       403     403       403
+agr_reconcile   POST:/api/v1/agreements/US-SV/reconciliations/2025-03 401 400 400 400 400        400        400        400       400     400       403
+inspections     /api/v1/inspections/                   401       200   200       200   403        403        403        200       200     200       403
+inspection_none /api/v1/inspections/999999999/         401       404   404       404   403        403        403        404       404     404       403
+insp_finding    POST:/api/v1/inspections/999999999/findings 401  400   400       400   400        400        400        400       400     400       403
+findings        /api/v1/findings/                      401       200   200       200   403        403        403        200       200     200       403
+finding_respond POST:/api/v1/findings/999999999/response 401     400   400       400   400        400        400        400       400     400       403
 """
 
 

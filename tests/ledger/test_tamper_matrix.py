@@ -51,6 +51,11 @@ UNCHECKED: dict[str, dict[str, str]] = {
     "notifications.WebhookSubscription": {"secret": "a credential: never on the ledger"},
 }
 
+
+def _first_id(label: str) -> Any:
+    return apps.get_model(label)._base_manager.order_by("pk").values_list("pk", flat=True)[0]
+
+
 #: Which row of a table to tamper with, where the first one cannot show every field changed
 #: (an open absence has no end to move: its end, how and by whom are empty together).
 ROW_FILTER: dict[str, dict[str, Any]] = {"custody.TemporaryAbsence": {"ended_at__isnull": False}}
@@ -107,6 +112,15 @@ TOGETHER: dict[str, dict[str, Any]] = {
             )
             for name in ("status", "paid_at")
         },
+    },
+    # an interview is with one prisoner or one member of staff: the kind and who change together
+    "inspections.Interview": {
+        name: lambda row: (
+            {"kind": "staff", "person": None, "staff": _first_id("accounts.User")}
+            if row["kind"] == "prisoner"
+            else {"kind": "prisoner", "staff": None, "person": _first_id("people.Person")}
+        )
+        for name in ("kind", "person", "staff")
     },
 }
 

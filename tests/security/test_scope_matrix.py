@@ -35,16 +35,16 @@ from tests.security.test_scope_documents import ON, TWIN, _hints
 from tests.transfers.helpers import row, to_csv
 
 TABLE = """
-document     anonymous staff    staff_oth admin liaison_us liaison_gt finance_us oversight auditor norole
-api_report   401       full     404       full  redacted   404        redacted   full      full    403
-api_dry_run  401       full     404       full  redacted   404        403        403       403     403
-web_report   login     full     404       full  redacted   404        redacted   full      full    403
-api_matching 401       full     redacted  full  redacted   full       redacted   full      full    403
-api_person   401       full     404       full  404        full       404        full      full    403
-web_person   login     full     404       full  404        full       404        full      full    403
-api_alerts   401       full     redacted  full  redacted   full       redacted   full      full    403
-web_alerts   login     full     redacted  full  redacted   full       redacted   full      full    403
-web_rule7    login     full     404       full  redacted   404        404        full      full    403
+document     anonymous staff    staff_oth admin liaison_us liaison_gt finance_us oversight auditor inspector norole
+api_report   401       full     404       full  redacted   404        redacted   full      full    full      403
+api_dry_run  401       full     404       full  redacted   404        403        403       403     403       403
+web_report   login     full     404       full  redacted   404        redacted   full      full    full      403
+api_matching 401       full     redacted  full  redacted   full       redacted   full      full    full      403
+api_person   401       full     404       full  404        full       404        full      full    full      403
+web_person   login     full     404       full  404        full       404        full      full    full      403
+api_alerts   401       full     redacted  full  redacted   full       redacted   full      full    full      403
+web_alerts   login     full     redacted  full  redacted   full       redacted   full      full    full      403
+web_rule7    login     full     404       full  redacted   404        404        full      full    full      403
 """
 
 ARRIVED = dt.datetime(2025, 3, 21, 20, 5, tzinfo=dt.UTC)

@@ -46,106 +46,113 @@ from tests.conftest import make_user
 from tests.transfers.helpers import row, to_csv
 
 TABLE = """
-page               request                                        anonymous staff staff_oth admin liaison_us liaison_gt finance_us oversight auditor norole superuser
-dashboard          /                                              login     200   200       200   200        200        200        200       200     403    200
-login              /login/                                        200       302   302       302   302        302        302        302       302     302    302
-logout_get         /logout/                                       405       405   405       405   405        405        405        405       405     405    405
-logout             POST:/logout/                                  login     login login     login login      login      login      login     login   login  login
-people             /people/                                       login     200   200       200   200        200        200        200       200     403    200
-people_q           /people/?q=Uno                                 login     200   200       200   200        200        200        200       200     403    200
-person_us          /people/{p_us}/                                login     200   404       200   200        404        200        200       200     403    200
-person_gt_oth      /people/{p_gt_oth}/                            login     404   200       404   404        200        404        200       200     403    200
-person_gt_tec      /people/{p_gt_tec}/                            login     200   404       200   404        200        404        200       200     403    200
-person_moved       /people/{p_moved}/                             login     200   200       200   200        200        200        200       200     403    200
-person_absence_go  POST:/people/{p_us}/|form=absence_start        login     400   404       400   403        404        403        403       403     403    403
-person_absence_end POST:/people/{p_us}/|form=absence_end          login     400   404       400   403        404        403        403       403     403    403
-person_missing     /people/999999999/                             login     404   404       404   404        404        404        404       404     403    404
-pdf_us             /people/{p_us}/file.pdf                        login     200   404       200   200        404        200        200       200     403    200
-pdf_gt_oth         /people/{p_gt_oth}/file.pdf                    login     404   200       404   404        200        404        200       200     403    200
-pdf_missing        /people/999999999/file.pdf                     login     404   404       404   404        404        404        404       404     403    404
-web_cell_tec       /facilities/TEC/cells/M1-01/                   301       301   301       301   301        301        301        301       301     301    301
-web_cell_oth       /facilities/OTH/cells/A-01/                    301       301   301       301   301        301        301        301       301     301    301
-web_cell_missing   /facilities/TEC/cells/NOPE/                    301       301   301       301   301        301        301        301       301     301    301
-locator            /locator/                                      200       200   200       200   200        200        200        200       200     200    200
-locator_search     /locator/?nationality=VE&name=Ana+Uno&dob=1990 200       200   200       200   200        200        200        200       200     200    200
-statistics         /statistics/                                   200       200   200       200   200        200        200        200       200     200    200
-statistics_csv     /statistics.csv                                200       200   200       200   200        200        200        200       200     200    200
-statistics_json    /statistics.json                               200       200   200       200   200        200        200        200       200     200    200
-releases_due       /releases-due/                                 login     200   200       200   200        200        200        200       200     403    200
-releases_due_csv   /releases-due.csv?days=60                      login     200   200       200   200        200        200        200       200     403    200
-alerts             /alerts/                                       login     200   200       200   200        200        200        200       200     403    200
-alerts_filtered    /alerts/?kind=space&facility=OTH               login     200   200       200   200        200        200        200       200     403    200
-alerts_ack         POST:/alerts/                                  login     302   302       302   403        403        403        403       403     403    403
-oversight          /oversight/                                    login     403   403       403   403        403        403        200       200     403    200
-access_log         /oversight/access-log/                         login     403   403       403   403        403        403        200       200     403    200
-manifests          /transfers/                                    login     200   200       200   200        200        200        200       200     403    200
-manifest_upload    POST:/transfers/                               login     200   200       200   200        200        403        403       403     403    200
-manifest_us        /transfers/manifests/US1/                      login     200   404       200   200        404        200        200       200     403    200
-manifest_gt        /transfers/manifests/GT1/                      login     200   200       200   404        200        404        200       200     403    200
-manifest_missing   /transfers/manifests/NOPE/                     login     404   404       404   404        404        404        404       404     403    404
-history_us         /transfers/manifests/US1/history/              login     200   404       200   200        404        200        200       200     403    200
-history_gt         /transfers/manifests/GT1/history/              login     200   200       200   404        200        404        200       200     403    200
-accept_get         /transfers/manifests/US1/accept/               login     405   405       405   405        405        405        405       405     403    405
-accept_us          POST:/transfers/manifests/US1/accept/          login     302   404       302   403        404        403        403       403     403    302
-admit_get          /transfers/manifests/US1/admit/                login     405   405       405   405        405        405        405       405     403    405
-admit_us           POST:/transfers/manifests/US1/admit/           login     302   404       302   403        404        403        403       403     403    302
-withdraw_get       /transfers/manifests/US1/withdraw/             login     405   405       405   405        405        405        405       405     403    405
-withdraw_us        POST:/transfers/manifests/US1/withdraw/        login     302   404       302   403        404        403        403       403     403    302
-accept_gt          POST:/transfers/manifests/GT1/accept/          login     302   302       302   404        403        404        403       403     403    302
-accept_missing     POST:/transfers/manifests/NOPE/accept/         login     404   404       404   404        404        404        404       404     403    404
-admission_us       /transfers/admissions/{rec_us}/                login     200   404       200   200        404        404        200       200     403    200
-admission_missing  /transfers/admissions/999999999/               login     404   404       404   404        404        404        404       404     403    404
-admission_write    POST:/transfers/admissions/{rec_us}/           login     200   404       200   403        404        404        403       403     403    200
-housing            /housing/                                      login     302   302       302   404        404        404        200       200     403    200
-board_tec          /housing/TEC/                                  login     200   404       200   404        404        404        200       200     403    200
-board_oth          /housing/OTH/                                  login     404   200       404   404        404        404        200       200     403    200
-board_missing      /housing/NOPE/                                 login     404   404       404   404        404        404        404       404     403    404
-roll_tec           /housing/TEC/roll/                             login     200   404       200   404        404        404        200       200     403    200
-roll_oth           /housing/OTH/roll/                             login     404   200       404   404        404        404        200       200     403    200
-roll_count         POST:/housing/TEC/roll/                        login     400   404       400   404        404        404        403       403     403    403
-occupancy_tec      /housing/TEC/occupancy/                        login     200   404       200   404        404        404        200       200     403    200
-occupancy_oth      /housing/OTH/occupancy/                        login     404   200       404   404        404        404        200       200     403    200
-cell_tec           /housing/TEC/cells/M1-01/                      login     200   404       200   404        404        404        200       200     403    200
-cell_oth           /housing/OTH/cells/A-01/                       login     404   200       404   404        404        404        200       200     403    200
-cell_missing       /housing/TEC/cells/NOPE/                       login     404   404       404   404        404        404        404       404     403    404
-keep_aparts        /housing/keep-apart/                           login     200   200       200   404        404        404        200       200     403    200
-keep_apart_open    POST:/housing/keep-apart/                      login     400   400       400   404        404        404        403       403     403    403
-keep_apart_get     /housing/keep-apart/{ka}/close/                login     405   405       405   404        404        404        405       405     403    405
-keep_apart_close   POST:/housing/keep-apart/{ka}/close/           login     302   404       302   404        404        404        403       403     403    403
-keep_apart_none    POST:/housing/keep-apart/999999999/close/      login     404   404       404   404        404        404        403       403     403    403
-move_us            /housing/people/{p_us}/move/                   login     200   404       200   404        404        404        200       200     403    200
-move_gt_oth        /housing/people/{p_gt_oth}/move/               login     404   200       404   404        404        404        200       200     403    200
-move_moved         /housing/people/{p_moved}/move/                login     404   200       404   404        404        404        200       200     403    200
-move_missing       /housing/people/999999999/move/                login     404   404       404   404        404        404        404       404     403    404
-move_write         POST:/housing/people/{p_us}/move/              login     400   404       400   404        404        404        403       403     403    403
-release_us         /housing/people/{p_us}/release/                login     200   404       200   404        404        404        403       403     403    403
-release_gt_oth     /housing/people/{p_gt_oth}/release/            login     404   200       404   404        404        404        403       403     403    403
-release_missing    /housing/people/999999999/release/             login     404   404       404   404        404        404        404       404     403    404
-release_write      POST:/housing/people/{p_us}/release/           login     400   404       400   404        404        404        403       403     403    403
-transfer_us        /housing/people/{p_us}/transfer/               login     200   404       200   404        404        404        403       403     403    403
-transfer_gt_oth    /housing/people/{p_gt_oth}/transfer/           login     404   200       404   404        404        404        403       403     403    403
-transfer_missing   /housing/people/999999999/transfer/            login     404   404       404   404        404        404        404       404     403    404
-transfer_write     POST:/housing/people/{p_us}/transfer/          login     400   404       400   404        404        404        403       403     403    403
-billing            /billing/                                      login     200   200       200   200        200        200        200       200     403    200
-billing_us         /billing/US-SV/                                login     200   404       200   200        404        200        200       200     403    200
-billing_missing    /billing/NOPE/                                 login     404   404       404   404        404        404        404       404     403    404
-invoice_us         /billing/US-SV/2025-03/                        login     200   404       200   200        404        200        200       200     403    200
-invoice_gt         /billing/GT-SV/2025-03/                        login     200   200       200   404        200        404        200       200     403    200
-invoice_bad        /billing/US-SV/2025-13/                        login     404   404       404   404        404        404        404       404     403    404
-invoice_post       POST:/billing/US-SV/2025-03/                   login     403   404       403   403        404        403        403       403     403    400
-invoice_pdf        /billing/US-SV/2025-03/invoice.pdf             login     200   404       200   200        404        200        200       200     403    200
-invoice_csv        /billing/GT-SV/2025-03/invoice.csv             login     200   200       200   404        200        404        200       200     403    200
-invoice_xml        /billing/US-SV/2025-03/invoice.xml             login     404   404       404   404        404        404        404       404     403    404
-reconcile_us       /billing/US-SV/2025-03/reconcile/              login     403   404       403   200        404        200        200       200     403    200
-reconcile_post     POST:/billing/US-SV/2025-03/reconcile/         login     403   404       403   400        404        400        400       400     403    400
-climate_tec        /alerts/climate/TEC/                           login     200   404       200   404        404        404        200       200     403    200
-climate_oth        /alerts/climate/OTH/                           login     404   200       404   404        404        404        200       200     403    200
-climate_missing    /alerts/climate/NOPE/                          login     404   404       404   404        404        404        404       404     403    404
-climate_chart      /alerts/climate/TEC/chart/?module=M1&days=30   login     200   404       200   404        404        404        200       200     403    200
-climate_chart_cell /alerts/climate/TEC/chart/?cell=M1-01&days=2   login     200   404       200   404        404        404        200       200     403    200
-climate_chart_none /alerts/climate/TEC/chart/?cell=NOPE           login     404   404       404   404        404        404        404       404     403    404
-people_filtered    /people/?status=held&nationality=SV&sort=-cell login     200   200       200   200        200        200        200       200     403    200
-people_csv         /people.csv?q=Uno                              login     200   200       200   200        200        200        200       200     403    200
+page               request                                        anonymous staff staff_oth admin liaison_us liaison_gt finance_us oversight auditor inspector norole superuser
+dashboard          /                                              login     200   200       200   200        200        200        200       200     200       403    200
+login              /login/                                        200       302   302       302   302        302        302        302       302     302       302    302
+logout_get         /logout/                                       405       405   405       405   405        405        405        405       405     405       405    405
+logout             POST:/logout/                                  login     login login     login login      login      login      login     login   login     login  login
+people             /people/                                       login     200   200       200   200        200        200        200       200     200       403    200
+people_q           /people/?q=Uno                                 login     200   200       200   200        200        200        200       200     200       403    200
+person_us          /people/{p_us}/                                login     200   404       200   200        404        200        200       200     200       403    200
+person_gt_oth      /people/{p_gt_oth}/                            login     404   200       404   404        200        404        200       200     404       403    200
+person_gt_tec      /people/{p_gt_tec}/                            login     200   404       200   404        200        404        200       200     200       403    200
+person_moved       /people/{p_moved}/                             login     200   200       200   200        200        200        200       200     200       403    200
+person_absence_go  POST:/people/{p_us}/|form=absence_start        login     400   404       400   403        404        403        403       403     403       403    403
+person_absence_end POST:/people/{p_us}/|form=absence_end          login     400   404       400   403        404        403        403       403     403       403    403
+person_missing     /people/999999999/                             login     404   404       404   404        404        404        404       404     404       403    404
+pdf_us             /people/{p_us}/file.pdf                        login     200   404       200   200        404        200        200       200     200       403    200
+pdf_gt_oth         /people/{p_gt_oth}/file.pdf                    login     404   200       404   404        200        404        200       200     404       403    200
+pdf_missing        /people/999999999/file.pdf                     login     404   404       404   404        404        404        404       404     404       403    404
+web_cell_tec       /facilities/TEC/cells/M1-01/                   301       301   301       301   301        301        301        301       301     301       301    301
+web_cell_oth       /facilities/OTH/cells/A-01/                    301       301   301       301   301        301        301        301       301     301       301    301
+web_cell_missing   /facilities/TEC/cells/NOPE/                    301       301   301       301   301        301        301        301       301     301       301    301
+locator            /locator/                                      200       200   200       200   200        200        200        200       200     200       200    200
+locator_search     /locator/?nationality=VE&name=Ana+Uno&dob=1990 200       200   200       200   200        200        200        200       200     200       200    200
+statistics         /statistics/                                   200       200   200       200   200        200        200        200       200     200       200    200
+statistics_csv     /statistics.csv                                200       200   200       200   200        200        200        200       200     200       200    200
+statistics_json    /statistics.json                               200       200   200       200   200        200        200        200       200     200       200    200
+releases_due       /releases-due/                                 login     200   200       200   200        200        200        200       200     200       403    200
+releases_due_csv   /releases-due.csv?days=60                      login     200   200       200   200        200        200        200       200     200       403    200
+alerts             /alerts/                                       login     200   200       200   200        200        200        200       200     200       403    200
+alerts_filtered    /alerts/?kind=space&facility=OTH               login     200   200       200   200        200        200        200       200     200       403    200
+alerts_ack         POST:/alerts/                                  login     302   302       302   403        403        403        403       403     403       403    403
+oversight          /oversight/                                    login     403   403       403   403        403        403        200       200     403       403    200
+access_log         /oversight/access-log/                         login     403   403       403   403        403        403        200       200     403       403    200
+manifests          /transfers/                                    login     200   200       200   200        200        200        200       200     200       403    200
+manifest_upload    POST:/transfers/                               login     200   200       200   200        200        403        403       403     403       403    200
+manifest_us        /transfers/manifests/US1/                      login     200   404       200   200        404        200        200       200     200       403    200
+manifest_gt        /transfers/manifests/GT1/                      login     200   200       200   404        200        404        200       200     200       403    200
+manifest_missing   /transfers/manifests/NOPE/                     login     404   404       404   404        404        404        404       404     404       403    404
+history_us         /transfers/manifests/US1/history/              login     200   404       200   200        404        200        200       200     200       403    200
+history_gt         /transfers/manifests/GT1/history/              login     200   200       200   404        200        404        200       200     200       403    200
+accept_get         /transfers/manifests/US1/accept/               login     405   405       405   405        405        405        405       405     405       403    405
+accept_us          POST:/transfers/manifests/US1/accept/          login     302   404       302   403        404        403        403       403     403       403    302
+admit_get          /transfers/manifests/US1/admit/                login     405   405       405   405        405        405        405       405     405       403    405
+admit_us           POST:/transfers/manifests/US1/admit/           login     302   404       302   403        404        403        403       403     403       403    302
+withdraw_get       /transfers/manifests/US1/withdraw/             login     405   405       405   405        405        405        405       405     405       403    405
+withdraw_us        POST:/transfers/manifests/US1/withdraw/        login     302   404       302   403        404        403        403       403     403       403    302
+accept_gt          POST:/transfers/manifests/GT1/accept/          login     302   302       302   404        403        404        403       403     403       403    302
+accept_missing     POST:/transfers/manifests/NOPE/accept/         login     404   404       404   404        404        404        404       404     404       403    404
+admission_us       /transfers/admissions/{rec_us}/                login     200   404       200   200        404        404        200       200     200       403    200
+admission_missing  /transfers/admissions/999999999/               login     404   404       404   404        404        404        404       404     404       403    404
+admission_write    POST:/transfers/admissions/{rec_us}/           login     200   404       200   403        404        404        403       403     403       403    200
+housing            /housing/                                      login     302   302       302   404        404        404        200       200     302       403    200
+board_tec          /housing/TEC/                                  login     200   404       200   404        404        404        200       200     200       403    200
+board_oth          /housing/OTH/                                  login     404   200       404   404        404        404        200       200     404       403    200
+board_missing      /housing/NOPE/                                 login     404   404       404   404        404        404        404       404     404       403    404
+roll_tec           /housing/TEC/roll/                             login     200   404       200   404        404        404        200       200     200       403    200
+roll_oth           /housing/OTH/roll/                             login     404   200       404   404        404        404        200       200     404       403    200
+roll_count         POST:/housing/TEC/roll/                        login     400   404       400   404        404        404        403       403     403       403    403
+occupancy_tec      /housing/TEC/occupancy/                        login     200   404       200   404        404        404        200       200     200       403    200
+occupancy_oth      /housing/OTH/occupancy/                        login     404   200       404   404        404        404        200       200     404       403    200
+cell_tec           /housing/TEC/cells/M1-01/                      login     200   404       200   404        404        404        200       200     200       403    200
+cell_oth           /housing/OTH/cells/A-01/                       login     404   200       404   404        404        404        200       200     404       403    200
+cell_missing       /housing/TEC/cells/NOPE/                       login     404   404       404   404        404        404        404       404     404       403    404
+keep_aparts        /housing/keep-apart/                           login     200   200       200   404        404        404        200       200     200       403    200
+keep_apart_open    POST:/housing/keep-apart/                      login     400   400       400   404        404        404        403       403     403       403    403
+keep_apart_get     /housing/keep-apart/{ka}/close/                login     405   405       405   404        404        404        405       405     405       403    405
+keep_apart_close   POST:/housing/keep-apart/{ka}/close/           login     302   404       302   404        404        404        403       403     403       403    403
+keep_apart_none    POST:/housing/keep-apart/999999999/close/      login     404   404       404   404        404        404        403       403     403       403    403
+move_us            /housing/people/{p_us}/move/                   login     200   404       200   404        404        404        200       200     200       403    200
+move_gt_oth        /housing/people/{p_gt_oth}/move/               login     404   200       404   404        404        404        200       200     404       403    200
+move_moved         /housing/people/{p_moved}/move/                login     404   200       404   404        404        404        200       200     404       403    200
+move_missing       /housing/people/999999999/move/                login     404   404       404   404        404        404        404       404     404       403    404
+move_write         POST:/housing/people/{p_us}/move/              login     400   404       400   404        404        404        403       403     403       403    403
+release_us         /housing/people/{p_us}/release/                login     200   404       200   404        404        404        403       403     403       403    403
+release_gt_oth     /housing/people/{p_gt_oth}/release/            login     404   200       404   404        404        404        403       403     404       403    403
+release_missing    /housing/people/999999999/release/             login     404   404       404   404        404        404        404       404     404       403    404
+release_write      POST:/housing/people/{p_us}/release/           login     400   404       400   404        404        404        403       403     403       403    403
+transfer_us        /housing/people/{p_us}/transfer/               login     200   404       200   404        404        404        403       403     403       403    403
+transfer_gt_oth    /housing/people/{p_gt_oth}/transfer/           login     404   200       404   404        404        404        403       403     404       403    403
+transfer_missing   /housing/people/999999999/transfer/            login     404   404       404   404        404        404        404       404     404       403    404
+transfer_write     POST:/housing/people/{p_us}/transfer/          login     400   404       400   404        404        404        403       403     403       403    403
+billing            /billing/                                      login     200   200       200   200        200        200        200       200     200       403    200
+billing_us         /billing/US-SV/                                login     200   404       200   200        404        200        200       200     200       403    200
+billing_missing    /billing/NOPE/                                 login     404   404       404   404        404        404        404       404     404       403    404
+invoice_us         /billing/US-SV/2025-03/                        login     200   404       200   200        404        200        200       200     200       403    200
+invoice_gt         /billing/GT-SV/2025-03/                        login     200   200       200   404        200        404        200       200     200       403    200
+invoice_bad        /billing/US-SV/2025-13/                        login     404   404       404   404        404        404        404       404     404       403    404
+invoice_post       POST:/billing/US-SV/2025-03/                   login     403   404       403   403        404        403        403       403     403       403    400
+invoice_pdf        /billing/US-SV/2025-03/invoice.pdf             login     200   404       200   200        404        200        200       200     200       403    200
+invoice_csv        /billing/GT-SV/2025-03/invoice.csv             login     200   200       200   404        200        404        200       200     200       403    200
+invoice_xml        /billing/US-SV/2025-03/invoice.xml             login     404   404       404   404        404        404        404       404     404       403    404
+reconcile_us       /billing/US-SV/2025-03/reconcile/              login     403   404       403   200        404        200        200       200     403       403    200
+reconcile_post     POST:/billing/US-SV/2025-03/reconcile/         login     403   404       403   400        404        400        400       400     403       403    400
+inspections        /inspections/                                  login     200   200       200   403        403        403        200       200     200       403    200
+inspections_log    POST:/inspections/                             login     403   403       403   403        403        403        403       403     302       403    403
+inspection         /inspections/{ins}/                            login     200   404       200   403        403        403        200       200     200       403    200
+inspection_post    POST:/inspections/{ins}/                       login     403   404       403   403        403        403        403       403     400       403    403
+inspection_pdf     /inspections/{ins}/report.pdf                  login     200   404       200   403        403        403        200       200     200       403    200
+inspection_reports /inspections/reports/                          200       200   200       200   200        200        200        200       200     200       200    200
+inspection_public  /inspections/reports/{ins}/report.pdf          200       200   200       200   200        200        200        200       200     200       200    200
+climate_tec        /alerts/climate/TEC/                           login     200   404       200   404        404        404        200       200     200       403    200
+climate_oth        /alerts/climate/OTH/                           login     404   200       404   404        404        404        200       200     404       403    200
+climate_missing    /alerts/climate/NOPE/                          login     404   404       404   404        404        404        404       404     404       403    404
+climate_chart      /alerts/climate/TEC/chart/?module=M1&days=30   login     200   404       200   404        404        404        200       200     200       403    200
+climate_chart_cell /alerts/climate/TEC/chart/?cell=M1-01&days=2   login     200   404       200   404        404        404        200       200     200       403    200
+climate_chart_none /alerts/climate/TEC/chart/?cell=NOPE           login     404   404       404   404        404        404        404       404     404       403    404
+people_filtered    /people/?status=held&nationality=SV&sort=-cell login     200   200       200   200        200        200        200       200     200       403    200
+people_csv         /people.csv?q=Uno                              login     200   200       200   200        200        200        200       200     200       403    200
 """
 
 #: Routes that are not pages of the site: the API (its own matrix), Django's admin (staff
@@ -256,14 +263,33 @@ def pages_scene(scene: dict[str, Any], users: dict[str, Any], actor: Any) -> dic
     superuser = make_user(
         username="superuser", password="pw-superuser-long", is_staff=True, is_superuser=True
     )
+    inspection = _inspection(actor, scene, users)
     return {
         "users": {**users, "superuser": superuser},
         "ids": {
             **{f"p_{key}": person.pk for key, person in people.items()},
             "ka": ka.pk,
             "rec_us": episode.admission_record.pk,
+            "ins": inspection.pk,
         },
     }
+
+
+def _inspection(actor: Any, scene: dict[str, Any], users: dict[str, Any]) -> Any:  # noqa: F811
+    """An unannounced inspection of TEC, admitted, ended, its report published."""
+    from habeas.inspections import services as ins
+
+    body = ins.inspection_body_register(
+        actor=actor, name="NPM", kind="npm", mandate="OPCAT", facility_codes=["TEC"]
+    )
+    ins.inspector_appoint(actor=actor, body=body, user=users["inspector"])
+    visit = ins.inspection_arrive(
+        actor=actor, body=body, facility=scene["tec"], inspectors=["inspector"],
+        arrived_at=ARRIVED,
+    )  # fmt: skip
+    ins.inspection_gate_record(actor=actor, inspection=visit, admitted=True, at=ARRIVED)
+    ins.inspection_end(actor=actor, inspection=visit, at=ARRIVED + dt.timedelta(hours=6))
+    return ins.inspection_report_publish(actor=actor, inspection=visit)
 
 
 def _counts() -> dict[str, int]:

@@ -13,3 +13,6 @@ class Role(models.TextChoices):
     FINANCE = "finance", _("Finance")
     OVERSIGHT = "oversight", _("Oversight monitor")
     AUDITOR = "auditor", _("Auditor")
+    #: A member of a registered inspection body (OPCAT arts. 4, 14 and 20; Mandela Rules
+    #: 83-85): reads what oversight reads, for the facilities of the body's mandate.
+    INSPECTOR = "inspector", _("Inspector")

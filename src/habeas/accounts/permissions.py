@@ -15,7 +15,10 @@ The roles:
   else), the agreements, manifests and facilities their state is party to; no cells;
 * finance: the people held under any agreement their state is party to, as sending or
   receiving state (invoices on both sides); no cells, no admission record;
-* oversight and auditors (and superusers): read everything, change nothing.
+* oversight and auditors (and superusers): read everything, change nothing;
+* inspectors of a registered inspection body: read what oversight reads, for the facilities
+  of their body's mandate (codes, like facility roles; Mandela Rule 84(1)(a): access to all
+  information about the prisoners, places and treatment there), and work their inspections.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ SYSTEM_ROLE = "system"
 
 _READ_EVERYTHING = frozenset({Role.OVERSIGHT, Role.AUDITOR})
 _FACILITY_ROLES = frozenset({Role.FACILITY_STAFF, Role.FACILITY_ADMIN})
+#: Roles whose scope is a list of facility codes: the facility's own people and inspectors.
+_FACILITY_SCOPED = _FACILITY_ROLES | {Role.INSPECTOR}
 _STATE_ROLES = frozenset({Role.LIAISON, Role.FINANCE})
 #: Roles that see facility and module totals but not cells or who is in them (Rules 9, 10).
 _NO_CELL_ROLES = _STATE_ROLES
@@ -84,8 +89,14 @@ def role_scoped_to_state(role: str) -> bool:
 
 
 def role_scoped_to_facilities(role: str) -> bool:
-    """Facility staff and admins are scoped by facility codes."""
-    return role in _FACILITY_ROLES
+    """Facility staff and admins are scoped by facility codes; so are inspectors (the
+    facilities of their body's mandate)."""
+    return role in _FACILITY_SCOPED
+
+
+def is_inspector(user: Any) -> bool:
+    """A member of a registered inspection body (OPCAT art. 4; Mandela Rule 83)."""
+    return _signed_in(user) and _role(user) == Role.INSPECTOR
 
 
 @dataclass(frozen=True)
@@ -113,7 +124,7 @@ def scope_of(user: Any) -> Scope:
         return Scope()
     if sees_everything(user):
         return Scope(everything=True)
-    if is_facility_user(user):
+    if is_facility_user(user) or is_inspector(user):
         return Scope(facility_codes=_facility_codes(user))
     role = _role(user)
     if role in _STATE_ROLES:
@@ -142,7 +153,7 @@ def may_view_cells(user: Any) -> bool:
 def may_view_housing(user: Any) -> bool:
     """The housing pages (boards, cells, moves, keep-aparts, rolls): facility roles and
     oversight; everyone else gets the same 404 as a missing page."""
-    return is_facility_user(user) or sees_everything(user)
+    return is_facility_user(user) or sees_everything(user) or is_inspector(user)
 
 
 def may_manage_housing(user: Any) -> bool:
@@ -231,7 +242,7 @@ def may_read_admission_details(user: Any) -> bool:
     exists and whether it is complete, never these (the complaint may be about the sending
     state's own agents: Mandela Rules 7(d), 9, 57(1))."""
     return _signed_in(user) and (
-        sees_everything(user) or is_facility_user(user) or _superuser(user)
+        sees_everything(user) or is_facility_user(user) or is_inspector(user) or _superuser(user)
     )
 
 
@@ -314,3 +325,37 @@ def may_reconcile(user: Any) -> bool:
     finance officers and liaisons of its parties (scoped to their agreements), oversight,
     auditors and superusers; not facility staff (Mandela Rule 9)."""
     return sees_everything(user) or (_signed_in(user) and _role(user) in _STATE_ROLES)
+
+
+# --- inspections (OPCAT arts. 4, 14, 20; Mandela Rules 83-85) ---------------------------------
+
+
+def may_view_inspections(user: Any) -> bool:
+    """Inspections, their findings and recommendations: the inspection body's inspectors
+    (their facilities), oversight and auditors; the facility's own people see the findings
+    addressed to their facility (never who was interviewed)."""
+    return sees_everything(user) or is_inspector(user) or is_facility_user(user)
+
+
+def may_view_interviews(user: Any) -> bool:
+    """Who was interviewed in private by inspectors (a reprisal risk: OPCAT art. 21(1),
+    Mandela Rule 84(1)(d)): the inspection body and oversight only, never facility staff."""
+    return sees_everything(user) or is_inspector(user)
+
+
+def may_conduct_inspections(user: Any) -> bool:
+    """Logging a visit's arrival, interviews, findings, recommendations, follow-up, closure
+    and publishing the report: the inspection body's inspectors (OPCAT art. 20)."""
+    return is_inspector(user)
+
+
+def may_admit_inspectors(user: Any) -> bool:
+    """Recording at the gate that the inspectors were admitted, delayed or refused (with a
+    reason): the facility's staff and admins (OPCAT art. 14(2))."""
+    return is_facility_user(user)
+
+
+def may_respond_to_findings(user: Any) -> bool:
+    """The administration's response to each recommendation (Mandela Rule 85(2)): the
+    facility admin (the director or whom they appoint)."""
+    return _signed_in(user) and _role(user) == Role.FACILITY_ADMIN

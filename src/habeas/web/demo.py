@@ -69,6 +69,12 @@ USERS: list[dict[str, Any]] = [
     {"username": "monitor", "role": "oversight", "label": "oversight monitor"},
     {"username": "auditor", "role": "auditor", "label": "ledger auditor"},
     {
+        "username": "inspector",
+        "role": "inspector",
+        "facility_codes": ["TEC"],
+        "label": "inspector of the national preventive mechanism, TEC",
+    },
+    {
         "username": "admin",
         "role": "",
         "is_staff": True,
@@ -320,6 +326,9 @@ def load_demo(
         fields = {k: v for k, v in u.items() if k not in {"label"}}
         user_create(actor=actor, password=demo_password(u["username"]), **fields)
         logins.append((u["username"], demo_password(u["username"]), u["label"]))
+    from habeas.inspections.demo import load_demo_inspections
+
+    load_demo_inspections(actor=actor)
     return {"logins": logins, "flights": flight_summary, "billing": billing}
 
 
