@@ -37,6 +37,10 @@ class Navigation:
         return permissions.has_role(self._user)
 
     @property
+    def view_cases(self) -> bool:
+        return permissions.may_view_incidents(self._user)
+
+    @property
     def read_oversight(self) -> bool:
         return permissions.may_read_oversight(self._user)
 

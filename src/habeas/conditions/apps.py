@@ -12,3 +12,6 @@ class ConditionsConfig(AppConfig):
         from habeas.core import alarms
 
         alarms.register(person_alarms)
+        from habeas.conditions.cases_selectors import register as register_cases
+
+        register_cases()

@@ -98,3 +98,6 @@ def _acknowledgements() -> dict[Any, dict[str, Any]]:
             "acknowledged_at",
         )
     }  # fmt: skip
+
+
+from habeas.conditions import cases_events  # noqa: E402, F401

@@ -31,3 +31,6 @@ class AlertAcknowledgement(ServiceModel):
 
     def __str__(self) -> str:
         return f"{self.alert} acknowledged by {self.acknowledged_by}"
+
+
+from habeas.conditions.cases_models import Complaint, Incident, IncidentPerson, Sanction  # noqa: E402, F401

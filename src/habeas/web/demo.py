@@ -312,6 +312,9 @@ def load_demo(
     from habeas.billing.demo import load_demo_billing
 
     billing = load_demo_billing(actor=actor, agreement=agreement)
+    from habeas.conditions.demo_cases import load_demo_cases
+
+    load_demo_cases(actor)
     logins = []
     for u in USERS:
         fields = {k: v for k, v in u.items() if k not in {"label"}}
