@@ -138,6 +138,25 @@ invoice_csv        /billing/GT-SV/2025-03/invoice.csv             login     200 
 invoice_xml        /billing/US-SV/2025-03/invoice.xml             login     404   404       404   404        404        404        404       404     403    404
 reconcile_us       /billing/US-SV/2025-03/reconcile/              login     403   404       403   200        404        200        200       200     403    200
 reconcile_post     POST:/billing/US-SV/2025-03/reconcile/         login     403   404       403   400        404        400        400       400     403    400
+incidents          /alerts/incidents/                             login     200   200       200   404        404        404        200       404     403    200
+incidents_filter   /alerts/incidents/?kind=assault&status=open    login     200   200       200   404        404        404        200       404     403    200
+incident_new       /alerts/incidents/new/                         login     200   200       200   404        404        404        403       404     403    403
+incident_new_post  POST:/alerts/incidents/new/                    login     400   400       400   404        404        404        403       404     403    403
+incident_tec       /alerts/incidents/{inc}/                       login     200   404       200   404        404        404        200       404     403    200
+incident_post      POST:/alerts/incidents/{inc}/                  login     302   404       302   404        404        404        403       404     403    403
+incident_missing   /alerts/incidents/999999999/                   login     404   404       404   404        404        404        404       404     403    404
+sanctions          /alerts/sanctions/                             login     200   200       200   404        404        404        200       404     403    200
+sanctions_post     POST:/alerts/sanctions/                        login     400   400       400   404        404        404        403       404     403    403
+complaints         /alerts/complaints/                            login     200   200       200   404        404        404        200       404     403    200
+complaints_search  /alerts/complaints/?q=Zorro&overdue=1          login     200   200       200   404        404        404        200       404     403    200
+complaints_csv     /alerts/complaints.csv                         login     200   200       200   404        404        404        200       404     403    200
+complaint_new      /alerts/complaints/new/                        login     200   200       200   404        404        404        200       404     403    200
+complaint_new_post POST:/alerts/complaints/new/                   login     400   400       400   404        404        404        400       404     403    400
+complaint_tec      /alerts/complaints/{cmp}/                      login     200   404       200   404        404        404        200       404     403    200
+complaint_conf     /alerts/complaints/{cmp_conf}/                 login     404   404       404   404        404        404        200       404     403    200
+complaint_post     POST:/alerts/complaints/{cmp}/                 login     302   404       302   404        404        404        302       404     403    302
+complaint_conf_post POST:/alerts/complaints/{cmp_conf}/           login     404   404       404   404        404        404        302       404     403    302
+complaint_missing  /alerts/complaints/999999999/                  login     404   404       404   404        404        404        404       404     403    404
 """
 
 #: Routes that are not pages of the site: the API (its own matrix), Django's admin (staff
@@ -248,12 +267,35 @@ def pages_scene(scene: dict[str, Any], users: dict[str, Any], actor: Any) -> dic
     superuser = make_user(
         username="superuser", password="pw-superuser-long", is_staff=True, is_superuser=True
     )
+    from habeas.conditions.complaints import complaint_file
+    from habeas.conditions.incidents import Involved, incident_record
+    from habeas.core.clock import now
+
+    inc = incident_record(
+        actor=actor,
+        facility=scene["tec"],
+        kind="assault",
+        occurred_at=now(),
+        description="A fight",
+        people=[Involved(people["us"], "victim")],
+    )
+    cmp = complaint_file(
+        actor=actor, person=people["gt_tec"], facility=scene["tec"], kind="complaint",
+        category="conditions", text="No water",
+    )  # fmt: skip
+    cmp_conf = complaint_file(
+        actor=actor, person=people["us"], facility=scene["tec"], kind="complaint",
+        category="ill_treatment", text="Beaten by Zorro", confidential=True,
+    )  # fmt: skip
     return {
         "users": {**users, "superuser": superuser},
         "ids": {
             **{f"p_{key}": person.pk for key, person in people.items()},
             "ka": ka.pk,
             "rec_us": episode.admission_record.pk,
+            "inc": inc.pk,
+            "cmp": cmp.pk,
+            "cmp_conf": cmp_conf.pk,
         },
     }
 

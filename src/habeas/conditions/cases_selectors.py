@@ -140,10 +140,10 @@ def complaint_counts(user: Any) -> dict[str, int]:
 
 
 def complaint_acts(since: dt.datetime) -> Iterable[ProtectedAct]:
-    """Every complaint received at or after ``since`` is a protected act (Mandela Rule
-    57(2)); a request is not."""
+    """Every request or complaint received at or after ``since`` is a protected act (Mandela
+    Rule 57(2): prisoners make requests or complaints safely)."""
     for pk, person_id, received_at, code in (
-        Complaint.objects.filter(received_at__gte=since, kind="complaint")
+        Complaint.objects.filter(received_at__gte=since)
         .order_by("received_at", "pk")
         .values_list("pk", "person_id", "received_at", "facility__code")
     ):
