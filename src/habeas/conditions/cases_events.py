@@ -353,7 +353,7 @@ declare(
 )
 
 
-def _optional(row: dict[str, Any], *fields: str) -> dict[str, Any]:
+def _optional(row: Any, *fields: str) -> dict[str, Any]:
     """Personal fields that are still empty are left out of the snapshot (a replay sets them
     only when their event happened; an empty body has no commitment on the ledger)."""
     return {f: row[f] for f in fields if row[f]}
@@ -400,7 +400,12 @@ def _incident_people() -> dict[Any, dict[str, Any]]:
     from habeas.conditions.cases_models import IncidentPerson
 
     return {
-        r["id"]: {k: r[k] for k in ("incident_id", "person_id", "role", "admission_record_id")}
+        r["id"]: {
+            "incident_id": r["incident_id"],
+            "person_id": r["person_id"],
+            "role": r["role"],
+            "admission_record_id": r["admission_record_id"],
+        }
         for r in IncidentPerson.objects.values(
             "id", "incident_id", "person_id", "role", "admission_record_id"
         )

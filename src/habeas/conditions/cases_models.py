@@ -106,7 +106,7 @@ class Incident(ServiceModel):
     closed_by = models.CharField(max_length=150, blank=True)
     closing_note = models.TextField(blank=True)
 
-    objects = IncidentQuerySet.as_manager()
+    objects = IncidentQuerySet.as_manager()  # type: ignore[misc]  # narrows the guarded base manager
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
@@ -195,7 +195,7 @@ class Sanction(ServiceModel):
     ends_at = models.DateTimeField(null=True, blank=True)
     imposed_by = models.CharField(max_length=150)
 
-    objects = SanctionQuerySet.as_manager()
+    objects = SanctionQuerySet.as_manager()  # type: ignore[misc]  # narrows the guarded base manager
 
     class Meta:
         ordering = ["-starts_at", "-pk"]
@@ -281,7 +281,7 @@ class Complaint(ServiceModel):
     answer = models.TextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ComplaintQuerySet.as_manager()
+    objects = ComplaintQuerySet.as_manager()  # type: ignore[misc]  # narrows the guarded base manager
 
     class Meta:
         ordering = ["-received_at", "-pk"]

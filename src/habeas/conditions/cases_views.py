@@ -79,6 +79,10 @@ def _facility_choices(user: Any) -> list[tuple[str, str]]:
     return [(f.code, f.name) for f in Facility.objects.visible_to(user).order_by("code")]
 
 
+def _facility_field(user: Any) -> forms.ChoiceField:
+    return forms.ChoiceField(label=gettext_lazy("Facility"), choices=_facility_choices(user))
+
+
 def _person(user: Any, value: Any) -> Any:
     try:
         return person_get_for(user=user, person_id=int(value))
@@ -101,7 +105,7 @@ class IncidentForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["facility"].choices = _facility_choices(user)
+        self.fields["facility"] = _facility_field(user)
         for i in range(1, PEOPLE_ROWS + 1):
             self.fields[f"person_{i}"] = forms.IntegerField(
                 label=gettext_lazy("Registry number"), required=False, min_value=1
@@ -302,7 +306,7 @@ class SanctionForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["facility"].choices = _facility_choices(user)
+        self.fields["facility"] = _facility_field(user)
 
 
 @role_required
@@ -369,7 +373,7 @@ class ComplaintForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["facility"].choices = _facility_choices(user)
+        self.fields["facility"] = _facility_field(user)
         if not may_view_confidential_complaints(user):
             # Staff could not read back what they file in confidence: oversight registers it.
             del self.fields["confidential"]
