@@ -35,6 +35,7 @@ from habeas.conditions.retaliation import (
 from habeas.core.clock import now
 from habeas.core.errors import NotFound
 from habeas.facilities.models import Facility
+from habeas.people.models import Person
 
 MSG_NOT_FOUND = "not found"
 
@@ -165,7 +166,11 @@ def retaliation_alerts(facilities: list[Facility], user: Any, with_since: bool) 
     if user is not None and not is_oversight(user):
         return []
     found = []
-    for act, measure in possible_retaliation(now(), [f.code for f in facilities]):
+    pairs = possible_retaliation(now(), [f.code for f in facilities])
+    names = {
+        p.pk: p.full_name for p in Person.objects.filter(pk__in={a.person_id for a, _m in pairs})
+    }
+    for act, measure in pairs:
         days = (measure.at - act.at) / dt.timedelta(days=1)
         what = {
             "move": _("moved to another cell"),
@@ -181,10 +186,11 @@ def retaliation_alerts(facilities: list[Facility], user: Any, with_since: bool) 
                 value=measure.kind,
                 since=measure.at,
                 message=_(
-                    "Person %(person)s was %(what)s %(days)s days after a protected act "
-                    "(%(reference)s): possible retaliation"
+                    "%(name)s (registry number %(person)s) was %(what)s %(days)s days after a "
+                    "protected act (%(reference)s): possible retaliation"
                 )
                 % {
+                    "name": names.get(act.person_id, ""),
                     "person": act.person_id,
                     "what": what,
                     "days": f"{days:.1f}",

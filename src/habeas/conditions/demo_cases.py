@@ -101,7 +101,7 @@ def load_demo_cases(actor: Actor) -> dict[str, Any]:
     )
     if admitted is None:
         return {}
-    people = _held(admitted, at - 10 * DAY, count=200)
+    people = _held(admitted, at - 10 * DAY, count=5000)
     if len(people) < 5:
         return {}
     recorded = set(
