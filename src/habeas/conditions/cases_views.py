@@ -83,6 +83,13 @@ def _facility_field(user: Any) -> forms.ChoiceField:
     return forms.ChoiceField(label=gettext_lazy("Facility"), choices=_facility_choices(user))
 
 
+def _styled(form: forms.Form) -> None:
+    """The site's input style on every field but the checkboxes."""
+    for field in form.fields.values():
+        if not isinstance(field.widget, forms.CheckboxInput):
+            field.widget.attrs.setdefault("class", "input")
+
+
 def _person(user: Any, value: Any) -> Any:
     try:
         return person_get_for(user=user, person_id=int(value))
@@ -117,6 +124,7 @@ class IncidentForm(forms.Form):
                 label=gettext_lazy("Link the injuries seen at admission (Rule 7(d))"),
                 required=False,
             )
+        _styled(self)
 
     def people_rows(self) -> list[dict[str, Any]]:
         return [
@@ -307,6 +315,7 @@ class SanctionForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["facility"] = _facility_field(user)
+        _styled(self)
 
 
 @role_required
@@ -377,6 +386,7 @@ class ComplaintForm(forms.Form):
         if not may_view_confidential_complaints(user):
             # Staff could not read back what they file in confidence: oversight registers it.
             del self.fields["confidential"]
+        _styled(self)
 
 
 @role_required
