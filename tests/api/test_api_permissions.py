@@ -90,6 +90,12 @@ agr_invoice_gt  /api/v1/agreements/GT-SV/invoices/2025-03 401    200   200      
 agr_invoice_bad /api/v1/agreements/US-SV/invoices/2025-3x 401    404   404       404   404        404        404        404       404     403
 agr_issue       POST:/api/v1/agreements/US-SV/invoices/2025-04/issue 401 403 404 403 403         404        403        403       403     403
 agr_reconcile   POST:/api/v1/agreements/US-SV/reconciliations/2025-03 401 400 400 400 400        400        400        400       400     403
+incidents       /api/v1/incidents                      401       200   200       200   403        403        403        200       403     403
+incident_none   /api/v1/incidents/999999999            401       404   404       404   403        403        403        404       403     403
+incident_post   POST:/api/v1/incidents                 401       400   400       400   400        400        400        400       400     403
+complaints      /api/v1/complaints?q=x&overdue=true    401       200   200       200   403        403        403        200       403     403
+complaint_none  /api/v1/complaints/999999999           401       404   404       404   403        403        403        404       403     403
+complaint_post  POST:/api/v1/complaints                401       400   400       400   400        400        400        400       400     403
 """
 
 
