@@ -107,7 +107,7 @@ def _incidents_user(request: HttpRequest) -> Any:
 
 @router.get(
     "/incidents",
-    response={200: IncidentsOut, **errors(401, 403)},
+    response={200: IncidentsOut, **errors(400, 401, 403, 404)},
     summary="Incidents in the caller's facilities (Mandela Rules 71-72)",
     operation_id="incidents_list",
 )
@@ -121,7 +121,7 @@ def incidents_get(request: HttpRequest, params: Query[IncidentsIn]) -> Any:
 
 @router.get(
     "/incidents/{incident_id}",
-    response={200: IncidentOut, **errors(401, 403, 404)},
+    response={200: IncidentOut, **errors(400, 401, 403, 404)},
     summary="One incident",
     operation_id="incident_get",
 )
@@ -237,7 +237,7 @@ def _complaints_user(request: HttpRequest) -> Any:
 
 @router.get(
     "/complaints",
-    response={200: ComplaintsOut, **errors(401, 403)},
+    response={200: ComplaintsOut, **errors(400, 401, 403, 404)},
     summary="Complaints and requests the caller may see (Mandela Rules 56-57)",
     operation_id="complaints_list",
 )
@@ -255,7 +255,7 @@ def complaints_get(request: HttpRequest, params: Query[ComplaintsIn]) -> Any:
 
 @router.get(
     "/complaints/{complaint_id}",
-    response={200: ComplaintOut, **errors(401, 403, 404)},
+    response={200: ComplaintOut, **errors(400, 401, 403, 404)},
     summary="One complaint or request",
     operation_id="complaint_get",
 )
