@@ -95,6 +95,12 @@ inspection_none /api/v1/inspections/999999999/         401       404   404      
 insp_finding    POST:/api/v1/inspections/999999999/findings 401  400   400       400   400        400        400        400       400     400       403
 findings        /api/v1/findings/                      401       200   200       200   403        403        403        200       200     200       403
 finding_respond POST:/api/v1/findings/999999999/response 401     400   400       400   400        400        400        400       400     400       403
+incidents          /api/v1/incidents                              401   200   200   200   403   403   403   200   403   403   403
+incident_none      /api/v1/incidents/999999999                    401   404   404   404   403   403   403   404   403   403   403
+incident_post      POST:/api/v1/incidents                         401   400   400   400   400   400   400   400   400   400   403
+complaints         /api/v1/complaints?q=x&overdue=true            401   200   200   200   403   403   403   200   403   403   403
+complaint_none     /api/v1/complaints/999999999                   401   404   404   404   403   403   403   404   403   403   403
+complaint_post     POST:/api/v1/complaints                        401   400   400   400   400   400   400   400   400   400   403
 """
 
 

@@ -80,6 +80,15 @@ TOGETHER: dict[str, dict[str, Any]] = {
         )
         for name in ("status", "ended_on")
     },
+    # an incident is closed exactly when it has a closing time
+    "conditions.Incident": {
+        name: lambda row: (
+            {"status": "closed", "closed_at": "2020-01-01 00:00:00+00:00"}
+            if row["status"] == "open"
+            else {"status": "open", "closed_at": None}
+        )
+        for name in ("status", "closed_at")
+    },
     "custody.CustodyAlarm": {
         name: lambda row: (
             {"status": "closed", "closed_at": "2020-01-01 00:00:00+00:00"}

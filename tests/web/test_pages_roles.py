@@ -153,6 +153,25 @@ climate_chart_cell /alerts/climate/TEC/chart/?cell=M1-01&days=2   login     200 
 climate_chart_none /alerts/climate/TEC/chart/?cell=NOPE           login     404   404       404   404        404        404        404       404     404       403    404
 people_filtered    /people/?status=held&nationality=SV&sort=-cell login     200   200       200   200        200        200        200       200     200       403    200
 people_csv         /people.csv?q=Uno                              login     200   200       200   200        200        200        200       200     200       403    200
+incidents          /alerts/incidents/                             login   200   200   200   404   404   404   200   404   404   403   200
+incidents_filter   /alerts/incidents/?kind=assault&status=open    login   200   200   200   404   404   404   200   404   404   403   200
+incident_new       /alerts/incidents/new/                         login   200   200   200   404   404   404   403   404   404   403   403
+incident_new_post  POST:/alerts/incidents/new/                    login   400   400   400   404   404   404   403   404   404   403   403
+incident_tec       /alerts/incidents/{inc}/                       login   200   404   200   404   404   404   200   404   404   403   200
+incident_post      POST:/alerts/incidents/{inc}/                  login   302   404   302   404   404   404   403   404   404   403   403
+incident_missing   /alerts/incidents/999999999/                   login   404   404   404   404   404   404   404   404   404   403   404
+sanctions          /alerts/sanctions/                             login   200   200   200   404   404   404   200   404   404   403   200
+sanctions_post     POST:/alerts/sanctions/                        login   400   400   400   404   404   404   403   404   404   403   403
+complaints         /alerts/complaints/                            login   200   200   200   404   404   404   200   404   404   403   200
+complaints_search  /alerts/complaints/?q=Zorro&overdue=1          login   200   200   200   404   404   404   200   404   404   403   200
+complaints_csv     /alerts/complaints.csv                         login   200   200   200   404   404   404   200   404   404   403   200
+complaint_new      /alerts/complaints/new/                        login   200   200   200   404   404   404   200   404   404   403   200
+complaint_new_post POST:/alerts/complaints/new/                   login   400   400   400   404   404   404   400   404   404   403   400
+complaint_tec      /alerts/complaints/{cmp}/                      login   200   404   200   404   404   404   200   404   404   403   200
+complaint_conf     /alerts/complaints/{cmp_conf}/                 login   404   404   404   404   404   404   200   404   404   403   200
+complaint_post     POST:/alerts/complaints/{cmp}/                 login   302   404   302   404   404   404   302   404   404   403   302
+complaint_conf_post POST:/alerts/complaints/{cmp_conf}/            login   404   404   404   404   404   404   302   404   404   403   302
+complaint_missing  /alerts/complaints/999999999/                  login   404   404   404   404   404   404   404   404   404   403   404
 """
 
 #: Routes that are not pages of the site: the API (its own matrix), Django's admin (staff
@@ -264,6 +283,26 @@ def pages_scene(scene: dict[str, Any], users: dict[str, Any], actor: Any) -> dic
         username="superuser", password="pw-superuser-long", is_staff=True, is_superuser=True
     )
     inspection = _inspection(actor, scene, users)
+    from habeas.conditions.complaints import complaint_file
+    from habeas.conditions.incidents import Involved, incident_record
+    from habeas.core.clock import now
+
+    inc = incident_record(
+        actor=actor,
+        facility=scene["tec"],
+        kind="assault",
+        occurred_at=now(),
+        description="A fight",
+        people=[Involved(people["us"], "victim")],
+    )
+    cmp = complaint_file(
+        actor=actor, person=people["gt_tec"], facility=scene["tec"], kind="complaint",
+        category="conditions", text="No water",
+    )  # fmt: skip
+    cmp_conf = complaint_file(
+        actor=actor, person=people["us"], facility=scene["tec"], kind="complaint",
+        category="ill_treatment", text="Beaten by Zorro", confidential=True,
+    )  # fmt: skip
     return {
         "users": {**users, "superuser": superuser},
         "ids": {
@@ -271,6 +310,9 @@ def pages_scene(scene: dict[str, Any], users: dict[str, Any], actor: Any) -> dic
             "ka": ka.pk,
             "rec_us": episode.admission_record.pk,
             "ins": inspection.pk,
+            "inc": inc.pk,
+            "cmp": cmp.pk,
+            "cmp_conf": cmp_conf.pk,
         },
     }
 

@@ -41,6 +41,10 @@ class Navigation:
         return permissions.may_view_inspections(self._user)
 
     @property
+    def view_cases(self) -> bool:
+        return permissions.may_view_incidents(self._user)
+
+    @property
     def read_oversight(self) -> bool:
         return permissions.may_read_oversight(self._user)
 

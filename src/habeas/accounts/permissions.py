@@ -359,3 +359,44 @@ def may_respond_to_findings(user: Any) -> bool:
     """The administration's response to each recommendation (Mandela Rule 85(2)): the
     facility admin (the director or whom they appoint)."""
     return _signed_in(user) and _role(user) == Role.FACILITY_ADMIN
+
+
+# --- incidents, sanctions, complaints ----------------------------------------------------------
+
+
+def is_oversight(user: Any) -> bool:
+    """An oversight monitor (or a superuser): the only readers of confidential complaints and
+    of the retaliation alert (Mandela Rules 56(3), 57(2); OPCAT art. 21(1))."""
+    return _signed_in(user) and (_superuser(user) or _role(user) == Role.OVERSIGHT)
+
+
+def may_view_incidents(user: Any) -> bool:
+    """Incidents name injuries and the people involved: the facility's own staff (their
+    facilities) and oversight; never a sending state's liaison or finance officer, nor the
+    ledger auditor (Mandela Rule 9, need to know)."""
+    return is_facility_user(user) or is_oversight(user)
+
+
+def may_record_incidents(user: Any) -> bool:
+    """Incidents, sanctions, reports to the authority and notices to next of kin are recorded
+    by the facility's staff and director; oversight reads them."""
+    return is_facility_user(user)
+
+
+def may_view_complaints(user: Any) -> bool:
+    """Complaints and requests (Mandela Rules 56-57): the facility's staff see those that are
+    not confidential, oversight all; the liaison, finance and the auditor none (the complaint
+    may be about the sending state's own agents, Rule 57(1))."""
+    return is_facility_user(user) or is_oversight(user)
+
+
+def may_view_confidential_complaints(user: Any) -> bool:
+    """A confidential complaint (Rule 56(3): to the inspectors, without staff present) is
+    oversight's only, in every list, count, search, export and API."""
+    return is_oversight(user)
+
+
+def may_file_complaints(user: Any) -> bool:
+    """Staff register a complaint or request for a person (Rule 56(1)); oversight registers
+    one received in confidence (Rule 56(3)); the others do not file."""
+    return is_facility_user(user) or is_oversight(user)

@@ -15,3 +15,6 @@ class ConditionsConfig(AppConfig):
         from habeas.conditions import readings_alerts
 
         readings_alerts.register()
+        from habeas.conditions.cases_selectors import register as register_cases
+
+        register_cases()

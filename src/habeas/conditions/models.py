@@ -33,4 +33,5 @@ class AlertAcknowledgement(ServiceModel):
         return f"{self.alert} acknowledged by {self.acknowledged_by}"
 
 
+from habeas.conditions.cases_models import Complaint, Incident, IncidentPerson, Sanction  # noqa: E402, F401
 from habeas.conditions.readings_models import *  # noqa: E402, F403

@@ -321,6 +321,9 @@ def load_demo(
     from habeas.conditions.demo_readings import load_demo_readings
 
     load_demo_readings(actor=actor)
+    from habeas.conditions.demo_cases import load_demo_cases
+
+    load_demo_cases(actor)
     logins = []
     for u in USERS:
         fields = {k: v for k, v in u.items() if k not in {"label"}}
