@@ -100,7 +100,4 @@ def _acknowledgements() -> dict[Any, dict[str, Any]]:
     }  # fmt: skip
 
 
-from habeas.conditions import (
-    cases_events,  # noqa: F401
-    readings_events,  # noqa: F401
-)
+from habeas.conditions import cases_events, readings_events  # noqa: E402, F401
