@@ -101,6 +101,7 @@ incident_post      POST:/api/v1/incidents                         401   400   40
 complaints         /api/v1/complaints?q=x&overdue=true            401   200   200   200   403   403   403   200   403   403   403
 complaint_none     /api/v1/complaints/999999999                   401   404   404   404   403   403   403   404   403   403   403
 complaint_post     POST:/api/v1/complaints                        401   400   400   400   400   400   400   400   400   400   403
+readings_post      POST:/api/v1/readings                          401   400   400   400   400   400   400   400   400   400   403
 """
 
 
