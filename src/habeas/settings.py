@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "habeas.billing",
     "habeas.conditions",
     "habeas.notifications",
+    "habeas.contact",
     "django_tasks",
     "django_tasks_db",
     "habeas.oversight",

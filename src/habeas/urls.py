@@ -35,6 +35,7 @@ urlpatterns = [
     path("housing/", include("habeas.housing.urls")),
     path("alerts/", include("habeas.conditions.urls")),
     path("billing/", include("habeas.billing.urls")),
+    path("", include("habeas.contact.urls")),
     path("", include("habeas.web.urls")),
 ]
 

@@ -312,6 +312,9 @@ def load_demo(
     from habeas.billing.demo import load_demo_billing
 
     billing = load_demo_billing(actor=actor, agreement=agreement)
+    from habeas.contact.demo import load_demo_contact
+
+    load_demo_contact(actor=actor)
     logins = []
     for u in USERS:
         fields = {k: v for k, v in u.items() if k not in {"label"}}
