@@ -90,6 +90,16 @@ agr_invoice_gt  /api/v1/agreements/GT-SV/invoices/2025-03 401    200   200      
 agr_invoice_bad /api/v1/agreements/US-SV/invoices/2025-3x 401    404   404       404   404        404        404        404       404     403
 agr_issue       POST:/api/v1/agreements/US-SV/invoices/2025-04/issue 401 403 404 403 403         404        403        403       403     403
 agr_reconcile   POST:/api/v1/agreements/US-SV/reconciliations/2025-03 401 400 400 400 400        400        400        400       400     403
+visits_tec      /api/v1/visits/?facility=TEC&day=2025-03-20 401 200 404     200   403        403        403        200       200     403
+visits_oth      /api/v1/visits/?facility=OTH&day=2025-03-20 401 404 200     404   403        403        403        200       200     403
+visits_bad_day  /api/v1/visits/?facility=TEC&day=2025-13-01 401 400 400     400   400        400        400        400       400     403
+visits_book     POST:/api/v1/visits/                   401       400   400       400   400        400        400        400       400     403
+visits_held     POST:/api/v1/visits/999999999/held     401       404   404       404   403        403        403        404       404     403
+contacts        /api/v1/contacts/                      401       200   200       200   403        403        403        200       200     403
+contacts_log    POST:/api/v1/contacts/                 401       400   400       400   400        400        400        400       400     403
+restrictions    POST:/api/v1/contact-restrictions/     401       400   400       400   400        400        400        400       400     403
+person_contacts /api/v1/persons/{p_us}/contacts        401       200   404       200   403        403        403        200       200     403
+person_cont_gt  /api/v1/persons/{p_gt_oth}/contacts    401       404   200       404   403        403        403        200       200     403
 """
 
 
