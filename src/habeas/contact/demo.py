@@ -31,8 +31,8 @@ from habeas.facilities.models import Facility
 GIVEN = ["María", "Rosa", "Ana", "Carmen", "José", "Luis", "Gloria", "Marta", "Elena", "Jorge"]
 SURNAMES = ["Hernández", "Martínez", "López", "Ramírez", "Flores", "Rivas", "Pérez", "Castillo"]
 RELATIONS = ["madre", "hermana", "esposa", "hijo", "padre", "prima", "tío", "amiga"]
-#: Share of the people with a call or letter in the last 25 days.
-RECENT_SHARE = 0.93
+#: Share of the people with a second call or letter in the last 25 days.
+RECENT_SHARE = 0.6
 
 
 def _name(rng: random.Random) -> str:
@@ -49,18 +49,20 @@ def load_demo_contact(*, actor: Actor) -> dict[str, Any]:
     current = now()
     episodes = list(
         CustodyEpisode.objects.open()
-        .filter(facility=facility, admitted_at__lt=current - dt.timedelta(days=50))
+        .filter(facility=facility)
         .select_related("person")
         .order_by("pk")
     )
-    if len(episodes) < 20:
+    long_held = [ep for ep in episodes if ep.admitted_at < current - dt.timedelta(days=50)]
+    if len(long_held) < 20:
         return {}
-    cut_off, consul_waiting, lawyer_client, consular_client, *rest = episodes
-    # Calls and letters: most people heard from someone in the last 25 days; a foreign
-    # national's consulate wrote once (VCCR art. 36(1)(a)).
+    cut_off, consul_waiting, lawyer_client, consular_client = long_held[:4]
+    rest = [ep for ep in episodes if ep.pk != cut_off.pk]
+    # Calls and letters: everyone else heard from someone in the last 25 days (most more than
+    # once); a foreign national's consulate wrote soon after admission (VCCR art. 36(1)(a)).
     rows: list[dict[str, Any]] = []
     for ep in rest:
-        if rng.random() < RECENT_SHARE:
+        for _n in range(1 + (rng.random() < RECENT_SHARE)):
             rows.append(
                 {
                     "person_id": ep.person_id,
@@ -81,7 +83,9 @@ def load_demo_contact(*, actor: Actor) -> dict[str, Any]:
                     "kind": "letter_received",
                     "counterpart_kind": "consular",
                     "counterpart": "",
-                    "occurred_at": ep.admitted_at + dt.timedelta(days=rng.uniform(1, 3)),
+                    "occurred_at": min(
+                        ep.admitted_at + dt.timedelta(days=rng.uniform(1, 3)), current
+                    ),
                 }
             )
     logged = contact_log_many(actor=actor, rows=rows)
@@ -96,7 +100,7 @@ def load_demo_contact(*, actor: Actor) -> dict[str, Any]:
     )
     # A week of family visits in the slots, then the coming ones.
     local_today = current.astimezone(facility_zone(facility)).date()
-    visitors_pool = rest[: max(len(rest) // 2, 1)]
+    visitors_pool = rest[4 : max(len(rest) // 2, 5)]
     held = refused = cancelled = booked = 0
     for slot in dated_slots(facility, local_today - dt.timedelta(days=7), 14):
         past = slot.ends_at < current

@@ -47,7 +47,21 @@ class TextField(forms.CharField):
         return _bounded(super().clean(value))
 
 
-class VisitorFields(forms.Form):
+class StyledForm(forms.Form):
+    """The site's input style on every field; date and time fields as the browser's picker."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.DateTimeField):
+                field.widget = forms.DateTimeInput(
+                    attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+                )
+                field.input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+            field.widget.attrs["class"] = "input"
+
+
+class VisitorFields(StyledForm):
     visitor_name = NameField(label=_("Visitor's name"))
     relation = NameField(label=_("Relation to the person"), required=False, max_length=100)
     id_document = NameField(label=_("Identity document"), required=False, max_length=100)
@@ -62,14 +76,14 @@ class BookForm(VisitorFields):
     note = TextField(label=_("Note (not kept for a lawyer's visit)"))
 
 
-class LogForm(forms.Form):
+class LogForm(StyledForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=ContactKind.choices)
     counterpart_kind = forms.ChoiceField(label=_("With"), choices=Counterpart.choices)
     counterpart = NameField(label=_("Counterpart's name"), required=False)
     occurred_at = forms.DateTimeField(label=_("When (local time)"))
 
 
-class RestrictForm(forms.Form):
+class RestrictForm(StyledForm):
     means = forms.ChoiceField(label=_("Means restricted"), choices=RestrictionMeans.choices)
     reason = forms.ChoiceField(label=_("Reason"), choices=RestrictionReason.choices)
     starts_at = forms.DateTimeField(label=_("From (local time)"))

@@ -115,10 +115,11 @@ def day_list(request: HttpRequest, code: str) -> HttpResponse:
             "next": day + dt.timedelta(days=1),
             "visits": visits,
             "slots": [{"slot": s, "taken": taken.get(s.starts_at, 0)} for s in slots],
-            "counts": {
-                status: sum(1 for v in visits if v.status == status)
-                for status in VisitStatus.values
-            },
+            "counts": [
+                (label, n)
+                for status, label in VisitStatus.choices
+                if (n := sum(1 for v in visits if v.status == status))
+            ],
             "may_record": may_record_contacts(user),
             "action_form": VisitActionForm(),
         },
