@@ -1,7 +1,7 @@
 """Run every Habeas benchmark and print one table of medians and ratios (``make bench``).
 
 Usage: ``python benchmarks/run.py [--postgres] [--runs N] [--profile] [--json F]
-[--only ledger|admissions|billing]``. Each benchmark can also be run alone
+[--only ledger|admissions|billing|contact]``. Each benchmark can also be run alone
 (``python benchmarks/bench_ledger.py``, ``python benchmarks/bench_admissions.py``); see
 docs/benchmarks.md for what is measured and the latest results.
 """
@@ -14,9 +14,15 @@ import time
 import _common as common
 import bench_admissions
 import bench_billing
+import bench_contact
 import bench_ledger
 
-BENCHMARKS = {"ledger": bench_ledger, "admissions": bench_admissions, "billing": bench_billing}
+BENCHMARKS = {
+    "ledger": bench_ledger,
+    "admissions": bench_admissions,
+    "billing": bench_billing,
+    "contact": bench_contact,
+}
 
 
 def main() -> int:

@@ -14,6 +14,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -121,7 +123,14 @@ def day_list(request: HttpRequest, code: str) -> HttpResponse:
                 if (n := sum(1 for v in visits if v.status == status))
             ],
             "may_record": may_record_contacts(user),
-            "action_form": VisitActionForm(),
+            # Rendered once for the whole list (a busy day holds thousands of rows).
+            "reason_options": format_html_join(
+                "",
+                '<option value="{}">{}</option>',
+                ((v, str(label)) for v, label in VisitActionForm().fields["reason"].choices),
+            ),
+            "action_url": reverse("contact:visit_action", args=[0]).removesuffix("0/"),
+            "person_url": reverse("web:person_detail", args=[0]).removesuffix("0/"),
         },
     )
 
