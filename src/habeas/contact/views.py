@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from habeas.accounts.permissions import has_role, may_read_contacts, may_record_contacts
-from habeas.contact.choices import VisitKind, VisitStatus
+from habeas.contact.choices import VisitEndReason, VisitKind, VisitStatus
 from habeas.contact.forms import (
     BookForm,
     LogForm,
@@ -127,7 +127,7 @@ def day_list(request: HttpRequest, code: str) -> HttpResponse:
             "reason_options": format_html_join(
                 "",
                 '<option value="{}">{}</option>',
-                ((v, str(label)) for v, label in VisitActionForm().fields["reason"].choices),
+                ((v, str(label)) for v, label in [("", "—"), *VisitEndReason.choices]),
             ),
             "action_url": reverse("contact:visit_action", args=[0]).removesuffix("0/"),
             "person_url": reverse("web:person_detail", args=[0]).removesuffix("0/"),
