@@ -16,6 +16,8 @@ from habeas.contact.schedule import dated_slots
 from habeas.contact.services import (
     contact_log,
     contact_log_many,
+    contact_restrict,
+    contact_restriction_lift,
     visit_book,
     visit_cancel,
     visit_record_held,
@@ -97,6 +99,20 @@ def load_demo_contact(*, actor: Actor) -> dict[str, Any]:
         counterpart_kind="family",
         counterpart=_name(rng),
         occurred_at=current - dt.timedelta(days=45),
+    )
+    # Family visits of one person restricted for three days after contraband was found at a
+    # visit (security, limited in time: Mandela Rule 43(3)), then lifted early.
+    restricted = contact_restrict(
+        actor=actor,
+        person=rest[5].person,
+        means="visits",
+        reason="security",
+        starts_at=current - dt.timedelta(days=20),
+        ends_at=current - dt.timedelta(days=17),
+        note="Objetos prohibidos hallados en una visita; revisión de seguridad",
+    )
+    contact_restriction_lift(
+        actor=actor, restriction=restricted, at=current - dt.timedelta(days=18)
     )
     # A week of family visits in the slots, then the coming ones.
     local_today = current.astimezone(facility_zone(facility)).date()

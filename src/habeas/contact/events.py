@@ -274,7 +274,7 @@ declare(
             f"contact.visit_{verb}",
             schema=VisitChangedPayload,
             label=label,
-            personal=("note",),
+            personal=("note",) if verb == "held" else (),
             key=_person,
             replay=_visit_changed,
             summary=_changed_summary,
