@@ -61,9 +61,16 @@ def day_visits(user: Any, facility: Facility, day: dt.date) -> list[Visit]:
     return list(
         visit_list(user)
         .filter(facility=facility, starts_at__gte=start, starts_at__lt=end)
-        .select_related("visitor", "person")
+        .select_related("visitor", "person", "facility")
+        .only(
+            "facility__code", "facility__timezone", "person__erased_at",
+            "facility_id", "person_id", "visitor_id", "kind", "status", "source", "starts_at",
+            "took_place_at", "reason", "note", "visitor__name", "visitor__relation",
+            "visitor__id_document", "visitor__country", "person__given_names",
+            "person__first_surname", "person__second_surname",
+        )
         .order_by("starts_at", "kind", "pk")
-    )
+    )  # fmt: skip
 
 
 def person_contact_history(person: Any) -> dict[str, Any]:
