@@ -207,12 +207,11 @@ def test_last_contact_is_derived_and_rebuilt_from_visits_and_contacts(
     from habeas.contact.models import LastContact
     from habeas.contact.services import contact_log, last_contact_rebuild
     from habeas.core.events import REGISTRY
-    from habeas.core.services import service
 
     assert "contact.LastContact" in REGISTRY.derived
     at = days_ago(3)
     contact_log(
         actor=actor, person=held, kind="letter_received", counterpart_kind="family", occurred_at=at
     )
-    assert service(lambda: last_contact_rebuild())() == 1
+    assert last_contact_rebuild() == 1
     assert LastContact.objects.get(person=held).last_contact_at == at

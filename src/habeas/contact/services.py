@@ -578,9 +578,10 @@ def contact_log_many(*, actor: Actor, rows: list[dict[str, Any]]) -> int:
     return len(contacts)
 
 
+@service
 def last_contact_rebuild(*, person_ids: list[int] | None = None) -> int:
     """Recompute :class:`LastContact` from the visits that took place and the calls and
-    letters (all people, or those given), in the caller's service transaction. The table is
+    letters (all people, or those given); nested, it joins the caller's transaction. The table is
     derived: this is its rebuild."""
     from django.db.models import Max
 
