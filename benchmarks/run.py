@@ -1,7 +1,7 @@
 """Run every Habeas benchmark and print one table of medians and ratios (``make bench``).
 
 Usage: ``python benchmarks/run.py [--postgres] [--runs N] [--profile] [--json F]
-[--only ledger|admissions|billing]``. Each benchmark can also be run alone
+[--only ledger|admissions|billing|contact]``. Each benchmark can also be run alone
 (``python benchmarks/bench_ledger.py``, ``python benchmarks/bench_admissions.py``); see
 docs/benchmarks.md for what is measured and the latest results.
 """
@@ -15,6 +15,7 @@ import _common as common
 import bench_admissions
 import bench_billing
 import bench_conditions
+import bench_contact
 import bench_ledger
 
 BENCHMARKS = {
@@ -22,6 +23,7 @@ BENCHMARKS = {
     "admissions": bench_admissions,
     "billing": bench_billing,
     "conditions": bench_conditions,
+    "contact": bench_contact,
 }
 
 

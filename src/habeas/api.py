@@ -24,6 +24,7 @@ from habeas.accounts.auth import API_AUTH
 from habeas.agreements.api import router as agreements_router
 from habeas.billing.api import router as billing_router
 from habeas.conditions.api import router as conditions_router
+from habeas.contact.api import router as contact_router
 from habeas.core.api import STATUS_CODES, StrictJsonParser
 from habeas.core.errors import ApplicationError
 from habeas.custody.api import router as custody_router
@@ -140,4 +141,5 @@ api.add_router("", conditions_router)
 api.add_router("", billing_router)
 api.add_router("", inspections_router)
 api.add_router("", "habeas.conditions.cases_api.router")
+api.add_router("", contact_router)
 api.add_router("", oversight_router)

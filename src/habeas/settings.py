@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "habeas.inspections",
     "habeas.conditions",
     "habeas.notifications",
+    "habeas.contact",
     "django_tasks",
     "django_tasks_db",
     "habeas.oversight",

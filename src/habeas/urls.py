@@ -36,6 +36,7 @@ urlpatterns = [
     path("alerts/", include("habeas.conditions.urls")),
     path("billing/", include("habeas.billing.urls")),
     path("inspections/", include("habeas.inspections.urls")),
+    path("", include("habeas.contact.urls")),
     path("", include("habeas.web.urls")),
 ]
 

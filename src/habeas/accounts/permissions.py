@@ -251,6 +251,23 @@ def may_edit_admission_record(user: Any) -> bool:
     return _superuser(user) or is_facility_user(user)
 
 
+# --- outside contact ---------------------------------------------------------------------------
+
+
+def may_read_contacts(user: Any) -> bool:
+    """Visitors, visits, calls and letters (Mandela Rules 58-62): the receiving facility's
+    staff and oversight. A sending state's liaison or finance officer never sees who visited
+    or wrote (relatives' contacts, a lawyer's or a consulate's visit: Rules 9, 61); the liaison
+    sees the ``no_contact`` alarm of the people their state sent, as any alarm."""
+    return may_read_admission_details(user)
+
+
+def may_record_contacts(user: Any) -> bool:
+    """Booking and recording visits, logging calls and letters, restricting contact: the
+    facility's staff and admins (in the facilities they work in), and superusers."""
+    return _superuser(user) or is_facility_user(user)
+
+
 # --- oversight ---------------------------------------------------------------------------------
 
 

@@ -37,10 +37,13 @@ CC = "facilities.CellCertification"
 AF = "agreements.Agreement.facilities"
 FACILITY_FIELDS = (
     "code", "name", "jurisdiction_id", "timezone", "space_standard", "declared_capacity",
-    "address", "phone", "visiting", "visiting_translations",
+    "address", "phone", "visiting", "visiting_translations", "visiting_slots",
 )  # fmt: skip
 #: Facilities declared before texts per language have none.
-FACILITY_NORM: dict[str, Callable[[Any], Any]] = {"visiting_translations": lambda v: v or {}}
+FACILITY_NORM: dict[str, Callable[[Any], Any]] = {
+    "visiting_translations": lambda v: v or {},
+    "visiting_slots": lambda v: v or [],
+}
 MODULE_FIELDS = ("facility_id", "code", "population", "regime")
 CELL_FIELDS = (
     "facility_id", "module_id", "code", "floor_area_m2", "sanitary_area_m2", "height_m", "bunks",
@@ -166,6 +169,7 @@ class FacilityRow(Payload):
     phone: str
     visiting: str
     visiting_translations: dict[str, str] = {}
+    visiting_slots: list[dict[str, Any]] = []
 
 
 class FacilityDeclaredPayload(Payload):

@@ -74,6 +74,9 @@ class Facility(ServiceModel):
     #: The visiting text per language (``{"en": "…", "es": "…"}``) when the setup file gives
     #: one per language; ``visiting`` then holds the default language's (Mandela Rule 58).
     visiting_translations = models.JSONField(default=dict, blank=True)
+    #: The weekly visiting slots of the setup file (``[{"day": "saturday", "start": "09:00",
+    #: "end": "12:00", "capacity": 40}]``, local time; Mandela Rule 58(1)).
+    visiting_slots = models.JSONField(default=list, blank=True)
     agreements = models.ManyToManyField(
         "agreements.Agreement", related_name="facilities", blank=True
     )

@@ -186,6 +186,7 @@ class _Applier:
                 "phone": decl.phone,
                 "visiting": visiting,
                 "visiting_translations": visiting_translations,
+                "visiting_slots": decl.visiting_slots_stored(),
             },
             app="facilities",
             noun="facility",

@@ -103,6 +103,33 @@ class ModuleDecl(_Strict):
         return [*self.cells, *(self.cell_block.expand() if self.cell_block else [])]
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class VisitingSlotDecl(_Strict):
+    """One weekly visiting slot (Mandela Rule 58(1): visits at regular intervals): the day of
+    the week, the local start and end, and how many visits it takes (``capacity``)."""
+
+    day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    start: dt.time
+    end: dt.time
+    capacity: int = Field(ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> VisitingSlotDecl:
+        if self.end <= self.start:
+            raise ValueError(f"visiting slot on {self.day}: end {self.end} is not after start")
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        return {
+            "day": self.day,
+            "start": self.start.strftime("%H:%M"),
+            "end": self.end.strftime("%H:%M"),
+            "capacity": self.capacity,
+        }
+
+
 class FacilityDecl(_Strict):
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1)
@@ -113,6 +140,7 @@ class FacilityDecl(_Strict):
     address: str = ""
     phone: str = ""
     visiting: str | dict[str, str] = ""
+    visiting_slots: list[VisitingSlotDecl] = Field(default_factory=list)
     module: list[ModuleDecl] = Field(default_factory=list)
 
     _jurisdiction = field_validator("jurisdiction")(_country)
@@ -144,6 +172,19 @@ class FacilityDecl(_Strict):
 
         default = self.visiting.get(settings.LANGUAGE_CODE) or next(iter(self.visiting.values()))
         return default, dict(self.visiting)
+
+    @field_validator("visiting_slots")
+    @classmethod
+    def _slots(cls, value: list[VisitingSlotDecl]) -> list[VisitingSlotDecl]:
+        seen: set[tuple[str, dt.time]] = set()
+        for slot in value:
+            if (slot.day, slot.start) in seen:
+                raise ValueError(f"visiting slot on {slot.day} at {slot.start} declared twice")
+            seen.add((slot.day, slot.start))
+        return sorted(value, key=lambda s: (WEEKDAYS.index(s.day), s.start))
+
+    def visiting_slots_stored(self) -> list[dict[str, Any]]:
+        return [slot.stored() for slot in self.visiting_slots]
 
     @field_validator("timezone")
     @classmethod

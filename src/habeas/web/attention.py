@@ -33,6 +33,7 @@ SEVERITY = {
     "space": "high",
     "heat": "high",
     "roll_count": "high",
+    "no_contact": "high",  # held incommunicado (Mandela Rules 58, 62; VCCR art. 36)
     "capacity": "medium",
 }
 SEVERITY_LABELS = {"high": gettext_lazy("Urgent"), "medium": gettext_lazy("To plan for")}

@@ -324,6 +324,9 @@ def load_demo(
     from habeas.conditions.demo_cases import load_demo_cases
 
     load_demo_cases(actor)
+    from habeas.contact.demo import load_demo_contact
+
+    load_demo_contact(actor=actor)
     logins = []
     for u in USERS:
         fields = {k: v for k, v in u.items() if k not in {"label"}}
