@@ -103,7 +103,7 @@ complaint_none     /api/v1/complaints/999999999                   401   404   40
 complaint_post     POST:/api/v1/complaints                        401   400   400   400   400   400   400   400   400   400   403
 readings_post      POST:/api/v1/readings                          401   400   400   400   400   400   400   400   400   400   403
 visits_tec         /api/v1/visits/?facility=TEC&day=2025-03-20    401   200   404   200   403   403   403   200   200   200   403
-visits_oth         /api/v1/visits/?facility=OTH&day=2025-03-20    401   404   200   404   403   403   403   200   200   200   403
+visits_oth         /api/v1/visits/?facility=OTH&day=2025-03-20    401   404   200   404   403   403   403   200   200   404   403
 visits_bad_day     /api/v1/visits/?facility=TEC&day=2025-13-01    401   400   400   400   400   400   400   400   400   400   403
 visits_book        POST:/api/v1/visits/                           401   400   400   400   400   400   400   400   400   400   403
 visits_held        POST:/api/v1/visits/999999999/held             401   404   404   404   403   403   403   404   404   404   403
@@ -111,7 +111,7 @@ contacts           /api/v1/contacts/                              401   200   20
 contacts_log       POST:/api/v1/contacts/                         401   400   400   400   400   400   400   400   400   400   403
 restrictions       POST:/api/v1/contact-restrictions/             401   400   400   400   400   400   400   400   400   400   403
 person_contacts    /api/v1/persons/{p_us}/contacts                401   200   404   200   403   403   403   200   200   200   403
-person_cont_gt     /api/v1/persons/{p_gt_oth}/contacts            401   404   200   404   403   403   403   200   200   200   403
+person_cont_gt     /api/v1/persons/{p_gt_oth}/contacts            401   404   200   404   403   403   403   200   200   404   403
 """
 
 

@@ -174,10 +174,10 @@ complaint_conf_post POST:/alerts/complaints/{cmp_conf}/            login   404  
 complaint_missing  /alerts/complaints/999999999/                  login   404   404   404   404   404   404   404   404   404   403   404
 contact_home       /contact/                                      login   302   302   302   403   403   403   302   302   302   403   302
 contact_day_tec    /contact/TEC/?day=2025-03-20                   login   200   404   200   403   403   403   200   200   200   403   200
-contact_day_oth    /contact/OTH/                                  login   404   200   404   403   403   403   200   200   200   403   200
+contact_day_oth    /contact/OTH/                                  login   404   200   404   403   403   403   200   200   404   403   200
 contact_day_none   /contact/NOPE/                                 login   404   404   404   403   403   403   404   404   404   403   404
 contact_person_us  /contact/people/{p_us}/                        login   200   404   200   403   403   403   200   200   200   403   200
-contact_person_oth /contact/people/{p_gt_oth}/                    login   404   200   404   403   403   403   200   200   200   403   200
+contact_person_oth /contact/people/{p_gt_oth}/                    login   404   200   404   403   403   403   200   200   404   403   200
 contact_person_log POST:/contact/people/{p_us}/|form=log          login   400   404   400   403   403   403   403   403   403   403   400
 contact_visit_get  /contact/visits/999999999/                     login   405   405   405   405   405   405   405   405   405   405   405
 contact_visit_post POST:/contact/visits/999999999/                login   404   404   404   403   403   403   404   404   404   403   404

@@ -42,7 +42,9 @@ VISIT_FIELDS = (
     "recorded_by",
 )  # fmt: skip
 VISIT_TIMES = ("starts_at", "requested_at", "decided_at", "took_place_at")
-CONTACT_FIELDS = ("facility_id", "person_id", "kind", "counterpart_kind", "counterpart")
+CONTACT_FIELDS = (
+    "facility_id", "person_id", "kind", "counterpart_kind", "counterpart", "recorded_by",
+)  # fmt: skip
 RESTRICTION_FIELDS = ("person_id", "means", "reason", "note", "decided_by")
 RESTRICTION_TIMES = ("starts_at", "ends_at", "lifted_at")
 
@@ -66,6 +68,7 @@ class VisitorRow(Payload):
     name: str | Committed
     relation: str | Committed
     id_document: str | Committed
+    registered_at: dt.datetime
 
 
 class VisitorRegisteredPayload(Payload):
@@ -111,6 +114,7 @@ class ContactRow(Payload):
     counterpart_kind: str
     counterpart: str | Committed
     occurred_at: dt.datetime
+    recorded_by: str
 
 
 class ContactLoggedPayload(Payload):
@@ -144,7 +148,10 @@ class RestrictionLiftedPayload(Payload):
 
 def _visitor(state: State, p: dict[str, Any]) -> None:
     row = p["visitor"]
-    state.setdefault(VR, {})[row["id"]] = {k: row[k] for k in VISITOR_FIELDS}
+    state.setdefault(VR, {})[row["id"]] = {
+        **{k: row[k] for k in VISITOR_FIELDS},
+        "registered_at": instant(row["registered_at"]),
+    }
 
 
 def _visit(state: State, p: dict[str, Any]) -> None:
@@ -330,8 +337,11 @@ def _visitors() -> dict[Any, dict[str, Any]]:
     from habeas.contact.models import Visitor
 
     return {
-        v["id"]: {k: v[k] for k in VISITOR_FIELDS}
-        for v in Visitor.objects.values("id", *VISITOR_FIELDS)
+        v["id"]: {
+            **{k: v[k] for k in VISITOR_FIELDS},
+            "registered_at": instant(v["registered_at"]),
+        }
+        for v in Visitor.objects.values("id", *VISITOR_FIELDS, "registered_at")
     }
 
 

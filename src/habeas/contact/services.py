@@ -169,6 +169,7 @@ def visitor_register(
                 "name": visitor.name,
                 "relation": visitor.relation,
                 "id_document": visitor.id_document,
+                "registered_at": visitor.registered_at,
             }
         },
     )
@@ -404,6 +405,7 @@ def contact_log(
                 "counterpart_kind": contact.counterpart_kind,
                 "counterpart": contact.counterpart,
                 "occurred_at": occurred_at,
+                "recorded_by": contact.recorded_by,
             }
         },
         occurred_at=occurred_at,
@@ -565,6 +567,7 @@ def contact_log_many(*, actor: Actor, rows: list[dict[str, Any]]) -> int:
                     "counterpart_kind": c.counterpart_kind,
                     "counterpart": c.counterpart,
                     "occurred_at": c.occurred_at,
+                    "recorded_by": c.recorded_by,
                 }
             },
             occurred_at=c.occurred_at,
