@@ -12,6 +12,8 @@ import math
 import random
 from typing import Any
 
+from django.conf import settings
+
 from habeas.conditions.readings import CellIndex, Row, readings_ingest
 from habeas.conditions.readings_alerts import cell_silence_check
 from habeas.conditions.readings_models import ReadingSource
@@ -21,8 +23,14 @@ from habeas.facilities import occupancy
 from habeas.facilities.models import Cell
 
 HEAT_WAVE_MODULES = ("M3", "M4", "M7")
-STEP = dt.timedelta(minutes=15)
 DAYS = 7
+
+
+def _step() -> dt.timedelta:
+    """Minutes between two readings of a cell: ``HABEAS_DEMO_READING_MINUTES`` (15, a usual
+    sensor period; the test suite reads hourly, which keeps every alert of the demo and a
+    quarter of its rows)."""
+    return dt.timedelta(minutes=int(getattr(settings, "HABEAS_DEMO_READING_MINUTES", 15)))
 
 
 def _climate(hour: float, day: int, hot: bool, noise: float) -> tuple[float, float]:
@@ -49,16 +57,17 @@ def load_demo_readings(*, actor: Actor, facility: str = "TEC") -> dict[str, Any]
     )
     people = occupancy.occupants(pk for pk, _m in cells)
     silent = next((pk for pk, _m in cells if people.get(pk)), None)
+    step = _step()
     end = now().replace(second=0, microsecond=0)
-    end -= dt.timedelta(minutes=end.minute % 15)
-    start = end - dt.timedelta(days=DAYS) + STEP
+    end -= dt.timedelta(minutes=end.minute % (step.seconds // 60 or 1))
+    start = end - dt.timedelta(days=DAYS) + step
     index = CellIndex()
     offset = -6  # America/El_Salvador
     stored = 0
     for day in range(DAYS):
         rows: list[Row] = []
         at = start + day * dt.timedelta(days=1)
-        stop = min(at + dt.timedelta(days=1), end + STEP)
+        stop = min(at + dt.timedelta(days=1), end + step)
         n = 0
         while at < stop:
             hour = (at.hour + offset) % 24 + at.minute / 60
@@ -68,7 +77,7 @@ def load_demo_readings(*, actor: Actor, facility: str = "TEC") -> dict[str, Any]
                 t, h = _climate(hour, day, module in HEAT_WAVE_MODULES, noise[n % 997])
                 rows.append(Row(n, pk, at, t, h, round(900 + 40 * h) if module == "M1" else None))
                 n += 1
-            at += STEP
+            at += step
         report = readings_ingest(
             actor=actor, rows=rows, source=ReadingSource.DEMO, name=f"demo day {day + 1}",
             cells=index,
