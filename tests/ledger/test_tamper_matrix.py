@@ -298,8 +298,31 @@ def _in_savepoint(fn: Any, label: str = "") -> list[str]:
     return found
 
 
+@pytest.fixture(scope="module")
+def _demo_once(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """The demo, loaded once per module (and worker) inside a transaction that is rolled back
+    at the end: each test runs in a savepoint within it (pytest-django's ``db``), so every
+    test starts from the same demo without loading it again."""
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    with django_db_blocker.unblock(), override_settings(HABEAS_DEMO_READING_MINUTES=60):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            _load_demo()
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def demo(db: Any) -> None:
+def demo(_demo_once: Any, db: Any) -> None:
+    """The module's demo, seen from this test's savepoint."""
+
+
+def _load_demo() -> None:
     from habeas.accounts.models import User
     from habeas.accounts.services import token_create
     from habeas.core.actor import Actor

@@ -205,7 +205,9 @@ def test_dashboard_query_count_does_not_grow_with_people(
         response = client.get(reverse("web:dashboard"))
     assert response.status_code == 200
     assert len(after.captured_queries) == len(before.captured_queries)
-    assert len(after.captured_queries) <= 30, len(after.captured_queries)
+    # a constant number: the "needs attention" panel's sources (alerts read once per version
+    # of the registry, contact, inspections) and the navigation of the new pages
+    assert len(after.captured_queries) <= 40, len(after.captured_queries)
 
 
 # --- people ------------------------------------------------------------------------------
@@ -371,7 +373,8 @@ def test_person_page_query_count_is_bounded(
     # lifecycle panels: the alarms evaluated now (6), the current calculation, the orders and
     # their timeline (3), the notices (1), and the hub's open keep-aparts and notifications
     # (2) — a bound that does not grow with the history.
-    with django_assert_max_num_queries(27):
+    # constant: the sections of the file (incidents, complaints, contacts, notifications)
+    with django_assert_max_num_queries(45):
         response = client.get(person_url(people["us_1"]))
     assert response.status_code == 200
 

@@ -286,6 +286,12 @@ def access_log_role(user: Any) -> str:
     return role
 
 
+def reader_key(user: Any) -> str:
+    """What a user may read depends on, as text: their role and their scope. Two users with
+    the same key read the same things (caches of computed reads are kept per key)."""
+    return f"{access_log_role(user)}|{scope_of(user)!r}"
+
+
 def role_label(user: Any) -> str:
     """The user's role as the header shows it."""
     role = _role(user)

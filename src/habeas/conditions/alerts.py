@@ -39,7 +39,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from habeas.accounts.permissions import may_view_cells, scope_of
+from habeas.accounts.permissions import may_view_cells, reader_key
 from habeas.core.canonical import plain
 from habeas.custody.check import RULES as ALARM_RULES
 from habeas.custody.check import conditions_for, removal_period_days
@@ -448,9 +448,7 @@ def alerts_cache_key(
     language, role and scope, and the filters."""
     parts = [
         get_language() or "",
-        str(getattr(user, "role", "")),
-        str(bool(getattr(user, "is_superuser", False))),
-        repr(scope_of(user)),
+        reader_key(user),
         facility.code if facility is not None else "*",
         ",".join(sorted(kinds)),
         str(open_only),

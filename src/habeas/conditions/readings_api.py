@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 
 from habeas.accounts.auth import api_user
-from habeas.accounts.permissions import is_facility_user
+from habeas.accounts.permissions import is_facility_user, scope_of
 from habeas.conditions.api import router
 from habeas.conditions.readings import CellIndex, readings_ingest, validate_rows
 from habeas.conditions.readings_models import ReadingSource
@@ -54,7 +54,7 @@ class IngestOut(Schema):
 
 @router.post(
     "/readings",
-    response={200: IngestOut, **errors(400, 401, 403)},
+    response={200: IngestOut, **errors(400, 401, 403, 404)},
     summary="Ingest a batch of cell readings (idempotent on cell and time)",
     operation_id="readings_ingest",
     tags=["readings"],
@@ -68,7 +68,7 @@ def readings_post(request: HttpRequest, body: ReadingsIn) -> Any:
         raise Forbidden(_("only the facility's own accounts send readings; others read them"))
     if len(body.readings) > MAX_READINGS:
         raise ValidationFailed(_("at most %(n)s readings a request") % {"n": MAX_READINGS})
-    index = CellIndex(facilities=list(getattr(user, "facility_codes", None) or []))
+    index = CellIndex(facilities=scope_of(user).facility_codes or [])
     records = [
         (n, (r.cell, r.taken_at, r.temperature_c, r.humidity_pct, r.co2_ppm))
         for n, r in enumerate(body.readings, start=1)

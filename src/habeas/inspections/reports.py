@@ -118,16 +118,16 @@ def report_pdf(inspection: Inspection, *, public: bool) -> bytes:
     pdf = _ReportPDF(f"{lines[0][2]} · {lines[1][2]}")
     pdf.alias_nb_pages("{nb}")
     pdf.add_page()
-    for style, label, text in lines:
-        if style == "title":
+    for shape, label, text in lines:
+        if shape == "title":
             pdf.para(text, size=16, bold=True)
-        elif style == "subtitle":
+        elif shape == "subtitle":
             pdf.para(text, size=10)
             pdf.ln(2)
-        elif style == "heading":
+        elif shape == "heading":
             pdf.ln(4)
             pdf.para(text, size=12, bold=True)
-        elif style == "pair":
+        elif shape == "pair":
             pdf.pair(label, text)
         else:
             pdf.ln(1.5)
