@@ -45,7 +45,9 @@ def test_director_releases_a_person_from_the_person_page(browser: Any, server: s
     page.click("form.departure-form button[type=submit]")
     page.wait_for_load_state()
     assert "was released" in page.content()
-    assert page.locator(".person-actions").count() == 0
+    # released: nothing left to move, release or transfer
+    for action in ("Release", "Transfer to another facility"):
+        assert page.locator(f".person-actions >> text={action}").count() == 0
     page.screenshot(path=str(SHOTS / "habeas-person-released.png"), full_page=False)
 
 
