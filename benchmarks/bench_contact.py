@@ -11,10 +11,13 @@ each (60,000 visits, their visitors), the measured day among them. Rows are inse
 services: tests/contact covers those).
 
 Measured (Habeas): ``habeas.contact.alarms.no_contact_alerts`` over TEC — rules A8.1 (no
-visit, call or letter for 30 days), A8.2 (consulate neither notified nor in contact) and A8.3
-(consular access withheld), each one set-based query over the open episodes joined to the last
-contact; and the gate's list of one day at BIG: the selector (``day_visits``) and the whole
-page as gate staff get it (``GET /contact/BIG/?day=…``, rendered with its action forms).
+visit, call or letter for 30 days) and A8.2 (consulate neither notified nor in contact) in one
+set-based pass over the open episodes joined to the last contact, A8.3 (consular access
+withheld) one query over the people a consul asked to visit; and the gate's list of one day at
+BIG: the whole page as gate staff get it (``GET /contact/BIG/?day=…``: the day's counts per
+slot and status, and the first page of 100 visits of the slot, with their action forms), its
+rows' selector (``gate_rows``), and the whole day's 2,000 visits as the API reads them
+(``day_visits``).
 
 Baselines, in the same process, on the same rows: A8.1 the naive way — every open episode and
 every last contact read into Python and compared there (checked to find the same people); and
@@ -82,7 +85,7 @@ def _minus_days(vendor: str, base: str, days: str) -> str:
     """``base`` (an instant literal) minus ``days`` (an SQL integer or real expression)."""
     if vendor == "postgresql":
         return f"(TIMESTAMPTZ '{base}' - ({days}) * INTERVAL '1 day')"
-    return f"strftime('%Y-%m-%d %H:%M:%f', '{base}', '-' || ({days}) || ' days')"
+    return f"strftime('%Y-%m-%d %H:%M:%S', '{base}', '-' || ({days}) || ' days')"
 
 
 def populate() -> None:
@@ -128,7 +131,7 @@ def populate() -> None:
             cur.execute(
                 "INSERT INTO contact_lastcontact (person_id, last_contact_at, last_consular_at)"
                 f" SELECT id, CASE WHEN id % 100 < 97 THEN {recent} ELSE {stale} END,"
-                f" CASE WHEN id % 1000 = 0 THEN NULL ELSE {consular} END FROM people_person"
+                f" CASE WHEN id % 1000 = 7 THEN NULL ELSE {consular} END FROM people_person"
             )
             visits = VISIT_DAYS * VISITS_A_DAY
             cur.execute(
@@ -200,6 +203,17 @@ def habeas_day() -> int:
     return len(day_visits(_Oversight(), Facility.objects.get(code="BIG"), DAY))
 
 
+def habeas_gate_rows() -> int:
+    from habeas.contact.schedule import dated_slots
+    from habeas.contact.selectors import gate_rows
+    from habeas.facilities.models import Facility
+
+    big = Facility.objects.get(code="BIG")
+    starts = [s.starts_at for s in dated_slots(big, DAY, 1)]
+    rows = gate_rows(_Oversight(), big, DAY, slot_start=starts[0], slot_starts=starts)
+    return len(rows)
+
+
 def naive_day() -> int:
     """The list as a first version would read it: each row's person and visitor loaded
     one query at a time."""
@@ -242,8 +256,11 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
     report = common.Report(bench="contact", engine=env.engine)
     h_eval = report.add("habeas_no_contact", "Habeas no_contact A8.1-A8.3, TEC", PEOPLE, "episodes")
     n_eval = report.add("naive_no_contact", "baseline: A8.1 compared in Python", PEOPLE, "episodes")
-    h_day = report.add("habeas_day", "Habeas day's visits (selector)", VISITS_A_DAY, "visits")
-    h_page = report.add("habeas_day_page", "Habeas gate's list page (HTML)", VISITS_A_DAY, "visits")
+    h_page = report.add(
+        "habeas_day_page", "Habeas gate's list page (HTML, 100 rows)", 100, "visits"
+    )
+    h_rows = report.add("habeas_gate_rows", "Habeas gate's rows (one page)", 100, "visits")
+    h_day = report.add("habeas_day", "Habeas day's visits (API selector)", VISITS_A_DAY, "visits")
     n_day = report.add("naive_day", "baseline: day's visits, N+1 reads", VISITS_A_DAY, "visits")
     common.log(f"contact: preparing {PEOPLE:,} + {BIG_PEOPLE:,} people ({env.engine})")
     env.fresh_database()
@@ -259,6 +276,9 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
             assert common.timed(n_eval, naive_evaluate) == counts.get("A8.1", 0)
             assert common.timed(h_day, habeas_day) == VISITS_A_DAY
             common.timed(h_page, habeas_page, client)
+            for _ in range(4):  # the page and its rows are short: more samples for the median
+                common.timed(h_page, habeas_page, client)
+                assert common.timed(h_rows, habeas_gate_rows) == 100
             assert common.timed(n_day, naive_day) == VISITS_A_DAY
         if profile:
             common.profile(
@@ -271,6 +291,9 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
     )
     report.ratio("Habeas no_contact / naive Python", "habeas_no_contact", "naive_no_contact")
     report.ratio("Habeas day's visits / N+1 reads", "habeas_day", "naive_day")
+    report.ratio(
+        "Habeas gate page (100 rows) / N+1 reads of the day", "habeas_day_page", "naive_day"
+    )
     report.targets.append(
         common.Target(
             f"no_contact over {PEOPLE:,} open episodes <= {EVAL_TARGET:.0f} s",
@@ -281,8 +304,10 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
     report.targets.append(
         common.Target(
             f"the day's visit list of a {BIG_PEOPLE:,}-person facility <= {DAY_TARGET * 1000:.0f} ms",
-            h_day.median <= DAY_TARGET,
-            f"selector median {h_day.median * 1000:.1f} ms; whole page {h_page.median * 1000:.0f} ms",
+            h_page.median <= DAY_TARGET,
+            f"whole page median {h_page.median * 1000:.0f} ms (CPU {h_page.cpu_median * 1000:.0f} ms);"
+            f" its rows {h_rows.median * 1000:.1f} ms; the whole day's 2,000 for the API"
+            f" {h_day.median * 1000:.0f} ms",
         )
     )
     return report

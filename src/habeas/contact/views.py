@@ -32,8 +32,10 @@ from habeas.contact.forms import (
 from habeas.contact.public import public_request, visiting_facilities
 from habeas.contact.schedule import dated_slots
 from habeas.contact.selectors import (
-    day_visits,
+    GATE_PAGE,
+    day_counts,
     facility_get_for,
+    gate_rows,
     person_contact_history,
     visit_get_for,
 )
@@ -86,27 +88,86 @@ def contact_home(request: HttpRequest) -> HttpResponse:
     return redirect("contact:day", code=facility.code)
 
 
+def _selection(
+    request: HttpRequest,
+    slots: list[Any],
+    counts: list[tuple[dt.datetime, str, str, int]],
+    now_at: dt.datetime,
+) -> tuple[str, list[dict[str, Any]]]:
+    """The gate's tabs (each slot of the day, then the visits outside the slots) and the one
+    chosen: ``?slot=HH:MM`` or ``?slot=other``; by default the slot in progress (or the next
+    one) when it has visits, else the first tab that has any."""
+    starts = {s.starts_at for s in slots}
+    per_slot: dict[dt.datetime, int] = {}
+    taken: dict[dt.datetime, int] = {}
+    other = 0
+    for starts_at, kind, status, n in counts:
+        if kind == VisitKind.FAMILY and starts_at in starts:
+            per_slot[starts_at] = per_slot.get(starts_at, 0) + n
+            if status != VisitStatus.REFUSED:
+                taken[starts_at] = taken.get(starts_at, 0) + n
+        else:
+            other += n
+    tabs = [
+        {
+            "key": s.starts_at.strftime("%H:%M"),
+            "slot": s,
+            "visits": per_slot.get(s.starts_at, 0),
+            "taken": taken.get(s.starts_at, 0),
+        }
+        for s in slots
+    ]
+    tabs.append({"key": "other", "slot": None, "visits": other, "taken": 0})
+    keys = [t["key"] for t in tabs]
+    asked = request.GET.get("slot", "")
+    if asked in keys:
+        return asked, tabs
+    current = next((t for t in tabs[:-1] if t["slot"].ends_at > now_at), None)
+    if current is not None and current["visits"]:
+        return current["key"], tabs
+    busy = next((t for t in tabs if t["visits"]), tabs[0])
+    return busy["key"], tabs
+
+
 @login_required
 def day_list(request: HttpRequest, code: str) -> HttpResponse:
-    """The gate's list of one day's visits (``?day=YYYY-MM-DD``, default today, local)."""
+    """The gate's list of one day's visits (``?day=YYYY-MM-DD``, default today, local), one
+    slot at a time (``?slot=``) and one page at a time (``?page=``): a slot of a busy day
+    holds thousands of visits."""
     user = _reader(request)
     try:
         facility = facility_get_for(user, code)
     except NotFound:
         raise Http404 from None
     zone = ZoneInfo(facility.timezone)
-    today = now().astimezone(zone).date()
+    now_at = now()
+    today = now_at.astimezone(zone).date()
     try:
         day = dt.date.fromisoformat(request.GET.get("day", "") or today.isoformat())
     except ValueError:
         day = today
     day = min(max(day, dt.date(1900, 1, 1)), dt.date(2199, 12, 30))
-    visits = day_visits(user, facility, day)
     slots = dated_slots(facility, day, 1)
-    taken: dict[dt.datetime, int] = {}
-    for v in visits:
-        if v.kind == VisitKind.FAMILY and v.status != VisitStatus.REFUSED:
-            taken[v.starts_at] = taken.get(v.starts_at, 0) + 1
+    counts = day_counts(user, facility, day)
+    chosen, tabs = _selection(request, slots, counts, now_at)
+    tab = next(t for t in tabs if t["key"] == chosen)
+    pages = max(1, -(-tab["visits"] // GATE_PAGE))
+    try:
+        page = min(max(int(request.GET.get("page", "1")[:6]), 1), pages)
+    except ValueError:
+        page = 1
+    slot = tab["slot"]
+    visits = gate_rows(
+        user,
+        facility,
+        day,
+        slot_start=slot.starts_at if slot is not None else None,
+        slot_starts=[s.starts_at for s in slots],
+        offset=(page - 1) * GATE_PAGE,
+    )
+    totals: dict[str, int] = {}
+    for _start, _kind, status, n in counts:
+        totals[status] = totals.get(status, 0) + n
     return render(
         request,
         "contact/day.html",
@@ -116,14 +177,21 @@ def day_list(request: HttpRequest, code: str) -> HttpResponse:
             "previous": day - dt.timedelta(days=1),
             "next": day + dt.timedelta(days=1),
             "visits": visits,
-            "slots": [{"slot": s, "taken": taken.get(s.starts_at, 0)} for s in slots],
+            "tabs": tabs,
+            "tab": tab,
+            "slots": [t for t in tabs if t["slot"] is not None],
+            "total": sum(totals.values()),
+            "page": page,
+            "pages": pages,
+            "first_row": (page - 1) * GATE_PAGE + 1,
+            "last_row": (page - 1) * GATE_PAGE + len(visits),
             "counts": [
-                (label, n)
+                (label, totals[status])
                 for status, label in VisitStatus.choices
-                if (n := sum(1 for v in visits if v.status == status))
+                if totals.get(status)
             ],
             "may_record": may_record_contacts(user),
-            # Rendered once for the whole list (a busy day holds thousands of rows).
+            # Rendered once for the whole list (a page holds up to GATE_PAGE rows).
             "reason_options": format_html_join(
                 "",
                 '<option value="{}">{}</option>',
@@ -163,8 +231,9 @@ def visit_action(request: HttpRequest, visit_id: int) -> HttpResponse:
             visit_cancel(actor=actor, visit=visit, reason=reason)
     except ApplicationError as e:
         messages.error(request, str(e))
-    day = visit.starts_at.astimezone(ZoneInfo(visit.facility.timezone)).date()
-    return redirect(f"/contact/{visit.facility.code}/?day={day.isoformat()}")
+    local = visit.starts_at.astimezone(ZoneInfo(visit.facility.timezone))
+    slot = local.strftime("%H:%M") if visit.kind == VisitKind.FAMILY else "other"
+    return redirect(f"/contact/{visit.facility.code}/?day={local.date().isoformat()}&slot={slot}")
 
 
 @login_required

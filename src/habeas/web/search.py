@@ -35,7 +35,7 @@ from habeas.custody.choices import BasisStatus, LegalBasisKind
 from habeas.custody.models import CustodyEpisode, LegalBasis, TemporaryAbsence
 from habeas.housing.models import Placement
 from habeas.people.models import Person, PersonIdentifier
-from habeas.people.selectors import person_list
+from habeas.people.selectors import person_search
 
 #: Status values of the search (``status`` filter and column).
 HELD, AWAY, RELEASED, NEVER = "held", "away", "released", "never"
@@ -137,6 +137,18 @@ def _episode_scope(user: Any, prefix: str = "") -> Q:
     return Q(**{f"{prefix}{field}__in": ids})
 
 
+def _people_scope(user: Any) -> Q:
+    """The people ``user`` may see (:meth:`PersonQuerySet.visible_to`: those with an
+    episode in the user's scope) as ``pk IN (person ids of the scoped episodes)``."""
+    found = _scope_ids(user)
+    if found is None:
+        return Q()
+    field, ids = found
+    if field == "pk":
+        return Q(pk__in=[])
+    return Q(pk__in=CustodyEpisode.objects.filter(**{f"{field}__in": ids}).values("person_id"))
+
+
 def _columns(user: Any, show_cells: bool) -> dict[str, Any]:
     """The computed columns: the open episode's facility, its zone and the admission, the
     status and (``show_cells``) the current cell, each a subquery on the user's scoped
@@ -213,10 +225,10 @@ def staff_search(
     computed columns a filter or the order needs are computed for every match; the page's
     rows get the others from :func:`with_columns` (``columns=True`` computes them all, for
     an export)."""
-    found = person_list(user=user, query=filters.query)
-    # The scope as a set of ids: the scoped query joins episodes and needs DISTINCT, which
-    # would make the database compute every column of every row before counting.
-    qs = Person.objects.filter(pk__in=found.order_by().values("pk"))
+    # The scope (``Person.objects.visible_to``: the people with an episode the user may
+    # see) as one non-correlated set of person ids, computed once per query, rather than a
+    # join into episodes that needs DISTINCT over every row before counting or sorting.
+    qs = person_search(Person.objects.filter(_people_scope(user)), filters.query)
     computed = _columns(user, show_cells)
     key = filters.sort.lstrip("-")
     needed = set(computed) if columns else set()
@@ -271,7 +283,8 @@ def nationality_choices(user: Any) -> list[str]:
     """The nationalities held by the people the user may see (ISO 3166-1 alpha-2), for the
     filter's list: one pass over the distinct stored lists, not over the people."""
     codes: set[str] = set()
-    lists = Person.objects.visible_to(user).values_list("nationalities", flat=True).distinct()
+    people = Person.objects.filter(_people_scope(user))
+    lists = people.order_by().values_list("nationalities", flat=True).distinct()
     for value in lists:
         if isinstance(value, list):
             codes.update(str(c).upper() for c in value if c)
