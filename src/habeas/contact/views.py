@@ -164,6 +164,7 @@ def day_list(request: HttpRequest, code: str) -> HttpResponse:
         slot_start=slot.starts_at if slot is not None else None,
         slot_starts=[s.starts_at for s in slots],
         offset=(page - 1) * GATE_PAGE,
+        limit=GATE_PAGE,
     )
     totals: dict[str, int] = {}
     for _start, _kind, status, n in counts:
