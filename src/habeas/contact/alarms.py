@@ -246,18 +246,18 @@ def evaluate(episodes: Any, facilities: list[Facility], *, scoped: bool = True) 
         message = told % {"name": _name(values), "days": notice}
         found.append(_alert(values, "A8.2", "not_notified", since, message))
     access = consular_access_days()
-    for row in access_withheld(episodes, at):
+    for asked in access_withheld(episodes, at):
         found.append(
             _alert(
-                row,
+                asked,
                 "A8.3",
                 "no_access",
-                row["asked"],
+                asked["asked"],
                 _(
                     "A consular officer asked to visit %(name)s and has had no visit within "
                     "%(days)s days (VCCR art. 36(1)(c))"
                 )
-                % {"name": _name(row), "days": access},
+                % {"name": _name(asked), "days": access},
             )
         )
     return found
