@@ -270,13 +270,47 @@ def staff_search(
 
 def with_columns(user: Any, people: list[Person], show_cells: bool) -> list[Person]:
     """``people`` (one page, in its order) with every computed column, in one query."""
+    ids = [p.pk for p in people]
+    columns = _columns(user, show_cells)
+    del columns["status"]  # from the page's own episodes, not id sets of the whole scope
     by_pk = {
         p.pk: p
-        for p in Person.objects.filter(pk__in=[p.pk for p in people])
-        .annotate(**_columns(user, show_cells))
+        for p in Person.objects.filter(pk__in=ids)
+        .annotate(**columns)
         .prefetch_related("identifiers")
     }
+    statuses = _page_status(user, ids)
+    for p in by_pk.values():
+        p.status = statuses.get(p.pk, NEVER)
     return [by_pk[p.pk] for p in people if p.pk in by_pk]
+
+
+def _page_status(user: Any, ids: list[int]) -> dict[int, str]:
+    """The status of the people ``ids`` (one page) from their episodes and absences in the
+    user's scope (the ``status`` column of :func:`_columns`, for a few rows). The episodes
+    are read by person and the scope applied here: a scope filter in the query would let
+    SQLite walk the whole facility's episodes instead of the few people's."""
+    scope = _scope_ids(user)
+    field, allowed = scope if scope is not None else ("", [])
+    permitted = set(allowed)
+    found: dict[int, str] = {}
+    episodes = CustodyEpisode.objects.filter(person_id__in=ids).order_by()
+    open_ids = []
+    for pk, person_id, released_at, facility_id, agreement_id in episodes.values_list(
+        "pk", "person_id", "released_at", "facility_id", "agreement_id"
+    ):
+        value = {"facility_id": facility_id, "agreement_id": agreement_id}.get(field, pk)
+        if scope is not None and value not in permitted:
+            continue
+        if released_at is None:
+            found[person_id] = HELD
+            open_ids.append(pk)
+        else:
+            found.setdefault(person_id, RELEASED)
+    away = TemporaryAbsence.objects.filter(episode_id__in=open_ids, ended_at__isnull=True)
+    for person_id in away.order_by().values_list("episode__person_id", flat=True):
+        found[person_id] = AWAY
+    return found
 
 
 def nationality_choices(user: Any) -> list[str]:
