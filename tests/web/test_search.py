@@ -172,3 +172,37 @@ def test_query_count_is_bounded(
     with django_assert_max_num_queries(14):
         response = client.get(reverse("web:person_list"), {"q": "gutierrez", "status": "held"})
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_page_rows_status_agrees_with_the_status_filter_for_each_scope(
+    crowd: dict[str, Any], users: dict[str, Any], actor: Any
+) -> None:
+    """The 50 rows of a page read their status from their own episodes; it must be the
+    status the filter and the export compute over the whole scope."""
+    from habeas.custody.services import custody_release
+    from habeas.web.search import with_columns
+
+    custody_release(
+        actor=actor,
+        person=crowd["caps"],
+        reason="returned_to_sending_state",
+        at=dt.datetime.now(dt.UTC),
+        destination="VE",
+    )
+    for role in ("oversight", "staff", "staff_oth", "liaison_us"):
+        user = users[role]
+        every = list(staff_search(user=user, filters=SearchFilters(), show_cells=True))
+        rows = with_columns(user, every, True)
+        exported = {
+            p.pk: p.status
+            for p in staff_search(user=user, filters=SearchFilters(), show_cells=True, columns=True)
+        }
+        assert {p.pk: p.status for p in rows} == exported, role
+        assert exported, role
+    statuses = {
+        p.pk: p.status for p in with_columns(users["oversight"], list(crowd.values()), True)
+    }
+    assert statuses[crowd["caps"].pk] == "released"
+    assert statuses[crowd["gutierrez"].pk] == "held"
+    assert statuses[crowd["never"].pk] == "never"
