@@ -238,6 +238,46 @@ def test_alarm_agreement_ended(world: dict[str, Any], actor: Any, setup_doc: Any
 
 
 @pytest.mark.django_db
+def test_alarm_agreement_ending_within_the_notice_period(
+    world: dict[str, Any], actor: Any, setup_doc: Any, settings: Any
+) -> None:
+    """A4.6 warns from the notice period's first day (the term's end 30 days ahead) to the
+    term's last day; the day after, A4.4 replaces it (closed, and A4.4 opened)."""
+    settings.HABEAS_AGREEMENT_NOTICE_DAYS = 30
+    _amend_agreements(
+        actor,
+        setup_doc,
+        {
+            "US-SV": {"ends": _today() + dt.timedelta(days=30)},
+            "GT-SV": {"ends": _today() + dt.timedelta(days=31)},
+        },
+    )
+    ending = _admit(actor, world, [sentence("P10Y", _years_ago(1))], agreement="us")
+    not_yet = _admit(actor, world, [sentence("P10Y", _years_ago(1))], agreement="gt")
+    custody_check(actor=actor)
+    assert _rules(ending) == {"A4.6"}
+    assert _rules(not_yet) == set()
+    alarm = CustodyAlarm.objects.get(episode=ending, rule="A4.6", status="open")
+    assert alarm.value == (_today() + dt.timedelta(days=30)).isoformat()
+    assert alarm.since == _today()
+    assert alarm.citation == "Mandela Rule 7(b); the agreement's term"
+    # the term's last day: still the warning, not yet ended
+    _amend_agreements(actor, setup_doc, {"US-SV": {"ends": _today()}})
+    custody_check(actor=actor)
+    assert _rules(ending) == {"A4.6"}
+    # over: A4.4 replaces the warning
+    _amend_agreements(actor, setup_doc, {"US-SV": {"ends": _today() - dt.timedelta(days=1)}})
+    report = custody_check(actor=actor).document()
+    assert _rules(ending) == {"A4.4"}
+    assert {(c["person"], c["rule"]) for c in report["closed"]} == {(ending.person_id, "A4.6")}
+    from habeas.conditions.alerts import legal_basis_alerts
+    from habeas.custody.models import CustodyEpisode
+
+    shown = legal_basis_alerts(CustodyEpisode.objects.filter(pk__in=[ending.pk, not_yet.pk]))
+    assert [(a.person_id, a.rule_id) for a in shown] == [(ending.person_id, "A4.4")]
+
+
+@pytest.mark.django_db
 def test_alarm_no_live_basis_after_an_order_is_vacated(world: dict[str, Any], actor: Any) -> None:
     vacated = _admit(actor, world, [sentence("P10Y", _years_ago(1))])
     kept = _admit(actor, world, [sentence("P10Y", _years_ago(1))])

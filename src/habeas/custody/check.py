@@ -13,6 +13,10 @@ nobody is held without a valid commitment order), each with its rule and citatio
   term (STANDARDS.md: one year, pending the sending state's decision).
 * **A4.5 no live basis** — no order holds the person today: every sentence served, every order
   vacated or superseded, or none recorded (the original A4).
+* **A4.6 agreement ending** — a warning before A4.4: the agreement's term ends within
+  ``HABEAS_AGREEMENT_NOTICE_DAYS`` (default 30) days, so the sending state's decision (renew,
+  repatriate, transfer back) is taken while the person is still lawfully held (Mandela Rule
+  7(b)). From the day after the term's end A4.4 replaces it.
 
 The check first recalculates release dates whose inputs changed, then opens an alarm for
 each condition that holds and has none open, and closes each open alarm whose condition
@@ -66,12 +70,18 @@ RULES = {
         ),
         AlarmRule("A4.4", "agreement_ended", "Mandela Rule 7(b); the agreement's term"),
         AlarmRule("A4.5", "no_live_basis", "Mandela Rule 7(b); 18 U.S.C. § 3585(b)"),
+        AlarmRule("A4.6", "agreement_ending", "Mandela Rule 7(b); the agreement's term"),
     )
 }
 
 
 def removal_period_days() -> int:
     return int(getattr(settings, "HABEAS_REMOVAL_PERIOD_DAYS", 90))
+
+
+def agreement_notice_days() -> int:
+    """How many days before the end of an agreement's term A4.6 warns of it."""
+    return int(getattr(settings, "HABEAS_AGREEMENT_NOTICE_DAYS", 30))
 
 
 @dataclass
@@ -115,6 +125,9 @@ def conditions_for(
     day = {pk: d.isoformat() for pk, d in _today_by_facility(at).items()}
     # start + period < today  ⇔  start < today − period
     removal_due = {pk: (dt.date.fromisoformat(d) - period).isoformat() for pk, d in day.items()}
+    # the term's end within the notice period: today ≤ ends ≤ today + notice
+    notice = dt.timedelta(days=agreement_notice_days())
+    ending_by = {pk: (dt.date.fromisoformat(d) + notice).isoformat() for pk, d in day.items()}
     found: dict[tuple[int, str], tuple[dt.date, str]] = {}
     removal = str(LegalBasisKind.REMOVAL_ORDER)
     active = str(BasisStatus.ACTIVE)
@@ -165,8 +178,11 @@ def conditions_for(
             end = last_end.get(ep)
             since = end + one if end is not None else iso(admitted)
             found[(ep, "A4.5")] = (since, end.isoformat() if end else "none")
-        if agreement_ends is not None and agreement_ends < day[facility]:
-            found[(ep, "A4.4")] = (iso(agreement_ends) + one, agreement_ends)
+        if agreement_ends is not None:
+            if agreement_ends < day[facility]:
+                found[(ep, "A4.4")] = (iso(agreement_ends) + one, agreement_ends)
+            elif agreement_ends <= ending_by[facility]:
+                found[(ep, "A4.6")] = (iso(agreement_ends) - notice, agreement_ends)
     if calculations is None:
         calculations = latest_calculations(episode_ids)
     for ep, (_sha, release) in calculations.items():
