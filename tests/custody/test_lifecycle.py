@@ -358,3 +358,31 @@ def test_releases_due_are_scoped_and_downloadable(
     page = fetch("liaison_us", "/releases-due/").content.decode()
     assert f"/people/{us.person_id}/" in page
     assert f"/people/{gt.person_id}/" not in page
+
+
+@pytest.mark.django_db
+def test_the_demo_agreement_term_ends_within_the_notice_period(actor: Any) -> None:
+    """Demo: the 2025 agreement's term (as reported, 2025-03-15 to 2026-03-14) is extended,
+    through the setup file applied again, to end three weeks after the demo's day: inside
+    A4.6's notice period, whenever the demo is loaded."""
+    from habeas.agreements.models import Agreement
+    from habeas.custody.check import agreement_notice_days
+    from habeas.facilities.setup import setup_apply
+    from habeas.facilities.setup_schema import load_setup
+    from habeas.web.demo import DEMO_TERM_LEFT_DAYS, SETUP, _term_ending_soon
+
+    document = load_setup(SETUP)
+    setup_apply(actor=actor, document=document)
+    declared = Agreement.objects.get(code="US-SV-2025")
+    assert declared.ends == dt.date(2026, 3, 14)
+    _term_ending_soon(actor, document)
+    agreement = Agreement.objects.get(code="US-SV-2025")
+    assert agreement.starts == dt.date(2025, 3, 15)
+    assert agreement.ends == _today() + dt.timedelta(days=DEMO_TERM_LEFT_DAYS)
+    assert 0 < DEMO_TERM_LEFT_DAYS <= agreement_notice_days()
+    last = LedgerEntry.objects.order_by("-index").first()
+    assert last is not None
+    assert (last.action, last.subject) == ("agreements.agreement_amended", "agreement:US-SV-2025")
+    size = LedgerEntry.objects.count()
+    _term_ending_soon(actor, document)  # already extended: nothing changes
+    assert LedgerEntry.objects.count() == size
