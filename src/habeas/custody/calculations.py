@@ -93,6 +93,83 @@ def tables() -> dict[str, str]:
     }
 
 
+def _key_part() -> str:
+    """SQL for a sentence's part of the inputs' key text (``b``: the legal basis), as
+    :func:`~habeas.custody.release.inputs_sha` serialises it, or NULL for a sentence not in
+    force."""
+    return (
+        f"CASE WHEN b.status = '{BasisStatus.ACTIVE}' AND b.sentence <> '' AND "
+        f"b.sentence_start IS NOT NULL THEN '{{\"basis\":' || CAST(b.id AS TEXT) || "
+        f"',\"credit_days\":' || CAST(COALESCE(b.custody_credit_days, 0) AS TEXT) || "
+        f"',\"forfeited_days\":' || CAST(COALESCE(b.credit_forfeited_days, 0) AS TEXT) || "
+        f'\',"sentence":"\' || b.sentence || \'","sentence_start":"\' || '
+        f"{date_text('b.sentence_start')} || '\"}}' END"
+    )
+
+
+def _sha256_hex(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode()).hexdigest()
+
+
+def changed_candidates(episode_ids: Sequence[int] | None) -> list[int]:
+    """The open episodes with a criminal sentence whose inputs may have changed since their
+    current calculation (``None``: among every open episode): the database puts together
+    each episode's key text (the sentences' parts in basis order) and compares its SHA-256
+    with the stored ``inputs_sha``, so an unchanged episode never leaves it. On SQLite the
+    hash is a function registered on the connection. A text that differs from what
+    :func:`~habeas.custody.release.inputs_sha` hashes (a value JSON would escape, parts in
+    another order) only makes the episode a candidate: :func:`release_recalculate` then
+    compares its inputs built in Python."""
+    t = tables()
+    if connection.vendor == "postgresql":
+        parts = f"string_agg({_key_part()}, ',' ORDER BY l.legalbasis_id)"
+        digest = "encode(sha256(convert_to(k.text, 'UTF8')), 'hex')"
+    else:
+        connection.ensure_connection()
+        connection.connection.create_function("habeas_sha256", 1, _sha256_hex, deterministic=True)
+        parts = f"group_concat({_key_part()}, ',')"
+        digest = "habeas_sha256(k.text)"
+    version = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in VERSIONS.items())
+    rules = "COALESCE(a.sentence_rules, 'plain')"
+    text = (
+        f'\'{{"country":"\' || UPPER(COALESCE(j.code, \'\')) || \'","rule_set":"\' || '
+        f"{rules} || '\",\"sentences\":[' || COALESCE({parts}, '') || "
+        f"'],\"version\":\"' || CASE {rules} {version} ELSE {rules} END || '\"}}'"
+    )
+    inner = (
+        f"SELECT l.custodyepisode_id AS ep, {text} AS text, (SELECT c.inputs_sha "  # noqa: S608 - table names from the models, constants only
+        f"FROM {t['calculation']} c WHERE c.episode_id = l.custodyepisode_id "
+        f"ORDER BY c.id DESC LIMIT 1) AS latest "
+        f"FROM {t['link']} l JOIN {t['basis']} b ON b.id = l.legalbasis_id "
+        f"JOIN {t['episode']} e ON e.id = l.custodyepisode_id "
+        f"LEFT JOIN {t['agreement']} a ON a.id = e.agreement_id "
+        f"LEFT JOIN {t['facility']} f ON f.id = e.facility_id "
+        f"LEFT JOIN {t['jurisdiction']} j ON j.id = f.jurisdiction_id "
+        f"WHERE b.kind = '{LegalBasisKind.CRIMINAL_SENTENCE}' {{where}} "
+        f"GROUP BY l.custodyepisode_id, j.code, a.sentence_rules"
+    )
+    sql = f"SELECT k.ep FROM ({inner}) k WHERE k.latest IS NULL OR {digest} <> k.latest"  # noqa: S608 - built above from constants
+    found: list[int] = []
+    with connection.cursor() as cursor:
+        if episode_ids is None:
+            cursor.execute(sql.replace("{where}", "AND e.released_at IS NULL"))
+            found = [ep for (ep,) in cursor.fetchall()]
+        else:
+            ids = sorted(set(episode_ids))
+            for i in range(0, len(ids), CHUNK):
+                part = ids[i : i + CHUNK]
+                marks = ", ".join(["%s"] * len(part))
+                cursor.execute(
+                    sql.replace(
+                        "{where}",
+                        f"AND e.released_at IS NULL AND l.custodyepisode_id IN ({marks})",
+                    ),
+                    part,
+                )
+                found += [ep for (ep,) in cursor.fetchall()]
+    return sorted(found)
+
+
 def sentence_rows(episode_ids: Sequence[int] | None) -> Iterator[Any]:
     """One row per criminal sentence of every open episode (``None``) or of the given ones,
     in episode order: (episode, person, sentence rules, country, basis id, status, sentence,
@@ -106,12 +183,7 @@ def sentence_rows(episode_ids: Sequence[int] | None) -> Iterator[Any]:
         f"b.sentence, {date_text('b.sentence_start')}, b.custody_credit_days, "
         f"b.credit_forfeited_days, (SELECT c.inputs_sha FROM {t['calculation']} c "
         f"WHERE c.episode_id = l.custodyepisode_id ORDER BY c.id DESC LIMIT 1), "
-        f"CASE WHEN b.status = '{BasisStatus.ACTIVE}' AND b.sentence <> '' AND "
-        f"b.sentence_start IS NOT NULL THEN '{{\"basis\":' || CAST(b.id AS TEXT) || "
-        f"',\"credit_days\":' || CAST(COALESCE(b.custody_credit_days, 0) AS TEXT) || "
-        f"',\"forfeited_days\":' || CAST(COALESCE(b.credit_forfeited_days, 0) AS TEXT) || "
-        f'\',"sentence":"\' || b.sentence || \'","sentence_start":"\' || '
-        f"{date_text('b.sentence_start')} || '\"}}' END "
+        f"{_key_part()} "
         f"FROM {t['link']} l JOIN {t['basis']} b ON b.id = l.legalbasis_id "
         f"JOIN {t['episode']} e ON e.id = l.custodyepisode_id "
         f"LEFT JOIN {t['agreement']} a ON a.id = e.agreement_id "
@@ -221,9 +293,11 @@ def release_recalculate(
     (:func:`~habeas.custody.release.inputs_sha`) read beside them in the same query; only
     the changed ones are calculated, and only their previous dates are read."""
     when = at or now()
-    wanted = None if episode_ids is None else sorted(set(episode_ids))
+    candidates = changed_candidates(episode_ids)
     changed: list[tuple[int, int, _Pending, dict[str, Any], str, bool]] = []
-    for ep, person, pending, latest, text in calculations_for(wanted):
+    if not candidates:
+        return []
+    for ep, person, pending, latest, text in calculations_for(candidates):
         if latest is not None and hashlib.sha256(text.encode()).hexdigest() == latest:
             continue  # unchanged
         inputs = pending.inputs()
