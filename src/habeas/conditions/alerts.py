@@ -15,8 +15,9 @@ Each rule has an identifier and its source:
   order. Its rules A4.1-A4.6 (:mod:`habeas.custody.check`): the projected release date passed
   (18 U.S.C. § 3624(a)), a removal order held beyond the removal period (8 U.S.C. § 1231(a)),
   a protection order against removal to this state, the agreement's term ended (and, a
-  warning, ending within the notice period), and no live basis at all (every sentence served — its ``ends_on``, 18 U.S.C. § 3585(b) — every order
-  vacated or superseded, or none recorded).
+  warning, ending within the notice period), and no live basis at all (every sentence
+  served — its ``ends_on``, 18 U.S.C. § 3585(b) — every order vacated or superseded, or none
+  recorded).
 
 Alerts are computed, not stored: an alert is open while its condition holds and is gone when
 the condition clears, so the list can neither go stale nor be closed without the cause being
