@@ -386,3 +386,46 @@ def test_the_demo_agreement_term_ends_within_the_notice_period(actor: Any) -> No
     size = LedgerEntry.objects.count()
     _term_ending_soon(actor, document)  # already extended: nothing changes
     assert LedgerEntry.objects.count() == size
+
+
+@pytest.mark.django_db
+def test_unchanged_inputs_are_recognised_in_the_database(world: dict[str, Any], actor: Any) -> None:
+    """The inputs' key text the database puts together hashes as ``inputs_sha`` does, for one
+    sentence, two, a vacated one and none in force: after a check no episode is a candidate
+    for recalculation; a credit change makes its episode one, and nothing else."""
+    from habeas.custody.calculations import changed_candidates
+
+    one = _admit(actor, world, [sentence("P10Y", _years_ago(1))])
+    two = _admit(
+        actor, world, [sentence("P10Y", _years_ago(1)), sentence("P13M", _years_ago(0, -30))]
+    )
+    vacated = _admit(actor, world, [sentence("P5Y", _years_ago(1)), removal_order()])
+    basis_vacate(
+        actor=actor,
+        basis=vacated.legal_bases.get(kind="criminal_sentence"),
+        on=_today(),
+        authority="Supreme Court",
+    )
+    _admit(actor, world, [removal_order()])  # no sentence: no calculation
+    custody_check(actor=actor)
+    assert changed_candidates(None) == []
+    assert changed_candidates([one.pk, two.pk, vacated.pk]) == []
+    credit_change(
+        actor=actor,
+        basis=two.legal_bases.order_by("pk").first(),
+        change="forfeited",
+        days=5,
+        on=_today(),
+        reason="Disciplinary finding",
+    )
+    # the service recalculated at once: nothing left for the check
+    assert changed_candidates(None) == []
+    from django.db import connection
+
+    table = LegalBasis._meta.db_table
+    pk = one.legal_bases.get().pk
+    with connection.cursor() as cursor:  # an input changed outside the services, then undone
+        cursor.execute(f"UPDATE {table} SET custody_credit_days = 7 WHERE id = %s", [pk])
+        assert changed_candidates(None) == [one.pk]
+        cursor.execute(f"UPDATE {table} SET custody_credit_days = 0 WHERE id = %s", [pk])
+    assert changed_candidates(None) == []
