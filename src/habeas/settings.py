@@ -342,6 +342,8 @@ EMAIL_USE_TLS = os.environ.get("HABEAS_EMAIL_TLS", "") == "1"
 DEFAULT_FROM_EMAIL = os.environ.get("HABEAS_EMAIL_FROM", "habeas@localhost")
 #: Removal period of 8 U.S.C. § 1231(a)(1)(A), in days (alarm A4.2).
 HABEAS_REMOVAL_PERIOD_DAYS = int(os.environ.get("HABEAS_REMOVAL_PERIOD_DAYS", "90"))
+#: Days before the end of an agreement's term that alarm A4.6 warns of it.
+HABEAS_AGREEMENT_NOTICE_DAYS = int(os.environ.get("HABEAS_AGREEMENT_NOTICE_DAYS", "30"))
 #: Notification retries: tries before a delivery is dead, and the exponential backoff.
 HABEAS_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("HABEAS_NOTIFY_MAX_ATTEMPTS", "8"))
 HABEAS_NOTIFY_BACKOFF_SECONDS = float(os.environ.get("HABEAS_NOTIFY_BACKOFF_SECONDS", "30"))

@@ -238,6 +238,46 @@ def test_alarm_agreement_ended(world: dict[str, Any], actor: Any, setup_doc: Any
 
 
 @pytest.mark.django_db
+def test_alarm_agreement_ending_within_the_notice_period(
+    world: dict[str, Any], actor: Any, setup_doc: Any, settings: Any
+) -> None:
+    """A4.6 warns from the notice period's first day (the term's end 30 days ahead) to the
+    term's last day; the day after, A4.4 replaces it (closed, and A4.4 opened)."""
+    settings.HABEAS_AGREEMENT_NOTICE_DAYS = 30
+    _amend_agreements(
+        actor,
+        setup_doc,
+        {
+            "US-SV": {"ends": _today() + dt.timedelta(days=30)},
+            "GT-SV": {"ends": _today() + dt.timedelta(days=31)},
+        },
+    )
+    ending = _admit(actor, world, [sentence("P10Y", _years_ago(1))], agreement="us")
+    not_yet = _admit(actor, world, [sentence("P10Y", _years_ago(1))], agreement="gt")
+    custody_check(actor=actor)
+    assert _rules(ending) == {"A4.6"}
+    assert _rules(not_yet) == set()
+    alarm = CustodyAlarm.objects.get(episode=ending, rule="A4.6", status="open")
+    assert alarm.value == (_today() + dt.timedelta(days=30)).isoformat()
+    assert alarm.since == _today()
+    assert alarm.citation == "Mandela Rule 7(b); the agreement's term"
+    # the term's last day: still the warning, not yet ended
+    _amend_agreements(actor, setup_doc, {"US-SV": {"ends": _today()}})
+    custody_check(actor=actor)
+    assert _rules(ending) == {"A4.6"}
+    # over: A4.4 replaces the warning
+    _amend_agreements(actor, setup_doc, {"US-SV": {"ends": _today() - dt.timedelta(days=1)}})
+    report = custody_check(actor=actor).document()
+    assert _rules(ending) == {"A4.4"}
+    assert {(c["person"], c["rule"]) for c in report["closed"]} == {(ending.person_id, "A4.6")}
+    from habeas.conditions.alerts import legal_basis_alerts
+    from habeas.custody.models import CustodyEpisode
+
+    shown = legal_basis_alerts(CustodyEpisode.objects.filter(pk__in=[ending.pk, not_yet.pk]))
+    assert [(a.person_id, a.rule_id) for a in shown] == [(ending.person_id, "A4.4")]
+
+
+@pytest.mark.django_db
 def test_alarm_no_live_basis_after_an_order_is_vacated(world: dict[str, Any], actor: Any) -> None:
     vacated = _admit(actor, world, [sentence("P10Y", _years_ago(1))])
     kept = _admit(actor, world, [sentence("P10Y", _years_ago(1))])
@@ -318,3 +358,74 @@ def test_releases_due_are_scoped_and_downloadable(
     page = fetch("liaison_us", "/releases-due/").content.decode()
     assert f"/people/{us.person_id}/" in page
     assert f"/people/{gt.person_id}/" not in page
+
+
+@pytest.mark.django_db
+def test_the_demo_agreement_term_ends_within_the_notice_period(actor: Any) -> None:
+    """Demo: the 2025 agreement's term (as reported, 2025-03-15 to 2026-03-14) is extended,
+    through the setup file applied again, to end three weeks after the demo's day: inside
+    A4.6's notice period, whenever the demo is loaded."""
+    from habeas.agreements.models import Agreement
+    from habeas.custody.check import agreement_notice_days
+    from habeas.facilities.setup import setup_apply
+    from habeas.facilities.setup_schema import load_setup
+    from habeas.web.demo import DEMO_TERM_LEFT_DAYS, SETUP, _term_ending_soon
+
+    document = load_setup(SETUP)
+    setup_apply(actor=actor, document=document)
+    declared = Agreement.objects.get(code="US-SV-2025")
+    assert declared.ends == dt.date(2026, 3, 14)
+    _term_ending_soon(actor, document)
+    agreement = Agreement.objects.get(code="US-SV-2025")
+    assert agreement.starts == dt.date(2025, 3, 15)
+    assert agreement.ends == _today() + dt.timedelta(days=DEMO_TERM_LEFT_DAYS)
+    assert 0 < DEMO_TERM_LEFT_DAYS <= agreement_notice_days()
+    last = LedgerEntry.objects.order_by("-index").first()
+    assert last is not None
+    assert (last.action, last.subject) == ("agreements.agreement_amended", "agreement:US-SV-2025")
+    size = LedgerEntry.objects.count()
+    _term_ending_soon(actor, document)  # already extended: nothing changes
+    assert LedgerEntry.objects.count() == size
+
+
+@pytest.mark.django_db
+def test_unchanged_inputs_are_recognised_in_the_database(world: dict[str, Any], actor: Any) -> None:
+    """The inputs' key text the database puts together hashes as ``inputs_sha`` does, for one
+    sentence, two, a vacated one and none in force: after a check no episode is a candidate
+    for recalculation; a credit change makes its episode one, and nothing else."""
+    from habeas.custody.calculations import changed_candidates
+
+    one = _admit(actor, world, [sentence("P10Y", _years_ago(1))])
+    two = _admit(
+        actor, world, [sentence("P10Y", _years_ago(1)), sentence("P13M", _years_ago(0, -30))]
+    )
+    vacated = _admit(actor, world, [sentence("P5Y", _years_ago(1)), removal_order()])
+    basis_vacate(
+        actor=actor,
+        basis=vacated.legal_bases.get(kind="criminal_sentence"),
+        on=_today(),
+        authority="Supreme Court",
+    )
+    _admit(actor, world, [removal_order()])  # no sentence: no calculation
+    custody_check(actor=actor)
+    assert changed_candidates(None) == []
+    assert changed_candidates([one.pk, two.pk, vacated.pk]) == []
+    credit_change(
+        actor=actor,
+        basis=two.legal_bases.order_by("pk").first(),
+        change="forfeited",
+        days=5,
+        on=_today(),
+        reason="Disciplinary finding",
+    )
+    # the service recalculated at once: nothing left for the check
+    assert changed_candidates(None) == []
+    from django.db import connection
+
+    table = LegalBasis._meta.db_table
+    pk = one.legal_bases.get().pk
+    with connection.cursor() as cursor:  # an input changed outside the services, then undone
+        cursor.execute(f"UPDATE {table} SET custody_credit_days = 7 WHERE id = %s", [pk])
+        assert changed_candidates(None) == [one.pk]
+        cursor.execute(f"UPDATE {table} SET custody_credit_days = 0 WHERE id = %s", [pk])
+    assert changed_candidates(None) == []

@@ -1,7 +1,7 @@
 """The alerts page in a real browser: a duty officer follows the Alerts link, sees the
 demo prisoners held past the end of their sentence (rule A4.5, Mandela Rule 7(b)) among the
-other legal-basis alarms (A4.1-A4.4: release date passed, removal period, protection order,
-agreement ended), filters by
+other legal-basis alarms (A4.1-A4.3, A4.6: release date passed, removal period, protection
+order, the agreement's term ending within weeks), filters by
 kind, acknowledges one with a note (it stays listed, marked acknowledged), and opens that
 person's file; then the same page in Spanish."""
 
@@ -37,7 +37,7 @@ def test_staff_follows_an_alert_to_the_person(browser: Any, server: str) -> None
         page.click(".pagination >> text=→")
         page.wait_for_load_state()
         seen += page.locator("table tbody").inner_text()
-    for rule in ("A4.1", "A4.2", "A4.3", "A4.4", "A4.5"):  # each alarm of the demo
+    for rule in ("A4.1", "A4.2", "A4.3", "A4.5", "A4.6"):  # each alarm of the demo
         assert f"({rule} " in seen, rule
     page.goto(f"{server}/alerts/?kind=legal_basis")
     page.wait_for_load_state()

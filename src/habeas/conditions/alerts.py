@@ -12,11 +12,12 @@ Each rule has an identifier and its source:
 * **A3 ``roll_count``** — HMPPS establishment roll: the latest counted roll of a cell differs
   from what the registry expected.
 * **A4 ``legal_basis``** — Mandela Rule 7(b): nobody is held without a valid commitment
-  order. Its rules A4.1-A4.5 (:mod:`habeas.custody.check`): the projected release date passed
+  order. Its rules A4.1-A4.6 (:mod:`habeas.custody.check`): the projected release date passed
   (18 U.S.C. § 3624(a)), a removal order held beyond the removal period (8 U.S.C. § 1231(a)),
-  a protection order against removal to this state, the agreement's term ended, and no live
-  basis at all (every sentence served — its ``ends_on``, 18 U.S.C. § 3585(b) — every order
-  vacated or superseded, or none recorded).
+  a protection order against removal to this state, the agreement's term ended (and, a
+  warning, ending within the notice period), and no live basis at all (every sentence
+  served — its ``ends_on``, 18 U.S.C. § 3585(b) — every order vacated or superseded, or none
+  recorded).
 
 Alerts are computed, not stored: an alert is open while its condition holds and is gone when
 the condition clears, so the list can neither go stale nor be closed without the cause being
@@ -127,7 +128,7 @@ class Alert:
     acknowledged_by: str = ""
     acknowledged_at: dt.datetime | None = None
     acknowledgement: str = ""
-    #: For ``legal_basis``: which of the alarm rules A4.1-A4.5 (habeas.custody.check).
+    #: For ``legal_basis``: which of the alarm rules A4.1-A4.6 (habeas.custody.check).
     rule_id: str = ""
 
     @property
@@ -338,6 +339,11 @@ def _legal_basis_message(rule: str, name: str, value: str) -> str:
             "name": name,
             "date": value,
         }
+    if rule == "A4.6":
+        return _("%(name)s is held under an agreement whose term ends on %(date)s") % {
+            "name": name,
+            "date": value,
+        }
     if value != "none":
         return _(
             "%(name)s is held with no live legal basis: the last sentence ended on %(end)s"
@@ -346,7 +352,7 @@ def _legal_basis_message(rule: str, name: str, value: str) -> str:
 
 
 def legal_basis_alerts(episodes: Any) -> list[Alert]:
-    """The ``legal_basis`` alarms (A4.1-A4.5, :mod:`habeas.custody.check`) over the given
+    """The ``legal_basis`` alarms (A4.1-A4.6, :mod:`habeas.custody.check`) over the given
     open episodes (a queryset), evaluated now in each facility's own time zone: the same
     conditions ``check-custody`` opens and closes on the ledger, so the list is never
     stale. A sentence ends on its ``ends_on`` (the day the person is due out); held after that

@@ -7,9 +7,8 @@ a transfer to a facility in another country). The arithmetic is :mod:`habeas.cus
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db import connection
@@ -57,12 +56,16 @@ def day_text(column: str) -> str:
     return f"substr({column}, 1, 10)"
 
 
-def open_rows(sql: str, episode_column: str, episode_ids: Sequence[int] | None) -> Iterator[Any]:
+def open_rows(
+    sql: str, episode_column: str, episode_ids: Sequence[int] | None, order: str = ""
+) -> Iterator[Any]:
     """Rows of ``sql`` (a SELECT joining the episode as ``e``, its WHERE clause left open)
-    for every open episode (``None``) or for the given episodes, a chunk of ids at a time."""
+    for every open episode (``None``) or for the given episodes, a chunk of ids at a time
+    (sorted ids: ``order`` by the episode then keeps its order across chunks)."""
+    tail = f" ORDER BY {order}" if order else ""
     with connection.cursor() as cursor:
         if episode_ids is None:
-            cursor.execute(sql + " AND e.released_at IS NULL")
+            cursor.execute(sql + " AND e.released_at IS NULL" + tail)
             while rows := cursor.fetchmany(CHUNK):
                 yield from rows
             return
@@ -70,7 +73,7 @@ def open_rows(sql: str, episode_column: str, episode_ids: Sequence[int] | None) 
         for i in range(0, len(ids), CHUNK):
             part = ids[i : i + CHUNK]
             marks = ", ".join(["%s"] * len(part))
-            cursor.execute(sql + f" AND {episode_column} IN ({marks})", part)
+            cursor.execute(sql + f" AND {episode_column} IN ({marks})" + tail, part)
             yield from cursor.fetchall()
 
 
@@ -90,84 +93,149 @@ def tables() -> dict[str, str]:
     }
 
 
-#: Episode id → (person, facility, admitted day, agreement's end, sentence rules, country),
-#: the days as ``YYYY-MM-DD`` text.
-EpisodeRow = tuple[int, int, str, str | None, str | None, str | None]
-#: (episode, basis id, kind, status, ends_on, ended_on, sentence, order_date,
-#: removal_protection, protection_on, sentence_start, credit days, forfeited days), dates as
-#: ``YYYY-MM-DD`` text.
-BasisRow = tuple[
-    int, int, str, str, str | None, str | None, str, str | None, Any, str | None, str | None,
-    int | None, int | None,
-]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class OpenState:
-    """What the check reads of the open episodes (or of the given ones): each episode and each
-    of its legal bases, read once with two plain queries and shared by the recalculation and
-    the alarm conditions."""
-
-    episodes: dict[int, EpisodeRow]
-    bases: list[BasisRow]
-
-
-def open_state(episode_ids: Sequence[int] | None) -> OpenState:
-    """Read :class:`OpenState` for every open episode (``None``) or for the given episodes."""
-    t = tables()
-    wanted = None if episode_ids is None else sorted(set(episode_ids))
-    episodes: dict[int, EpisodeRow] = {
-        row[0]: row[1:]
-        for row in open_rows(
-            f"SELECT e.id, e.person_id, e.facility_id, {day_text('e.admitted_at')}, "  # noqa: S608 - table names from the models, constants only
-            f"{date_text('a.ends')}, a.sentence_rules, j.code FROM {t['episode']} e "
-            f"LEFT JOIN {t['agreement']} a ON a.id = e.agreement_id "
-            f"LEFT JOIN {t['facility']} f ON f.id = e.facility_id "
-            f"LEFT JOIN {t['jurisdiction']} j ON j.id = f.jurisdiction_id WHERE 1 = 1",
-            "e.id",
-            wanted,
-        )
-    }
-    bases: list[BasisRow] = list(
-        open_rows(
-            f"SELECT l.custodyepisode_id, b.id, b.kind, b.status, {date_text('b.ends_on')}, "  # noqa: S608 - table names from the models, constants only
-            f"{date_text('b.ended_on')}, b.sentence, {date_text('b.order_date')}, "
-            f"b.removal_protection, {date_text('b.protection_on')}, "
-            f"{date_text('b.sentence_start')}, b.custody_credit_days, b.credit_forfeited_days "
-            f"FROM {t['link']} l JOIN {t['basis']} b ON b.id = l.legalbasis_id "
-            f"JOIN {t['episode']} e ON e.id = l.custodyepisode_id WHERE 1 = 1",
-            "l.custodyepisode_id",
-            wanted,
-        )
+def _key_part() -> str:
+    """SQL for a sentence's part of the inputs' key text (``b``: the legal basis), as
+    :func:`~habeas.custody.release.inputs_sha` serialises it, or NULL for a sentence not in
+    force."""
+    return (
+        f"CASE WHEN b.status = '{BasisStatus.ACTIVE}' AND b.sentence <> '' AND "
+        f"b.sentence_start IS NOT NULL THEN '{{\"basis\":' || CAST(b.id AS TEXT) || "
+        f"',\"credit_days\":' || CAST(COALESCE(b.custody_credit_days, 0) AS TEXT) || "
+        f"',\"forfeited_days\":' || CAST(COALESCE(b.credit_forfeited_days, 0) AS TEXT) || "
+        f'\',"sentence":"\' || b.sentence || \'","sentence_start":"\' || '
+        f"{date_text('b.sentence_start')} || '\"}}' END"
     )
-    return OpenState(episodes, bases)
+
+
+def _sha256_hex(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode()).hexdigest()
+
+
+def changed_candidates(episode_ids: Sequence[int] | None) -> list[int]:
+    """The open episodes with a criminal sentence whose inputs may have changed since their
+    current calculation (``None``: among every open episode): the database puts together
+    each episode's key text (the sentences' parts in basis order) and compares its SHA-256
+    with the stored ``inputs_sha``, so an unchanged episode never leaves it. On SQLite the
+    hash is a function registered on the connection. A text that differs from what
+    :func:`~habeas.custody.release.inputs_sha` hashes (a value JSON would escape, parts in
+    another order) only makes the episode a candidate: :func:`release_recalculate` then
+    compares its inputs built in Python."""
+    t = tables()
+    if connection.vendor == "postgresql":
+        parts = f"string_agg({_key_part()}, ',' ORDER BY l.legalbasis_id)"
+        digest = "encode(sha256(convert_to(k.text, 'UTF8')), 'hex')"
+    else:
+        connection.ensure_connection()
+        connection.connection.create_function("habeas_sha256", 1, _sha256_hex, deterministic=True)
+        parts = f"group_concat({_key_part()}, ',')"
+        digest = "habeas_sha256(k.text)"
+    version = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in VERSIONS.items())
+    rules = "COALESCE(a.sentence_rules, 'plain')"
+    text = (
+        f'\'{{"country":"\' || UPPER(COALESCE(j.code, \'\')) || \'","rule_set":"\' || '
+        f"{rules} || '\",\"sentences\":[' || COALESCE({parts}, '') || "
+        f"'],\"version\":\"' || CASE {rules} {version} ELSE {rules} END || '\"}}'"
+    )
+    inner = (
+        f"SELECT l.custodyepisode_id AS ep, {text} AS text, (SELECT c.inputs_sha "  # noqa: S608 - table names from the models, constants only
+        f"FROM {t['calculation']} c WHERE c.episode_id = l.custodyepisode_id "
+        f"ORDER BY c.id DESC LIMIT 1) AS latest "
+        f"FROM {t['link']} l JOIN {t['basis']} b ON b.id = l.legalbasis_id "
+        f"JOIN {t['episode']} e ON e.id = l.custodyepisode_id "
+        f"LEFT JOIN {t['agreement']} a ON a.id = e.agreement_id "
+        f"LEFT JOIN {t['facility']} f ON f.id = e.facility_id "
+        f"LEFT JOIN {t['jurisdiction']} j ON j.id = f.jurisdiction_id "
+        f"WHERE b.kind = '{LegalBasisKind.CRIMINAL_SENTENCE}' {{where}} "
+        f"GROUP BY l.custodyepisode_id, j.code, a.sentence_rules"
+    )
+    sql = f"SELECT k.ep FROM ({inner}) k WHERE k.latest IS NULL OR {digest} <> k.latest"  # noqa: S608 - built above from constants
+    found: list[int] = []
+    with connection.cursor() as cursor:
+        if episode_ids is None:
+            cursor.execute(sql.replace("{where}", "AND e.released_at IS NULL"))
+            found = [ep for (ep,) in cursor.fetchall()]
+        else:
+            ids = sorted(set(episode_ids))
+            for i in range(0, len(ids), CHUNK):
+                part = ids[i : i + CHUNK]
+                marks = ", ".join(["%s"] * len(part))
+                cursor.execute(
+                    sql.replace(
+                        "{where}",
+                        f"AND e.released_at IS NULL AND l.custodyepisode_id IN ({marks})",
+                    ),
+                    part,
+                )
+                found += [ep for (ep,) in cursor.fetchall()]
+    return sorted(found)
+
+
+def sentence_rows(episode_ids: Sequence[int] | None) -> Iterator[Any]:
+    """One row per criminal sentence of every open episode (``None``) or of the given ones,
+    in episode order: (episode, person, sentence rules, country, basis id, status, sentence,
+    start as ``YYYY-MM-DD``, credit days, forfeited days, the current calculation's
+    inputs_sha, and the sentence's part of the inputs as the JSON text
+    :func:`~habeas.custody.release.inputs_sha` hashes, or NULL for a sentence not in force).
+    One plain query: only what a calculation's inputs are made of."""
+    t = tables()
+    yield from open_rows(
+        f"SELECT l.custodyepisode_id, e.person_id, a.sentence_rules, j.code, b.id, b.status, "  # noqa: S608 - table names from the models, constants only
+        f"b.sentence, {date_text('b.sentence_start')}, b.custody_credit_days, "
+        f"b.credit_forfeited_days, (SELECT c.inputs_sha FROM {t['calculation']} c "
+        f"WHERE c.episode_id = l.custodyepisode_id ORDER BY c.id DESC LIMIT 1), "
+        f"{_key_part()} "
+        f"FROM {t['link']} l JOIN {t['basis']} b ON b.id = l.legalbasis_id "
+        f"JOIN {t['episode']} e ON e.id = l.custodyepisode_id "
+        f"LEFT JOIN {t['agreement']} a ON a.id = e.agreement_id "
+        f"LEFT JOIN {t['facility']} f ON f.id = e.facility_id "
+        f"LEFT JOIN {t['jurisdiction']} j ON j.id = f.jurisdiction_id "
+        f"WHERE b.kind = '{LegalBasisKind.CRIMINAL_SENTENCE}'",
+        "l.custodyepisode_id",
+        None if episode_ids is None else sorted(set(episode_ids)),
+        order="l.custodyepisode_id, l.legalbasis_id",
+    )
 
 
 def calculations_for(
-    episode_ids: Sequence[int] | None, state: OpenState | None = None
-) -> dict[int, tuple[int, _Pending]]:
-    """Episode id → (person id, the calculation its inputs give now), for the episodes that
-    have a criminal sentence (live or not: a vacated sentence leaves a calculation with none);
-    ``None``: every open episode. ``state``: the rows, when the caller has read them."""
-    if state is None:
-        state = open_state(episode_ids)
-    criminal = str(LegalBasisKind.CRIMINAL_SENTENCE)
+    episode_ids: Sequence[int] | None,
+) -> Iterator[tuple[int, int, _Pending, str | None, str]]:
+    """(episode, person, the calculation its inputs give now, the current calculation's
+    inputs_sha, the inputs' key text) for each episode that has a criminal sentence (live or
+    not: a vacated sentence leaves a calculation with none); ``None``: every open episode.
+
+    The key text is the inputs as :func:`~habeas.custody.release.inputs_sha` serialises them
+    (sorted keys, no spaces), put together from the parts the query built, so that unchanged
+    inputs are recognised by one SHA-256 of it; when it differs (a value JSON would escape),
+    :func:`release_recalculate` builds the inputs and compares again."""
     active = str(BasisStatus.ACTIVE)
-    bases: dict[int, list[_Basis]] = defaultdict(list)
-    has_sentence: set[int] = set()
-    rows = state.bases
-    for ep, pk, kind, status, _, _, sentence, _, _, _, start, credit, forfeited in rows:
-        if kind != criminal:
-            continue
-        has_sentence.add(ep)
-        if status != active or not sentence or start is None:
-            continue
-        bases[ep].append((pk, sentence, start, credit or 0, forfeited or 0))
-    result: dict[int, tuple[int, _Pending]] = {}
-    for ep, (person, _facility, _admitted, _ends, rules, country) in state.episodes.items():
-        if ep in has_sentence:
-            result[ep] = (person, _Pending(rules or "plain", country or "", bases.get(ep, [])))
-    return result
+    current: int | None = None
+    person = 0
+    rules = country = ""
+    sha: str | None = None
+    bases: list[_Basis] = []
+    parts: list[str] = []
+
+    def key() -> str:
+        return (
+            f'{{"country":"{country.upper()}","rule_set":"{rules}","sentences":'
+            f'[{",".join(parts)}],"version":"{VERSIONS.get(rules, rules)}"}}'
+        )
+
+    for row in sentence_rows(episode_ids):
+        ep, who, rule_set, code, pk, status, sentence, start, credit, forfeited, latest, part = row
+        if ep != current:
+            if current is not None:
+                yield current, person, _Pending(rules, country, bases), sha, key()
+            current, person, rules, country, sha = (
+                ep, who, rule_set or "plain", code or "", latest
+            )  # fmt: skip
+            bases = []
+            parts = []
+        if status == active and sentence and start is not None:
+            bases.append((pk, sentence, start, credit or 0, forfeited or 0))
+            parts.append(part)
+    if current is not None:
+        yield current, person, _Pending(rules, country, bases), sha, key()
 
 
 #: (basis id, sentence, start as ``YYYY-MM-DD``, credit days, forfeited days)
@@ -209,23 +277,6 @@ class _Pending:
         )
 
 
-def latest_calculations(episode_ids: Iterable[int] | None) -> dict[int, tuple[str, str | None]]:
-    """Episode → (inputs_sha, release date as ``YYYY-MM-DD``) of its current calculation,
-    the latest (``None``: of every open episode)."""
-    t = tables()
-    found: dict[int, tuple[int, str, str | None]] = {}
-    for ep, pk, sha, release in open_rows(
-        f"SELECT c.episode_id, c.id, c.inputs_sha, {date_text('c.release_date')} "  # noqa: S608 - table names from the models, constants only
-        f"FROM {t['calculation']} c JOIN {t['episode']} e ON e.id = c.episode_id WHERE 1 = 1",
-        "c.episode_id",
-        None if episode_ids is None else sorted(set(episode_ids)),
-    ):
-        seen = found.get(ep)
-        if seen is None or seen[0] < pk:
-            found[ep] = (pk, sha, release)
-    return {ep: (sha, release) for ep, (_pk, sha, release) in found.items()}
-
-
 @service
 def release_recalculate(
     *,
@@ -238,33 +289,26 @@ def release_recalculate(
     calculation (or that has none); one ``custody.release_calculated`` entry each, carrying
     the inputs, the version, the working and the previous date (with ``append`` false the
     caller's own entry carries them: an admission). Equal inputs write nothing: safe to run
-    again and again (``check-custody``)."""
-    return recalculate(actor=actor, episode_ids=episode_ids, at=at, append=append)[0]
-
-
-@service
-def recalculate(
-    *,
-    actor: Actor,
-    episode_ids: Sequence[int] | None,
-    at: dt.datetime | None = None,
-    append: bool = True,
-    state: OpenState | None = None,
-) -> tuple[list[ReleaseCalculation], dict[int, tuple[str, str | None]]]:
-    """:func:`release_recalculate`, also giving every episode's
-    current calculation afterwards: episode → (inputs_sha, release date as text).
-    ``state``: the episodes' rows, when the caller has read them (``check-custody``)."""
+    again and again (``check-custody``). Unchanged inputs are recognised by their key
+    (:func:`~habeas.custody.release.inputs_sha`) read beside them in the same query; only
+    the changed ones are calculated, and only their previous dates are read."""
     when = at or now()
-    wanted = None if episode_ids is None else sorted(set(episode_ids))
-    computed = calculations_for(wanted, state)
-    latest = latest_calculations(wanted)
-    made: list[tuple[int, ReleaseCalculation, dt.date | None, bool]] = []
-    for ep, (person, pending) in computed.items():
+    candidates = changed_candidates(episode_ids)
+    changed: list[tuple[int, int, _Pending, dict[str, Any], str, bool]] = []
+    if not candidates:
+        return []
+    for ep, person, pending, latest, text in calculations_for(candidates):
+        if latest is not None and hashlib.sha256(text.encode()).hexdigest() == latest:
+            continue  # unchanged
         inputs = pending.inputs()
         sha = inputs_sha(inputs)
-        previous = latest.get(ep)
-        if previous is not None and previous[0] == sha:
-            continue
+        if latest != sha:
+            changed.append((ep, person, pending, inputs, sha, latest is not None))
+    if not changed:
+        return []
+    previous = _previous_dates([c[0] for c in changed if c[5]])
+    made: list[tuple[int, ReleaseCalculation, dt.date | None, bool]] = []
+    for ep, person, pending, inputs, sha, again in changed:
         calc = pending.calculate()
         row = ReleaseCalculation(
             episode_id=ep,
@@ -277,26 +321,11 @@ def recalculate(
             working=calc.working(),
             calculated_at=when,
         )
-        before = previous[1] if previous else None
-        made.append(
-            (
-                person,
-                row,
-                dt.date.fromisoformat(before) if before else None,
-                previous is not None,
-            )
-        )
-    if not made:
-        return [], latest
+        made.append((person, row, previous.get(ep), again))
     made.sort(key=lambda m: m[1].episode_id)
     rows = ReleaseCalculation.objects.bulk_create([m[1] for m in made], batch_size=500)
-    for row in rows:
-        latest[row.episode_id] = (
-            row.inputs_sha,
-            row.release_date.isoformat() if row.release_date else None,
-        )
     if not append:  # the caller's own entry carries each calculation (an admission)
-        return rows, latest
+        return rows
     ledger_append_many(
         actor=actor,
         events=[
@@ -306,14 +335,26 @@ def recalculate(
                 occurred_at=when,
                 payload={
                     "calculation": calculation_snapshot(row, person),
-                    "previous_release_date": previous,
+                    "previous_release_date": before,
                     "recalculated": again,
                 },
             )
-            for (person, _r, previous, again), row in zip(made, rows, strict=True)
+            for (person, _r, before, again), row in zip(made, rows, strict=True)
         ],
     )
-    return rows, latest
+    return rows
+
+
+def _previous_dates(episode_ids: list[int]) -> dict[int, dt.date | None]:
+    """Episode → the release date of its current calculation (the latest)."""
+    found: dict[int, tuple[int, dt.date | None]] = {}
+    for i in range(0, len(episode_ids), CHUNK):
+        for ep, pk, release in ReleaseCalculation.objects.filter(
+            episode_id__in=episode_ids[i : i + CHUNK]
+        ).values_list("episode_id", "pk", "release_date"):
+            if ep not in found or found[ep][0] < pk:
+                found[ep] = (pk, release)
+    return {ep: release for ep, (_pk, release) in found.items()}
 
 
 def current_calculation(episode: CustodyEpisode) -> ReleaseCalculation | None:

@@ -13,6 +13,10 @@ nobody is held without a valid commitment order), each with its rule and citatio
   term (STANDARDS.md: one year, pending the sending state's decision).
 * **A4.5 no live basis** — no order holds the person today: every sentence served, every order
   vacated or superseded, or none recorded (the original A4).
+* **A4.6 agreement ending** — a warning before A4.4: the agreement's term ends within
+  ``HABEAS_AGREEMENT_NOTICE_DAYS`` (default 30) days, so the sending state's decision (renew,
+  repatriate, transfer back) is taken while the person is still lawfully held (Mandela Rule
+  7(b)). From the day after the term's end A4.4 replaces it.
 
 The check first recalculates release dates whose inputs changed, then opens an alarm for
 each condition that holds and has none open, and closes each open alarm whose condition
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,12 +40,7 @@ from django.utils import timezone
 from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.services import service
-from habeas.custody.calculations import (
-    OpenState,
-    latest_calculations,
-    open_state,
-    recalculate,
-)
+from habeas.custody.calculations import release_recalculate
 from habeas.custody.choices import AlarmStatus, BasisStatus, LegalBasisKind
 from habeas.custody.models import CustodyAlarm, CustodyEpisode
 from habeas.facilities.models import Facility
@@ -66,12 +66,18 @@ RULES = {
         ),
         AlarmRule("A4.4", "agreement_ended", "Mandela Rule 7(b); the agreement's term"),
         AlarmRule("A4.5", "no_live_basis", "Mandela Rule 7(b); 18 U.S.C. § 3585(b)"),
+        AlarmRule("A4.6", "agreement_ending", "Mandela Rule 7(b); the agreement's term"),
     )
 }
 
 
 def removal_period_days() -> int:
     return int(getattr(settings, "HABEAS_REMOVAL_PERIOD_DAYS", 90))
+
+
+def agreement_notice_days() -> int:
+    """How many days before the end of an agreement's term A4.6 warns of it."""
+    return int(getattr(settings, "HABEAS_AGREEMENT_NOTICE_DAYS", 30))
 
 
 @dataclass
@@ -97,83 +103,161 @@ def _today_by_facility(at: dt.datetime) -> dict[int, dt.date]:
     }
 
 
+#: Each rule's bit in the masks the evaluation compares (the conditions that hold, the open
+#: alarms): an episode whose two masks agree needs nothing done.
+BITS = {"A4.1": 1, "A4.2": 2, "A4.3": 4, "A4.4": 8, "A4.5": 16, "A4.6": 32}
+UNKNOWN_RULE_BIT = 64
+
+
+def _date_param() -> str:
+    """A date parameter compared with date columns: SQLite stores dates as ``YYYY-MM-DD``
+    text, PostgreSQL as dates."""
+    return "CAST(%s AS DATE)" if connection.vendor == "postgresql" else "%s"
+
+
+def _admitted_day() -> str:
+    """The UTC day of the episode's admission, comparable with date columns."""
+    if connection.vendor == "postgresql":
+        return "CAST(e.admitted_at AT TIME ZONE 'UTC' AS DATE)"
+    return "substr(e.admitted_at, 1, 10)"
+
+
+def _evaluation_sql(at: dt.datetime, *, with_alarms: bool) -> tuple[str, list[Any]]:
+    """One query over the open episodes (its WHERE clause left open for
+    :func:`~habeas.custody.calculations.open_rows`): per episode, what every rule reads of
+    its orders, aggregated in the database — (episode, wanted mask, open-alarm mask or 0,
+    removal start, protection day, last ended, last sentence end, agreement's end, release
+    date, admitted day), dates as ``YYYY-MM-DD``. Each facility's own "today" is a row of
+    a ``VALUES`` list joined on the facility."""
+    from habeas.custody.calculations import date_text, tables
+
+    t = tables()
+    alarms = CustodyAlarm._meta.db_table
+    period = dt.timedelta(days=removal_period_days())
+    notice = dt.timedelta(days=agreement_notice_days())
+    days = _today_by_facility(at) or {0: timezone.localdate(at)}
+    p = _date_param()
+    values = ", ".join([f"(CAST(%s AS INTEGER), {p}, {p}, {p})"] * len(days))
+    params: list[Any] = []
+    for pk, d in sorted(days.items()):
+        params += [pk, d.isoformat(), (d - period).isoformat(), (d + notice).isoformat()]
+    active, removal = str(BasisStatus.ACTIVE), str(LegalBasisKind.REMOVAL_ORDER)
+    adm = _admitted_day()
+    live = (
+        f"b.status = '{active}' AND (b.kind = '{removal}' OR (b.ends_on IS NULL AND "
+        f"b.sentence <> '') OR b.ends_on >= d.today)"
+    )
+    have = "0"
+    if with_alarms:
+        cases = " ".join(f"WHEN '{rule}' THEN {bit}" for rule, bit in BITS.items())
+        have = (
+            f"(SELECT COALESCE(SUM(CASE al.rule {cases} ELSE {UNKNOWN_RULE_BIT} END), 0) "  # noqa: S608 - table names from the models, constants only
+            f"FROM {alarms} al WHERE al.episode_id = e.id AND al.status = "
+            f"'{AlarmStatus.OPEN}')"
+        )
+    inner = (
+        f"SELECT e.id AS ep, d.today AS today, d.removal_due AS removal_due, "  # noqa: S608 - table names from the models, constants only
+        f"d.ending_by AS ending_by, a.ends AS ends, {adm} AS admitted, "
+        f"MAX(CASE WHEN {live} THEN 1 ELSE 0 END) AS live, "
+        f"MIN(CASE WHEN b.status = '{active}' AND b.kind = '{removal}' "
+        f"THEN COALESCE(b.order_date, {adm}) END) AS removal_start, "
+        f"MIN(CASE WHEN b.status = '{active}' AND b.kind = '{removal}' AND "
+        f"b.removal_protection THEN COALESCE(b.protection_on, b.order_date, {adm}) END) "
+        f"AS protected_on, "
+        f"MAX(CASE WHEN b.status <> '{active}' THEN b.ended_on END) AS last_ended, "
+        f"MAX(CASE WHEN b.status = '{active}' AND b.kind <> '{removal}' AND "
+        f"b.ends_on < d.today THEN b.ends_on END) AS last_ends, "
+        f"(SELECT c.release_date FROM {t['calculation']} c WHERE c.episode_id = e.id "
+        f"ORDER BY c.id DESC LIMIT 1) AS release, {have} AS have "
+        f"FROM {t['episode']} e JOIN days d ON d.facility_id = e.facility_id "
+        f"LEFT JOIN {t['agreement']} a ON a.id = e.agreement_id "
+        f"LEFT JOIN {t['link']} l ON l.custodyepisode_id = e.id "
+        f"LEFT JOIN {t['basis']} b ON b.id = l.legalbasis_id "
+        f"WHERE 1 = 1 {{where}} "
+        f"GROUP BY e.id, d.today, d.removal_due, d.ending_by, a.ends, e.admitted_at"
+    )
+    wanted = (
+        "(CASE WHEN x.live = 1 AND x.release < x.today THEN 1 ELSE 0 END"
+        " + CASE WHEN x.removal_start < x.removal_due THEN 2 ELSE 0 END"
+        " + CASE WHEN x.protected_on IS NOT NULL THEN 4 ELSE 0 END"
+        " + CASE WHEN x.ends < x.today THEN 8 ELSE 0 END"
+        " + CASE WHEN x.live = 1 THEN 0 ELSE 16 END"
+        " + CASE WHEN x.ends >= x.today AND x.ends <= x.ending_by THEN 32 ELSE 0 END)"
+    )
+    sql = (
+        f"WITH days (facility_id, today, removal_due, ending_by) AS (VALUES {values}) "  # noqa: S608 - table names from the models, constants only
+        f"SELECT * FROM (SELECT x.ep, {wanted} AS wanted, x.have, "
+        f"{date_text('x.removal_start')}, {date_text('x.protected_on')}, "
+        f"{date_text('x.last_ended')}, {date_text('x.last_ends')}, {date_text('x.ends')}, "
+        f"{date_text('x.release')}, {date_text('x.admitted')} FROM ({inner}) x) y "
+        f"WHERE y.wanted <> y.have"
+    )
+    return sql, params
+
+
+def _evaluate(
+    episode_ids: Sequence[int] | None, at: dt.datetime, *, with_alarms: bool
+) -> Iterator[tuple[int, int, int, tuple[Any, ...]]]:
+    """(episode, wanted mask, open-alarm mask, values) of each open episode (``None``: every
+    one) whose masks differ; without ``with_alarms`` the open-alarm mask is 0: every episode
+    where some condition holds."""
+    sql, params = _evaluation_sql(at, with_alarms=with_alarms)
+    with connection.cursor() as cursor:
+        if episode_ids is None:
+            cursor.execute(sql.replace("{where}", "AND e.released_at IS NULL"), params)
+            while rows := cursor.fetchmany(CHUNK):
+                for ep, wanted, have, *values in rows:
+                    yield ep, wanted, have, tuple(values)
+            return
+        ids = sorted(set(episode_ids))
+        for i in range(0, len(ids), CHUNK):
+            part = ids[i : i + CHUNK]
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(
+                sql.replace("{where}", f"AND e.released_at IS NULL AND e.id IN ({marks})"),
+                [*params, *part],
+            )
+            for ep, wanted, have, *values in cursor.fetchall():
+                yield ep, wanted, have, tuple(values)
+
+
+def _conditions_of(wanted: int, values: tuple[Any, ...]) -> dict[str, tuple[dt.date, str]]:
+    """Rule → (since, value) of each condition in ``wanted``, from the values the
+    evaluation read (dates as ``YYYY-MM-DD``)."""
+    removal_start, protected_on, last_ended, last_ends, ends, release, admitted = values
+    iso = dt.date.fromisoformat
+    one = dt.timedelta(days=1)
+    found: dict[str, tuple[dt.date, str]] = {}
+    if wanted & 1:
+        found["A4.1"] = (iso(release) + one, release)
+    if wanted & 2:
+        period = dt.timedelta(days=removal_period_days())
+        found["A4.2"] = (iso(removal_start) + period + one, removal_start)
+    if wanted & 4:
+        found["A4.3"] = (iso(protected_on), "protected")
+    if wanted & 8:
+        found["A4.4"] = (iso(ends) + one, ends)
+    if wanted & 16:
+        ended = [iso(last_ended) - one] if last_ended else []
+        ended += [iso(last_ends)] if last_ends else []
+        end = max(ended) if ended else None
+        since = end + one if end is not None else iso(admitted)
+        found["A4.5"] = (since, end.isoformat() if end else "none")
+    if wanted & 32:
+        found["A4.6"] = (iso(ends) - dt.timedelta(days=agreement_notice_days()), ends)
+    return found
+
+
 def conditions_for(
-    episode_ids: list[int] | None,
-    at: dt.datetime,
-    calculations: dict[int, tuple[str, str | None]] | None = None,
-    state: OpenState | None = None,
+    episode_ids: list[int] | None, at: dt.datetime
 ) -> dict[tuple[int, str], tuple[dt.date, str]]:
     """(episode, rule) → (since, value) for every alarm condition that holds at ``at``, over
-    the given open episodes (``None``: every open episode). ``calculations`` (episode →
-    (inputs_sha, release date as text)), when the caller has just read them, spares reading
-    them again. Dates are read and compared as ``YYYY-MM-DD`` text (ISO dates sort as
-    dates), parsed only for the conditions found. ``state``: the episodes' rows, when the
-    caller has read them (:func:`~habeas.custody.calculations.open_state`)."""
-    if state is None:
-        state = open_state(episode_ids)
-    period = dt.timedelta(days=removal_period_days())
-    day = {pk: d.isoformat() for pk, d in _today_by_facility(at).items()}
-    # start + period < today  ⇔  start < today − period
-    removal_due = {pk: (dt.date.fromisoformat(d) - period).isoformat() for pk, d in day.items()}
+    the given open episodes (``None``: every open episode): the alerts' live view, from the
+    same evaluation ``check-custody`` opens and closes alarms by."""
     found: dict[tuple[int, str], tuple[dt.date, str]] = {}
-    removal = str(LegalBasisKind.REMOVAL_ORDER)
-    active = str(BasisStatus.ACTIVE)
-    one = dt.timedelta(days=1)
-    iso = dt.date.fromisoformat
-    meta: dict[int, tuple[int, str, str | None]] = {
-        ep: (facility, admitted, ends)
-        for ep, (_person, facility, admitted, ends, _rules, _country) in state.episodes.items()
-    }
-    live: set[int] = set()
-    last_end: dict[int, dt.date] = {}
-    rows = state.bases
-    for (
-        ep,
-        _,
-        kind,
-        status,
-        ends_on,
-        ended_on,
-        sentence,
-        order_date,
-        protected,
-        prot_on,
-        *_,
-    ) in rows:
-        facility, admitted, _ends = meta[ep]
-        if status != active:
-            if ended_on is not None:
-                ended = iso(ended_on)
-                last_end[ep] = max(last_end.get(ep, ended), ended - one)
-            continue
-        if kind == removal:
-            live.add(ep)
-            start = order_date or admitted
-            if start < removal_due[facility]:
-                found[(ep, "A4.2")] = (iso(start) + period + one, start)
-            if protected:
-                found[(ep, "A4.3")] = (iso(prot_on or start), "protected")
-        elif (ends_on is None and sentence) or (
-            ends_on is not None and ends_on >= day[facility]
-        ):  # life, or an end that cannot be computed
-            live.add(ep)
-        elif ends_on is not None:
-            ends = iso(ends_on)
-            last_end[ep] = max(last_end.get(ep, ends), ends)
-    for ep, (facility, admitted, agreement_ends) in meta.items():
-        if ep not in live:
-            end = last_end.get(ep)
-            since = end + one if end is not None else iso(admitted)
-            found[(ep, "A4.5")] = (since, end.isoformat() if end else "none")
-        if agreement_ends is not None and agreement_ends < day[facility]:
-            found[(ep, "A4.4")] = (iso(agreement_ends) + one, agreement_ends)
-    if calculations is None:
-        calculations = latest_calculations(episode_ids)
-    for ep, (_sha, release) in calculations.items():
-        if release is None or ep not in meta or (ep, "A4.5") in found:
-            continue  # no basis at all: A4.5 says it
-        if release < day[meta[ep][0]]:
-            found[(ep, "A4.1")] = (iso(release) + one, release)
+    for ep, wanted, _have, values in _evaluate(episode_ids, at, with_alarms=False):
+        for rule, condition in _conditions_of(wanted, values).items():
+            found[(ep, rule)] = condition
     return found
 
 
@@ -190,26 +274,20 @@ def alarm_snapshot(a: CustodyAlarm, person: int) -> dict[str, Any]:
     }
 
 
-def open_alarm_keys(episode_ids: list[int] | None) -> dict[tuple[int, str], int]:
-    """(episode, rule) → id of every open alarm (``None``: of every episode, released or not:
-    an alarm of a released episode is closed), read with plain SQL."""
-    table = CustodyAlarm._meta.db_table
-    sql = f"SELECT episode_id, rule, id FROM {table} WHERE status = %s"  # noqa: S608 - the model's table
-    found: dict[tuple[int, str], int] = {}
-    with connection.cursor() as cursor:
-        if episode_ids is None:
-            cursor.execute(sql, [str(AlarmStatus.OPEN)])
-            while rows := cursor.fetchmany(CHUNK):
-                for ep, rule, pk in rows:
-                    found[(ep, rule)] = pk
-            return found
-        for i in range(0, len(episode_ids), CHUNK):
-            part = episode_ids[i : i + CHUNK]
-            marks = ", ".join(["%s"] * len(part))
-            cursor.execute(sql + f" AND episode_id IN ({marks})", [str(AlarmStatus.OPEN), *part])
-            for ep, rule, pk in cursor.fetchall():
-                found[(ep, rule)] = pk
-    return found
+def _released_open_alarms(episode_ids: list[int] | None) -> list[int]:
+    """Ids of the open alarms of released episodes (closed by the check: nobody is held)."""
+    episodes = CustodyEpisode.objects.filter(released_at__isnull=False)
+    alarms = CustodyAlarm.objects.filter(status=AlarmStatus.OPEN)
+    if episode_ids is None:
+        return list(alarms.filter(episode__in=episodes).values_list("pk", flat=True))
+    ids = sorted(set(episode_ids))
+    return [
+        pk
+        for i in range(0, len(ids), CHUNK)
+        for pk in alarms.filter(episode__in=episodes.filter(pk__in=ids[i : i + CHUNK])).values_list(
+            "pk", flat=True
+        )
+    ]
 
 
 @service
@@ -218,18 +296,32 @@ def custody_check(
 ) -> CheckReport:
     """Evaluate every open episode (or those given): recalculate release dates whose inputs
     changed, open the alarms whose condition holds, close those whose condition cleared.
-    Nothing is written when nothing changed."""
+    Nothing is written when nothing changed.
+
+    Set-based: the database aggregates, per episode, what each rule reads of its orders and
+    compares the conditions that hold with the open alarms (one bit per rule); only the
+    episodes where the two differ come back, and only their alarms are read as rows."""
     when = at or now()
     episodes = CustodyEpisode.objects.open()
     ids: list[int] | None = None
     if episode_ids is not None:
         ids = sorted(episodes.filter(pk__in=episode_ids).values_list("pk", flat=True))
     report = CheckReport(episodes=len(ids) if ids is not None else episodes.count())
-    state = open_state(ids)
-    made, calculations = recalculate(actor=actor, episode_ids=ids, at=when, state=state)
+    made = release_recalculate(actor=actor, episode_ids=ids, at=when)
     report.recalculated = len(made)
-    wanted = conditions_for(ids, when, calculations, state)
-    open_alarms = open_alarm_keys(episode_ids)
+    wanted: dict[tuple[int, str], tuple[dt.date, str]] = {}
+    differing: list[int] = []
+    if ids is None or ids:
+        for ep, mask, _have, values in _evaluate(ids, when, with_alarms=True):
+            differing.append(ep)
+            for rule, condition in _conditions_of(mask, values).items():
+                wanted[(ep, rule)] = condition
+    open_alarms: dict[tuple[int, str], int] = {}
+    for i in range(0, len(differing), CHUNK):
+        for ep, rule, pk in CustodyAlarm.objects.filter(
+            status=AlarmStatus.OPEN, episode_id__in=differing[i : i + CHUNK]
+        ).values_list("episode_id", "rule", "pk"):
+            open_alarms[(ep, rule)] = pk
     new = [
         CustodyAlarm(
             episode_id=ep,
@@ -243,7 +335,10 @@ def custody_check(
             item for item in wanted.items() if item[0] not in open_alarms
         )
     ]
-    gone_ids = sorted(pk for key, pk in open_alarms.items() if key not in wanted)
+    gone_ids = sorted(
+        [pk for key, pk in open_alarms.items() if key not in wanted]
+        + _released_open_alarms(episode_ids)
+    )
     # Only the alarms that change are read as rows (locked): the rest stay as they are.
     gone = [
         a

@@ -183,6 +183,29 @@ def _removal(
     )
 
 
+#: Days left of the US agreement's term on the day the demo is loaded: inside the notice
+#: period of alarm A4.6 (``HABEAS_AGREEMENT_NOTICE_DAYS``, 30), so the liaison, the dashboard
+#: and oversight see the term's end coming.
+DEMO_TERM_LEFT_DAYS = 21
+
+
+def _term_ending_soon(actor: Actor, document: Any) -> None:
+    """The 2025 agreement's one-year term (2025-03-15 to 2026-03-14 as reported) extended by
+    the parties, pending the sending state's decision, to a date three weeks after the demo's
+    day, whenever it is loaded: amended as an operator amends an agreement, the setup file
+    applied again (one ``agreements.agreement_amended`` entry on the ledger)."""
+    from habeas.core.clock import now
+
+    ends = now().date() + dt.timedelta(days=DEMO_TERM_LEFT_DAYS)
+    agreements = [
+        a.model_copy(update={"ends": ends})
+        if a.code == "US-SV-2025" and a.ends is not None and a.ends < ends
+        else a
+        for a in document.agreement
+    ]
+    setup_apply(actor=actor, document=document.model_copy(update={"agreement": agreements}))
+
+
 def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -195,7 +218,9 @@ def load_demo(
     rng = random.Random(SEED)
     spec = SCALES[scale]
     actor = Actor.system("demo")
-    setup_apply(actor=actor, document=load_setup(SETUP))
+    document = load_setup(SETUP)
+    setup_apply(actor=actor, document=document)
+    _term_ending_soon(actor, document)
     facility = Facility.objects.get(code="TEC")
     agreement = Agreement.objects.get(code="US-SV-2025")
     step = advance or (lambda n: None)

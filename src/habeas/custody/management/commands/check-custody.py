@@ -1,5 +1,5 @@
 """``habeas check-custody [--json]``: every open custody episode's legal basis and release
-date; alarms A4.1-A4.5 opened and closed on the ledger (INTERFACES.md v1.1). Idempotent: run
+date; alarms A4.1-A4.6 opened and closed on the ledger (INTERFACES.md v1.1). Idempotent: run
 it from cron, or let ``habeas worker`` run it daily."""
 
 from __future__ import annotations
