@@ -25,6 +25,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from habeas.people.choices import Sex
 from habeas.people.matching import PersonRecord, dob_score, fold
 from habeas.people.models import Person
 from habeas.people.names import name_keys
@@ -383,11 +384,12 @@ def compare(entry: ManifestEntry, person: Person, sending: str) -> Comparison:
         )
     )
     sex = str(data.get("sex", "")).strip().upper()
+    sexes = dict(Sex.choices)
     rows.append(
         FieldRow(
             _("Sex"),
-            sex,
-            person.sex,
+            str(sexes.get(sex, sex)),
+            str(sexes.get(person.sex, person.sex)),
             UNKNOWN if not sex or not person.sex else SAME if sex == person.sex else DIFFERS,
         )
     )

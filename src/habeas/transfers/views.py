@@ -116,7 +116,9 @@ def _chips(request: HttpRequest, counts: dict[str, int], current: str) -> list[d
 
     chips: list[tuple[str, str, Any]] = [("", "all", _("All entries"))]
     chips += [("decision", d.value, d.label) for d in Decision]
-    chips += [("status", s.value, s.label) for s in EntryStatus]
+    # "Decided" beside the decisions would read as one more decision: say what it means here.
+    waiting = {EntryStatus.DECIDED.value: _("Not yet accepted")}
+    chips += [("status", s.value, waiting.get(s.value, s.label)) for s in EntryStatus]
     out = []
     for kind, value, label in chips:
         params = request.GET.copy()
