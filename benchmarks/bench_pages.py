@@ -56,6 +56,10 @@ def _pages(person_id: int, released_id: int | None) -> list[tuple[str, str, str,
         ("person file", "director", f"/people/{person_id}/", PAGE_MS),
         ("keep-apart records", "director", "/housing/keep-apart/", PAGE_MS),
         ("manifests", "director", "/transfers/", PAGE_MS),
+        ("manifest review, flight 1 (238 entries)", "director",
+         "/transfers/manifests/US-SV-2025-F1/", PAGE_MS),
+        ("manifest review, needs review + name", "director",
+         "/transfers/manifests/US-SV-2025-F1/?decision=needs_review&q=a", PAGE_MS),
     ]  # fmt: skip
     if released_id is not None:
         pages.append(("person file (released)", "director", f"/people/{released_id}/", PAGE_MS))

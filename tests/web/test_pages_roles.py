@@ -91,6 +91,12 @@ admit_get          /transfers/manifests/US1/admit/                login     405 
 admit_us           POST:/transfers/manifests/US1/admit/           login     302   404       302   403        404        403        403       403     403       403    302
 withdraw_get       /transfers/manifests/US1/withdraw/             login     405   405       405   405        405        405        405       405     405       403    405
 withdraw_us        POST:/transfers/manifests/US1/withdraw/        login     302   404       302   403        404        403        403       403     403       403    302
+accept_elig_us     /transfers/manifests/US1/accept-eligible/      login     200   404       200   403        404        403        403       403     403       403    200
+accept_elig_post   POST:/transfers/manifests/US1/accept-eligible/ login     302   404       302   403        404        403        403       403     403       403    302
+accept_elig_gt     /transfers/manifests/GT1/accept-eligible/      login     200   200       200   404        403        404        403       403     403       403    200
+compare_us         /transfers/manifests/US1/rows/1/compare/       login     200   404       200   200        404        200        200       200     200       403    200
+compare_gt         /transfers/manifests/GT1/rows/1/compare/       login     200   200       200   404        200        404        200       200     200       403    200
+compare_missing    /transfers/manifests/US1/rows/99/compare/      login     404   404       404   404        404        404        404       404     404       403    404
 accept_gt          POST:/transfers/manifests/GT1/accept/          login     302   302       302   404        403        404        403       403     403       403    302
 accept_missing     POST:/transfers/manifests/NOPE/accept/         login     404   404       404   404        404        404        404       404     404       403    404
 admission_us       /transfers/admissions/{rec_us}/                login     200   404       200   200        404        404        200       200     200       403    200

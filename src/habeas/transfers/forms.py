@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from habeas.core.limits import MAX_NAME_CHARS
-from habeas.transfers.choices import Decision
+from habeas.transfers.choices import Decision, EntryStatus
 from habeas.transfers.manifest import e164
 
 
@@ -22,12 +22,6 @@ class ManifestUploadForm(forms.Form):
     def __init__(self, *args: Any, agreements: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["agreement"].choices = [(c, c) for c in agreements]  # type: ignore[attr-defined]
-
-
-class DecisionFilterForm(forms.Form):
-    decision = forms.ChoiceField(
-        label=_("Decision"), required=False, choices=[("", _("All")), *Decision.choices]
-    )
 
 
 class JSONListField(forms.CharField):
@@ -158,3 +152,29 @@ class AdmissionRecordForm(forms.Form):
             raise forms.ValidationError(
                 _("Enter the telephone number with its country code, e.g. +503 2222 3333.")
             ) from None
+
+
+class ReviewFilterForm(forms.Form):
+    """The filters of the manifest review (the choices of rule and nationality are the
+    manifest's own, set by the view)."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"), required=False, choices=[("", _("All")), *Decision.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), *EntryStatus.choices]
+    )
+    rule = forms.ChoiceField(label=_("Rule not passed"), required=False, choices=())
+    nationality = forms.ChoiceField(label=_("Nationality"), required=False, choices=())
+    q = forms.CharField(label=_("Name or reference"), required=False, max_length=100)
+
+    def __init__(
+        self,
+        *args: Any,
+        rules: list[tuple[str, str]],
+        nationalities: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].choices = [("", _("Any")), *rules]  # type: ignore[attr-defined]
+        self.fields["nationality"].choices = [("", _("Any")), *nationalities]  # type: ignore[attr-defined]

@@ -26,16 +26,11 @@ from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, NotFound
 from habeas.ledger.models import LedgerEntry
 from habeas.transfers.api import require_may_import
-from habeas.transfers.choices import Outcome
-from habeas.transfers.disclosure import entry_for_reader, visible_people
-from habeas.transfers.forms import AdmissionRecordForm, DecisionFilterForm, ManifestUploadForm
+from habeas.transfers.forms import AdmissionRecordForm, ManifestUploadForm, ReviewFilterForm
 from habeas.transfers.manifest import ManifestRefused
-from habeas.transfers.rule_text import rule_words
 from habeas.transfers.selectors import (
     ADMISSION_DETAIL_FIELDS,
     admission_record_get_for,
-    entry_document,
-    entry_list,
     manifest_get_for,
     manifest_list,
 )
@@ -115,21 +110,88 @@ def _arrival_context(manifest: Any) -> dict[str, Any]:
     }
 
 
+def _chips(request: HttpRequest, counts: dict[str, int], current: str) -> list[dict[str, Any]]:
+    """The counts as filter links: each keeps the other filters and goes to the first page."""
+    from habeas.transfers.choices import Decision, EntryStatus
+
+    chips: list[tuple[str, str, Any]] = [("", "all", _("All entries"))]
+    chips += [("decision", d.value, d.label) for d in Decision]
+    # "Decided" beside the decisions would read as one more decision: say what it means here.
+    waiting = {EntryStatus.DECIDED.value: _("Not yet accepted")}
+    chips += [("status", s.value, waiting.get(s.value, s.label)) for s in EntryStatus]
+    out = []
+    for kind, value, label in chips:
+        params = request.GET.copy()
+        for key in ("decision", "status", "page"):
+            params.pop(key, None)
+        if kind:
+            params[kind] = value
+        out.append(
+            {
+                "label": label,
+                "count": counts[value],
+                "url": "?" + params.urlencode(),
+                "current": current == (f"{kind}={value}" if kind else ""),
+                "warn": value == "ineligible",
+            }
+        )
+    return out
+
+
 @role_required
 def manifest_detail(request: HttpRequest, ref: str) -> HttpResponse:
-    """The decision table: filter by decision, each rule with its citation."""
+    """The review of a manifest: counts by decision and status as filter links, filters
+    (decision, status, a rule not passed, nationality, name or reference), pages of
+    :data:`~habeas.transfers.review.PER_PAGE` entries, each entry's rules summarised (the
+    full list behind a disclosure), a link to compare a possible match, and "accept all
+    eligible". Only the page shown is read whole (:mod:`habeas.transfers.review`)."""
+    from django.core.paginator import Paginator
+
+    from habeas.accounts.permissions import sees_everything
+    from habeas.transfers.review import (
+        PER_PAGE,
+        ReviewFilters,
+        eligible_waiting,
+        filtered_ids,
+        nationalities_of,
+        page_entries,
+        review_counts,
+        rules_not_passed,
+    )
+
     manifest = _manifest_or_404(request, ref)
-    filt = DecisionFilterForm(request.GET or None)
-    decision = filt.cleaned_data["decision"] if filt.is_valid() else ""
-    entries = list(entry_list(manifest, decision=decision)[:2000])
-    shown = [entry_document(e) for e in entries]
-    visible = visible_people(request.user, shown)
-    for entry, doc in zip(entries, shown, strict=True):
-        # What this reader may learn of the identity match (Mandela Rule 9).
-        entry.shown = entry_for_reader(doc, visible)
-        for rule in entry.shown["rules"]:
-            rule["label"] = Outcome(rule["outcome"]).label
-            rule.update(rule_words(rule["rule"]))
+    collapse = not sees_everything(request.user)
+    rules = rules_not_passed(manifest, collapse=collapse)
+    nats = nationalities_of(manifest)
+    filt = ReviewFilterForm(
+        request.GET or None,
+        rules=[(r, f"{_rule_name(r)} ({n})") for r, n in rules],
+        nationalities=[(c, c) for c, _n in nats],
+    )
+    filt.is_valid()
+    data = getattr(filt, "cleaned_data", {})
+    filters = ReviewFilters(
+        decision=data.get("decision") or "",
+        status=data.get("status") or "",
+        rule=data.get("rule") or "",
+        nationality=data.get("nationality") or "",
+        query=(data.get("q") or "").strip(),
+    )
+    ids = filtered_ids(manifest, filters, collapse=collapse)
+    page = Paginator(ids, PER_PAGE).get_page(request.GET.get("page"))
+    entries = page_entries(list(page.object_list), request.user)
+    params = request.GET.copy()
+    params.pop("page", None)
+    counts = review_counts(manifest)
+    current = (
+        f"decision={filters.decision}"
+        if filters.decision and not filters.status
+        else f"status={filters.status}"
+        if filters.status and not filters.decision
+        else ""
+        if not filters.decision and not filters.status
+        else "mixed"
+    )
     can_accept = may_accept_manifests(request.user)
     return render(
         request,
@@ -137,12 +199,28 @@ def manifest_detail(request: HttpRequest, ref: str) -> HttpResponse:
         {
             "manifest": manifest,
             "entries": entries,
+            "page": page,
+            "params": params.urlencode(),
             "filter": filt,
-            "decision": decision,
+            "filters": filters,
+            "chips": _chips(request, counts, current),
+            "counts": counts,
+            "eligible_waiting": eligible_waiting(manifest) if can_accept else 0,
             "can_accept": can_accept,
+            "rule_options": [(r, _rule_name(r), n) for r, n in rules],
+            "nationality_options": nats,
             **_arrival_context(manifest),
         },
     )
+
+
+def _rule_name(rule: str) -> str:
+    from habeas.transfers.disclosure import WITHHELD_RULE
+    from habeas.transfers.rule_text import rule_words
+
+    if rule == WITHHELD_RULE:
+        return str(_("Registry check"))
+    return str(rule_words(rule)["name"])
 
 
 @role_required
@@ -318,3 +396,88 @@ def manifest_withdraw_view(request: HttpRequest, ref: str) -> HttpResponse:
             request, _("Acceptance withdrawn for %(n)d entries.") % {"n": len(withdrawn)}
         )
     return redirect("transfers:manifest_detail", ref=ref)
+
+
+# --- review: accept all eligible, compare a possible match ---------------------------------
+
+
+@role_required
+def manifest_accept_eligible_view(request: HttpRequest, ref: str) -> HttpResponse:
+    """Accept every eligible entry still waiting, in one acceptance (one
+    ``transfers.manifest_accepted`` ledger entry), after a confirmation page that says how
+    many. The count confirmed is posted back: if it changed meanwhile, nothing is accepted and
+    the page asks again; when none is waiting, nothing is written (a second click is
+    harmless). Needs-review entries are never included: each is accepted on its own, after a
+    person reviewed it (Mandela Rule 7(a))."""
+    from habeas.transfers.review import eligible_waiting
+
+    manifest = _manifest_or_404(request, ref)
+    user = _receiving_staff_or_403(request, manifest)
+    waiting = eligible_waiting(manifest)
+    if request.method == "POST":
+        if waiting == 0:
+            messages.info(
+                request, _("No eligible entry is waiting for acceptance: nothing changed.")
+            )
+            return redirect("transfers:manifest_detail", ref=ref)
+        if request.POST.get("expected", "") != str(waiting):
+            messages.error(
+                request,
+                _("The number of eligible entries waiting is now %(n)d: confirm again.")
+                % {"n": waiting},
+            )
+            return redirect("transfers:manifest_accept_eligible", ref=ref)
+        try:
+            accepted = manifest_accept(
+                actor=Actor.from_user(user), manifest=manifest, all_eligible=True
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%(n)d eligible entries accepted.") % {"n": len(accepted)})
+        return redirect("transfers:manifest_detail", ref=ref)
+    return render(
+        request,
+        "transfers/accept_eligible.html",
+        {"manifest": manifest, "waiting": waiting},
+    )
+
+
+@role_required
+def entry_compare_view(request: HttpRequest, ref: str, row: int) -> HttpResponse:
+    """An entry beside the registry person it may be, field by field, with each field's
+    agreement and the differences marked (Mandela Rule 7(a): one identity). Only the
+    candidates the reader may see are offered (Mandela Rule 9); a reader who may see none
+    reads the same page as for an entry with no match."""
+    from habeas.accounts.permissions import is_receiving_staff
+    from habeas.transfers.choices import Decision, EntryStatus
+    from habeas.transfers.models import ManifestEntry
+    from habeas.transfers.review import comparison_for
+
+    manifest = _manifest_or_404(request, ref)
+    entry = (
+        ManifestEntry.objects.filter(manifest=manifest, row=row)
+        .select_related("manifest__agreement__sending")
+        .first()
+    )
+    if entry is None:
+        raise Http404(_("entry not found"))
+    comparison, candidates = comparison_for(entry, request.user, request.GET.get("person", ""))
+    codes = manifest.agreement.facilities.values_list("code", flat=True)
+    may_accept = (
+        may_accept_manifests(request.user)
+        and is_receiving_staff(request.user, codes)
+        and entry.status == EntryStatus.DECIDED
+        and entry.decision != Decision.INELIGIBLE
+    )
+    return render(
+        request,
+        "transfers/entry_compare.html",
+        {
+            "manifest": manifest,
+            "entry": entry,
+            "comparison": comparison,
+            "candidates": candidates,
+            "may_accept": may_accept,
+        },
+    )
