@@ -48,8 +48,10 @@ def _instant(since: dt.datetime | dt.date | None) -> dt.datetime | None:
     return dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
 
 
-def needs_attention(user: Any) -> dict[str, Any]:
-    """The panel's figures for ``user``."""
+def open_alert_groups(user: Any) -> list[dict[str, Any]]:
+    """The user's open alerts by severity (urgent first), each with its count, the age of its
+    oldest alert in days and its counts per kind: the dashboard's panel and the monitor's
+    home (one read of the cached alerts, :func:`alerts_for_cached`)."""
     current = timezone.now()
     groups: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"count": 0, "oldest": None, "kinds": defaultdict(int)}
@@ -62,7 +64,7 @@ def needs_attention(user: Any) -> dict[str, Any]:
         since = _instant(alert.since)
         if since is not None and (group["oldest"] is None or since < group["oldest"]):
             group["oldest"] = since
-    alerts = [
+    return [
         {
             "severity": severity,
             "label": SEVERITY_LABELS[severity],
@@ -75,6 +77,12 @@ def needs_attention(user: Any) -> dict[str, Any]:
         for severity in ("high", "medium")
         if severity in groups
     ]
+
+
+def needs_attention(user: Any) -> dict[str, Any]:
+    """The panel's figures for ``user``."""
+    current = timezone.now()
+    alerts = open_alert_groups(user)
     arrivals = (
         ManifestEntry.objects.filter(
             status=EntryStatus.ACCEPTED, manifest__in=manifest_list(user=user)

@@ -178,6 +178,12 @@ def _facility_card(occ: FacilityOccupancy, link: bool) -> dict[str, Any]:
 
 @role_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The facility dashboard at its own address, for every role (``/`` shows it to the
+    facility's people: :func:`habeas.web.homes.home`)."""
+    return dashboard_page(request)
+
+
+def dashboard_page(request: HttpRequest) -> HttpResponse:
     """Occupancy per facility against certified and working capacity (Mandela Rule 10;
     STANDARDS.md: occupancy rate = population × 100 / certified capacity)."""
     show_cells = may_view_cells(request.user)
