@@ -42,7 +42,7 @@ def _pages(person_id: int, released_id: int | None) -> list[tuple[str, str, str,
     pages = [
         ("sign-in page (baseline)", "", "/login/", PAGE_MS),
         ("dashboard (director)", "director", "/", DASHBOARD_MS),
-        ("dashboard (liaison)", "liaison", "/", DASHBOARD_MS),
+        ("dashboard (liaison, its own address)", "liaison", "/dashboard/", DASHBOARD_MS),
         ("people, first page", "director", "/people/", PAGE_MS),
         ("people, name search 'gutierrez'", "director", "/people/?q=gutierrez", PAGE_MS),
         ("people, held + nationality + sort by cell", "director",
@@ -60,6 +60,11 @@ def _pages(person_id: int, released_id: int | None) -> list[tuple[str, str, str,
          "/transfers/manifests/US-SV-2025-F1/", PAGE_MS),
         ("manifest review, needs review + name", "director",
          "/transfers/manifests/US-SV-2025-F1/?decision=needs_review&q=a", PAGE_MS),
+        ("home (liaison)", "liaison", "/", PAGE_MS),
+        ("home (finance)", "finance", "/", PAGE_MS),
+        ("home (oversight monitor)", "monitor", "/", PAGE_MS),
+        ("home (auditor)", "auditor", "/", PAGE_MS),
+        ("ledger verification (auditor)", "auditor", "/ledger/verification/", PAGE_MS),
     ]  # fmt: skip
     if released_id is not None:
         pages.append(("person file (released)", "director", f"/people/{released_id}/", PAGE_MS))
@@ -88,6 +93,7 @@ def main() -> int:
     clients: dict[str, Any] = {"": Client(HTTP_HOST="127.0.0.1")}
     rows = []
     print(f"people in the registry: {people:,}  (runs: {args.runs}, warm-up: {WARMUP})")
+    print(f"load average: {os.getloadavg()[0]:.2f}")
     print(f"{'page':48} {'median ms':>10} {'CPU ms':>7} {'max ms':>8} {'target':>7} {'ratio':>6}")
     for label, username, path, target in _pages(
         held.person_id, released.person_id if released else None

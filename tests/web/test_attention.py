@@ -19,7 +19,9 @@ client_for = api_fixtures.client_for
 
 
 def attention_of(client: Client) -> dict[str, Any]:
-    response = client.get("/")
+    """The panel as the facility dashboard shows it (at /dashboard/ for every role; ``/`` is
+    the dashboard for facility staff, the role's own home for the others)."""
+    response = client.get("/dashboard/")
     assert response.status_code == 200
     return response.context["attention"]
 

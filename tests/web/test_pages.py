@@ -143,7 +143,8 @@ def test_dashboard_shows_rates_and_module_table(
 def test_dashboard_liaison_and_finance_see_totals_without_cells(
     people: dict[str, Any], users: dict[str, Any], role: str
 ) -> None:
-    response = client_for(users[role]).get(reverse("web:dashboard"))
+    # their home is their own page (tests/web/test_homes.py); the dashboard has its address
+    response = client_for(users[role]).get(reverse("web:facility_dashboard"))
     assert response.status_code == 200
     body = response.content.decode()
     assert "Test centre" in body
@@ -156,7 +157,7 @@ def test_dashboard_liaison_and_finance_see_totals_without_cells(
 def test_dashboard_oversight_sees_every_facility(
     people: dict[str, Any], users: dict[str, Any]
 ) -> None:
-    response = client_for(users["oversight"]).get(reverse("web:dashboard"))
+    response = client_for(users["oversight"]).get(reverse("web:facility_dashboard"))
     body = response.content.decode()
     assert "Test centre" in body
     assert "Other centre" in body
@@ -197,12 +198,12 @@ def test_dashboard_query_count_does_not_grow_with_people(
     # constant: session, user, page rows, ledger footer (head, leaves, nodes), and the
     # "needs attention" panel (alerts, arrivals, overdue returns, releases due)
     with CaptureQueriesContext(connection) as before:
-        client.get(reverse("web:dashboard"))
+        client.get(reverse("web:facility_dashboard"))
     for n in range(6):
         person = make_person(actor, given_names=f"P{n}")
         admit(actor, person, world["tec"], world["us"])
     with CaptureQueriesContext(connection) as after:
-        response = client.get(reverse("web:dashboard"))
+        response = client.get(reverse("web:facility_dashboard"))
     assert response.status_code == 200
     assert len(after.captured_queries) == len(before.captured_queries)
     # a constant number: the "needs attention" panel's sources (alerts read once per version

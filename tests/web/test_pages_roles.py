@@ -48,6 +48,12 @@ from tests.transfers.helpers import row, to_csv
 TABLE = """
 page               request                                        anonymous staff staff_oth admin liaison_us liaison_gt finance_us oversight auditor inspector norole superuser
 dashboard          /                                              login     200   200       200   200        200        200        200       200     200       403    200
+facility_dashboard /dashboard/                                    login     200   200       200   200        200        200        200       200     200       403    200
+home_liaison       /home/liaison/                                 login     403   403       403   200        200        403        403       403     403       403    403
+home_finance       /home/finance/                                 login     403   403       403   403        403        200        403       403     403       403    403
+home_monitor       /home/monitor/                                 login     403   403       403   403        403        403        200       200     403       403    200
+ledger_verify      /ledger/verification/                          login     403   403       403   403        403        403        200       200     403       403    200
+ledger_checkpoint  /ledger/checkpoint.txt                         login     403   403       403   403        403        403        200       200     403       403    200
 login              /login/                                        200       302   302       302   302        302        302        302       302     302       302    302
 logout_get         /logout/                                       405       405   405       405   405        405        405        405       405     405       405    405
 logout             POST:/logout/                                  login     login login     login login      login      login      login     login   login     login  login
@@ -301,6 +307,9 @@ def pages_scene(scene: dict[str, Any], users: dict[str, Any], actor: Any) -> dic
         username="superuser", password="pw-superuser-long", is_staff=True, is_superuser=True
     )
     inspection = _inspection(actor, scene, users)
+    from habeas.ledger.proofs import checkpoint_issue
+
+    checkpoint_issue()  # the download row needs one signed checkpoint
     from habeas.conditions.complaints import complaint_file
     from habeas.conditions.incidents import Involved, incident_record
     from habeas.core.clock import now

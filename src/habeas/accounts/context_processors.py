@@ -45,6 +45,15 @@ class Navigation:
         return permissions.may_view_incidents(self._user)
 
     @property
+    def own_home(self) -> bool:
+        """``/`` is a role's own home, not the facility dashboard (then linked beside it)."""
+        return permissions.home_of(self._user) != permissions.HOME_DASHBOARD
+
+    @property
+    def verify_ledger(self) -> bool:
+        return permissions.may_verify_ledger(self._user)
+
+    @property
     def read_oversight(self) -> bool:
         return permissions.may_read_oversight(self._user)
 

@@ -423,3 +423,48 @@ def may_file_complaints(user: Any) -> bool:
     """Staff register a complaint or request for a person (Rule 56(1)); oversight registers
     one received in confidence (Rule 56(3)); the others do not file."""
     return is_facility_user(user) or is_oversight(user)
+
+
+# --- homes -------------------------------------------------------------------------------------
+
+#: The home page of each kind of user (``/`` shows it): the facility dashboard for the
+#: facility's people and inspectors, a sending state's own page for its liaison and for
+#: finance, the ledger and alerts for oversight monitors and auditors.
+HOME_DASHBOARD = "dashboard"
+HOME_LIAISON = "liaison"
+HOME_FINANCE = "finance"
+HOME_MONITOR = "monitor"
+
+
+def home_of(user: Any) -> str:
+    """Which home ``/`` shows ``user``: a liaison their state's people, manifests and
+    releases (VCCR art. 36; Mandela Rule 7); finance their agreements' invoices; oversight
+    monitors, auditors and superusers the alerts and the ledger (Mandela Rules 6, 83-85);
+    everyone else the facility dashboard."""
+    role = _role(user)
+    if role == Role.LIAISON:
+        return HOME_LIAISON
+    if role == Role.FINANCE:
+        return HOME_FINANCE
+    if may_read_oversight(user):
+        return HOME_MONITOR
+    return HOME_DASHBOARD
+
+
+def may_view_home(user: Any, home: str) -> bool:
+    """A role's home is for that role (its figures are read in its scope); the monitor's home
+    also for superusers, who read everything."""
+    if home == HOME_MONITOR:
+        return may_read_oversight(user)
+    return _signed_in(user) and home_of(user) == home
+
+
+def may_verify_ledger(user: Any) -> bool:
+    """The ledger verification page and the signed checkpoint's download: oversight
+    monitors, auditors and superusers (Mandela Rule 6: proof that no record was changed)."""
+    return may_read_oversight(user)
+
+
+def may_use_admin(user: Any) -> bool:
+    """Django's admin is linked for accounts marked as staff of the site."""
+    return _signed_in(user) and bool(getattr(user, "is_staff", False))

@@ -58,7 +58,7 @@ def _period(period: str) -> str:
     return period
 
 
-def _chart(invoices: list[Invoice]) -> dict[str, Any]:
+def monthly_chart(invoices: list[Invoice]) -> dict[str, Any]:
     """Bars of the issued invoices' amounts per month (notes included) and the person-days,
     scaled for an inline SVG."""
     months: dict[str, dict[str, Any]] = {}
@@ -104,7 +104,7 @@ def billing_home(request: HttpRequest) -> HttpResponse:
                 "agreement": a,
                 "invoices": [i for i in mine if i.kind == DocumentKind.INVOICE],
                 "notes": [i for i in mine if i.kind != DocumentKind.INVOICE],
-                "chart": _chart(mine),
+                "chart": monthly_chart(mine),
                 "unpaid": sum(1 for i in mine if i.kind == "invoice" and i.status == "issued"),
             }
         )
@@ -131,7 +131,7 @@ def agreement_months(request: HttpRequest, code: str) -> HttpResponse:
         {
             "agreement": agreement,
             "months": list(reversed(months)),
-            "chart": _chart(list(invoice_list(user, agreement))),
+            "chart": monthly_chart(list(invoice_list(user, agreement))),
         },
     )
 

@@ -141,26 +141,35 @@ def releases_due(*, user: Any, days: int = 30, today: Any = None) -> list[dict[s
     of release)."""
     import datetime as dt
 
+    from django.db.models import Max
+
     from habeas.core.clock import now
     from habeas.custody.models import ReleaseCalculation
 
     start = today or now().date()
     end = start + dt.timedelta(days=days)
-    episodes = CustodyEpisode.objects.visible_to(user).open()
-    latest: dict[int, Any] = {}
-    for ep, release in (
-        ReleaseCalculation.objects.filter(episode__in=episodes)
-        .order_by("episode_id", "-pk")
-        .values_list("episode_id", "release_date")
-    ):
-        latest.setdefault(ep, release)
-    due = {ep: r for ep, r in latest.items() if r is not None and start <= r <= end}
+    # Only the calculations falling in the window leave the database (a handful, not one per
+    # person held); each counts if it is its episode's latest (the (episode, -id) index) and
+    # the episode is open and in the user's scope (checked on those episodes alone).
+    candidates = list(
+        ReleaseCalculation.objects.filter(release_date__gte=start, release_date__lte=end)
+        .order_by()
+        .values_list("pk", "episode_id", "release_date")
+    )
+    if not candidates:
+        return []
+    episode_ids = {ep for _pk, ep, _r in candidates}
+    newest = dict(
+        ReleaseCalculation.objects.filter(episode_id__in=episode_ids)
+        .order_by()
+        .values("episode_id")
+        .annotate(last=Max("pk"))
+        .values_list("episode_id", "last")
+    )
+    due = {ep: r for pk, ep, r in candidates if newest.get(ep) == pk}
+    episodes = CustodyEpisode.objects.visible_to(user).open().filter(pk__in=list(due))
     rows = []
-    for e in (
-        CustodyEpisode.objects.filter(pk__in=list(due))
-        .select_related("person", "facility", "agreement__sending")
-        .order_by("pk")
-    ):
+    for e in episodes.select_related("person", "facility", "agreement__sending").order_by("pk"):
         rows.append(
             {
                 "release_date": due[e.pk],

@@ -23,7 +23,7 @@ from habeas.custody.models import CustodyEpisode
 from habeas.facilities.models import Facility
 from habeas.facilities.selectors import FacilityOccupancy, occupancy_for
 from habeas.ledger.freshness import cached_document
-from habeas.ledger.models import LedgerCheckpoint, LedgerVerification
+from habeas.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerVerification
 from habeas.ledger.services import ledger_root, ledger_size
 from habeas.oversight.models import AccessLog
 
@@ -238,6 +238,8 @@ class LedgerStatus:
     root: str
     checkpoint: LedgerCheckpoint | None
     verification: LedgerVerification | None
+    #: When the newest entry was recorded (``None`` on an empty ledger).
+    last_entry_at: dt.datetime | None = None
 
 
 def ledger_status() -> LedgerStatus:
@@ -249,6 +251,9 @@ def ledger_status() -> LedgerStatus:
         root=ledger_root(size).hex(),
         checkpoint=LedgerCheckpoint.objects.order_by("-size", "-created_at").first(),
         verification=LedgerVerification.objects.order_by("-ran_at").first(),
+        last_entry_at=LedgerEntry.objects.order_by("-index")
+        .values_list("recorded_at", flat=True)
+        .first(),
     )
 
 

@@ -10,17 +10,19 @@ page that lists the people behind it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Min
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from habeas.accounts.permissions import may_view_cells
-from habeas.conditions.alerts import alerts_for_cached
+from habeas.accounts.permissions import may_view_cells, reader_key
+from habeas.conditions.alerts import alerts_for, alerts_for_cached
 from habeas.custody.models import CustodyEpisode, TemporaryAbsence
 from habeas.custody.selectors import releases_due
+from habeas.ledger.freshness import cached_document, registry_version
 from habeas.transfers.choices import EntryStatus
 from habeas.transfers.models import ManifestEntry
 from habeas.transfers.selectors import manifest_list
@@ -48,13 +50,18 @@ def _instant(since: dt.datetime | dt.date | None) -> dt.datetime | None:
     return dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
 
 
-def needs_attention(user: Any) -> dict[str, Any]:
-    """The panel's figures for ``user``."""
-    current = timezone.now()
+def reader_cache_key(user: Any) -> str:
+    """What the figures depend on besides the registry's version: the reader's role and
+    scope (no language: labels are added after the cache)."""
+    return hashlib.sha256(reader_key(user).encode()).hexdigest()[:24]
+
+
+def _alert_counts(alerts: Any) -> list[dict[str, Any]]:
+    """Open alerts per severity: count, oldest instant, count per kind (plain data, cached)."""
     groups: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"count": 0, "oldest": None, "kinds": defaultdict(int)}
     )
-    for alert in alerts_for_cached(user=user, open_only=True):
+    for alert in alerts:
         severity = SEVERITY.get(alert.kind, "medium")
         group = groups[severity]
         group["count"] += 1
@@ -62,19 +69,47 @@ def needs_attention(user: Any) -> dict[str, Any]:
         since = _instant(alert.since)
         if since is not None and (group["oldest"] is None or since < group["oldest"]):
             group["oldest"] = since
-    alerts = [
+    return [
         {
             "severity": severity,
-            "label": SEVERITY_LABELS[severity],
             "count": groups[severity]["count"],
-            "oldest_days": (current - groups[severity]["oldest"]).days
-            if groups[severity]["oldest"]
-            else None,
+            "oldest": groups[severity]["oldest"],
             "kinds": sorted(groups[severity]["kinds"].items()),
         }
         for severity in ("high", "medium")
         if severity in groups
     ]
+
+
+def _with_labels(counts: list[dict[str, Any]], current: dt.datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "severity": g["severity"],
+            "label": SEVERITY_LABELS[g["severity"]],
+            "count": g["count"],
+            "oldest_days": (current - g["oldest"]).days if g["oldest"] else None,
+            "kinds": g["kinds"],
+        }
+        for g in counts
+    ]
+
+
+def open_alert_groups(user: Any) -> list[dict[str, Any]]:
+    """The user's open alerts by severity (urgent first), each with its count, the age of its
+    oldest alert in days and its counts per kind: the monitor's home (read once per version
+    of the registry and reader, :func:`cached_document`; the dashboard's panel caches them
+    with its other figures)."""
+    counts = cached_document(
+        f"attention-alerts:{reader_cache_key(user)}",
+        lambda: _alert_counts(alerts_for_cached(user=user, open_only=True)),
+    )
+    return _with_labels(counts, timezone.now())
+
+
+def attention_counts(user: Any, current: dt.datetime) -> dict[str, Any]:
+    """The panel's figures as plain data, a few small queries whatever the population: the
+    open absences and the release calculations in the window are read first, then checked
+    against the user's scope (never the scope's whole list of episodes)."""
     arrivals = (
         ManifestEntry.objects.filter(
             status=EntryStatus.ACCEPTED, manifest__in=manifest_list(user=user)
@@ -83,24 +118,57 @@ def needs_attention(user: Any) -> dict[str, Any]:
         .annotate(n=Count("pk"))
         .order_by("manifest__ref")
     )
-    overdue: dict[str, Any] = {"count": 0, "oldest": None}
+    late: list[tuple[int, dt.datetime]] = []
     if may_view_cells(user):
-        overdue = TemporaryAbsence.objects.filter(
-            ended_at__isnull=True,
-            expected_return_at__lt=current,
-            episode__in=CustodyEpisode.objects.visible_to(user).open(),
-        ).aggregate(count=Count("pk"), oldest=Min("expected_return_at"))
-    due = releases_due(user=user, days=RELEASE_WINDOW_DAYS)
+        late = list(
+            TemporaryAbsence.objects.filter(
+                ended_at__isnull=True, expected_return_at__lt=current
+            ).values_list("episode_id", "expected_return_at")
+        )
+        if late:
+            mine = set(
+                CustodyEpisode.objects.visible_to(user)
+                .open()
+                .filter(pk__in={ep for ep, _at in late})
+                .values_list("pk", flat=True)
+            )
+            late = [(ep, at) for ep, at in late if ep in mine]
+    return {
+        # computed here, not through the alerts' own cache: this whole document is cached
+        "alerts": _alert_counts(alerts_for(user=user, open_only=True)),
+        "arrivals": [{"manifest": a["manifest__ref"], "count": a["n"]} for a in arrivals],
+        "overdue": len(late),
+        "overdue_oldest": min((at for _ep, at in late), default=None),
+        "releases_due": len(releases_due(user=user, days=RELEASE_WINDOW_DAYS)),
+    }
+
+
+def needs_attention(user: Any) -> dict[str, Any]:
+    """The panel's figures for ``user``, computed once per version of the registry (every
+    change through a service, and every period of the freshness window) and per reader
+    (:func:`habeas.accounts.permissions.reader_key`)."""
+    current = timezone.now()
+    counts = cached_document(
+        f"attention:{reader_cache_key(user)}",
+        lambda: attention_counts(user, current),
+        version=registry_version(),
+    )
+    return attention_panel(counts, user, current)
+
+
+def attention_panel(counts: dict[str, Any], user: Any, current: dt.datetime) -> dict[str, Any]:
+    """The panel from :func:`attention_counts`: labels in the reader's language and ages
+    measured now."""
+    alerts = _with_labels(counts["alerts"], current)
+    oldest = counts["overdue_oldest"]
     return {
         "alerts": alerts,
         "alerts_total": sum(a["count"] for a in alerts),
-        "arrivals": [{"manifest": a["manifest__ref"], "count": a["n"]} for a in arrivals],
-        "arrivals_total": sum(a["n"] for a in arrivals),
-        "overdue": overdue["count"],
-        "overdue_hours": int((current - overdue["oldest"]).total_seconds() // 3600)
-        if overdue["oldest"]
-        else None,
-        "releases_due": len(due),
+        "arrivals": counts["arrivals"],
+        "arrivals_total": sum(a["count"] for a in counts["arrivals"]),
+        "overdue": counts["overdue"],
+        "overdue_hours": int((current - oldest).total_seconds() // 3600) if oldest else None,
+        "releases_due": counts["releases_due"],
         "release_window": RELEASE_WINDOW_DAYS,
         "show_cells": may_view_cells(user),
     }

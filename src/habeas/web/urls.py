@@ -3,11 +3,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from habeas.web import views
+from habeas.web import homes, views
 
 app_name = "web"
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", homes.home, name="dashboard"),
+    path("dashboard/", views.dashboard, name="facility_dashboard"),
+    path("home/liaison/", homes.liaison_home, name="home_liaison"),
+    path("home/finance/", homes.finance_home, name="home_finance"),
+    path("home/monitor/", homes.monitor_home, name="home_monitor"),
+    path("ledger/verification/", homes.ledger_verification, name="ledger_verification"),
+    path("ledger/checkpoint.txt", homes.ledger_checkpoint_download, name="ledger_checkpoint"),
     path(
         "login/",
         auth_views.LoginView.as_view(

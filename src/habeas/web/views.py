@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.formats import number_format
+from django.utils.formats import get_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -75,6 +76,12 @@ def _label(choices: Any, value: str) -> str:
 def _num(value: Decimal | int | None, places: int = 1) -> str:
     if value is None:
         return "—"
+    if 0 <= value < 1000:  # no thousands to group: the decimal separator is all (256 cells)
+        if isinstance(value, Decimal):  # cut, not rounded, as number_format does
+            whole, _dot, decimals = f"{value:f}".partition(".")
+            decimals = (decimals + "0" * places)[:places]
+            return f"{whole}{get_format('DECIMAL_SEPARATOR')}{decimals}" if places else whole
+        return str(value)
     return number_format(value, decimal_pos=places if isinstance(value, Decimal) else None)
 
 
@@ -130,6 +137,8 @@ def _cell_title(cell: CellOccupancy) -> str:
 
 
 def _module_row(module: ModuleOccupancy, facility_code: str, link: bool) -> dict[str, Any]:
+    # One reverse per module, not per cell: the cell code is the last segment.
+    base = reverse("housing:cell", args=[facility_code, "-"])[:-2] if link else ""
     return {
         "code": module.code,
         "population_kind": _label(ModulePopulation, module.population_kind),
@@ -145,7 +154,7 @@ def _module_row(module: ModuleOccupancy, facility_code: str, link: bool) -> dict
                 "band": c.band,
                 "population": c.population,
                 "title": _cell_title(c),
-                "url": reverse("housing:cell", args=[facility_code, c.code]) if link else "",
+                "url": f"{base}{quote(c.code, safe='')}/" if link else "",
             }
             for c in module.cells
         ],
@@ -178,12 +187,33 @@ def _facility_card(occ: FacilityOccupancy, link: bool) -> dict[str, Any]:
 
 @role_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The facility dashboard at its own address, for every role (``/`` shows it to the
+    facility's people: :func:`habeas.web.homes.home`)."""
+    return dashboard_page(request)
+
+
+def dashboard_page(request: HttpRequest) -> HttpResponse:
     """Occupancy per facility against certified and working capacity (Mandela Rule 10;
     STANDARDS.md: occupancy rate = population × 100 / certified capacity)."""
     show_cells = may_view_cells(request.user)
-    from habeas.web.attention import needs_attention
+    from django.utils import timezone
 
-    facilities = [_facility_card(f, show_cells) for f in occupancy_list(user=request.user)]
+    from habeas.ledger.freshness import cached_document, registry_version
+    from habeas.web.attention import attention_counts, attention_panel, reader_cache_key
+
+    # Occupancy and the panel's counts change only with a change of the registry (a move, an
+    # admission, an alert acknowledged) or the clock: read once per version of the registry
+    # and reader, in one cached document (one cache round trip).
+    user, current = request.user, timezone.now()
+    figures = cached_document(
+        f"dashboard:{reader_cache_key(user)}",
+        lambda: {
+            "occupancy": occupancy_list(user=user),
+            "attention": attention_counts(user, current),
+        },
+        version=registry_version(),
+    )
+    facilities = [_facility_card(f, show_cells) for f in figures["occupancy"]]
     return render(
         request,
         "web/dashboard.html",
@@ -191,7 +221,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "facilities": facilities,
             "show_cells": show_cells,
             "bands": BANDS,
-            "attention": needs_attention(request.user),
+            "attention": attention_panel(figures["attention"], user, current),
         },
     )
 
