@@ -11,7 +11,8 @@ the MQTT listener.
   per cell: count, first and last time, SHA-256 of the canonical rows
   (:func:`canonical_line`). ``verify-ledger`` recomputes the commitments from the table.
 - Heat alert, rule A5 (STANDARDS.md "Heat"; Cole v. Collier): a heat index at or above the
-  limit (31.1 °C / 88 °F) sustained for 30 minutes opens a ``heat`` alert on the cell; the
+  facility's limit (default 31.1 °C / 88 °F) sustained for its sustain time (default 30
+  minutes; both in the setup file) opens a ``heat`` alert on the cell; the
   same time below closes it (:func:`heat_step`). Each opening and closing is a ledger entry.
 """
 
@@ -38,7 +39,7 @@ from habeas.conditions.readings_models import (
 from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.services import service
-from habeas.facilities.models import Cell
+from habeas.facilities.models import Cell, Facility
 from habeas.ledger.services import Event, ledger_append_many
 
 #: Rule A5: the heat index limit in housing areas (Cole v. Collier, 2018 settlement: 88 °F,
@@ -144,6 +145,13 @@ class CellIndex:
         fcode, code, _fid = self.by_id[cell_id]
         return f"{fcode}/{code}"
 
+    def heat_rule(self, cell_id: int) -> tuple[float, dt.timedelta]:
+        """Rule A5 for the cell's facility: its heat index limit (°C) and sustain time."""
+        rules = self.__dict__.get("_rules")
+        if rules is None:
+            rules = self._rules = facility_heat_rules()
+        return rules.get(self.by_id[cell_id][2], (HEAT_LIMIT_C, HEAT_SUSTAIN))
+
     def resolve(self, text: str) -> int | str:
         """The cell's id, or why not."""
         text = text.strip()
@@ -157,6 +165,17 @@ class CellIndex:
         if self.facilities is not None and self.by_id[pk][0] not in self.facilities:
             return MSG_NOT_YOURS.format(cell=text)
         return pk
+
+
+def facility_heat_rules() -> dict[int, tuple[float, dt.timedelta]]:
+    """Per facility id, rule A5's limit in °C and sustain time as its setup file declares them
+    (default 31.1 °C = 88 °F, 30 minutes)."""
+    return {
+        pk: (float(limit), dt.timedelta(minutes=minutes))
+        for pk, limit, minutes in Facility.objects.values_list(
+            "pk", "heat_limit_c", "heat_sustain_minutes"
+        )
+    }
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -370,7 +389,9 @@ class Transition:
     hi_c: float
 
 
-def _evaluate(rows: list[Row], open_heat: set[int]) -> tuple[list[Transition], list[CellClimate]]:
+def _evaluate(
+    rows: list[Row], open_heat: set[int], index: CellIndex
+) -> tuple[list[Transition], list[CellClimate]]:
     """Walk each cell's new rows in time order from its stored state; readings older than
     the cell's last evaluated one are stored and shown but do not rewrite alert history."""
     cells = sorted({r.cell for r in rows})
@@ -391,12 +412,13 @@ def _evaluate(rows: list[Row], open_heat: set[int]) -> tuple[list[Transition], l
             state.below_since = prior.below_since
         last: Row | None = None
         last_hi = prior.heat_index_c if prior is not None else 0.0
+        limit_c, sustain = index.heat_rule(cell)
         for r in rows[i:j]:
             if state.last_at is not None and r.taken_at <= state.last_at:
                 continue
             hi = heat_index_c(r.temperature_c, r.humidity_pct)
             run_start = state.above_since
-            change = heat_step(state, r.taken_at, hi)
+            change = heat_step(state, r.taken_at, hi, limit_c=limit_c, sustain=sustain)
             if change is not None:
                 since = (run_start or r.taken_at) if change == "opened" else r.taken_at
                 transitions.append(Transition(cell, change, r.taken_at, since, hi))
@@ -557,7 +579,7 @@ def _alert_changes(fresh: list[Row], index: CellIndex, report: IngestReport) -> 
         for a in CellAlert.objects.filter(cell_id__in=touched, closed_at__isnull=True)
     }
     transitions, climates = _evaluate(
-        fresh, {c for kind, c in open_alerts if kind == CellAlertKind.HEAT}
+        fresh, {c for kind, c in open_alerts if kind == CellAlertKind.HEAT}, index
     )
     CellClimate.objects.bulk_create(
         climates,

@@ -140,15 +140,17 @@ class Chart:
     high: float
 
 
-def chart_of(points: list[Point], *, width: int = 760, height: int = 260) -> Chart | None:
-    """Polylines of temperature and heat index (°C) scaled into the SVG, with the limit line
-    (31.1 °C, 88 °F) and a label per day."""
+def chart_of(
+    points: list[Point], *, width: int = 760, height: int = 260, limit_c: float = HEAT_LIMIT_C
+) -> Chart | None:
+    """Polylines of temperature and heat index (°C) scaled into the SVG, with the facility's
+    limit line (rule A5, default 31.1 °C = 88 °F) and a label per day."""
     if len(points) < 2:
         return None
     left, right, top, bottom = 44, width - 10, 12, height - 28
     values = [p.temperature_c for p in points] + [p.heat_index_c for p in points]
-    low = min(min(values), HEAT_LIMIT_C) // 5 * 5
-    high = (max(max(values), HEAT_LIMIT_C) // 5 + 1) * 5
+    low = min(min(values), limit_c) // 5 * 5
+    high = (max(max(values), limit_c) // 5 + 1) * 5
     t0, t1 = points[0].at, points[-1].at
     span = (t1 - t0).total_seconds() or 1.0
 
@@ -170,7 +172,7 @@ def chart_of(points: list[Point], *, width: int = 760, height: int = 260) -> Cha
         height=height,
         temperature=" ".join(f"{x(p.at)},{y(p.temperature_c)}" for p in points),
         heat_index=" ".join(f"{x(p.at)},{y(p.heat_index_c)}" for p in points),
-        limit_y=y(HEAT_LIMIT_C),
+        limit_y=y(limit_c),
         ticks=ticks,
         days=days,
         low=low,
