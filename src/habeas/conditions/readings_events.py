@@ -26,6 +26,9 @@ from habeas.core.events import Action, Payload, State, covers, declare, derived,
 B = "conditions.ReadingBatch"
 R = "conditions.Reading"
 CA = "conditions.CellAlert"
+ST = "conditions.SensorToken"
+RU = "conditions.ReadingRollup"
+RH = "conditions.ReadingHour"
 
 
 class CellCommitmentPayload(Payload):
@@ -57,6 +60,33 @@ class CellAlertPayload(Payload):
     opened_at: dt.datetime
     value: str
     closed_at: dt.datetime | None = None
+
+
+class SensorTokenRow(Payload):
+    id: int
+    facility: str
+    facility_id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    created_by: str
+    revoked_at: dt.datetime | None = None
+
+
+class SensorTokenPayload(Payload):
+    token: SensorTokenRow
+
+
+def _sensor_token(state: State, p: dict[str, Any]) -> None:
+    t = p["token"]
+    state.setdefault(ST, {})[t["id"]] = {
+        "facility_id": t["facility_id"],
+        "name": t["name"],
+        "prefix": t["prefix"],
+        "created_at": instant(t["created_at"]),
+        "created_by": t["created_by"],
+        "revoked_at": instant(t.get("revoked_at")),
+    }
 
 
 def _ingested(state: State, p: dict[str, Any]) -> None:
@@ -142,6 +172,43 @@ declare(
         housing=None,
     ),
 )
+
+declare(
+    Action(
+        "conditions.sensor_token_issued",
+        schema=SensorTokenPayload,
+        label=pgettext_lazy("ledger action", "Sensor token issued"),
+        replay=_sensor_token,
+        housing=None,
+    ),
+    Action(
+        "conditions.sensor_token_revoked",
+        schema=SensorTokenPayload,
+        label=pgettext_lazy("ledger action", "Sensor token revoked"),
+        replay=_sensor_token,
+        housing=None,
+    ),
+)
+
+
+@covers(ST)
+def _sensor_tokens() -> dict[Any, dict[str, Any]]:
+    from habeas.conditions.readings_models import SensorToken
+
+    return {
+        t["id"]: {
+            "facility_id": t["facility_id"],
+            "name": t["name"],
+            "prefix": t["prefix"],
+            "created_at": instant(t["created_at"]),
+            "created_by": t["created_by"],
+            "revoked_at": instant(t["revoked_at"]),
+        }
+        for t in SensorToken.objects.values(
+            "id", "facility_id", "name", "prefix", "created_at", "created_by", "revoked_at"
+        )
+    }
+
 
 derived(
     "conditions.CellClimate",
