@@ -35,6 +35,7 @@ from habeas.conditions.readings_models import (
     CellClimate,
     Reading,
     ReadingBatch,
+    ReadingHour,
 )
 from habeas.core.actor import Actor
 from habeas.core.clock import now
@@ -463,6 +464,26 @@ def _new_rows(rows: list[Row], errors: list[RowError]) -> tuple[list[Row], int]:
             unchanged += 1
     if not unique:
         return [], unchanged
+    first, last = min(r.taken_at for r in unique), max(r.taken_at for r in unique)
+    cells = {r.cell for r in unique}
+    rolled = set(
+        ReadingHour.objects.filter(
+            cell_id__in=cells, hour__gte=first.replace(minute=0, second=0, microsecond=0),
+            hour__lte=last,
+        ).values_list("cell_id", "hour")
+    )  # fmt: skip
+    if rolled:
+        # An hour already rolled up (retention) keeps no raw readings to compare with: a
+        # reading of it is not stored again, so re-ingesting an old file changes nothing.
+        kept = [
+            r
+            for r in unique
+            if (r.cell, r.taken_at.replace(minute=0, second=0, microsecond=0)) not in rolled
+        ]
+        unchanged += len(unique) - len(kept)
+        unique = kept
+        if not unique:
+            return [], unchanged
     existing = {
         (c, at): (t, h, co2)
         for c, at, t, h, co2 in Reading.objects.filter(

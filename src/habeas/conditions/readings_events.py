@@ -89,6 +89,59 @@ def _sensor_token(state: State, p: dict[str, Any]) -> None:
     }
 
 
+class RolledUpGroupPayload(Payload):
+    batch: int
+    cell: str
+    count: int
+    sha256: str
+
+
+class HoursCommitmentPayload(Payload):
+    count: int
+    sha256: str
+
+
+class ReadingsRolledUpPayload(Payload):
+    rollup: int
+    run_at: dt.datetime
+    cutoff: dt.datetime
+    removed: int
+    batches: list[RolledUpGroupPayload]
+    hours: HoursCommitmentPayload
+
+
+def _rolled_up(state: State, p: dict[str, Any]) -> None:
+    """Retire each batch's commitment for the rows the rollup removed, only when the rollup's
+    count and SHA-256 equal the batch's own: otherwise the commitment stays and verify-ledger
+    finds its rows missing. Then the rollup and the commitment to its hourly rows."""
+    readings = state.setdefault(R, {})
+    for g in p["batches"]:
+        key = f"{g['batch']}:{g['cell']}"
+        promised = readings.get(key)
+        if promised is not None and (promised["count"], promised["sha256"]) == (
+            g["count"], g["sha256"],
+        ):  # fmt: skip
+            del readings[key]
+    state.setdefault(RU, {})[p["rollup"]] = {
+        "run_at": instant(p["run_at"]),
+        "cutoff": instant(p["cutoff"]),
+        "removed": p["removed"],
+        "hours": p["hours"]["count"],
+        "sha256": p["hours"]["sha256"],
+    }
+    state.setdefault(RH, {})[p["rollup"]] = {
+        "count": p["hours"]["count"],
+        "sha256": p["hours"]["sha256"],
+    }
+
+
+def _rolled_up_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    return _("%(count)s readings rolled up into %(hours)s hourly rows") % {
+        "count": payload.get("removed", 0),
+        "hours": payload.get("hours", {}).get("count", 0),
+    }
+
+
 def _ingested(state: State, p: dict[str, Any]) -> None:
     state.setdefault(B, {})[p["batch"]] = {
         "source": p["source"],
@@ -179,6 +232,14 @@ declare(
         schema=SensorTokenPayload,
         label=pgettext_lazy("ledger action", "Sensor token issued"),
         replay=_sensor_token,
+        housing=None,
+    ),
+    Action(
+        "conditions.readings_rolled_up",
+        schema=ReadingsRolledUpPayload,
+        label=pgettext_lazy("ledger action", "Readings rolled up"),
+        replay=_rolled_up,
+        summary=_rolled_up_summary,
         housing=None,
     ),
     Action(
@@ -287,3 +348,44 @@ def _cell_alerts() -> dict[Any, dict[str, Any]]:
             "id", "kind", "cell_id", "since", "opened_at", "value", "closed_at"
         )
     }
+
+
+@covers(RU)
+def _rollups() -> dict[Any, dict[str, Any]]:
+    from habeas.conditions.readings_models import ReadingRollup
+
+    return {
+        r["id"]: {
+            "run_at": instant(r["run_at"]),
+            "cutoff": instant(r["cutoff"]),
+            "removed": r["removed"],
+            "hours": r["hours"],
+            "sha256": r["sha256"],
+        }
+        for r in ReadingRollup.objects.values(
+            "id", "run_at", "cutoff", "removed", "hours", "sha256"
+        )
+    }
+
+
+@covers(RH)
+def _reading_hours() -> dict[Any, dict[str, Any]]:
+    """Each rollup's commitment to its hourly rows, recomputed from the table."""
+    from habeas.conditions.readings import CellIndex
+    from habeas.conditions.readings_models import ReadingHour
+    from habeas.conditions.retention import HOUR_VALUES, hours_digest
+
+    index = CellIndex()
+    labels = {pk: index.label(pk) for pk in index.by_id}
+    per_rollup: dict[int, list[tuple[str, dt.datetime, tuple[Any, ...]]]] = {}
+    for rollup, cell, hour, *values in ReadingHour.objects.values_list(
+        "rollup_id", "cell_id", "hour", *HOUR_VALUES
+    ).iterator(chunk_size=20_000):
+        per_rollup.setdefault(rollup, []).append(
+            (labels.get(cell, f"?/{cell}"), hour, tuple(values))
+        )
+    found = {}
+    for rollup, rows in per_rollup.items():
+        count, digest = hours_digest(rows)
+        found[rollup] = {"count": count, "sha256": digest}
+    return found

@@ -21,7 +21,8 @@ from habeas.core.errors import NotFound
 from habeas.facilities.models import Cell, Facility
 from habeas.facilities.selectors import facility_get_for
 
-PERIODS = (1, 2, 7, 30)
+#: Days a chart covers; beyond 30 the readings are hourly rows (retention).
+PERIODS = (1, 2, 7, 30, 90)
 
 
 def _facility(request: HttpRequest, code: str) -> Facility:
