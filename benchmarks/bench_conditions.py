@@ -287,6 +287,9 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
             rows = write_csv(csv_path)
         common.log(f"conditions: run {number + 1}/{runs} ({env.engine})")
         assert common.timed(h_ingest, habeas_ingest, csv_path) == READINGS
+        from habeas.conditions.readings_models import CellAlert
+
+        alerts = CellAlert.objects.count()
         from habeas.accounts.services import user_create
         from habeas.core.actor import Actor
 
@@ -310,11 +313,9 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
                 topic = f"habeas-bench/{time.time_ns()}"
                 common.timed(measurement, mqtt_run, messages, topic, env.home)
             common.timed(n_mqtt, raw_insert, env, mqtt_rows(messages))
-    from habeas.conditions.readings_models import CellAlert
-
     report.notes.append(
-        f"{READINGS:,} readings of 256 cells; {CellAlert.objects.count()} heat alert changes "
-        "opened or closed while ingesting (last run)"
+        f"{READINGS:,} readings of 256 cells; {alerts} heat alerts opened (and closed) while "
+        "ingesting (last run)"
     )
     report.ratio("Habeas ingest / raw executemany", "habeas_ingest", "raw_executemany")
     report.targets.append(
