@@ -21,7 +21,16 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from habeas.core.events import Action, Payload, State, covers, declare, derived, instant
+from habeas.core.events import (
+    Action,
+    Committed,
+    Payload,
+    State,
+    covers,
+    declare,
+    derived,
+    instant,
+)
 
 B = "conditions.ReadingBatch"
 R = "conditions.Reading"
@@ -68,6 +77,7 @@ class SensorTokenRow(Payload):
     facility_id: int
     name: str
     prefix: str
+    digest: str | Committed
     created_at: dt.datetime
     created_by: str
     revoked_at: dt.datetime | None = None
@@ -80,9 +90,11 @@ class SensorTokenPayload(Payload):
 def _sensor_token(state: State, p: dict[str, Any]) -> None:
     t = p["token"]
     state.setdefault(ST, {})[t["id"]] = {
+        "facility": t["facility"],
         "facility_id": t["facility_id"],
         "name": t["name"],
         "prefix": t["prefix"],
+        "digest": t["digest"],
         "created_at": instant(t["created_at"]),
         "created_by": t["created_by"],
         "revoked_at": instant(t.get("revoked_at")),
@@ -231,6 +243,7 @@ declare(
         "conditions.sensor_token_issued",
         schema=SensorTokenPayload,
         label=pgettext_lazy("ledger action", "Sensor token issued"),
+        personal=("token.digest",),
         replay=_sensor_token,
         housing=None,
     ),
@@ -246,27 +259,40 @@ declare(
         "conditions.sensor_token_revoked",
         schema=SensorTokenPayload,
         label=pgettext_lazy("ledger action", "Sensor token revoked"),
+        personal=("token.digest",),
         replay=_sensor_token,
         housing=None,
     ),
 )
 
 
-@covers(ST)
+@covers(ST, personal=("digest",), key=lambda tid, r: f"facility:{r['facility']}")
 def _sensor_tokens() -> dict[Any, dict[str, Any]]:
+    """A sensor token's digest is committed to, never shown (as an account's API token's):
+    a token swapped or inserted behind Habeas's back is found."""
     from habeas.conditions.readings_models import SensorToken
 
     return {
         t["id"]: {
+            "facility": t["facility__code"],
             "facility_id": t["facility_id"],
             "name": t["name"],
             "prefix": t["prefix"],
+            "digest": t["digest"],
             "created_at": instant(t["created_at"]),
             "created_by": t["created_by"],
             "revoked_at": instant(t["revoked_at"]),
         }
         for t in SensorToken.objects.values(
-            "id", "facility_id", "name", "prefix", "created_at", "created_by", "revoked_at"
+            "id",
+            "facility__code",
+            "facility_id",
+            "name",
+            "prefix",
+            "digest",
+            "created_at",
+            "created_by",
+            "revoked_at",
         )
     }
 

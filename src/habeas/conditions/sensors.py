@@ -53,12 +53,15 @@ def hash_token(raw: str) -> str:
 
 
 def sensor_token_snapshot(token: SensorToken) -> dict[str, Any]:
+    """The ledger payload of a sensor token: its prefix, never the token; the digest only as
+    a personal-data commitment (as ``accounts.services.token_snapshot``)."""
     return {
         "id": token.pk,
         "facility": token.facility.code,
         "facility_id": token.facility_id,
         "name": token.name,
         "prefix": token.prefix,
+        "digest": token.digest,
         "created_at": token.created_at,
         "created_by": token.created_by,
         "revoked_at": token.revoked_at,
