@@ -18,9 +18,16 @@ Baseline, in the same process, on the same rows: raw ``executemany`` of the same
 parsed rows into a table of the same shape (unique index on cell and time) through the
 database driver, in one transaction.
 
+- ``mqtt``: ``mqtt-listen`` (the :class:`~habeas.conditions.mqtt.Listener`) subscribed to the
+  local Mosquitto (127.0.0.1:1883) while a paho client in the same process publishes
+  readings (QoS 1): from the first publish until every reading is stored, batches of a
+  second or 5,000 readings each with its ledger entry and heat evaluation. Two shapes: one
+  reading a message (a sensor), and one message per module and instant (32 readings, a
+  gateway). Skipped, with the reason, when no broker answers.
+
 Targets (issue 14): 1,000,000 readings ingested, alert evaluation included, in ≤ 10 s on
-SQLite; the board in ≤ 200 ms. (MQTT, ≥ 5,000 readings/s through Mosquitto, is not measured
-here: ``mqtt-listen`` is not written yet.)
+SQLite; the board in ≤ 200 ms; MQTT ≥ 5,000 readings/s sustained through Mosquitto. Each is
+compared with raw ``executemany`` of the same rows (the MQTT rows too).
 
 Usage: ``python benchmarks/bench_conditions.py [--postgres] [--runs N] [--profile] [--json F]``.
 """
@@ -127,6 +134,114 @@ def raw_insert(env: common.Env, rows: list[tuple[str, str, float, float]]) -> in
         db.close()
 
 
+MQTT_BROKER = ("127.0.0.1", 1883)
+MQTT_READINGS = 60_000
+MQTT_TARGET = 5_000.0
+
+
+def broker_up() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(MQTT_BROKER, timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def mqtt_messages(per_message: int) -> list[bytes]:
+    """:data:`MQTT_READINGS` readings of the 256 cells, every 15 minutes ending now, as JSON
+    messages of ``per_message`` readings (cells of one module at one instant together)."""
+    import json
+
+    from habeas.facilities.models import Cell
+
+    cells = list(Cell.objects.order_by("module__code", "code").values_list("code", flat=True))
+    end = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    steps = math.ceil(MQTT_READINGS / len(cells))
+    readings = []
+    for step in range(steps):
+        at = (end - dt.timedelta(minutes=15 * (steps - step))).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for i, code in enumerate(cells):
+            if len(readings) == MQTT_READINGS:
+                break
+            t = round(26 + (i * 7 + step) % 90 / 10, 2)
+            readings.append(
+                {"cell": f"TEC/{code}", "taken_at": at, "temperature_c": t, "humidity_pct": 60}
+            )
+    if per_message == 1:
+        return [json.dumps(r).encode() for r in readings]
+    return [
+        json.dumps(readings[k : k + per_message]).encode()
+        for k in range(0, len(readings), per_message)
+    ]
+
+
+def mqtt_rows(messages: list[bytes]) -> list[tuple[str, str, float, float]]:
+    import json
+
+    rows = []
+    for m in messages:
+        doc = json.loads(m)
+        for r in doc if isinstance(doc, list) else [doc]:
+            rows.append((r["cell"], r["taken_at"], r["temperature_c"], r["humidity_pct"]))
+    return rows
+
+
+PUBLISHER = """
+import sys, paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+path, topic, host, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+messages = open(path, "rb").read().split(b"\\n")
+client = mqtt.Client(CallbackAPIVersion.VERSION2)
+client.max_inflight_messages_set(1000)
+client.max_queued_messages_set(0)
+client.connect(host, port)
+client.loop_start()
+last = None
+for m in messages:
+    last = client.publish(topic, m, qos=1)
+if last is not None:
+    last.wait_for_publish(120)
+client.loop_stop()
+client.disconnect()
+"""
+
+#: Lost readings of the last MQTT run (the broker drops what a slow subscriber cannot take).
+MQTT_LOST: dict[int, int] = {}
+
+
+def mqtt_run(messages: list[bytes], topic: str, home: Path) -> int:
+    """Publish the messages through Mosquitto from another process (a sensor gateway does not
+    share this one) and listen here until every reading is stored; the readings stored."""
+    import subprocess
+    import threading
+
+    from habeas.conditions.mqtt import Listener
+
+    path = home / "mqtt-messages"
+    path.write_bytes(b"\n".join(messages))
+    listener = Listener(*MQTT_BROKER, topic)
+    publisher: subprocess.Popen[bytes] | None = None
+
+    def start_publisher() -> None:
+        nonlocal publisher
+        listener.subscribed.wait(10)
+        publisher = subprocess.Popen(
+            [sys.executable, "-c", PUBLISHER, str(path), topic, *map(str, MQTT_BROKER)]
+        )
+
+    starter = threading.Thread(target=start_publisher)
+    starter.start()
+    totals = listener.run(seconds=30 + MQTT_READINGS / 1000, readings=MQTT_READINGS)
+    starter.join()
+    if publisher is not None:
+        publisher.wait(60)
+    MQTT_LOST[1 if len(messages) == MQTT_READINGS else 32] = MQTT_READINGS - totals.stored
+    assert not totals.errors, totals.errors[:3]
+    return totals.stored
+
+
 def board_page(user: Any) -> int:
     from django.test import RequestFactory
 
@@ -147,6 +262,21 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
     )  # fmt: skip
     n_ingest = report.add("raw_executemany", "baseline: raw executemany of the rows", READINGS, "readings")  # fmt: skip
     h_board = report.add("habeas_board", "Habeas conditions board, 256 cells", 256, "cells")
+    mqtt_up = broker_up()
+    if mqtt_up:
+        h_mqtt1 = report.add(
+            "habeas_mqtt_1", "Habeas mqtt-listen, 1 reading a message", MQTT_READINGS, "readings"
+        )
+        h_mqtt32 = report.add(
+            "habeas_mqtt_32", "Habeas mqtt-listen, 32 readings a message", MQTT_READINGS,
+            "readings",
+        )  # fmt: skip
+        n_mqtt = report.add(
+            "raw_executemany_mqtt", "baseline: raw executemany of the MQTT rows", MQTT_READINGS,
+            "readings",
+        )  # fmt: skip
+    else:
+        report.notes.append("MQTT not measured: no broker at 127.0.0.1:1883")
     common.log(f"conditions: preparing {READINGS:,} readings ({env.engine})")
     csv_path = env.home / "readings.csv"
     user = None
@@ -157,6 +287,9 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
             rows = write_csv(csv_path)
         common.log(f"conditions: run {number + 1}/{runs} ({env.engine})")
         assert common.timed(h_ingest, habeas_ingest, csv_path) == READINGS
+        from habeas.conditions.readings_models import CellAlert
+
+        alerts = CellAlert.objects.count()
         from habeas.accounts.services import user_create
         from habeas.core.actor import Actor
 
@@ -170,11 +303,19 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
         for _ in range(5):
             common.timed(h_board, board_page, user)
         common.timed(n_ingest, raw_insert, env, rows)
-    from habeas.conditions.readings_models import CellAlert
+        if mqtt_up:
+            import time
 
+            for per_message, measurement in ((1, h_mqtt1), (32, h_mqtt32)):
+                env.fresh_database()
+                habeas_setup()
+                messages = mqtt_messages(per_message)
+                topic = f"habeas-bench/{time.time_ns()}"
+                common.timed(measurement, mqtt_run, messages, topic, env.home)
+            common.timed(n_mqtt, raw_insert, env, mqtt_rows(messages))
     report.notes.append(
-        f"{READINGS:,} readings of 256 cells; {CellAlert.objects.count()} heat alert changes "
-        "opened or closed while ingesting (last run)"
+        f"{READINGS:,} readings of 256 cells; {alerts} heat alerts opened (and closed) while "
+        "ingesting (last run)"
     )
     report.ratio("Habeas ingest / raw executemany", "habeas_ingest", "raw_executemany")
     report.targets.append(
@@ -184,6 +325,20 @@ def run(env: common.Env, runs: int, profile: bool = False) -> common.Report:
             f"median {h_ingest.median:.2f} s",
         )
     )
+    if mqtt_up:
+        report.ratio("Habeas MQTT (1 a message) / raw executemany", "habeas_mqtt_1",
+                     "raw_executemany_mqtt")  # fmt: skip
+        report.ratio("Habeas MQTT (32 a message) / raw executemany", "habeas_mqtt_32",
+                     "raw_executemany_mqtt")  # fmt: skip
+        for m in (h_mqtt1, h_mqtt32):
+            lost = MQTT_LOST.get(1 if m is h_mqtt1 else 32, 0)
+            report.targets.append(
+                common.Target(
+                    f"MQTT >= {MQTT_TARGET:,.0f} readings/s, none lost ({m.label})",
+                    m.rate >= MQTT_TARGET and lost == 0,
+                    f"median {m.rate:,.0f} readings/s, {lost} lost (last run)",
+                )
+            )
     report.targets.append(
         common.Target(
             f"conditions board of 256 cells <= {BOARD_TARGET * 1000:.0f} ms",

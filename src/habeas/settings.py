@@ -92,6 +92,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "habeas.core.middleware.RequestLimitsMiddleware",  # see "Bounded input" below
+    # A sensor token may only send readings: 403 everywhere else, before any view.
+    "habeas.conditions.sensors.SensorTokenMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -262,3 +262,41 @@ def test_person_outside_scope_does_not_leak(scene: dict[str, Any], client_for: A
     hidden_episode = client.get(f"/api/v1/custody-episodes/{episode.pk}/")
     missing_episode = client.get("/api/v1/custody-episodes/999999999/")
     assert hidden_episode.json() == missing_episode.json()
+
+
+def test_a_sensor_token_reaches_only_the_readings_endpoint(
+    scene: dict[str, Any], client_for: Any
+) -> None:
+    """The sensor column of the table: a facility's sensor token (``habeas sensor-token``)
+    gets 403 on every row but ``POST /api/v1/readings``, where the empty body is a 400."""
+    from django.test import Client
+
+    from habeas.conditions.sensors import sensor_token_create
+    from habeas.core.actor import Actor
+
+    _token, raw = sensor_token_create(
+        actor=Actor(name="test:director", role="facility_admin"),
+        facility=_tec(),
+        name="gateway",
+    )
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+    wrong = []
+    for endpoint, path in sorted({(e, p) for e, p, _u, _s in CASES}):
+        method, _, url = path.rpartition(":") if path.startswith("POST:") else ("GET", "", path)
+        url = url.replace("{", "").replace("}", "")  # ids do not matter: refused before lookup
+        if method == "POST":
+            response = client.post(url, data="{}", content_type="application/json")
+        else:
+            response = client.get(url)
+        expected = 400 if endpoint == "readings_post" else 403
+        if response.status_code != expected or (
+            expected == 403 and response.json()["code"] != "forbidden"
+        ):
+            wrong.append(f"{endpoint}: {response.status_code} (expected {expected})")
+    assert not wrong, "\n".join(wrong)
+
+
+def _tec() -> Any:
+    from habeas.facilities.models import Facility
+
+    return Facility.objects.get(code="TEC")

@@ -169,3 +169,68 @@ def test_a_cell_heard_from_within_two_hours_is_not_silent(
     recent = [("TEC/M1-02", now - dt.timedelta(minutes=115), 26.0, 50.0)]
     assert run_cli("ingest-readings", _csv(tmp_path, recent, "r.csv"))[0] == 0
     assert alerts_for(kinds=["sensor_silent"]) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=1, max_value=150),
+            st.floats(min_value=25, max_value=40),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=80,
+    ),
+    st.sampled_from([(HEAT_LIMIT_C, 30), (29.0, 45), (33.0, 15)]),
+)
+def test_the_run_by_run_evaluation_decides_as_heat_step(
+    values: list[tuple[int, float, bool]], rule: tuple[float, int]
+) -> None:
+    """The ingest evaluates whole arrays run by run (``heat_runs``), batch after batch with
+    the state carried between them as ``CellClimate`` keeps it; it must open and close at
+    exactly the readings where ``heat_step``, reading by reading, does."""
+    import numpy as np
+
+    from habeas.conditions.readings import MICROSECOND, heat_runs, to_us
+
+    limit, minutes = rule
+    sustain = dt.timedelta(minutes=minutes)
+    state = HeatState()
+    at = START
+    expected = []
+    readings = []
+    for delta, hi, new_batch in values:
+        at += dt.timedelta(minutes=delta)
+        readings.append((at, hi, new_batch))
+        run_start = state.above_since
+        change = heat_step(state, at, hi, limit_c=limit, sustain=sustain)
+        if change:
+            expected.append((at, change, run_start or at if change == "opened" else at))
+    # the same readings in batches (a new batch where the flag says so)
+    found = []
+    is_open, above_since, below_since, last = False, None, None, None
+    batches: list[list[tuple[dt.datetime, float]]] = []
+    for when, hi, new_batch in readings:
+        if new_batch or not batches:
+            batches.append([])
+        batches[-1].append((when, hi))
+    gap = SILENCE // MICROSECOND
+    for batch in batches:
+        times = np.array([to_us(w) for w, _hi in batch], dtype=np.int64)
+        his = np.array([hi for _w, hi in batch], dtype=np.float64)
+        if last is not None and times[0] - last >= gap:
+            above_since = below_since = None
+        changes, is_open, above_since, below_since = heat_runs(
+            times, his, is_open=is_open, above_since=above_since, below_since=below_since,
+            limit_c=limit, sustain_us=sustain // MICROSECOND, gap_us=gap,
+        )  # fmt: skip
+        last = int(times[-1])
+        for j, opened, since in changes:
+            when = batch[j][0]
+            found.append(
+                (when, "opened" if opened else "closed", START + (since - to_us(START)) * MICROSECOND
+                 if opened else when)
+            )  # fmt: skip
+    assert found == expected
+    assert is_open == state.open

@@ -70,10 +70,12 @@ def _at(node: Any, parts: list[str]) -> Iterator[Any]:
 
 
 def _beyond_the_demo() -> None:
-    """What neither the demo nor the tamper matrix's scenario does: a token revoked, a further
-    identifier."""
+    """What neither the demo nor the tamper matrix's scenario does: a token and a sensor token
+    revoked, a further identifier."""
     from habeas.accounts.models import APIToken
     from habeas.accounts.services import token_revoke
+    from habeas.conditions.readings_models import SensorToken
+    from habeas.conditions.sensors import sensor_token_revoke
     from habeas.core.actor import Actor
     from habeas.people.models import Person
     from habeas.people.services import Identifier, person_identifiers_add
@@ -82,6 +84,9 @@ def _beyond_the_demo() -> None:
     token = APIToken.objects.order_by("pk").first()
     assert token is not None
     token_revoke(actor=admin, token=token)
+    sensor = SensorToken.objects.order_by("pk").first()
+    assert sensor is not None
+    sensor_token_revoke(actor=admin, token=sensor)
     person = Person.objects.order_by("pk").first()
     assert person is not None
     person_identifiers_add(

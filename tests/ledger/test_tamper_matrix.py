@@ -40,6 +40,9 @@ UNCHECKED: dict[str, dict[str, str]] = {
         "last_name": "not used by Habeas",
     },
     "accounts.APIToken": {"last_used_at": "bookkeeping of use (accounts.services.token_touch)"},
+    "conditions.SensorToken": {
+        "last_used_at": "bookkeeping of use (conditions.sensors.sensor_token_touch)"
+    },
     "custody.LegalBasis": {
         "recorded_at": "when the row was written: the entry's recorded_at says it",
     },
@@ -145,6 +148,8 @@ NATURAL_KEY = {
     "facilities.Facility_agreements": "agreement",
     # a reading is named by its cell and time, committed to by its batch (its id carries nothing)
     "conditions.Reading": "cell",
+    # an hourly row likewise, committed to by its rollup
+    "conditions.ReadingHour": "cell",
 }
 
 NEVER_WRITTEN = {"accounts.User_groups", "accounts.User_user_permissions"}
@@ -411,6 +416,23 @@ def _load_demo() -> None:
     open_alerts = alerts_for(user=director)
     assert open_alerts, "the demo raises no alert in its facility: the matrix cannot ack one"
     alert_acknowledge(actor=admin, user=director, alert_id=open_alerts[0].id, note="seen")
+    # ... a sensor token, and readings older than 30 days rolled up into hourly rows.
+
+    from habeas.conditions.readings import CellIndex, Row, readings_ingest
+    from habeas.conditions.retention import readings_rollup
+    from habeas.conditions.sensors import sensor_token_create
+
+    sensor_token_create(actor=admin, facility=held[0].cell.facility, name="gateway M1")
+    old = now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=40)
+    readings_ingest(
+        actor=admin,
+        rows=[Row(k, held[0].cell.pk, old + k * dt.timedelta(minutes=20), 30.0, 50.0, None)
+              for k in range(6)],
+        source="csv",
+        name="old",
+        cells=CellIndex(),
+    )  # fmt: skip
+    assert readings_rollup(actor=admin).hours == 2
     assert _problems() == [], "the scenario itself must verify"
 
 

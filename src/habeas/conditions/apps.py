@@ -18,3 +18,7 @@ class ConditionsConfig(AppConfig):
         from habeas.conditions.cases_selectors import register as register_cases
 
         register_cases()
+        from habeas.conditions.retention import daily_rollup
+        from habeas.core import daily
+
+        daily.register("readings_rollup", daily_rollup)

@@ -18,8 +18,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from numpy.typing import NDArray
 
 #: Cole v. Collier (S.D. Tex. 2017), 2018 settlement: heat index ≤ 88 °F in housing areas.
 HOUSING_LIMIT_F = 88.0
@@ -76,6 +78,35 @@ def heat_index_f(t: float, rh: float) -> float:
 def heat_index_c(t_c: float, rh: float) -> float:
     """The NWS heat index in °C of a temperature in °C (computed in °F, as the NWS does)."""
     return f_to_c(heat_index_f(c_to_f(t_c), rh))
+
+
+def heat_index_c_array(t_c: NDArray[np.float64], rh: NDArray[np.float64]) -> NDArray[np.float64]:
+    """:func:`heat_index_c` of whole arrays at once (the same operations in the same order,
+    so every value is the same double as the scalar function's)."""
+    t = t_c * 9.0 / 5.0 + 32.0
+    simple = 0.5 * (t + 61.0 + ((t - 68.0) * 1.2) + (rh * 0.094))
+    mean = (simple + t) / 2.0
+    hi = (
+        -42.379
+        + 2.04901523 * t
+        + 10.14333127 * rh
+        - 0.22475541 * t * rh
+        - 0.00683783 * t * t
+        - 0.05481717 * rh * rh
+        + 0.00122874 * t * t * rh
+        + 0.00085282 * t * rh * rh
+        - 0.00000199 * t * t * rh * rh
+    )
+    in_range = (t >= 80.0) & (t <= 112.0)
+    dry = (rh < 13.0) & in_range
+    if dry.any():
+        root = np.sqrt(np.where(dry, (17.0 - np.abs(t - 95.0)) / 17.0, 0.0))
+        hi = np.where(dry, hi - ((13.0 - rh) / 4.0) * root, hi)
+    humid = ~dry & (rh > 85.0) & (t >= 80.0) & (t <= 87.0)
+    if humid.any():
+        hi = np.where(humid, hi + ((rh - 85.0) / 10.0) * ((87.0 - t) / 5.0), hi)
+    result = np.where(mean < 80.0, mean, hi)
+    return (result - 32.0) * 5.0 / 9.0
 
 
 def band_of_f(hi_f: float) -> str:

@@ -11,7 +11,8 @@ the MQTT listener.
   per cell: count, first and last time, SHA-256 of the canonical rows
   (:func:`canonical_line`). ``verify-ledger`` recomputes the commitments from the table.
 - Heat alert, rule A5 (STANDARDS.md "Heat"; Cole v. Collier): a heat index at or above the
-  limit (31.1 °C / 88 °F) sustained for 30 minutes opens a ``heat`` alert on the cell; the
+  facility's limit (default 31.1 °C / 88 °F) sustained for its sustain time (default 30
+  minutes; both in the setup file) opens a ``heat`` alert on the cell; the
   same time below closes it (:func:`heat_step`). Each opening and closing is a ledger entry.
 """
 
@@ -19,26 +20,31 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
+import numpy as np
 from django.db import connection
+from numpy.typing import NDArray
 
-from habeas.conditions.heat import HOUSING_LIMIT_F, f_to_c, heat_index_c
+from habeas.conditions.heat import HOUSING_LIMIT_F, f_to_c, heat_index_c_array
 from habeas.conditions.readings_models import (
     CellAlert,
     CellAlertKind,
     CellClimate,
     Reading,
     ReadingBatch,
+    ReadingHour,
 )
 from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.services import service
-from habeas.facilities.models import Cell
+from habeas.facilities.models import Cell, Facility
 from habeas.ledger.services import Event, ledger_append_many
 
 #: Rule A5: the heat index limit in housing areas (Cole v. Collier, 2018 settlement: 88 °F,
@@ -94,6 +100,73 @@ class Row:
     co2_ppm: int | None
 
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MICROSECOND = dt.timedelta(microseconds=1)
+#: An instant that could not be read (never a real reading's time).
+NO_TIME = int(np.iinfo(np.int64).min)
+READING_COLUMNS = ("row", "cell", "at", "t", "h", "co2")
+
+
+def to_us(at: dt.datetime) -> int:
+    """A time as microseconds since 1970 (UTC)."""
+    return (at - EPOCH) // MICROSECOND
+
+
+def from_us(us: int) -> dt.datetime:
+    return EPOCH + dt.timedelta(microseconds=us)
+
+
+@dataclass
+class Readings:
+    """Valid readings as columns (one array each, of one length): the row number in the input,
+    the cell's id, the time in microseconds since 1970 (UTC), temperature, humidity and CO₂
+    (``-1`` when not measured). A million readings are six arrays, not a million objects."""
+
+    row: NDArray[np.int64]
+    cell: NDArray[np.int64]
+    at: NDArray[np.int64]
+    t: NDArray[np.float64]
+    h: NDArray[np.float64]
+    co2: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    @classmethod
+    def empty(cls) -> Readings:
+        i, f = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        return cls(i, i, i, f, f, i)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row]) -> Readings:
+        n = len(rows)
+        return cls(
+            np.fromiter((r.row for r in rows), dtype=np.int64, count=n),
+            np.fromiter((r.cell for r in rows), dtype=np.int64, count=n),
+            np.fromiter((to_us(r.taken_at) for r in rows), dtype=np.int64, count=n),
+            np.fromiter((r.temperature_c for r in rows), dtype=np.float64, count=n),
+            np.fromiter((r.humidity_pct for r in rows), dtype=np.float64, count=n),
+            np.fromiter((-1 if r.co2_ppm is None else r.co2_ppm for r in rows), np.int64, n),
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[Readings]) -> Readings:
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in READING_COLUMNS))
+
+    def take(self, index: Any) -> Readings:
+        """The readings at ``index`` (positions or a mask)."""
+        return Readings(*(getattr(self, f)[index] for f in READING_COLUMNS))
+
+    def rows(self) -> list[Row]:
+        return [
+            Row(n, c, from_us(a), t, h, None if co2 < 0 else co2)
+            for n, c, a, t, h, co2 in zip(
+                self.row.tolist(), self.cell.tolist(), self.at.tolist(), self.t.tolist(),
+                self.h.tolist(), self.co2.tolist(), strict=True,
+            )
+        ]  # fmt: skip
+
+
 @dataclass
 class IngestReport:
     received: int = 0
@@ -144,6 +217,13 @@ class CellIndex:
         fcode, code, _fid = self.by_id[cell_id]
         return f"{fcode}/{code}"
 
+    def heat_rule(self, cell_id: int) -> tuple[float, dt.timedelta]:
+        """Rule A5 for the cell's facility: its heat index limit (°C) and sustain time."""
+        rules = self.__dict__.get("_rules")
+        if rules is None:
+            rules = self._rules = facility_heat_rules()
+        return rules.get(self.by_id[cell_id][2], (HEAT_LIMIT_C, HEAT_SUSTAIN))
+
     def resolve(self, text: str) -> int | str:
         """The cell's id, or why not."""
         text = text.strip()
@@ -157,6 +237,17 @@ class CellIndex:
         if self.facilities is not None and self.by_id[pk][0] not in self.facilities:
             return MSG_NOT_YOURS.format(cell=text)
         return pk
+
+
+def facility_heat_rules() -> dict[int, tuple[float, dt.timedelta]]:
+    """Per facility id, rule A5's limit in °C and sustain time as its setup file declares them
+    (default 31.1 °C = 88 °F, 30 minutes)."""
+    return {
+        pk: (float(limit), dt.timedelta(minutes=minutes))
+        for pk, limit, minutes in Facility.objects.values_list(
+            "pk", "heat_limit_c", "heat_sustain_minutes"
+        )
+    }
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -210,42 +301,148 @@ class _Times:
         return result
 
 
-def validate_rows(
-    records: Iterable[tuple[int, Sequence[Any]]], cells: CellIndex
-) -> tuple[list[Row], list[RowError]]:
-    """Check records ``(row number, (cell, taken_at, temperature_c, humidity_pct[, co2_ppm]))``:
-    the valid ones as :class:`Row`, and every fault by row, column and reason."""
-    rows: list[Row] = []
-    errors: list[RowError] = []
-    times = _Times()
-    resolved: dict[str, int | str] = {}
+def _check_row(
+    number: int,
+    record: Sequence[Any],
+    cells: CellIndex,
+    times: _Times,
+    resolved: dict[str, int | str],
+    errors: list[RowError],
+) -> Row | None:
+    """One record checked field by field: a :class:`Row`, or ``None`` and its faults."""
     t_low, t_high = TEMPERATURE_RANGE
     h_low, h_high = HUMIDITY_RANGE
-    for number, record in records:
-        before = len(errors)
-        cell_text = str(record[0] or "").strip()
-        cell = resolved.get(cell_text)
-        if cell is None:
-            cell = resolved[cell_text] = cells.resolve(cell_text) if cell_text else MSG_REQUIRED
-        if isinstance(cell, str):
-            errors.append(RowError(number, "cell", cell))
-        taken = times.parse(record[1])
-        if isinstance(taken, str):
-            errors.append(RowError(number, "taken_at", taken))
-        t = _number(record[2], "temperature_c", number, t_low, t_high, errors)
-        h = _number(record[3], "humidity_pct", number, h_low, h_high, errors)
-        co2: int | None = None
-        raw = record[4] if len(record) > 4 else None
-        if raw is not None and str(raw).strip():
-            value = _number(raw, "co2_ppm", number, *CO2_RANGE, errors)
-            co2 = None if value is None else round(value)
-        if len(errors) == before:
-            assert isinstance(cell, int)
-            assert isinstance(taken, dt.datetime)
-            assert t is not None
-            assert h is not None
-            rows.append(Row(number, cell, taken, round(t, 2), round(h, 2), co2))
-    return rows, errors
+    before = len(errors)
+    cell_text = str(record[0] or "").strip()
+    cell = resolved.get(cell_text)
+    if cell is None:
+        cell = resolved[cell_text] = cells.resolve(cell_text) if cell_text else MSG_REQUIRED
+    if isinstance(cell, str):
+        errors.append(RowError(number, "cell", cell))
+    taken = times.parse(record[1])
+    if isinstance(taken, str):
+        errors.append(RowError(number, "taken_at", taken))
+    t = _number(record[2], "temperature_c", number, t_low, t_high, errors)
+    h = _number(record[3], "humidity_pct", number, h_low, h_high, errors)
+    co2: int | None = None
+    raw = record[4] if len(record) > 4 else None
+    if raw is not None and str(raw).strip():
+        value = _number(raw, "co2_ppm", number, *CO2_RANGE, errors)
+        co2 = None if value is None else round(value)
+    if len(errors) != before:
+        return None
+    assert isinstance(cell, int)
+    assert isinstance(taken, dt.datetime)
+    assert t is not None
+    assert h is not None
+    return Row(number, cell, taken, round(t, 2), round(h, 2), co2)
+
+
+def _floats(values: list[Any]) -> NDArray[np.float64]:
+    """The values as doubles, NaN where one is not a number (checked row by row later)."""
+    try:
+        return np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        out = np.empty(len(values), dtype=np.float64)
+        for k, v in enumerate(values):
+            try:
+                out[k] = float(v)
+            except (TypeError, ValueError):
+                out[k] = math.nan
+        return out
+
+
+def _co2(values: list[Any]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """CO₂ values (``-1`` where not measured) and where one is bad (checked row by row)."""
+    co2 = np.full(len(values), -1, dtype=np.int64)
+    bad = np.zeros(len(values), dtype=bool)
+    if set(values) <= {None, ""}:
+        return co2, bad
+    for k, v in enumerate(values):
+        if v is None or (isinstance(v, str) and not v.strip()):
+            continue
+        try:
+            value = float(v)
+        except (TypeError, ValueError):
+            bad[k] = True
+            continue
+        if math.isnan(value) or not CO2_RANGE[0] <= value <= CO2_RANGE[1]:
+            bad[k] = True
+        else:
+            co2[k] = round(value)
+    return co2, bad
+
+
+def _hashable(value: Any) -> Any:
+    return value if value is None or isinstance(value, str | dt.datetime) else str(value)
+
+
+def validate_rows(
+    records: Iterable[tuple[int, Sequence[Any]]], cells: CellIndex
+) -> tuple[Readings, list[RowError]]:
+    """Check records ``(row number, (cell, taken_at, temperature_c, humidity_pct[, co2_ppm]))``:
+    the valid ones as :class:`Readings` (columns), and every fault by row, column and reason.
+    Whole columns are checked at once, each distinct cell and time resolved once; a record
+    failing any check is checked again field by field (:func:`_check_row`) to name each
+    fault."""
+    pairs = list(records)
+    n = len(pairs)
+    errors: list[RowError] = []
+    if not n:
+        return Readings.empty(), errors
+    numbers: list[int] = list(map(itemgetter(0), pairs))
+    fields: list[Sequence[Any]] = list(map(itemgetter(1), pairs))
+    del pairs
+    cells_in, times_in = list(map(itemgetter(0), fields)), list(map(itemgetter(1), fields))
+    try:
+        distinct_cells, distinct_times = set(cells_in), set(times_in)
+    except TypeError:  # a JSON list or object where a text was expected: read as text
+        fields = [[_hashable(r[0]), _hashable(r[1]), *r[2:]] for r in fields]
+        cells_in, times_in = list(map(itemgetter(0), fields)), list(map(itemgetter(1), fields))
+        distinct_cells, distinct_times = set(cells_in), set(times_in)
+    times = _Times()
+    resolved: dict[str, int | str] = {}
+    cell_of: dict[Any, int] = {}
+    for value in distinct_cells:
+        text = str(value or "").strip()
+        found = resolved.get(text)
+        if found is None:
+            found = resolved[text] = cells.resolve(text) if text else MSG_REQUIRED
+        cell_of[value] = found if isinstance(found, int) else -1
+    cell = np.fromiter(map(cell_of.__getitem__, cells_in), dtype=np.int64, count=n)
+    at_of: dict[Any, int] = {}
+    for value in distinct_times:
+        parsed = times.parse(value)
+        at_of[value] = to_us(parsed) if isinstance(parsed, dt.datetime) else NO_TIME
+    at = np.fromiter(map(at_of.__getitem__, times_in), dtype=np.int64, count=n)
+    t = _floats(list(map(itemgetter(2), fields)))
+    h = _floats(list(map(itemgetter(3), fields)))
+    if min(map(len, fields)) > 4:
+        co2, co2_bad = _co2(list(map(itemgetter(4), fields)))
+    else:
+        co2, co2_bad = _co2([r[4] if len(r) > 4 else None for r in fields])
+    with np.errstate(invalid="ignore"):
+        good = (
+            (cell >= 0)
+            & (at != NO_TIME)
+            & (t >= TEMPERATURE_RANGE[0]) & (t <= TEMPERATURE_RANGE[1])
+            & (h >= HUMIDITY_RANGE[0]) & (h <= HUMIDITY_RANGE[1])
+            & ~co2_bad
+        )  # fmt: skip
+    rows = np.array(numbers, dtype=np.int64)
+    valid = Readings(
+        rows[good], cell[good], at[good], np.round(t[good], 2), np.round(h[good], 2), co2[good]
+    )
+    if good.all():
+        return valid, errors
+    checked = [
+        _check_row(numbers[k], fields[k], cells, times, resolved, errors)
+        for k in np.flatnonzero(~good).tolist()
+    ]
+    late = [r for r in checked if r is not None]
+    if late:
+        valid = Readings.concat([valid, Readings.from_rows(late)])
+    return valid, errors
 
 
 # --- the canonical rows ----------------------------------------------------------------------
@@ -370,116 +567,242 @@ class Transition:
     hi_c: float
 
 
-def _evaluate(rows: list[Row], open_heat: set[int]) -> tuple[list[Transition], list[CellClimate]]:
-    """Walk each cell's new rows in time order from its stored state; readings older than
-    the cell's last evaluated one are stored and shown but do not rewrite alert history."""
-    cells = sorted({r.cell for r in rows})
-    stored = CellClimate.objects.in_bulk(cells)
+def heat_runs(
+    at: NDArray[np.int64],
+    hi: NDArray[np.float64],
+    *,
+    is_open: bool,
+    above_since: int | None,
+    below_since: int | None,
+    limit_c: float,
+    sustain_us: int,
+    gap_us: int,
+) -> tuple[list[tuple[int, bool, int]], bool, int | None, int | None]:
+    """Rule A5 over one cell's readings (times in µs, ascending; heat index in °C), taken run
+    by run: the same decisions as :func:`heat_step` reading by reading. A run is a stretch of
+    readings on one side of the limit without a gap of ``gap_us``; the alert changes at the
+    first reading of a run at least ``sustain_us`` after the run began, which may be before
+    these readings (``above_since`` / ``below_since``, carried from the cell's last batch).
+    Returns the changes ``(position, opened, run start)`` and the state after the last
+    reading: open or not, and the start of the run not yet decided."""
+    above = hi >= limit_c
+    cuts = np.flatnonzero((above[1:] != above[:-1]) | (np.diff(at) >= gap_us)) + 1
+    starts = [0, *cuts.tolist()]
+    ends = [*cuts.tolist(), len(at)]
+    changes: list[tuple[int, bool, int]] = []
+    undecided: int | None = None
+    for k, (s, e) in enumerate(zip(starts, ends, strict=True)):
+        hot = bool(above[s])
+        carried = above_since if hot else below_since
+        run_start = carried if k == 0 and carried is not None else int(at[s])
+        undecided = None
+        if hot == is_open:
+            continue  # above while open, below while closed: nothing to decide
+        j = s + int(np.searchsorted(at[s:e], run_start + sustain_us, side="left"))
+        if j < e:
+            is_open = hot
+            changes.append((j, hot, run_start))
+        else:
+            undecided = run_start
+    last_hot = bool(above[-1])
+    return (
+        changes,
+        is_open,
+        undecided if last_hot else None,
+        None if last_hot else undecided,
+    )
+
+
+def _evaluate(
+    r: Readings, hi: NDArray[np.float64], open_heat: set[int], index: CellIndex
+) -> tuple[list[Transition], list[CellClimate]]:
+    """Rule A5 over each cell's new readings (sorted by cell and time), from its stored state:
+    the same decisions as :func:`heat_step` reading by reading, taken run by run. A run is a
+    stretch of readings on one side of the limit without a silent gap; the alert changes at
+    the first reading of a run at least ``sustain`` after the run began (the run may have
+    begun in an earlier batch). Readings not newer than the cell's last evaluated one are
+    stored and shown but do not rewrite alert history."""
+    if not len(r):
+        return [], []
+    cell_ids = np.unique(r.cell).tolist()
+    stored = CellClimate.objects.in_bulk(cell_ids)
     transitions: list[Transition] = []
     climates: list[CellClimate] = []
-    i = 0
-    while i < len(rows):
-        cell = rows[i].cell
-        j = i
-        while j < len(rows) and rows[j].cell == cell:
-            j += 1
+    gap = SILENCE // MICROSECOND
+    bounds = np.flatnonzero(np.diff(r.cell)) + 1
+    starts = [0, *bounds.tolist()]
+    ends = [*bounds.tolist(), len(r)]
+    for a, b in zip(starts, ends, strict=True):
+        cell = int(r.cell[a])
         prior = stored.get(cell)
-        state = HeatState(open=cell in open_heat)
+        above_since = below_since = None
         if prior is not None:
-            state.last_at = prior.taken_at
-            state.above_since = prior.above_since
-            state.below_since = prior.below_since
-        last: Row | None = None
-        last_hi = prior.heat_index_c if prior is not None else 0.0
-        for r in rows[i:j]:
-            if state.last_at is not None and r.taken_at <= state.last_at:
+            a += int(np.searchsorted(r.at[a:b], to_us(prior.taken_at), side="right"))
+            if a == b:
                 continue
-            hi = heat_index_c(r.temperature_c, r.humidity_pct)
-            run_start = state.above_since
-            change = heat_step(state, r.taken_at, hi)
-            if change is not None:
-                since = (run_start or r.taken_at) if change == "opened" else r.taken_at
-                transitions.append(Transition(cell, change, r.taken_at, since, hi))
-            last, last_hi = r, hi
-        if last is not None:
-            climates.append(
-                CellClimate(
-                    cell_id=cell,
-                    taken_at=last.taken_at,
-                    temperature_c=last.temperature_c,
-                    humidity_pct=last.humidity_pct,
-                    heat_index_c=round(last_hi, 2),
-                    above_since=state.above_since,
-                    below_since=state.below_since,
+            if r.at[a] - to_us(prior.taken_at) < gap:
+                above_since = None if prior.above_since is None else to_us(prior.above_since)
+                below_since = None if prior.below_since is None else to_us(prior.below_since)
+        limit_c, sustain = index.heat_rule(cell)
+        changes, _open, above_since, below_since = heat_runs(
+            r.at[a:b],
+            hi[a:b],
+            is_open=cell in open_heat,
+            above_since=above_since,
+            below_since=below_since,
+            limit_c=limit_c,
+            sustain_us=sustain // MICROSECOND,
+            gap_us=gap,
+        )
+        for j, opened, since in changes:
+            when = from_us(int(r.at[a + j]))
+            transitions.append(
+                Transition(
+                    cell, "opened" if opened else "closed", when,
+                    from_us(since) if opened else when, float(hi[a + j]),
                 )
+            )  # fmt: skip
+        climates.append(
+            CellClimate(
+                cell_id=cell,
+                taken_at=from_us(int(r.at[b - 1])),
+                temperature_c=float(r.t[b - 1]),
+                humidity_pct=float(r.h[b - 1]),
+                heat_index_c=round(float(hi[b - 1]), 2),
+                above_since=None if above_since is None else from_us(above_since),
+                below_since=None if below_since is None else from_us(below_since),
             )
-        i = j
+        )
     return transitions, climates
 
 
 # --- the service -----------------------------------------------------------------------------
 
 
-def _new_rows(rows: list[Row], errors: list[RowError]) -> tuple[list[Row], int]:
-    """The rows not stored yet (sorted by cell and time), and how many were already stored
-    with the same values; a clash (same cell and time, other values) is a bad row."""
-    rows = sorted(rows, key=lambda r: (r.cell, r.taken_at))
-    unique: list[Row] = []
-    seen: dict[tuple[int, dt.datetime], Row] = {}
+def _hour(at: NDArray[np.int64]) -> NDArray[np.int64]:
+    return at - at % (3600 * 1_000_000)
+
+
+def _new_rows(r: Readings, errors: list[RowError]) -> tuple[Readings, int]:
+    """The readings not stored yet (sorted by cell and time), and how many were already
+    stored with the same values; a clash (same cell and time, other values) is a bad row."""
+    if not len(r):
+        return r, 0
+    r = r.take(np.lexsort((r.at, r.cell)))  # stable: the first sent of two stays first
     unchanged = 0
-    for r in rows:
-        key = (r.cell, r.taken_at)
-        first = seen.get(key)
-        if first is None:
-            seen[key] = r
-            unique.append(r)
-        elif (first.temperature_c, first.humidity_pct, first.co2_ppm) != (
-            r.temperature_c, r.humidity_pct, r.co2_ppm,
-        ):  # fmt: skip
-            errors.append(RowError(r.row, "taken_at", MSG_TWICE.format(row=first.row)))
-        else:
-            unchanged += 1
-    if not unique:
-        return [], unchanged
+    same = (r.cell[1:] == r.cell[:-1]) & (r.at[1:] == r.at[:-1])
+    if same.any():
+        keep = np.ones(len(r), dtype=bool)
+        first = 0
+        for i in (np.flatnonzero(same) + 1).tolist():
+            if i < 2 or not same[i - 2]:
+                first = i - 1
+            keep[i] = False
+            if (r.t[i], r.h[i], r.co2[i]) == (r.t[first], r.h[first], r.co2[first]):
+                unchanged += 1
+            else:
+                errors.append(
+                    RowError(int(r.row[i]), "taken_at", MSG_TWICE.format(row=int(r.row[first])))
+                )
+        r = r.take(keep)
+    first_at, last_at = from_us(int(r.at.min())), from_us(int(r.at.max()))
+    cells = np.unique(r.cell).tolist()
+    rolled = {
+        (c, to_us(h))
+        for c, h in ReadingHour.objects.filter(
+            cell_id__in=cells,
+            hour__gte=first_at.replace(minute=0, second=0, microsecond=0),
+            hour__lte=last_at,
+        ).values_list("cell_id", "hour")
+    }
+    if rolled:
+        # An hour already rolled up (retention) keeps no raw readings to compare with: a
+        # reading of it is not stored again, so re-ingesting an old file changes nothing.
+        pairs = zip(r.cell.tolist(), _hour(r.at).tolist(), strict=True)
+        keep = np.fromiter(((c, h) not in rolled for c, h in pairs), dtype=bool, count=len(r))
+        unchanged += len(r) - int(keep.sum())
+        r = r.take(keep)
+        if not len(r):
+            return r, unchanged
     existing = {
-        (c, at): (t, h, co2)
+        (c, to_us(at)): (t, h, -1 if co2 is None else co2)
         for c, at, t, h, co2 in Reading.objects.filter(
-            cell_id__in={r.cell for r in unique},
-            taken_at__gte=min(r.taken_at for r in unique),
-            taken_at__lte=max(r.taken_at for r in unique),
-        ).values_list("cell_id", "taken_at", "temperature_c", "humidity_pct", "co2_ppm")
+            cell_id__in=cells, taken_at__gte=first_at, taken_at__lte=last_at
+        )
+        .values_list("cell_id", "taken_at", "temperature_c", "humidity_pct", "co2_ppm")
+        .iterator(chunk_size=50_000)
     }
     if not existing:
-        return unique, unchanged
-    fresh = []
-    for r in unique:
-        old = existing.get((r.cell, r.taken_at))
+        return r, unchanged
+    keep = np.ones(len(r), dtype=bool)
+    for i, key in enumerate(zip(r.cell.tolist(), r.at.tolist(), strict=True)):
+        old = existing.get(key)
         if old is None:
-            fresh.append(r)
-        elif old == (r.temperature_c, r.humidity_pct, r.co2_ppm):
+            continue
+        keep[i] = False
+        if old == (r.t[i], r.h[i], r.co2[i]):
             unchanged += 1
         else:
-            errors.append(RowError(r.row, "taken_at", MSG_STORED))
-    return fresh, unchanged
+            errors.append(RowError(int(r.row[i]), "taken_at", MSG_STORED))
+    return r.take(keep), unchanged
 
 
-def _insert(batch_id: int, rows: list[Row]) -> None:
-    """One multi-row insert through the database driver: the ORM would build a million
-    objects to write a million rows."""
-    adapt = connection.ops.adapt_datetimefield_value
-    times: dict[dt.datetime, Any] = {}
-    params = []
-    for r in rows:
-        at = times.get(r.taken_at)
-        if at is None:
-            at = times[r.taken_at] = adapt(r.taken_at)
-        params.append((batch_id, r.cell, at, r.temperature_c, r.humidity_pct, r.co2_ppm))
+def _instants(at: NDArray[np.int64], convert: Any) -> list[Any]:
+    """``convert(datetime)`` of every time, computed once per distinct time."""
+    distinct, inverse = np.unique(at, return_inverse=True)
+    converted = np.array([convert(from_us(u)) for u in distinct.tolist()], dtype=object)
+    result: list[Any] = converted[inverse].tolist()
+    return result
+
+
+def _insert(batch_id: int, r: Readings) -> None:
+    """Multi-row inserts through the database driver, in chunks of 50,000: the ORM would
+    build a million objects to write a million rows."""
+    times = _instants(r.at, connection.ops.adapt_datetimefield_value)
+    co2 = [None if c < 0 else c for c in r.co2.tolist()] if (r.co2 >= 0).any() else None
     table = connection.ops.quote_name(Reading._meta.db_table)
     columns = "batch_id, cell_id, taken_at, temperature_c, humidity_pct, co2_ppm"
     sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s)"  # noqa: S608
+    cells, ts, hs = r.cell.tolist(), r.t.tolist(), r.h.tolist()
+    step = 50_000
     with connection.cursor() as cursor:
-        for start in range(0, len(params), 50_000):
-            cursor.executemany(sql, params[start : start + 50_000])
+        for start in range(0, len(r), step):
+            stop = min(start + step, len(r))
+            co2s = co2[start:stop] if co2 is not None else itertools.repeat(None, stop - start)
+            cursor.executemany(
+                sql,
+                list(zip(itertools.repeat(batch_id), cells[start:stop], times[start:stop],
+                         ts[start:stop], hs[start:stop], co2s)),
+            )  # fmt: skip
+
+
+def _commitments(r: Readings, label: Any) -> dict[str, Commitment]:
+    """Per cell, the commitment to its readings (sorted by cell and time): the same as
+    :func:`commitments`, one SHA-256 update per cell."""
+    texts = _instants(r.at, instant_text)
+    t_text = {v: f"{v:.2f}" for v in np.unique(r.t).tolist()}.__getitem__
+    h_text = {v: f"{v:.2f}" for v in np.unique(r.h).tolist()}.__getitem__
+    ts, hs = r.t.tolist(), r.h.tolist()
+    co2 = ["" if c < 0 else str(c) for c in r.co2.tolist()] if (r.co2 >= 0).any() else None
+    line = "{},{},{},{},{}\n".format
+    found: dict[str, Commitment] = {}
+    bounds = np.flatnonzero(np.diff(r.cell)) + 1
+    for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), len(r)], strict=True):
+        name = label(int(r.cell[a]))
+        data = "".join(
+            map(
+                line,
+                itertools.repeat(name, b - a),
+                texts[a:b],
+                map(t_text, ts[a:b]),
+                map(h_text, hs[a:b]),
+                co2[a:b] if co2 is not None else itertools.repeat("", b - a),
+            )
+        ).encode()
+        c = Commitment(count=b - a, first=texts[a], last=texts[b - 1])
+        c.digest.update(data)
+        found[name] = c
+    return found
 
 
 def ingested_payload(batch: ReadingBatch, cells: dict[str, Commitment]) -> dict[str, Any]:
@@ -500,7 +823,7 @@ def ingested_payload(batch: ReadingBatch, cells: dict[str, Commitment]) -> dict[
 def readings_ingest(
     *,
     actor: Actor,
-    rows: list[Row],
+    rows: Readings | list[Row],
     source: str,
     name: str = "",
     cells: CellIndex | None = None,
@@ -511,16 +834,14 @@ def readings_ingest(
     alert of each cell heard from again (rule A6), each change one more entry. Mandela Rule
     13 (climatic conditions); STANDARDS.md "Heat"."""
     index = cells or CellIndex()
+    readings = rows if isinstance(rows, Readings) else Readings.from_rows(rows)
     report = IngestReport(errors=list(errors or []))
-    report.received = len(rows) + len({e.row for e in report.errors})
-    fresh, report.unchanged = _new_rows(rows, report.errors)
+    report.received = len(readings) + len({e.row for e in report.errors})
+    fresh, report.unchanged = _new_rows(readings, report.errors)
     report.errors.sort(key=lambda e: (e.row, e.column))
-    if not fresh:
+    if not len(fresh):
         return report
-    label = index.label
-    per_cell = commitments(
-        (label(r.cell), r.taken_at, r.temperature_c, r.humidity_pct, r.co2_ppm) for r in fresh
-    )
+    per_cell = _commitments(fresh, index.label)
     whole = hashlib.sha256()
     for cell_label in sorted(per_cell):
         whole.update(per_cell[cell_label].digest.hexdigest().encode() + b"\n")
@@ -530,8 +851,8 @@ def readings_ingest(
         name=name[:200],
         received_at=received,
         count=len(fresh),
-        first_taken_at=min(r.taken_at for r in fresh),
-        last_taken_at=max(r.taken_at for r in fresh),
+        first_taken_at=from_us(int(fresh.at.min())),
+        last_taken_at=from_us(int(fresh.at.max())),
         sha256=whole.hexdigest(),
     )
     batch.save()
@@ -550,14 +871,15 @@ def readings_ingest(
     return report
 
 
-def _alert_changes(fresh: list[Row], index: CellIndex, report: IngestReport) -> list[Event]:
-    touched = {r.cell for r in fresh}
+def _alert_changes(fresh: Readings, index: CellIndex, report: IngestReport) -> list[Event]:
+    touched = np.unique(fresh.cell).tolist()
     open_alerts = {
         (a.kind, a.cell_id): a
         for a in CellAlert.objects.filter(cell_id__in=touched, closed_at__isnull=True)
     }
+    hi = heat_index_c_array(fresh.t, fresh.h)
     transitions, climates = _evaluate(
-        fresh, {c for kind, c in open_alerts if kind == CellAlertKind.HEAT}
+        fresh, hi, {c for kind, c in open_alerts if kind == CellAlertKind.HEAT}, index
     )
     CellClimate.objects.bulk_create(
         climates,
@@ -567,8 +889,13 @@ def _alert_changes(fresh: list[Row], index: CellIndex, report: IngestReport) -> 
             "taken_at", "temperature_c", "humidity_pct", "heat_index_c", "above_since",
             "below_since",
         ],
+        batch_size=1_000,
     )  # fmt: skip
-    events: list[Event] = []
+    # Heat alerts opened and closed in this batch are written together; the events follow
+    # the order of the changes, each with the alert as it was at that change.
+    changes: list[tuple[str, CellAlert, dt.datetime | None]] = []
+    created: list[CellAlert] = []
+    closed_before: list[CellAlert] = []
     for t in transitions:
         if t.change == "opened":
             alert = CellAlert(
@@ -578,29 +905,57 @@ def _alert_changes(fresh: list[Row], index: CellIndex, report: IngestReport) -> 
                 opened_at=t.at,
                 value=f"{t.hi_c:.1f}",
             )
-            alert.save()
+            created.append(alert)
             open_alerts[(CellAlertKind.HEAT, t.cell)] = alert
-            events.append(alert_event("conditions.cell_alert_opened", alert, index))
+            changes.append(("conditions.cell_alert_opened", alert, None))
             report.opened.append(f"heat:cell:{index.label(t.cell)}")
         else:
             alert = open_alerts.pop((CellAlertKind.HEAT, t.cell))
             alert.closed_at = t.at
-            alert.save(update_fields=["closed_at"])
-            events.append(alert_event("conditions.cell_alert_closed", alert, index))
+            if alert.pk is not None:
+                closed_before.append(alert)
+            changes.append(("conditions.cell_alert_closed", alert, t.at))
             report.closed.append(f"heat:cell:{index.label(t.cell)}")
+    CellAlert.objects.bulk_update(closed_before, ["closed_at"], batch_size=1_000)
+    CellAlert.objects.bulk_create(created, batch_size=1_000)
+    events = [_change_event(action, alert, closed, index) for action, alert, closed in changes]
     # A6: a cell heard from within the last 2 hours is no longer silent.
-    latest: dict[int, dt.datetime] = {}
-    for r in fresh:
-        if r.cell not in latest or r.taken_at > latest[r.cell]:
-            latest[r.cell] = r.taken_at
+    latest = dict(zip(touched, [0] * len(touched), strict=True))
+    bounds = np.flatnonzero(np.diff(fresh.cell)) + 1
+    for b in [*bounds.tolist(), len(fresh)]:
+        latest[int(fresh.cell[b - 1])] = int(fresh.at[b - 1])
     current = now()
     for (kind, cell), alert in sorted(open_alerts.items(), key=lambda kv: kv[0][1]):
-        if kind == CellAlertKind.SENSOR_SILENT and current - latest[cell] < SILENCE:
+        if kind == CellAlertKind.SENSOR_SILENT and current - from_us(latest[cell]) < SILENCE:
             alert.closed_at = current
             alert.save(update_fields=["closed_at"])
             events.append(alert_event("conditions.cell_alert_closed", alert, index))
             report.closed.append(f"sensor_silent:cell:{index.label(cell)}")
     return events
+
+
+def _change_event(
+    action: str, alert: CellAlert, closed_at: dt.datetime | None, index: CellIndex
+) -> Event:
+    """The entry of one change of a heat alert, with the alert as it was at that change (an
+    alert opened and closed in one batch is written once, closed)."""
+    payload: dict[str, Any] = {
+        "id": alert.pk,
+        "kind": alert.kind,
+        "cell": index.label(alert.cell_id),
+        "cell_id": alert.cell_id,
+        "since": alert.since,
+        "opened_at": alert.opened_at,
+        "value": alert.value,
+    }
+    if closed_at is not None:
+        payload["closed_at"] = closed_at
+    return Event(
+        action=action,
+        subject=f"cell:{index.label(alert.cell_id)}",
+        occurred_at=closed_at or alert.opened_at,
+        payload=payload,
+    )
 
 
 def alert_event(action: str, alert: CellAlert, index: CellIndex) -> Event:
@@ -651,7 +1006,8 @@ def read_csv(text_lines: Iterable[str], name: str) -> Iterable[tuple[int, Sequen
     positions = [header.index(c) for c in COLUMNS]
     co2 = header.index("co2_ppm") if "co2_ppm" in header else None
     width = len(header)
-    a, b, c, d = positions
+    # the columns in the order validate_rows reads them (CO₂ last, when the file has it)
+    pick = itemgetter(*positions, *([] if co2 is None else [co2]))
 
     def records() -> Iterable[tuple[int, Sequence[Any]]]:
         try:
@@ -660,10 +1016,7 @@ def read_csv(text_lines: Iterable[str], name: str) -> Iterable[tuple[int, Sequen
                     if not any(f.strip() for f in fields):
                         continue
                     fields = fields + [""] * (width - len(fields))
-                yield number, (
-                    fields[a], fields[b], fields[c], fields[d],
-                    fields[co2] if co2 is not None else None,
-                )  # fmt: skip
+                yield number, pick(fields)
         except (csv.Error, UnicodeDecodeError) as exc:
             raise ValidationFailed(MSG_UNREADABLE.format(name=name, error=exc)) from None
 

@@ -18,6 +18,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from habeas.conditions.alerts import Alert, register_source
+from habeas.conditions.heat import c_to_f
 from habeas.conditions.readings import SILENCE, CellIndex, alert_event
 from habeas.conditions.readings_models import CellAlert, CellAlertKind, CellClimate
 from habeas.core.actor import Actor
@@ -57,12 +58,13 @@ def heat_alerts(facilities: list[Facility], user: Any, with_since: bool) -> list
                 since=a.since,
                 message=_(
                     "Heat index %(hi)s °C in cell %(cell)s: at or above the limit of %(limit)s °C "
-                    "(88 °F) since %(since)s"
+                    "(%(limit_f)s °F) since %(since)s"
                 )
                 % {
                     "hi": shown,
                     "cell": a.cell.code,
-                    "limit": "31.1",
+                    "limit": f"{float(a.cell.facility.heat_limit_c):.1f}",
+                    "limit_f": f"{c_to_f(float(a.cell.facility.heat_limit_c)):.0f}",
                     "since": a.since.strftime("%Y-%m-%d %H:%M UTC"),
                 },
             )

@@ -21,11 +21,23 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from habeas.core.events import Action, Payload, State, covers, declare, derived, instant
+from habeas.core.events import (
+    Action,
+    Committed,
+    Payload,
+    State,
+    covers,
+    declare,
+    derived,
+    instant,
+)
 
 B = "conditions.ReadingBatch"
 R = "conditions.Reading"
 CA = "conditions.CellAlert"
+ST = "conditions.SensorToken"
+RU = "conditions.ReadingRollup"
+RH = "conditions.ReadingHour"
 
 
 class CellCommitmentPayload(Payload):
@@ -57,6 +69,89 @@ class CellAlertPayload(Payload):
     opened_at: dt.datetime
     value: str
     closed_at: dt.datetime | None = None
+
+
+class SensorTokenRow(Payload):
+    id: int
+    facility: str
+    facility_id: int
+    name: str
+    prefix: str
+    digest: str | Committed
+    created_at: dt.datetime
+    created_by: str
+    revoked_at: dt.datetime | None = None
+
+
+class SensorTokenPayload(Payload):
+    token: SensorTokenRow
+
+
+def _sensor_token(state: State, p: dict[str, Any]) -> None:
+    t = p["token"]
+    state.setdefault(ST, {})[t["id"]] = {
+        "facility": t["facility"],
+        "facility_id": t["facility_id"],
+        "name": t["name"],
+        "prefix": t["prefix"],
+        "digest": t["digest"],
+        "created_at": instant(t["created_at"]),
+        "created_by": t["created_by"],
+        "revoked_at": instant(t.get("revoked_at")),
+    }
+
+
+class RolledUpGroupPayload(Payload):
+    batch: int
+    cell: str
+    count: int
+    sha256: str
+
+
+class HoursCommitmentPayload(Payload):
+    count: int
+    sha256: str
+
+
+class ReadingsRolledUpPayload(Payload):
+    rollup: int
+    run_at: dt.datetime
+    cutoff: dt.datetime
+    removed: int
+    batches: list[RolledUpGroupPayload]
+    hours: HoursCommitmentPayload
+
+
+def _rolled_up(state: State, p: dict[str, Any]) -> None:
+    """Retire each batch's commitment for the rows the rollup removed, only when the rollup's
+    count and SHA-256 equal the batch's own: otherwise the commitment stays and verify-ledger
+    finds its rows missing. Then the rollup and the commitment to its hourly rows."""
+    readings = state.setdefault(R, {})
+    for g in p["batches"]:
+        key = f"{g['batch']}:{g['cell']}"
+        promised = readings.get(key)
+        if promised is not None and (promised["count"], promised["sha256"]) == (
+            g["count"], g["sha256"],
+        ):  # fmt: skip
+            del readings[key]
+    state.setdefault(RU, {})[p["rollup"]] = {
+        "run_at": instant(p["run_at"]),
+        "cutoff": instant(p["cutoff"]),
+        "removed": p["removed"],
+        "hours": p["hours"]["count"],
+        "sha256": p["hours"]["sha256"],
+    }
+    state.setdefault(RH, {})[p["rollup"]] = {
+        "count": p["hours"]["count"],
+        "sha256": p["hours"]["sha256"],
+    }
+
+
+def _rolled_up_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    return _("%(count)s readings rolled up into %(hours)s hourly rows") % {
+        "count": payload.get("removed", 0),
+        "hours": payload.get("hours", {}).get("count", 0),
+    }
 
 
 def _ingested(state: State, p: dict[str, Any]) -> None:
@@ -143,6 +238,65 @@ declare(
     ),
 )
 
+declare(
+    Action(
+        "conditions.sensor_token_issued",
+        schema=SensorTokenPayload,
+        label=pgettext_lazy("ledger action", "Sensor token issued"),
+        personal=("token.digest",),
+        replay=_sensor_token,
+        housing=None,
+    ),
+    Action(
+        "conditions.readings_rolled_up",
+        schema=ReadingsRolledUpPayload,
+        label=pgettext_lazy("ledger action", "Readings rolled up"),
+        replay=_rolled_up,
+        summary=_rolled_up_summary,
+        housing=None,
+    ),
+    Action(
+        "conditions.sensor_token_revoked",
+        schema=SensorTokenPayload,
+        label=pgettext_lazy("ledger action", "Sensor token revoked"),
+        personal=("token.digest",),
+        replay=_sensor_token,
+        housing=None,
+    ),
+)
+
+
+@covers(ST, personal=("digest",), key=lambda tid, r: f"facility:{r['facility']}")
+def _sensor_tokens() -> dict[Any, dict[str, Any]]:
+    """A sensor token's digest is committed to, never shown (as an account's API token's):
+    a token swapped or inserted behind Habeas's back is found."""
+    from habeas.conditions.readings_models import SensorToken
+
+    return {
+        t["id"]: {
+            "facility": t["facility__code"],
+            "facility_id": t["facility_id"],
+            "name": t["name"],
+            "prefix": t["prefix"],
+            "digest": t["digest"],
+            "created_at": instant(t["created_at"]),
+            "created_by": t["created_by"],
+            "revoked_at": instant(t["revoked_at"]),
+        }
+        for t in SensorToken.objects.values(
+            "id",
+            "facility__code",
+            "facility_id",
+            "name",
+            "prefix",
+            "digest",
+            "created_at",
+            "created_by",
+            "revoked_at",
+        )
+    }
+
+
 derived(
     "conditions.CellClimate",
     "the latest reading of each cell and the heat evaluation's position: rebuilt from the "
@@ -220,3 +374,44 @@ def _cell_alerts() -> dict[Any, dict[str, Any]]:
             "id", "kind", "cell_id", "since", "opened_at", "value", "closed_at"
         )
     }
+
+
+@covers(RU)
+def _rollups() -> dict[Any, dict[str, Any]]:
+    from habeas.conditions.readings_models import ReadingRollup
+
+    return {
+        r["id"]: {
+            "run_at": instant(r["run_at"]),
+            "cutoff": instant(r["cutoff"]),
+            "removed": r["removed"],
+            "hours": r["hours"],
+            "sha256": r["sha256"],
+        }
+        for r in ReadingRollup.objects.values(
+            "id", "run_at", "cutoff", "removed", "hours", "sha256"
+        )
+    }
+
+
+@covers(RH)
+def _reading_hours() -> dict[Any, dict[str, Any]]:
+    """Each rollup's commitment to its hourly rows, recomputed from the table."""
+    from habeas.conditions.readings import CellIndex
+    from habeas.conditions.readings_models import ReadingHour
+    from habeas.conditions.retention import HOUR_VALUES, hours_digest
+
+    index = CellIndex()
+    labels = {pk: index.label(pk) for pk in index.by_id}
+    per_rollup: dict[int, list[tuple[str, dt.datetime, tuple[Any, ...]]]] = {}
+    for rollup, cell, hour, *values in ReadingHour.objects.values_list(
+        "rollup_id", "cell_id", "hour", *HOUR_VALUES
+    ).iterator(chunk_size=20_000):
+        per_rollup.setdefault(rollup, []).append(
+            (labels.get(cell, f"?/{cell}"), hour, tuple(values))
+        )
+    found = {}
+    for rollup, rows in per_rollup.items():
+        count, digest = hours_digest(rows)
+        found[rollup] = {"count": count, "sha256": digest}
+    return found

@@ -20,7 +20,10 @@ __all__ = [
     "CellClimate",
     "Reading",
     "ReadingBatch",
+    "ReadingHour",
+    "ReadingRollup",
     "ReadingSource",
+    "SensorToken",
 ]
 
 
@@ -131,3 +134,79 @@ class CellAlert(ServiceModel):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.cell_id} since {self.since}"
+
+
+class SensorToken(ServiceModel):
+    """A bearer token for one facility's sensors (Mandela Rule 13, the climatic conditions
+    watched; Rule 9, need to know): it may only send readings of that facility's cells
+    (``POST /api/v1/readings``) and is refused everywhere else. Only its SHA-256 is kept; the
+    token is shown once, when the facility's administrator issues it."""
+
+    facility = models.ForeignKey("facilities.Facility", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=11, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=150)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["facility_id", "-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+
+class ReadingRollup(ServiceModel):
+    """One run of the retention rule (raw readings kept 30 days, then hourly minimum, mean and
+    maximum per cell; Mandela Rule 13 watched over time without keeping every reading). Its
+    ledger entry ``conditions.readings_rolled_up`` commits to what it removed (per batch and
+    cell: count and SHA-256 of the canonical rows, equal to the batch's own commitment) and
+    to the hourly rows it wrote (count and SHA-256 of their canonical text)."""
+
+    run_at = models.DateTimeField()
+    cutoff = models.DateTimeField(help_text="readings of groups ending before this were rolled up")
+    removed = models.PositiveIntegerField()
+    hours = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the hourly rows written")
+
+    class Meta:
+        ordering = ["-run_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"rollup {self.pk}: {self.removed} readings into {self.hours} hours"
+
+
+class ReadingHour(ServiceModel):
+    """A cell's readings of one hour after the retention period: how many, and minimum, mean
+    and maximum of temperature and humidity, and the highest heat index. Written once by a
+    rollup and never changed; an hour whose readings arrived in two rollups has a row from
+    each (the chart combines them)."""
+
+    rollup = models.ForeignKey(
+        ReadingRollup, on_delete=models.PROTECT, related_name="hour_rows", db_index=False
+    )
+    cell = models.ForeignKey(
+        "facilities.Cell", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    hour = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    temperature_min = models.FloatField()
+    temperature_mean = models.FloatField()
+    temperature_max = models.FloatField()
+    humidity_min = models.FloatField()
+    humidity_mean = models.FloatField()
+    humidity_max = models.FloatField()
+    heat_index_max = models.FloatField()
+
+    class Meta:
+        ordering = ["cell_id", "hour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cell", "hour", "rollup"], name="one_reading_hour_per_rollup"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cell_id} {self.hour}: {self.count} readings"

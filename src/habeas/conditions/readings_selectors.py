@@ -6,13 +6,18 @@ state's liaison or finance officer, Mandela Rule 9)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from habeas.conditions.heat import BAND_LABELS, band_of_f, c_to_f, heat_index_c
 from habeas.conditions.readings import HEAT_LIMIT_C
 from habeas.conditions.readings_alerts import silent_cells
-from habeas.conditions.readings_models import CellAlert, CellAlertKind, CellClimate, Reading
+from habeas.conditions.readings_models import (
+    CellAlert,
+    CellAlertKind,
+    CellClimate,
+    Reading,
+    ReadingHour,
+)
 from habeas.core.clock import now
 from habeas.facilities.models import Cell, Facility
 
@@ -104,26 +109,46 @@ def climate_series(
     facility: Facility, *, cell: str | None = None, module: str | None = None, days: int = 7
 ) -> list[Point]:
     """The temperature (mean) and heat index (highest) of a cell or a module over the last
-    ``days`` days: every reading of one cell up to 2 days, else hourly."""
+    ``days`` days: every reading of one cell up to 2 days, else hourly. Readings older than
+    the retention period are read from their hourly rows (:mod:`habeas.conditions.retention`)."""
     end = now()
     start = end - dt.timedelta(days=days)
     qs = Reading.objects.filter(cell__facility=facility, taken_at__gte=start, taken_at__lte=end)
+    hours = ReadingHour.objects.filter(cell__facility=facility, hour__gte=start, hour__lte=end)
     if cell is not None:
         qs = qs.filter(cell__code=cell)
+        hours = hours.filter(cell__code=cell)
     elif module is not None:
         qs = qs.filter(cell__module__code=module)
+        hours = hours.filter(cell__module__code=module)
     hourly = days > 2 or cell is None
-    buckets: dict[dt.datetime, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+    # per bucket: sum of temperatures, how many, highest heat index
+    buckets: dict[dt.datetime, list[float]] = {}
     for at, t, h in qs.values_list("taken_at", "temperature_c", "humidity_pct").iterator(
         chunk_size=20_000
     ):
         key = at.replace(minute=0, second=0, microsecond=0) if hourly else at
-        temps, his = buckets[key]
-        temps.append(t)
-        his.append(heat_index_c(t, h))
+        hi = heat_index_c(t, h)
+        b = buckets.get(key)
+        if b is None:
+            buckets[key] = [t, 1, hi]
+        else:
+            b[0] += t
+            b[1] += 1
+            b[2] = max(b[2], hi)
+    for at, n, mean, hi in hours.values_list(
+        "hour", "count", "temperature_mean", "heat_index_max"
+    ).iterator(chunk_size=20_000):
+        b = buckets.get(at)
+        if b is None:
+            buckets[at] = [mean * n, n, hi]
+        else:
+            b[0] += mean * n
+            b[1] += n
+            b[2] = max(b[2], hi)
     return [
-        Point(at, round(sum(ts) / len(ts), 2), round(max(hs), 2))
-        for at, (ts, hs) in sorted(buckets.items())
+        Point(at, round(total / n, 2), round(hi, 2))
+        for at, (total, n, hi) in sorted(buckets.items())
     ]
 
 
@@ -140,15 +165,17 @@ class Chart:
     high: float
 
 
-def chart_of(points: list[Point], *, width: int = 760, height: int = 260) -> Chart | None:
-    """Polylines of temperature and heat index (°C) scaled into the SVG, with the limit line
-    (31.1 °C, 88 °F) and a label per day."""
+def chart_of(
+    points: list[Point], *, width: int = 760, height: int = 260, limit_c: float = HEAT_LIMIT_C
+) -> Chart | None:
+    """Polylines of temperature and heat index (°C) scaled into the SVG, with the facility's
+    limit line (rule A5, default 31.1 °C = 88 °F) and a label per day."""
     if len(points) < 2:
         return None
     left, right, top, bottom = 44, width - 10, 12, height - 28
     values = [p.temperature_c for p in points] + [p.heat_index_c for p in points]
-    low = min(min(values), HEAT_LIMIT_C) // 5 * 5
-    high = (max(max(values), HEAT_LIMIT_C) // 5 + 1) * 5
+    low = min(min(values), limit_c) // 5 * 5
+    high = (max(max(values), limit_c) // 5 + 1) * 5
     t0, t1 = points[0].at, points[-1].at
     span = (t1 - t0).total_seconds() or 1.0
 
@@ -170,7 +197,7 @@ def chart_of(points: list[Point], *, width: int = 760, height: int = 260) -> Cha
         height=height,
         temperature=" ".join(f"{x(p.at)},{y(p.temperature_c)}" for p in points),
         heat_index=" ".join(f"{x(p.at)},{y(p.heat_index_c)}" for p in points),
-        limit_y=y(HEAT_LIMIT_C),
+        limit_y=y(limit_c),
         ticks=ticks,
         days=days,
         low=low,

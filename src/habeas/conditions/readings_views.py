@@ -14,14 +14,15 @@ from django.utils.translation import gettext as _
 
 from habeas.accounts.auth import role_required
 from habeas.accounts.permissions import may_view_housing
-from habeas.conditions.heat import BAND_LABELS, BANDS
-from habeas.conditions.readings import HEAT_SUSTAIN, SILENCE
+from habeas.conditions.heat import BAND_LABELS, BANDS, c_to_f
+from habeas.conditions.readings import SILENCE
 from habeas.conditions.readings_selectors import chart_of, climate_board, climate_series
 from habeas.core.errors import NotFound
 from habeas.facilities.models import Cell, Facility
 from habeas.facilities.selectors import facility_get_for
 
-PERIODS = (1, 2, 7, 30)
+#: Days a chart covers; beyond 30 the readings are hourly rows (retention).
+PERIODS = (1, 2, 7, 30, 90)
 
 
 def _facility(request: HttpRequest, code: str) -> Facility:
@@ -53,10 +54,17 @@ def climate_board_page(request: HttpRequest, facility_code: str) -> HttpResponse
             "reporting": sum(1 for c in cells if c.taken_at is not None),
             "cells": len(cells),
             "hottest": max((c.heat_index_c or 0.0 for c in cells), default=None),
-            "sustain_minutes": int(HEAT_SUSTAIN.total_seconds() // 60),
+            "sustain_minutes": facility.heat_sustain_minutes,
+            **_limits(facility),
             "silence_hours": int(SILENCE.total_seconds() // 3600),
         },
     )  # fmt: skip
+
+
+def _limits(facility: Facility) -> dict[str, str]:
+    """Rule A5's limit of the facility, in °C and °F, for the page's text."""
+    limit = float(facility.heat_limit_c)
+    return {"limit_c": f"{limit:.1f}", "limit_f": f"{c_to_f(limit):.0f}"}
 
 
 @role_required
@@ -84,7 +92,8 @@ def climate_chart_page(request: HttpRequest, facility_code: str) -> HttpResponse
         "module": module,
         "days": days,
         "periods": PERIODS,
-        "chart": chart_of(points),
+        "chart": chart_of(points, limit_c=float(facility.heat_limit_c)),
+        **_limits(facility),
         "points": len(points),
         "peak": max((p.heat_index_c for p in points), default=None),
         "cells": list(

@@ -37,12 +37,18 @@ CC = "facilities.CellCertification"
 AF = "agreements.Agreement.facilities"
 FACILITY_FIELDS = (
     "code", "name", "jurisdiction_id", "timezone", "space_standard", "declared_capacity",
-    "address", "phone", "visiting", "visiting_translations", "visiting_slots",
+    "address", "phone", "visiting", "visiting_translations", "visiting_slots", "heat_limit_c",
+    "heat_sustain_minutes",
 )  # fmt: skip
-#: Facilities declared before texts per language have none.
+#: Rule A5's defaults, for facilities declared before the heat limit was settable.
+DEFAULT_HEAT_LIMIT_C = "31.1"
+DEFAULT_HEAT_SUSTAIN_MINUTES = 30
+#: Facilities declared before texts per language (or a heat limit) have none.
 FACILITY_NORM: dict[str, Callable[[Any], Any]] = {
     "visiting_translations": lambda v: v or {},
     "visiting_slots": lambda v: v or [],
+    "heat_limit_c": lambda v: dec(DEFAULT_HEAT_LIMIT_C if v is None else v),
+    "heat_sustain_minutes": lambda v: DEFAULT_HEAT_SUSTAIN_MINUTES if v is None else int(v),
 }
 MODULE_FIELDS = ("facility_id", "code", "population", "regime")
 CELL_FIELDS = (
@@ -84,7 +90,7 @@ def _facility(state: State, p: dict[str, Any]) -> None:
 
 
 def _facility_amended(state: State, p: dict[str, Any]) -> None:
-    amend(state.setdefault(F, {}), p["id"], p["changes"])
+    amend(state.setdefault(F, {}), p["id"], p["changes"], FACILITY_NORM)
 
 
 def _module(state: State, p: dict[str, Any]) -> None:
@@ -170,6 +176,8 @@ class FacilityRow(Payload):
     visiting: str
     visiting_translations: dict[str, str] = {}
     visiting_slots: list[dict[str, Any]] = []
+    heat_limit_c: Decimal | None = None
+    heat_sustain_minutes: int | None = None
 
 
 class FacilityDeclaredPayload(Payload):

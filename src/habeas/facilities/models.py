@@ -77,6 +77,15 @@ class Facility(ServiceModel):
     #: The weekly visiting slots of the setup file (``[{"day": "saturday", "start": "09:00",
     #: "end": "12:00", "capacity": 40}]``, local time; Mandela Rule 58(1)).
     visiting_slots = models.JSONField(default=list, blank=True)
+    #: Rule A5 (Cole v. Collier, 2018 settlement; Mandela Rule 13): the heat index at or above
+    #: which a cell is too hot, in °C (default 31.1 °C = 88 °F), and how long it must last to
+    #: open a heat alert (and stay below to close it).
+    heat_limit_c = models.DecimalField(
+        max_digits=4, decimal_places=1, default=Decimal("31.1"), help_text=_("heat index limit, °C")
+    )
+    heat_sustain_minutes = models.PositiveIntegerField(
+        default=30, help_text=_("minutes at or above the limit before a heat alert opens")
+    )
     agreements = models.ManyToManyField(
         "agreements.Agreement", related_name="facilities", blank=True
     )

@@ -187,6 +187,8 @@ class _Applier:
                 "visiting": visiting,
                 "visiting_translations": visiting_translations,
                 "visiting_slots": decl.visiting_slots_stored(),
+                "heat_limit_c": decl.heat_limit_c,
+                "heat_sustain_minutes": decl.heat_sustain_minutes,
             },
             app="facilities",
             noun="facility",

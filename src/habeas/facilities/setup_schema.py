@@ -141,6 +141,11 @@ class FacilityDecl(_Strict):
     phone: str = ""
     visiting: str | dict[str, str] = ""
     visiting_slots: list[VisitingSlotDecl] = Field(default_factory=list)
+    #: Rule A5: the heat index limit in °C (88 °F) and how long it must be sustained.
+    heat_limit_c: Decimal = Field(
+        default=Decimal("31.1"), ge=20, le=60, max_digits=4, decimal_places=1
+    )
+    heat_sustain_minutes: int = Field(default=30, ge=1, le=24 * 60)
     module: list[ModuleDecl] = Field(default_factory=list)
 
     _jurisdiction = field_validator("jurisdiction")(_country)

@@ -38,11 +38,15 @@ def deliver_batch_task(delivery_ids: list[int]) -> dict[str, int]:
 
 @task()
 def daily_check_task() -> dict[str, Any]:
-    """``check-custody`` and the 14-day release notices, once a day."""
+    """``check-custody``, the 14-day release notices and the other apps' daily jobs
+    (:mod:`habeas.core.daily`: the retention of readings), once a day."""
+    from habeas.core import daily
     from habeas.custody.check import custody_check
     from habeas.notifications.services import release_due_notices
 
     actor = Actor.system("worker")
     report = custody_check(actor=actor).document()
     report["release_due_notices"] = len(release_due_notices(actor=actor))
-    return {k: v if isinstance(v, int) else len(v) for k, v in report.items()}
+    counts = {k: v if isinstance(v, int) else len(v) for k, v in report.items()}
+    counts.update(daily.run_all(actor))
+    return counts
