@@ -84,6 +84,8 @@ IDENTIFIER_WEIGHT = 20.0
 EXCHANGED_WEIGHT = -2.0
 #: The smallest ``u`` of a term-frequency adjusted level (a name seen once).
 TF_MIN_U = 1e-6
+#: Matches the EM must find among the blocked pairs for its ``m`` to replace the start.
+MIN_MATCHES = 50
 #: Random pairs a field's disagreement must be seen in to be estimated.
 MIN_OBSERVED = 30
 #: Probabilities kept inside (0, 1), so every weight is finite.
@@ -344,7 +346,9 @@ def train(
             sample.append(compare(a, b))
     u = estimate_u(sample) if sample else start.u
     pairs = [compare(a, b) for a, b in blocked]
-    m, share = estimate_m(pairs, u, start.m)
+    m, share = estimate_m(pairs, u, start.m) if pairs else (start.m, 0.0)
+    if share * len(pairs) < MIN_MATCHES:  # too few matches found to estimate m from
+        m = {f: list(v) for f, v in start.m.items()}
     # A field whose disagreement the random pairs hardly ever show (a list where everyone
     # has one sex) cannot be estimated: it keeps where it started.
     seen = _count_levels(sample)
