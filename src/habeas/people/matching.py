@@ -177,8 +177,8 @@ def _variants_of(
     for alias in aliases:
         words = _tokens(alias)
         if len(words) >= 2:
-            # An alias is a full name: the first word given, the rest surnames (the
-            # bag-of-tokens comparison forgives a wrong split).
+            # An alias is a full name: the first word given, the rest surnames (scoring also
+            # reads it with two given words: :func:`_readings`).
             found.append(NameVariant((words[0],), words[1:]))
         elif words:
             found.append(NameVariant((), words))
@@ -635,14 +635,27 @@ def _name_pairs(
 ) -> Iterable[tuple[NameVariant, NameVariant, bool]]:
     """Every pairing of the two records' names (the name and aliases), and the written name
     with given names and surnames exchanged (``True``)."""
-    for va in a.variants:
-        for vb in b.variants:
+    for va in _readings(a):
+        for vb in _readings(b):
             yield va, vb, False
     sa = a.swapped
     if sa is not None and b.variants[0].given and b.variants[0].surnames:
         vb = b.variants[0]
         if sa.given[0][0] == vb.given[0][0] and sa.surnames[0][0] == vb.surnames[0][0]:
             yield sa, vb, True
+
+
+def _readings(record: PersonRecord) -> list[NameVariant]:
+    """The record's names to compare: its variants, and each alias of three words or more
+    read also with two given names (``Juan Carlos Vásquez``)."""
+    variants = record.variants
+    if len(variants) == 1:
+        return variants
+    out = list(variants)
+    for v in variants[1:]:
+        if len(v.given) == 1 and len(v.surnames) >= 2:
+            out.append(NameVariant(v.given + v.surnames[:1], v.surnames[1:]))
+    return out
 
 
 _Fields = tuple[int, int, int, int, int, bool, bool, bool, tuple[str, ...], tuple[str, ...]]
@@ -664,9 +677,9 @@ def _fields(a: PersonRecord, b: PersonRecord, params: weights.Params) -> _Fields
             + (params.tf_weight("surnames", sl, sw) if sw else w["surnames"][sl])
             + (weights.EXCHANGED_WEIGHT if exchanged else 0.0)
         )
-        alias = va is not a.variants[0] or vb is not b.variants[0]
+        alias = not exchanged and (va != a.variants[0] or vb != b.variants[0])
         if best is None or total > best[0]:
-            best = (total, gl, sl, exchanged and not alias, alias and not exchanged, gw, sw)
+            best = (total, gl, sl, exchanged, alias, gw, sw)
     if best is None:
         gl, gw = given_level(a.variants[0].given, b.variants[0].given)
         best = (0.0, gl, -1, False, False, gw, ())
@@ -794,14 +807,18 @@ class Index:
             for k in keys:
                 self.keys[column][k].append(record.ref)
 
-    def candidates(self, record: PersonRecord, *, wide: bool = True) -> list[PersonRecord]:
+    def candidates(
+        self, record: PersonRecord, *, wide: bool = True, columns: frozenset[str] | None = None
+    ) -> list[PersonRecord]:
         """The records sharing a key with ``record``: the registry's keys, and with ``wide``
-        the two lists' wider ones (:func:`_list_keys`)."""
+        the two lists' wider ones (:func:`_list_keys`); only ``columns`` when given."""
         hits: dict[str, int] = defaultdict(int)
         wanted_by = query_keys(record)
         if wide:
             wanted_by.update(_list_keys(record))
         for column, wanted in wanted_by.items():
+            if columns is not None and column not in columns:
+                continue
             table = self.keys.get(column)
             if not table:
                 continue
@@ -865,25 +882,58 @@ def train_on_lists(
     index: Index | None = None,
     start: weights.Params | None = None,
     seed: int = 42,
+    sessions: bool = True,
 ) -> weights.Params:
     """Fellegi–Sunter parameters estimated from two lists (``habeas link``): ``u`` from random
     pairs, ``m`` by EM over the blocked pairs, term frequencies of the right-hand list, the
-    prior from the EM's expected number of matches (:func:`habeas.people.weights.train`)."""
+    prior from the EM's expected number of matches (:func:`habeas.people.weights.train`).
+    ``sessions``: the EM in two sessions (:func:`em_sessions`); otherwise one, over the pairs
+    the registry's keys block (what the shipped defaults use: it keeps a full date that
+    differs strongly against a match, where the generated lists leave the sessions'
+    estimate of it weak)."""
     p = start or weights.current()
     index = index or Index(right)
-    # EM over the pairs the registry's own keys block (the narrow ones: where matches are
-    # common enough for the EM to find them), like the registry's training.
-    blocked = [(a, b) for a in left for b in index.candidates(a, wide=False)]
     return weights.train(
         left,
         right,
-        blocked,
+        em_sessions(left, index)
+        if sessions
+        else [(a, b) for a in left for b in index.candidates(a, wide=False)],
         lambda a, b: comparison_vector(a, b, p),
         start=p,
         seed=seed,
         u_pairs=U_PAIRS,
         trained_on=f"two lists, {len(left)} x {len(right)}",
+        share_pairs=[(a, b) for a in left for b in index.candidates(a, wide=False)],
     )
+
+
+#: The key columns that hold the date of birth, and those that hold the names with the year
+#: at most: the two EM sessions' blocking (:func:`em_sessions`).
+DATE_KEYS = frozenset({"match_key_gd", "match_key_d1", "match_key_d2", "match_key_a"})
+NAME_KEYS = frozenset({"match_key_p", "match_key_y1", "match_key_y2", "list_names"})
+
+
+def em_sessions(
+    left: Sequence[PersonRecord], index: Index, *, exclude_self: bool = False
+) -> tuple[tuple[list[tuple[PersonRecord, PersonRecord]], frozenset[str], frozenset[str]], ...]:
+    """Two EM sessions, as Splink trains: pairs sharing a date key estimate the names' ``m``
+    (the date left out: it agrees by construction), pairs sharing a name key the date's,
+    the nationality's and the sex's (the names left out)."""
+    out = []
+    none: frozenset[str] = frozenset()
+    for columns, skip, freeze in (
+        (DATE_KEYS, frozenset({"date_of_birth"}), none),
+        (NAME_KEYS, frozenset({"given", "surnames"}), none),
+    ):
+        pairs = [
+            (a, b)
+            for a in left
+            for b in index.candidates(a, columns=columns)
+            if not (exclude_self and a.ref == b.ref)
+        ]
+        out.append((pairs, skip, freeze))
+    return tuple(out)
 
 
 #: Random pairs sampled for ``u`` when training.
@@ -1138,7 +1188,7 @@ def shipped_params(seed: int = 2026, n: int = 5000) -> weights.Params:
     left, right, _ = linked_lists(random.Random(seed), n, duplicates=0.5, mess=2)
     p = initial_params()
     for _ in range(2):  # the second pass picks names' pairings with the first's weights
-        p = train_on_lists(left, right, start=p)
+        p = train_on_lists(left, right, start=p, sessions=False)
     p.tf, p.tf_total = {}, {}
     p.match_share, p.size = 0.5, SHIPPED_SIZE
     p.trained_on = f"habeas.people.synthetic.linked_lists(seed={seed}, n={n})"

@@ -255,10 +255,16 @@ def estimate_m(
     *,
     iterations: int = 25,
     share0: float = 0.3,
+    skip: frozenset[str] = frozenset(),
+    freeze: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, list[float]], float]:
     """``m`` per level by expectation maximisation over blocked pairs (``u`` fixed, as
-    estimated from random pairs), and the share of blocked pairs that match. Identical
-    vectors are folded into counts, so an iteration costs the number of distinct vectors."""
+    estimated from random pairs), and the share of blocked pairs that match. Fields in
+    ``skip`` (those the pairs were blocked on: they agree by construction) take no part and
+    keep their ``m``; fields in ``freeze`` count in the likelihood but keep their ``m``
+    (estimated by an earlier session). Identical vectors are folded into counts, so an
+    iteration costs the
+    number of distinct vectors."""
     distinct = Counter(vectors)
     if not distinct:
         return m0, share0
@@ -273,7 +279,7 @@ def estimate_m(
             lm = math.log(share)
             lu = math.log(1 - share)
             for f, lv in zip(FIELDS, vec, strict=True):
-                if lv >= 0:
+                if lv >= 0 and f not in skip:
                     lm += math.log(max(m[f][lv], EPS))
                     lu += math.log(max(u[f][lv], EPS))
             diff = lu - lm
@@ -284,8 +290,30 @@ def estimate_m(
                 if lv >= 0:
                     counts[f][lv] += p * n
         share = min(max(matched / total, EPS), 1 - EPS)
-        m = _normalise(counts, 1e-5)
+        fresh = _normalise(counts, 1e-5)
+        m = {f: (m[f] if f in skip or f in freeze else fresh[f]) for f in FIELDS}
     return m, share
+
+
+def estimate_share(
+    vectors: Sequence[Vector], m: dict[str, list[float]], u: dict[str, list[float]]
+) -> float:
+    """The share of ``vectors`` that match, ``m`` and ``u`` fixed (EM on the share alone)."""
+    distinct = sorted(Counter(vectors).items())
+    ratios = []
+    for vec, n in distinct:
+        lr = 0.0
+        for f, lv in zip(FIELDS, vec, strict=True):
+            if lv >= 0:
+                lr += math.log(max(m[f][lv], EPS)) - math.log(max(u[f][lv], EPS))
+        ratios.append((min(lr, 700.0), n))
+    total = sum(n for _, n in distinct)
+    share = 0.3
+    for _ in range(50):
+        odds = share / (1 - share)
+        matched = sum(n / (1.0 + math.exp(-lr) / odds) for lr, n in ratios)
+        share = min(max(matched / max(total, 1), EPS), 1 - EPS)
+    return share
 
 
 def token_counts(records: Iterable[Any]) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
@@ -320,7 +348,7 @@ def _values(words: tuple[str, ...]) -> set[str]:
 def train(
     left: Sequence[Any],
     right: Sequence[Any],
-    blocked: Iterable[tuple[Any, Any]],
+    blocked: Any,
     compare: Callable[[Any, Any], Vector],
     *,
     start: Params,
@@ -328,6 +356,7 @@ def train(
     u_pairs: int = 200_000,
     trained_on: str = "",
     registry: bool = False,
+    share_pairs: Sequence[tuple[Any, Any]] | None = None,
 ) -> Params:
     """Parameters estimated from the data: ``u`` from ``u_pairs`` random pairs of ``left`` ×
     ``right`` (``seed``), term frequencies from ``right`` (the registry), ``m`` by EM over the
@@ -345,10 +374,22 @@ def train(
                 continue
             sample.append(compare(a, b))
     u = estimate_u(sample) if sample else start.u
-    pairs = [compare(a, b) for a, b in blocked]
-    m, share = estimate_m(pairs, u, start.m) if pairs else (start.m, 0.0)
-    if share * len(pairs) < MIN_MATCHES:  # too few matches found to estimate m from
-        m = {f: list(v) for f, v in start.m.items()}
+    # Like Splink's training sessions: pairs blocked on the date estimate the names' m,
+    # pairs blocked on the names the date's (and the rest), each leaving out what it was
+    # blocked on; ``blocked`` is one list of pairs or ``(pairs, skipped fields, frozen
+    # fields)`` sessions.
+    sessions = blocked if isinstance(blocked, tuple) else ((blocked, frozenset(), frozenset()),)
+    m = {f: list(v) for f, v in start.m.items()}
+    share, n_pairs = 0.0, 0
+    for session_pairs, skip, freeze in sessions:
+        pairs = [compare(a, b) for a, b in session_pairs]
+        if not pairs:
+            continue
+        found, s_share = estimate_m(pairs, u, m, skip=skip, freeze=freeze)
+        if s_share * len(pairs) >= MIN_MATCHES:
+            m = found
+            if not skip or share == 0.0:
+                share, n_pairs = s_share, len(pairs)
     # A field whose disagreement the random pairs hardly ever show (a list where everyone
     # has one sex) cannot be estimated: it keeps where it started.
     seen = _count_levels(sample)
@@ -356,10 +397,13 @@ def train(
         if seen[f][-1] < MIN_OBSERVED:
             m[f], u[f] = list(start.m[f]), list(start.u[f])
     tf, tf_total = token_counts(right)
+    if share_pairs is not None:
+        vectors = [compare(a, b) for a, b in share_pairs]
+        share, n_pairs = estimate_share(vectors, m, u), len(vectors)
     if registry:
         match_share, size = start.match_share, max(len(right), 1000)
     else:
-        expected = share * len(pairs)
+        expected = share * n_pairs
         match_share = min(max(expected / max(len(left), 1), EPS), 1.0)
         size = max(len(right), 1)
     return Params(
