@@ -19,6 +19,14 @@ surname initial and year, and of the first alias's surname with the year), store
 columns of :class:`~habeas.people.models.Person` and filled by ``person_create_many``. Only
 people sharing a key are scored (rapidfuzz Jaro-Winkler).
 
+**Scoring** is Fellegi–Sunter (:mod:`habeas.people.weights`): each field — given names,
+surnames, date of birth, nationality, sex, a shared identity document — is put at a discrete
+level of agreement (the comparisons above), each level weighs ``log2(m / u)`` as estimated
+from the registry (``habeas train-matcher``; shipped defaults until then), exact names with
+their own frequency; the score is the probability ``2^W / (1 + 2^W)`` of the summed weight
+with the prior, and :attr:`Match.contributions` lists every field's weight. A full date of
+birth that disagrees, or opposite sexes, keeps a pair below *same*: a person looks at it.
+
 Three bands: **same** (score ≥ :data:`SAME`), **possible** (≥ :data:`POSSIBLE`), **different**.
 """
 
