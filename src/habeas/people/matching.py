@@ -944,6 +944,9 @@ def em_sessions(
     return tuple(out)
 
 
+#: Records each list needs for :func:`link` to estimate weights from them (fewer: the
+#: registry's weights, since a handful of pairs estimates nothing).
+MIN_TRAIN_RECORDS = 100
 #: Random pairs sampled for ``u`` when training.
 U_PAIRS = 100_000
 
@@ -957,11 +960,12 @@ def link(
     params: weights.Params | None = None,
 ) -> list[tuple[str, str, float]]:
     """Pairs ``(left_ref, right_ref, score)`` judged the same person (``habeas link``). With
-    ``train``, the weights are first estimated from the two lists (:func:`train_on_lists`),
-    as the registry's are from the registry."""
+    ``train`` and lists of :data:`MIN_TRAIN_RECORDS` records or more, the weights are first
+    estimated from the two lists (:func:`train_on_lists`), as the registry's are from the
+    registry."""
     index = Index(right)
     p = params or weights.current()
-    if train and left and right:
+    if train and min(len(left), len(right)) >= MIN_TRAIN_RECORDS:
         p = train_on_lists(left, right, index=index, start=p)
     pairs = []
     for record in left:
