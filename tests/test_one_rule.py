@@ -206,6 +206,12 @@ ALLOWLIST: list[Allowed] = [
         "§4.10), issued by the ledger beside its entries",
     ),
     Allowed(
+        "custody/calculations.py",
+        r"^changed_candidates$",
+        "a SELECT built from the models' table names (the release-date inputs compared with "
+        "their stored SHA-256 in SQL); it reads only",
+    ),
+    Allowed(
         "ledger/verify.py",
         r"^entry_pages$",
         "verify-ledger pages through the entries with a raw cursor; the SQL, chosen per "

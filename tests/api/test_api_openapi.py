@@ -49,6 +49,10 @@ def test_openapi_lists_the_paths(schema: dict[str, Any]) -> None:
     assert set(schema["paths"]) >= PATHS
 
 
+#: Paths whose POST also takes a facility's sensor token (conditions.sensors).
+SENSOR_PATHS = {"/api/v1/readings"}
+
+
 def test_openapi_documents_the_error_document(schema: dict[str, Any]) -> None:
     error = schema["components"]["schemas"]["ErrorOut"]
     assert set(error["properties"]) == {"code", "message", "details"}
@@ -60,13 +64,18 @@ def test_openapi_documents_the_error_document(schema: dict[str, Any]) -> None:
             for status in ("400", "401", "403", "404"):
                 ref = operation["responses"][status]["content"]["application/json"]["schema"]
                 assert ref == {"$ref": "#/components/schemas/ErrorOut"}, (path, method, status)
-            assert operation["security"] == [{"TokenAuth": []}, {"SessionAuth": []}]
+            expected = [{"TokenAuth": []}, {"SessionAuth": []}]
+            if path in SENSOR_PATHS and method == "post":
+                # a facility's sensor token may post its readings (and nothing else)
+                expected = [{"SensorTokenAuth": []}, *expected]
+            assert operation["security"] == expected, (path, method)
 
 
 def test_openapi_declares_both_auth_schemes(schema: dict[str, Any]) -> None:
     schemes = schema["components"]["securitySchemes"]
     assert schemes["TokenAuth"]["scheme"] == "bearer"
     assert schemes["SessionAuth"]["in"] == "cookie"
+    assert schemes["SensorTokenAuth"]["scheme"] == "bearer"
 
 
 def test_money_and_ids_are_strings(schema: dict[str, Any]) -> None:

@@ -41,6 +41,7 @@ from habeas.accounts.permissions import (
     may_use_admin,
     may_verify_ledger,
     may_view_home,
+    scope_of,
 )
 from habeas.agreements.models import Agreement
 from habeas.billing.models import DocumentKind, InvoiceStatus
@@ -131,6 +132,7 @@ def _liaison(request: HttpRequest) -> HttpResponse:
         request,
         "web/home_liaison.html",
         {
+            "state": scope_of(user).state or "",
             "held": list(held),
             "held_total": sum(h["n"] for h in held),
             "manifests": [
@@ -186,7 +188,7 @@ def _finance(request: HttpRequest) -> HttpResponse:
     due: dict[str, dict[str, Any]] = {}
     for row in unpaid:
         due[row["agreement__code"]] = {"count": row["n"], "total": row["total"]}
-    state = str(getattr(user, "jurisdiction_code", ""))
+    state = scope_of(user).state or ""
     return render(
         request,
         "web/home_finance.html",
