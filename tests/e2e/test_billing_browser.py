@@ -33,7 +33,7 @@ def test_finance_reads_invoices_and_reconciles(browser: Any, server: str, tmp_pa
     assert rows.count() >= 12
     # The demo's late release falls in the last month invoiced (the month before the demo's
     # day; the current month is still open), which carries the credit note.
-    last = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    last = (dt.datetime.now(dt.UTC).date().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     page.click(f"table tbody td:first-child a[href$='/{last}/']")
     page.wait_for_load_state()
     assert page.get_by_text("Credit note").first.is_visible()
