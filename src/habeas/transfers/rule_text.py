@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from habeas.transfers.rules import LIBRARY
@@ -53,9 +54,64 @@ RULE_TEXT: dict[str, tuple[Promise, Promise]] = {
 }  # fmt: skip
 
 
+#: Each manifest column in words, for its format check ``valid:<column>`` (a row with an
+#: invalid value is decided ineligible on it).
+COLUMN_WORDS: dict[str, Promise] = {
+    "sending_ref": _("sending state's reference"),
+    "given_names": _("given names"),
+    "first_surname": _("first surname"),
+    "second_surname": _("second surname"),
+    "date_of_birth": _("date of birth"),
+    "sex": _("sex"),
+    "nationalities": _("nationalities"),
+    "status_in_sending_state": _("status in the sending state"),
+    "legal_basis": _("legal basis"),
+    "aliases": _("aliases"),
+    "removal_order_ref": _("removal order reference"),
+    "removal_order_date": _("removal order date"),
+    "removal_protection": _("protection from removal"),
+    "offence": _("offence"),
+    "conviction_date": _("conviction date"),
+    "judgment_final": _("final judgment"),
+    "sentence": _("sentence"),
+    "sentence_start": _("sentence start"),
+    "custody_credit_days": _("days of custody credit"),
+    "consent": _("consent"),
+    "keep_apart_from": _("keep apart from"),
+    "language": _("language"),
+    "contact_name": _("contact's name"),
+    "contact_relation": _("contact's relation"),
+    "contact_phone": _("contact's phone"),
+    "contact_email": _("contact's e-mail"),
+}
+
+#: What the transfer manifest format is called where a citation names it.
+FORMAT_NAME = "the transfer manifest format, v1"
+
+
+def _format_check_words(column: str) -> dict[str, Any]:
+    """A ``valid:<column>`` rule in words: the column named for people, the citation the
+    standard behind the column's limits (a Mandela Rule, a treaty article, a statute) or the
+    manifest format by name, never a file name."""
+    from habeas.transfers.manifest import CITATIONS
+
+    words = COLUMN_WORDS.get(column, column.replace("_", " "))
+    citation = CITATIONS.get(column, "MANIFEST.md v1").replace("MANIFEST.md v1", FORMAT_NAME)
+    return {
+        "name": format_lazy(_("A valid {column}"), column=words),
+        "explanation": format_lazy(
+            _("The row's {column} must be present where required and well formed."),
+            column=words,
+        ),
+        "citation": citation,
+    }
+
+
 def rule_words(rule_id: str) -> dict[str, Any]:
     """``name``, ``explanation`` and ``citation`` of a rule (the identifier itself when the
     rule is unknown, as for a rule retired from the library)."""
+    if rule_id.startswith("valid:"):
+        return _format_check_words(rule_id.removeprefix("valid:"))
     name, explanation = RULE_TEXT.get(rule_id, (rule_id, ""))
     base = LIBRARY.get(rule_id)
     return {
