@@ -163,3 +163,17 @@ def test_the_board_and_the_alert_say_the_facility_limit(cooler: Any, tmp_path: P
     run_cli("ingest-readings", _csv(tmp_path, _series(start, [33.0] * 5), "f.csv"))
     [alert] = alerts_for(kinds=["heat"])
     assert "29.0 °C (84 °F)" in alert.message
+    assert alert.value.replace(".", "").isdigit()  # the document's value stays a plain number
+
+
+def test_spanish_texts_write_the_limit_with_a_decimal_comma(cooler: Any, tmp_path: Path) -> None:
+    from django.utils import translation
+
+    from habeas.conditions.alerts import alerts_for
+
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=2)
+    run_cli("ingest-readings", _csv(tmp_path, _series(start, [33.0] * 5), "f.csv"))
+    with translation.override("es"):
+        [alert] = alerts_for(kinds=["heat"])
+        assert "29,0 °C (84 °F)" in alert.message
+    assert "." in alert.value  # the document's value is not localised

@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from habeas.conditions.alerts import Alert, register_source
@@ -61,9 +62,9 @@ def heat_alerts(facilities: list[Facility], user: Any, with_since: bool) -> list
                     "(%(limit_f)s °F) since %(since)s"
                 )
                 % {
-                    "hi": shown,
+                    "hi": number_format(value, 1) if value is not None else shown,
                     "cell": a.cell.code,
-                    "limit": f"{float(a.cell.facility.heat_limit_c):.1f}",
+                    "limit": number_format(float(a.cell.facility.heat_limit_c), 1),
                     "limit_f": f"{c_to_f(float(a.cell.facility.heat_limit_c)):.0f}",
                     "since": a.since.strftime("%Y-%m-%d %H:%M UTC"),
                 },

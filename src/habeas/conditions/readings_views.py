@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from habeas.accounts.auth import role_required
@@ -64,7 +65,7 @@ def climate_board_page(request: HttpRequest, facility_code: str) -> HttpResponse
 def _limits(facility: Facility) -> dict[str, str]:
     """Rule A5's limit of the facility, in °C and °F, for the page's text."""
     limit = float(facility.heat_limit_c)
-    return {"limit_c": f"{limit:.1f}", "limit_f": f"{c_to_f(limit):.0f}"}
+    return {"limit_c": number_format(limit, 1), "limit_f": f"{c_to_f(limit):.0f}"}
 
 
 @role_required
