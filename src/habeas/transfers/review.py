@@ -39,7 +39,7 @@ from habeas.transfers.disclosure import (
 )
 from habeas.transfers.manifest import parse_partial_date
 from habeas.transfers.models import Manifest, ManifestEntry, RuleOutcome
-from habeas.transfers.selectors import entry_document
+from habeas.transfers.selectors import entry_document, rule_rows
 
 #: Entries per page of the review table.
 PER_PAGE = 50
@@ -235,21 +235,7 @@ def page_entries(ids: Sequence[int], user: Any) -> list[ManifestEntry]:
         .order_by("row")
     )
     # The outcomes as plain rows (no model instance for each of the page's ~600 rules).
-    rules: dict[int, list[dict[str, str]]] = {e.pk: [] for e in entries}
-    for entry_id, rule, outcome, message, message_es, source in (
-        RuleOutcome.objects.filter(entry_id__in=list(rules))
-        .order_by("entry_id", "position")
-        .values_list("entry_id", "rule", "outcome", "message", "message_es", "source")
-    ):
-        rules[entry_id].append(
-            {
-                "rule": rule,
-                "outcome": outcome,
-                "message": message,
-                "message_es": message_es,
-                "source": source,
-            }
-        )
+    rules = rule_rows([e.pk for e in entries])
     docs = [_document(e, rules[e.pk]) for e in entries]
     visible = visible_people(user, docs)
     spanish = (get_language() or "en").startswith("es")

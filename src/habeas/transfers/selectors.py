@@ -123,6 +123,27 @@ def manifest_summary(manifest: Manifest) -> dict[str, Any]:
     }
 
 
+def rule_rows(entry_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+    """Each entry's rule outcomes in order, as plain rows (one query, no model instance per
+    rule): ``rule``, ``outcome``, ``message``, ``message_es``, ``source``."""
+    rules: dict[int, list[dict[str, str]]] = {pk: [] for pk in entry_ids}
+    for entry_id, rule, outcome, message, message_es, source in (
+        RuleOutcome.objects.filter(entry_id__in=entry_ids)
+        .order_by("entry_id", "position")
+        .values_list("entry_id", "rule", "outcome", "message", "message_es", "source")
+    ):
+        rules[entry_id].append(
+            {
+                "rule": rule,
+                "outcome": outcome,
+                "message": message,
+                "message_es": message_es,
+                "source": source,
+            }
+        )
+    return rules
+
+
 def manifest_entry_documents(manifest: Manifest) -> Iterator[dict[str, Any]]:
     """The report's entries in row order, the same document as :func:`entry_document`, read
     as plain rows a page at a time (two queries per :data:`REPORT_PAGE` entries, no model
@@ -136,21 +157,7 @@ def manifest_entry_documents(manifest: Manifest) -> Iterator[dict[str, Any]]:
         )
         if not page:
             return
-        rules: dict[int, list[dict[str, str]]] = {pk: [] for pk, *_ in page}
-        for entry_id, rule, outcome, message, message_es, source in (
-            RuleOutcome.objects.filter(entry_id__in=list(rules))
-            .order_by("entry_id", "position")
-            .values_list("entry_id", "rule", "outcome", "message", "message_es", "source")
-        ):
-            rules[entry_id].append(
-                {
-                    "rule": rule,
-                    "outcome": outcome,
-                    "message": message,
-                    "message_es": message_es,
-                    "source": source,
-                }
-            )
+        rules = rule_rows([pk for pk, *_ in page])
         for pk, row, sending_ref, decision, decided_on, status, person_id, matched, (
             candidates
         ) in page:
