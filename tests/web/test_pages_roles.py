@@ -103,6 +103,10 @@ accept_elig_gt     /transfers/manifests/GT1/accept-eligible/      login     200 
 compare_us         /transfers/manifests/US1/rows/1/compare/       login     200   404       200   200        404        200        200       200     200       403    200
 compare_gt         /transfers/manifests/GT1/rows/1/compare/       login     200   200       200   404        200        404        200       200     200       403    200
 compare_missing    /transfers/manifests/US1/rows/99/compare/      login     404   404       404   404        404        404        404       404     404       403    404
+arrive_us          /transfers/manifests/US1/rows/1/arrive/        login     302   404       302   403        404        403        403       403     403       403    302
+arrive_us_post     POST:/transfers/manifests/US1/rows/1/arrive/   login     302   404       302   403        404        403        403       403     403       403    302
+arrive_gt          /transfers/manifests/GT1/rows/1/arrive/        login     302   302       302   404        403        404        403       403     403       403    302
+arrive_missing     /transfers/manifests/US1/rows/99/arrive/       login     404   404       404   404        404        404        404       404     404       403    404
 accept_gt          POST:/transfers/manifests/GT1/accept/          login     302   302       302   404        403        404        403       403     403       403    302
 accept_missing     POST:/transfers/manifests/NOPE/accept/         login     404   404       404   404        404        404        404       404     404       403    404
 admission_us       /transfers/admissions/{rec_us}/                login     200   404       200   200        404        404        200       200     200       403    200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -152,6 +153,54 @@ class AdmissionRecordForm(forms.Form):
             raise forms.ValidationError(
                 _("Enter the telephone number with its country code, e.g. +503 2222 3333.")
             ) from None
+
+
+class ArrivalForm(AdmissionRecordForm):
+    """One person's arrival at the gate (Mandela Rule 7): the local date and time, the cell
+    (the housing rules' suggestion first, Mandela Rule 11) and the Rule 7 record."""
+
+    arrived_date = forms.DateField(label=_("Date of arrival"))
+    arrived_time = forms.TimeField(label=_("Time of arrival"))
+    cell = forms.ChoiceField(label=_("Cell"), choices=())
+
+    field_order = ["arrived_date", "arrived_time", "cell"]
+
+    def __init__(self, *args: Any, cells: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cell = self.fields["cell"]
+        assert isinstance(cell, forms.ChoiceField)
+        cell.choices = list(cells)
+
+    def record_fields(self) -> dict[str, Any]:
+        """The Rule 7 record's fields, as :func:`admission_record_update` takes them."""
+        return record_fields(self.cleaned_data)
+
+
+#: The record's text fields: an empty answer is stored as "" (never None).
+TEXT_FIELDS = (
+    "gender_identity",
+    "commitment_reason",
+    "commitment_authority",
+    "arrest_place",
+    "visible_injuries",
+    "ill_treatment_complaint",
+    "contact_name",
+    "contact_relation",
+    "contact_phone",
+    "contact_email",
+)
+
+
+def record_fields(cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The Rule 7 record's fields from a valid form's data: the record's own fields only,
+    text fields left empty stored as ""."""
+    from habeas.transfers.services import RECORD_FIELDS
+
+    data = {k: v for k, v in cleaned.items() if k in RECORD_FIELDS}
+    for key in TEXT_FIELDS:
+        if key in data:
+            data[key] = data[key] or ""
+    return data
 
 
 class ReviewFilterForm(forms.Form):

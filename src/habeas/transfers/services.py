@@ -22,7 +22,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -932,10 +932,12 @@ def manifest_admit(
     arrived_at: dt.datetime,
     facility: Facility | None = None,
     only: Sequence[str] = (),
+    cells: Mapping[str, str] | None = None,
 ) -> list[CustodyEpisode]:
     """Admit the accepted entries of a manifest that arrived (Mandela Rule 7): the person
     (the registry record when matched, else a new one), the custody episode with its legal
-    bases and placement (the housing rules choose the cell), the admission record with what
+    bases and placement (the housing rules choose the cell, or check the cell staff chose:
+    ``cells`` maps a ``sending_ref`` to a cell code), the admission record with what
     the manifest says (b, c, g and the rights language), a consular notification per foreign
     nationality (VCCR art. 36(1)(b); Rule 62) and a family notification (Rule 68)."""
     agreement = manifest.agreement
@@ -996,6 +998,7 @@ def manifest_admit(
                 person=e.person,
                 legal_bases=bases_of(p, sending),
                 admitted_at=arrived_at,
+                cell_code=(cells or {}).get(e.sending_ref) or None,
                 extra={
                     "manifest": manifest.ref,
                     "sending_ref": e.sending_ref,
@@ -1177,6 +1180,69 @@ def manifest_admit_each(
     return AdmitOutcome(episodes, not_housed)
 
 
+def arrival_record_initial(entry: ManifestEntry) -> dict[str, Any]:
+    """What admission writes in the Rule 7 record from the manifest row ((b), (g) and the
+    rights language), for the arrival form to start from."""
+    parsed = _parsed(entry)
+    reason, authority = _commitment(parsed, entry.manifest.agreement.sending.code)
+    return {
+        "commitment_reason": reason,
+        "commitment_authority": authority,
+        "contact_name": parsed.contact_name,
+        "contact_relation": parsed.contact_relation,
+        "contact_phone": parsed.contact_phone,
+        "contact_email": parsed.contact_email,
+        "rights_language": parsed.language or "es",
+    }
+
+
+def arrival_occupant(entry: ManifestEntry, on: dt.date) -> Any:
+    """The housing view of an accepted entry on the day of arrival (sex, age group, regime,
+    untried: Mandela Rule 11), for the cell suggestion."""
+    from habeas.transfers.places import occupant_of
+
+    return occupant_of(_parsed(entry), on, entry.person_id)
+
+
+@service
+def entry_arrive(
+    *,
+    actor: Actor,
+    manifest: Manifest,
+    sending_ref: str,
+    arrived_at: dt.datetime,
+    facility: Facility,
+    cell_code: str = "",
+    record: Mapping[str, Any] | None = None,
+    complete: bool = False,
+) -> CustodyEpisode:
+    """One person's arrival, as reception records it at the gate (Mandela Rule 7): the
+    accepted entry admitted at ``arrived_at`` into the cell staff chose (checked against
+    every housing rule, Mandela Rule 11) or the one the rules suggest, and the Rule 7 record
+    completed with what was seen and said on arrival (``record``: the fields of
+    :func:`admission_record_update`; ``complete`` marks the examination of (d) done). One
+    transaction: when the record is refused, nobody is admitted."""
+    entry = ManifestEntry.objects.filter(manifest=manifest, sending_ref=sending_ref).first()
+    if entry is None or entry.status != EntryStatus.ACCEPTED:
+        raise Conflict(MSG_NOT_ACCEPTED)
+    (episode,) = manifest_admit(
+        actor=actor,
+        manifest=manifest,
+        arrived_at=arrived_at,
+        facility=facility,
+        only=[sending_ref],
+        cells={sending_ref: cell_code} if cell_code else None,
+    )
+    if record or complete:
+        admission_record_update(
+            actor=actor,
+            record=AdmissionRecord.objects.get(episode=episode),
+            complete=complete,
+            **dict(record or {}),
+        )
+    return episode
+
+
 def _identifiers_for_matched(
     actor: Actor, entries: list[ManifestEntry], sending: str, at: dt.datetime
 ) -> None:
@@ -1311,6 +1377,7 @@ __all__ = [
     "ManifestRefused",
     "Problem",
     "admission_record_update",
+    "entry_arrive",
     "manifest_accept",
     "manifest_admit",
     "manifest_import",

@@ -20,6 +20,11 @@ urlpatterns = [
         name="entry_compare",
     ),
     path("manifests/<str:ref>/admit/", views.manifest_admit_view, name="manifest_admit"),
+    path(
+        "manifests/<str:ref>/rows/<int:row>/arrive/",
+        views.entry_arrive_view,
+        name="entry_arrive",
+    ),
     path("manifests/<str:ref>/withdraw/", views.manifest_withdraw_view, name="manifest_withdraw"),
     path("manifests/<str:ref>/history/", views.manifest_history, name="manifest_history"),
     path("admissions/<int:record_id>/", views.admission_record_view, name="admission_record"),

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,7 +27,13 @@ from habeas.core.actor import Actor
 from habeas.core.errors import ApplicationError, NotFound
 from habeas.ledger.models import LedgerEntry
 from habeas.transfers.api import require_may_import
-from habeas.transfers.forms import AdmissionRecordForm, ManifestUploadForm, ReviewFilterForm
+from habeas.transfers.forms import (
+    AdmissionRecordForm,
+    ArrivalForm,
+    ManifestUploadForm,
+    ReviewFilterForm,
+    record_fields,
+)
 from habeas.transfers.manifest import ManifestRefused
 from habeas.transfers.selectors import (
     ADMISSION_DETAIL_FIELDS,
@@ -281,20 +288,7 @@ def admission_record_view(request: HttpRequest, record_id: int) -> HttpResponse:
                 _("Only the facility's staff may complete the admission record.")
             )
         if form.is_valid():
-            data = {k: v for k, v in form.cleaned_data.items() if k != "complete"}
-            for key in (
-                "gender_identity",
-                "commitment_reason",
-                "commitment_authority",
-                "arrest_place",
-                "visible_injuries",
-                "ill_treatment_complaint",
-                "contact_name",
-                "contact_relation",
-                "contact_phone",
-                "contact_email",
-            ):
-                data[key] = data.get(key) or ""
+            data = record_fields(form.cleaned_data)
             try:
                 admission_record_update(
                     actor=Actor.from_user(user),
@@ -372,6 +366,129 @@ def manifest_admit_view(request: HttpRequest, ref: str) -> HttpResponse:
             % {"ref": left.sending_ref, "reason": left.reason},
         )
     return redirect("transfers:manifest_detail", ref=ref)
+
+
+def _cell_choices(suggestion: Any) -> list[tuple[str, str]]:
+    """The cells the housing rules allow, best first, each with its population now."""
+    return [
+        (
+            c.code,
+            _("%(cell)s (module %(module)s) · %(n)d held, %(cap)d certified places")
+            % {
+                "cell": c.code,
+                "module": c.module.code,
+                "n": suggestion.counts.get(c.pk, 0),
+                "cap": c.certified_capacity,
+            },
+        )
+        for c in suggestion.allowed
+    ]
+
+
+@role_required
+def entry_arrive_view(request: HttpRequest, ref: str, row: int) -> HttpResponse:
+    """One person's arrival at the gate (Mandela Rule 7): the accepted entry, the cell the
+    housing rules suggest (Mandela Rule 11) with the other lawful cells, the arrival time in
+    the facility's local time, and the Rule 7 record (property and family as lists), saved
+    with the admission in one transaction. An entry already admitted leads to its person's
+    file."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from habeas.facilities.choices import ModulePopulation, ModuleRegime
+    from habeas.housing.allocator import population_for, text
+    from habeas.housing.selectors import placement_suggest
+    from habeas.transfers.choices import EntryStatus
+    from habeas.transfers.models import ManifestEntry
+    from habeas.transfers.services import arrival_occupant, arrival_record_initial, entry_arrive
+
+    manifest = _manifest_or_404(request, ref)
+    entry = ManifestEntry.objects.filter(manifest=manifest, row=row).first()
+    if entry is None:
+        raise Http404(_("entry not found"))
+    user = _receiving_staff_or_403(request, manifest)
+    if entry.status == EntryStatus.ADMITTED and entry.person_id:
+        messages.info(request, _("%(ref)s has been admitted.") % {"ref": entry.sending_ref})
+        return redirect("web:person_detail", person_id=entry.person_id)
+    if entry.status != EntryStatus.ACCEPTED:
+        messages.error(
+            request,
+            _("%(ref)s is not an accepted entry waiting for arrival.") % {"ref": entry.sending_ref},
+        )
+        return redirect("transfers:manifest_detail", ref=ref)
+    facilities = list(manifest.agreement.facilities.order_by("code"))
+    code = request.POST.get("facility") or request.GET.get("facility") or ""
+    fallback = facilities[0] if facilities else None
+    facility = next((f for f in facilities if f.code == code), fallback)
+    if facility is None:
+        raise Http404(_("the agreement names no facility"))
+    zone = ZoneInfo(facility.timezone)
+    local_now = timezone.now().astimezone(zone)
+    who = arrival_occupant(entry, local_now.date())
+    suggestion = placement_suggest(facility=facility, who=who)
+    initial = {
+        **arrival_record_initial(entry),
+        "arrived_date": local_now.date(),
+        "arrived_time": local_now.time().replace(second=0, microsecond=0),
+        "cell": suggestion.best.code if suggestion.best else "",
+    }
+    form = ArrivalForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        cells=_cell_choices(suggestion),
+    )
+    if request.method == "POST" and form.is_valid():
+        at = dt.datetime.combine(
+            form.cleaned_data["arrived_date"], form.cleaned_data["arrived_time"], tzinfo=zone
+        )
+        try:
+            episode = entry_arrive(
+                actor=Actor.from_user(user),
+                manifest=manifest,
+                sending_ref=entry.sending_ref,
+                arrived_at=at,
+                facility=facility,
+                cell_code=form.cleaned_data["cell"],
+                record=form.record_fields(),
+                complete=form.cleaned_data["complete"],
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            placement = episode.placements.filter(ended_at__isnull=True).first()
+            messages.success(
+                request,
+                _("%(ref)s admitted to cell %(cell)s at %(at)s; the Rule 7 record is saved.")
+                % {
+                    "ref": entry.sending_ref,
+                    "cell": placement.cell.code if placement else "—",
+                    "at": at.strftime("%Y-%m-%d %H:%M %Z"),
+                },
+            )
+            return redirect(
+                f"{reverse('transfers:manifest_detail', kwargs={'ref': ref})}?status=accepted"
+            )
+    refused = [(c, [text(r.message) for r in why]) for c, why in suggestion.refused]
+    return render(
+        request,
+        "transfers/entry_arrive.html",
+        {
+            "manifest": manifest,
+            "entry": entry,
+            "form": form,
+            "facility": facility,
+            "facilities": facilities,
+            "zone": local_now.strftime("%Z") or facility.timezone,
+            "populations": [ModulePopulation(p).label for p in population_for(who)],
+            "regime": ModuleRegime(who.regime).label,
+            "untried": who.untried,
+            "best": suggestion.best,
+            "best_count": suggestion.counts.get(suggestion.best.pk, 0) if suggestion.best else 0,
+            "refused": refused,
+        },
+    )
 
 
 @role_required
