@@ -264,6 +264,27 @@ CONTENT_SECURITY_POLICY = {
 # period of this many seconds: a change that comes from the clock alone (a basis expiring at
 # midnight) shows within it (habeas.ledger.freshness).
 HABEAS_STATS_MAX_AGE = int(_env_number("HABEAS_STATS_MAX_AGE", 60, minimum=1))
+
+
+def _roll_times(raw: str) -> list[str]:
+    """``HH:MM`` times of the day, in each facility's local time, at which the roll is
+    counted (HMPPS establishment roll: counts at fixed times, several a day)."""
+    times = sorted({t.strip() for t in raw.split(",") if t.strip()})
+    for t in times:
+        try:
+            dt.time.fromisoformat(t)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"HABEAS_ROLL_COUNT_TIMES: {t!r} is not a time of day as HH:MM"
+            ) from None
+    return times
+
+
+#: The dashboard counts a facility's roll as due when the latest of these times has passed
+#: with no roll counted since (``needs attention``).
+HABEAS_ROLL_COUNT_TIMES = _roll_times(
+    os.environ.get("HABEAS_ROLL_COUNT_TIMES", "06:00,12:00,18:00,22:00")
+)
 LOCATOR_RATE_PER_MINUTE = int(_env_number("HABEAS_LOCATOR_PER_MINUTE", 30, minimum=1))
 LOCATOR_RATE_PER_NAME_PER_HOUR = int(_env_number("HABEAS_LOCATOR_PER_NAME_PER_HOUR", 20, minimum=1))
 

@@ -1,7 +1,9 @@
 """The dashboard's "needs attention" panel: what staff must act on today, as the user may see
 it (Mandela Rule 9): open alerts by severity and age (Mandela Rules 7(b), 12-13; Muršić v.
 Croatia), arrivals expected (accepted, not admitted), returns from temporary absences that are
-overdue, and releases due in the next 7 days (Mandela Rule 7(c); VINE advance notice).
+overdue, roll counts due (HMPPS establishment roll: the roll is counted at fixed times of day,
+``HABEAS_ROLL_COUNT_TIMES`` in each facility's local time) and releases due in the next 7 days
+(Mandela Rule 7(c); VINE advance notice).
 
 Counts only, in a fixed number of queries whatever the population; each line links to the
 page that lists the people behind it.
@@ -12,9 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count
+from django.conf import settings
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -22,6 +27,8 @@ from habeas.accounts.permissions import may_view_cells, reader_key
 from habeas.conditions.alerts import alerts_for, alerts_for_cached
 from habeas.custody.models import CustodyEpisode, TemporaryAbsence
 from habeas.custody.selectors import releases_due
+from habeas.facilities.models import Facility
+from habeas.housing.models import Placement, RollCount
 from habeas.ledger.freshness import cached_document, registry_version
 from habeas.transfers.choices import EntryStatus
 from habeas.transfers.models import ManifestEntry
@@ -106,6 +113,50 @@ def open_alert_groups(user: Any) -> list[dict[str, Any]]:
     return _with_labels(counts, timezone.now())
 
 
+def roll_slot(times: Sequence[str], local_now: dt.datetime) -> dt.datetime | None:
+    """The latest scheduled roll count at or before ``local_now`` (an aware time in the
+    facility's zone): today's, or yesterday's last before today's first."""
+    today = local_now.date()
+    for day in (today, today - dt.timedelta(days=1)):
+        for t in reversed(times):
+            at = dt.datetime.combine(day, dt.time.fromisoformat(t), tzinfo=local_now.tzinfo)
+            if at <= local_now:
+                return at
+    return None
+
+
+def rolls_due(user: Any, current: dt.datetime) -> list[dict[str, Any]]:
+    """The facilities in the user's scope that hold people and whose roll has not been
+    counted since its latest scheduled time (HMPPS establishment roll;
+    ``HABEAS_ROLL_COUNT_TIMES``): a few small queries, one per facility at most."""
+    times = list(getattr(settings, "HABEAS_ROLL_COUNT_TIMES", []))
+    if not times or not may_view_cells(user):
+        return []
+    facilities = list(Facility.objects.visible_to(user).order_by("code"))
+    last = dict(
+        RollCount.objects.filter(facility__in=facilities)
+        .values("facility_id")
+        .annotate(last=Max("counted_at"))
+        .values_list("facility_id", "last")
+    )
+    due = []
+    for f in facilities:
+        slot = roll_slot(times, current.astimezone(ZoneInfo(f.timezone)))
+        if slot is None or (last.get(f.pk) is not None and last[f.pk] >= slot):
+            continue
+        if not Placement.objects.filter(cell__facility=f, ended_at__isnull=True).exists():
+            continue  # nobody to count
+        due.append(
+            {
+                "facility": f.code,
+                "name": f.name,
+                "slot": slot,
+                "at": f"{slot:%H:%M} {slot.tzname() or f.timezone}",  # local, zone shown
+            }
+        )
+    return due
+
+
 def attention_counts(user: Any, current: dt.datetime) -> dict[str, Any]:
     """The panel's figures as plain data, a few small queries whatever the population: the
     open absences and the release calculations in the window are read first, then checked
@@ -140,6 +191,7 @@ def attention_counts(user: Any, current: dt.datetime) -> dict[str, Any]:
         "overdue": len(late),
         "overdue_oldest": min((at for _ep, at in late), default=None),
         "releases_due": len(releases_due(user=user, days=RELEASE_WINDOW_DAYS)),
+        "rolls_due": rolls_due(user, current),
     }
 
 
@@ -169,6 +221,7 @@ def attention_panel(counts: dict[str, Any], user: Any, current: dt.datetime) -> 
         "overdue": counts["overdue"],
         "overdue_hours": int((current - oldest).total_seconds() // 3600) if oldest else None,
         "releases_due": counts["releases_due"],
+        "rolls_due": counts.get("rolls_due", []),
         "release_window": RELEASE_WINDOW_DAYS,
         "show_cells": may_view_cells(user),
     }
