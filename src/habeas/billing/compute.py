@@ -105,7 +105,14 @@ class Held:
 def read_held(agreement: Agreement, first: dt.date, last: dt.date) -> Held:
     """The episodes under ``agreement`` that may touch ``first … last``, with the names and
     references of their people, in one query (the name is joined by the database; the
-    reference is the first recorded for the sending state)."""
+    reference is the first recorded for the sending state).
+
+    On PostgreSQL the reference is joined as a set (each person's first identifier of the
+    sending state, grouped once for the people ever held under the agreement): a correlated
+    subquery per episode let it, with no statistics yet after a bulk load, intersect the
+    person index with the whole of the authority's index for every row, quadratic in the
+    people held. SQLite runs the correlated subquery on the person index, faster than the
+    grouping (docs/benchmarks.md, "Billing on PostgreSQL")."""
     from habeas.people.models import Person
 
     since, until = _window(first, last)
@@ -114,18 +121,32 @@ def read_held(agreement: Agreement, first: dt.date, last: dt.date) -> Held:
     p = Person._meta.db_table
     i = PersonIdentifier._meta.db_table
     admitted_s, released_s = _epoch("e.admitted_at"), _epoch("e.released_at")
+    ref_params: list[Any] = [agreement.sending.code]
+    if connection.vendor == "postgresql":
+        ref_sql = "i.value"
+        joins = (
+            f"LEFT JOIN (SELECT f.person_id, MIN(f.id) AS id FROM {i} f "  # noqa: S608
+            f"WHERE f.authority = %s AND f.person_id IN "
+            f"(SELECT h.person_id FROM {e} h WHERE h.agreement_id = %s) GROUP BY f.person_id) r "
+            f"ON r.person_id = e.person_id LEFT JOIN {i} i ON i.id = r.id "
+        )
+        ref_params.append(agreement.pk)
+    else:
+        ref_sql = (
+            f"(SELECT i.value FROM {i} i WHERE i.person_id = e.person_id AND i.authority = %s "  # noqa: S608
+            "ORDER BY i.id LIMIT 1)"
+        )
+        joins = ""
     # Integers read into arrays, text into dictionaries. Table names from the models'
     # metadata, values as parameters.
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT e.person_id, e.facility_id, {admitted_s}, COALESCE({released_s}, -1), "  # noqa: S608
             "CASE WHEN p.erased_at IS NULL THEN TRIM(p.given_names || ' ' || "
-            "p.first_surname || ' ' || p.second_surname) ELSE '' END, "
-            f"(SELECT i.value FROM {i} i WHERE i.person_id = e.person_id AND i.authority = %s "
-            "ORDER BY i.id LIMIT 1) "
-            f"FROM {e} e JOIN {p} p ON p.id = e.person_id WHERE e.agreement_id = %s "
+            f"p.first_surname || ' ' || p.second_surname) ELSE '' END, {ref_sql} "
+            f"FROM {e} e JOIN {p} p ON p.id = e.person_id {joins}WHERE e.agreement_id = %s "
             "AND e.admitted_at < %s AND (e.released_at IS NULL OR e.released_at >= %s)",
-            [agreement.sending.code, agreement.pk, adapt(until), adapt(since)],
+            [*ref_params, agreement.pk, adapt(until), adapt(since)],
         )
         rows = cursor.fetchall()
     if not rows:
