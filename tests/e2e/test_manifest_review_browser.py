@@ -142,3 +142,51 @@ def test_review_page_in_spanish_and_on_a_phone(
     page.wait_for_load_state()
     _no_overflow(page)
     page.screenshot(path=str(ARTIFACTS / name.replace("review", "compare")))
+
+
+@pytest.mark.parametrize(
+    ("language", "viewport", "name"),
+    [("en", DESKTOP, "entry-arrival.png"), ("es", PHONE, "entry-arrival-es-390.png")],
+)
+def test_one_arrival_at_the_gate(
+    browser: Any, server: str, language: str, viewport: dict[str, int], name: str
+) -> None:
+    """Reception (issue 11, deliver 1): an accepted entry admitted from its arrival screen,
+    in the suggested cell, with a property list in the Rule 7 record."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    ref = f"E2E-ARRIVE-{language}"
+    page = _page(browser, server, language, viewport)
+    page.goto(f"{server}/transfers/")
+    rows = [
+        row(sending_ref=f"{ref}-1", given_names="Mauricio" if language == "en" else "Teodoro",
+            first_surname="Llegada" if language == "en" else "Portillo",
+            nationalities="SV", date_of_birth="1984-05-02" if language == "en" else "1979-11-23")
+    ]  # fmt: skip
+    page.set_input_files(
+        "#id_file", files=[{"name": "arrive.csv", "mimeType": "text/csv", "buffer": to_csv(rows)}]
+    )
+    page.select_option("#id_agreement", "US-SV-2025")
+    page.fill("#id_ref", ref)
+    page.fill("#id_on", "2025-03-15")
+    page.click("form[enctype='multipart/form-data'] button[type=submit]")
+    page.wait_for_url(re.compile(rf".*/transfers/manifests/{ref}/$"))
+    page.goto(f"{server}/transfers/manifests/{ref}/accept-eligible/")
+    page.click("form:has(input[name=expected]) button[type=submit]")
+    page.wait_for_url(re.compile(rf".*/transfers/manifests/{ref}/$"))
+    page.goto(f"{server}/transfers/manifests/{ref}/rows/1/arrive/")
+    assert page.locator("html").get_attribute("lang") == language
+    suggested = "Sugerida: celda" if language == "es" else "Suggested: cell"
+    assert suggested in page.locator("main").inner_text()
+    cell = page.locator("#id_cell").input_value()
+    assert cell
+    page.fill("input[name='property_items-0-item']", "reloj" if language == "es" else "watch")
+    page.fill("input[name='property_items-0-quantity']", "1")
+    _no_overflow(page)
+    target = SCREENSHOTS if language == "en" else ARTIFACTS
+    page.screenshot(path=str(target / name), full_page=True)
+    page.click("form.form > button[type=submit]")
+    page.wait_for_url(re.compile(rf".*/transfers/manifests/{ref}/\?status=accepted$"))
+    said = page.locator(".messages").inner_text()
+    assert f"{ref}-1" in said
+    assert cell in said

@@ -159,8 +159,13 @@ class ArrivalForm(AdmissionRecordForm):
     """One person's arrival at the gate (Mandela Rule 7): the local date and time, the cell
     (the housing rules' suggestion first, Mandela Rule 11) and the Rule 7 record."""
 
-    arrived_date = forms.DateField(label=_("Date of arrival"))
-    arrived_time = forms.TimeField(label=_("Time of arrival"))
+    arrived_date = forms.DateField(
+        label=_("Date of arrival"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    arrived_time = forms.TimeField(
+        label=_("Time of arrival"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
     cell = forms.ChoiceField(label=_("Cell"), choices=())
 
     field_order = ["arrived_date", "arrived_time", "cell"]
