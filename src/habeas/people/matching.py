@@ -25,7 +25,9 @@ level of agreement (the comparisons above), each level weighs ``log2(m / u)`` as
 from the registry (``habeas train-matcher``; shipped defaults until then), exact names with
 their own frequency; the score is the probability ``2^W / (1 + 2^W)`` of the summed weight
 with the prior, and :attr:`Match.contributions` lists every field's weight. A full date of
-birth that disagrees, or opposite sexes, keeps a pair below *same*: a person looks at it.
+birth that disagrees, opposite sexes, or surnames with nothing in common beside a date that
+agrees only partly keep a pair below *same*: a person looks at it. Surnames are paired one to
+one (``Rivera Rivera`` is not ``Rodríguez Rivera``).
 
 Three bands: **same** (score ≥ :data:`SAME`), **possible** (≥ :data:`POSSIBLE`), **different**.
 """
