@@ -26,7 +26,7 @@ Every timed import starts cold (:func:`cold`): the matcher's and the rules' memo
 are cleared first, as in a fresh ``habeas import-manifest`` process.
 
 Usage: ``python benchmarks/bench_intake.py [--postgres] [--registry N] [--runs N] [--memory ROWS]
-[--keep-registry DIR]``.
+[--keep-registry DIR] [--match-only]``.
 """
 
 from __future__ import annotations
@@ -366,8 +366,6 @@ def run(
     env: common.Env, runs: int, profile: bool, registry: int, keep: Path | None = None
 ) -> common.Report:
     from habeas.core.actor import Actor
-    from habeas.people.matching import registry_match
-    from habeas.people.synthetic import messy_copy
     from habeas.transfers.services import manifest_import
 
     report = common.Report("intake", env.engine)
@@ -465,22 +463,7 @@ def run(
         )
     )
 
-    latencies = []
-    qrng = random.Random(99)
-    for i in range(300):
-        q = messy_copy(qrng, qrng.choice(sample), f"Q{i}", mess=2)
-        start = time.perf_counter()
-        registry_match(q)
-        latencies.append((time.perf_counter() - start) * 1000)
-    latencies.sort()
-    p95 = latencies[int(len(latencies) * 0.95) - 1]
-    report.notes.append(
-        f"match one record vs {registry:,}: p50 {statistics.median(latencies):.2f} ms, "
-        f"p95 {p95:.2f} ms, max {latencies[-1]:.2f} ms (300 queries)"
-    )
-    report.targets.append(
-        common.Target("match p95 <= 10 ms", p95 <= 10.0, f"p95 {p95:.2f} ms at {registry:,}")
-    )
+    match_latency(report, sample, registry)
     accuracy(report)
     if profile:
         data = manifest_rows(random.Random(1), sample, ROWS)
@@ -491,6 +474,40 @@ def run(
             ),
         )
     return report
+
+
+def match_latency(report: common.Report, sample: list[Any], registry: int) -> None:
+    """Matching one record against the registry, 300 queries (messy copies of registry
+    people): p50 / p95 / max of the wall time, and of this process's CPU time (SQLite runs
+    in this process, so its work is in it; on a shared, loaded machine the CPU time is the
+    fair figure, wall time includes waiting for a core)."""
+    from habeas.people.matching import registry_match
+    from habeas.people.synthetic import messy_copy
+
+    walls, cpus = [], []
+    qrng = random.Random(99)
+    for i in range(300):
+        q = messy_copy(qrng, qrng.choice(sample), f"Q{i}", mess=2)
+        c0, start = time.process_time(), time.perf_counter()
+        registry_match(q)
+        walls.append((time.perf_counter() - start) * 1000)
+        cpus.append((time.process_time() - c0) * 1000)
+    walls.sort()
+    cpus.sort()
+    p95 = walls[int(len(walls) * 0.95) - 1]
+    cpu95 = cpus[int(len(cpus) * 0.95) - 1]
+    report.notes.append(
+        f"match one record vs {registry:,}: wall p50 {statistics.median(walls):.2f} ms, "
+        f"p95 {p95:.2f} ms, max {walls[-1]:.2f} ms; CPU p50 {statistics.median(cpus):.2f} ms, "
+        f"p95 {cpu95:.2f} ms, max {cpus[-1]:.2f} ms (300 queries)"
+    )
+    report.targets.append(
+        common.Target(
+            "match p95 <= 10 ms",
+            p95 <= 10.0,
+            f"p95 {p95:.2f} ms wall, {cpu95:.2f} ms CPU at {registry:,}",
+        )
+    )
 
 
 def accuracy(report: common.Report) -> None:
@@ -589,6 +606,11 @@ def main() -> int:
     p.add_argument("--registry", type=int, default=1_000_000)
     p.add_argument("--memory", type=int, default=0)
     p.add_argument(
+        "--match-only",
+        action="store_true",
+        help="only the latency of matching one record against the registry",
+    )
+    p.add_argument(
         "--keep-registry",
         type=Path,
         help="SQLite: keep the built registry database in this directory and reuse it",
@@ -600,7 +622,12 @@ def main() -> int:
             memory(env, args.memory)
             return 0
         machine = common.machine_info(env)
-        report = run(env, args.runs, args.profile, args.registry, args.keep_registry)
+        if args.match_only:
+            report = common.Report("intake", env.engine)
+            _agreement, sample = registry_database(env, args.registry, args.keep_registry)
+            match_latency(report, sample, args.registry)
+        else:
+            report = run(env, args.runs, args.profile, args.registry, args.keep_registry)
     finally:
         env.close()
     print()

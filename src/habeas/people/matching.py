@@ -25,7 +25,9 @@ level of agreement (the comparisons above), each level weighs ``log2(m / u)`` as
 from the registry (``habeas train-matcher``; shipped defaults until then), exact names with
 their own frequency; the score is the probability ``2^W / (1 + 2^W)`` of the summed weight
 with the prior, and :attr:`Match.contributions` lists every field's weight. A full date of
-birth that disagrees, or opposite sexes, keeps a pair below *same*: a person looks at it.
+birth that disagrees, opposite sexes, or surnames with nothing in common beside a date that
+agrees only partly keep a pair below *same*: a person looks at it. Surnames are paired one to
+one (``Rivera Rivera`` is not ``Rodríguez Rivera``).
 
 Three bands: **same** (score ≥ :data:`SAME`), **possible** (≥ :data:`POSSIBLE`), **different**.
 """
@@ -41,6 +43,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import permutations
 from typing import Any, Literal, NamedTuple
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
@@ -435,6 +438,11 @@ def _token_sim(a: str, b: str) -> float:
     return float(JaroWinkler.normalized_similarity(a, b))
 
 
+#: Lists of at most this many words pair each word with a distinct partner (:func:`_bag_score`);
+#: longer ones (rare: four surnames or more) with its best partner, in linear time.
+_ASSIGN_WORDS = 4
+
+
 @lru_cache(maxsize=1 << 18)
 def _bag_score(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
     """Each word of the shorter list against its best partner in the longer one: two
@@ -443,10 +451,19 @@ def _bag_score(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
     if not a or not b:
         return None
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    total = 0.0  # the sum of each word's best similarity, added in order
-    for s in short:
-        best = max([_token_sim(s, t) for t in long_])
-        total += best
+    if len(short) == 1:
+        total = max([_token_sim(short[0], t) for t in long_])
+    elif len(long_) <= _ASSIGN_WORDS:
+        # One partner each (``Rivera Rivera`` is not ``Rodríguez Rivera``): the best
+        # assignment of the short list's words to distinct words of the long one.
+        total = max(
+            math.fsum(_token_sim(s, t) for s, t in zip(short, chosen, strict=False))
+            for chosen in permutations(long_, len(short))
+        )
+    else:
+        total = 0.0  # the sum of each word's best similarity, added in order
+        for s in short:
+            total += max([_token_sim(s, t) for t in long_])
     score = total / len(short)
     if len(short) != len(long_):
         score *= 0.96
@@ -573,7 +590,7 @@ def surname_level(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[int, tuple[st
     if len(a) == len(b) and sorted(a) == sorted(b):
         return 1, a  # the frequency of the name as ``a`` writes it
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    if set(short) <= set(long_):
+    if len(short) < len(long_) and set(short) <= set(long_) and len(set(short)) == len(short):
         return 2, short
     s = _bag_score(a, b) or 0.0
     if s >= 0.92:
@@ -602,7 +619,10 @@ def dob_level(a: PersonRecord, b: PersonRecord) -> int:
         if (da.year, da.month) == (db.year, db.month):
             return 6
         if da.year == db.year:
-            return 7 if _month_swapped(da, pa, db, pb) else 8
+            if _month_swapped(da, pa, db, pb):
+                return 7
+            # Both know the month and it differs: they disagree at the precision both know.
+            return 11
         return 9 if da.month == db.month and abs(da.year - db.year) == 1 else 11
     if da == db:
         return 0
@@ -621,10 +641,17 @@ def dob_level(a: PersonRecord, b: PersonRecord) -> int:
 
 _SEXES = frozenset({"M", "F"})
 #: Full dates of birth that disagree (one keystroke apart, same month, next year, same
-#: year): the pair is at most *possible*, whatever the names — two people of one name born
-#: days apart exist in a registry of millions, so a person looks at it. Opposite sexes cap
-#: the pair the same way.
-_DISAGREEING_DATES = frozenset({2, 3, 4, 5})
+#: year, or different altogether): the pair is at most *possible*, whatever the names — two
+#: people of one name born days apart exist in a registry of millions, so a person looks at
+#: it. Opposite sexes cap the pair the same way, and so do surnames with nothing in common
+#: (every pairing of the records' names, aliases included, has surnames *different* and
+#: less alike than :data:`SURNAMES_FAR`) beside a date that is not the same full date (known
+#: only to the month or year, or day and month swapped): a given name and a date that agrees
+#: only partly do not make one person. (With the same full date they may: a surname changed
+#: by marriage, FEBRL's replaced surnames.)
+_DISAGREEING_DATES = frozenset({2, 3, 4, 5, 10})
+_SURNAMES_DIFFERENT = 6
+SURNAMES_FAR = 0.8
 CAP_DISAGREEING_DATES = True
 _BELOW_SAME = 0.8999
 
@@ -666,7 +693,7 @@ def _readings(record: PersonRecord) -> list[NameVariant]:
     return out
 
 
-_Fields = tuple[int, int, int, int, int, bool, bool, bool, tuple[str, ...], tuple[str, ...]]
+_Fields = tuple[int, int, int, int, int, bool, bool, bool, tuple[str, ...], tuple[str, ...], bool]
 
 
 def _fields(a: PersonRecord, b: PersonRecord, params: weights.Params) -> _Fields:
@@ -675,11 +702,14 @@ def _fields(a: PersonRecord, b: PersonRecord, params: weights.Params) -> _Fields
     the highest weight."""
     w = params.weights
     best = None
+    near = 0.0  # the surnames' best similarity over the pairings (when all are *different*)
     for va, vb, exchanged in _name_pairs(a, b):
         gl, gw = given_level(va.given, vb.given)
         sl, sw = surname_level(va.surnames, vb.surnames)
         if sl < 0:
             continue
+        if sl == _SURNAMES_DIFFERENT and near < SURNAMES_FAR:
+            near = max(near, _bag_score(va.surnames, vb.surnames) or 0.0)
         total = (
             (params.tf_weight("given", gl, gw) if gw else (w["given"][gl] if gl >= 0 else 0.0))
             + (params.tf_weight("surnames", sl, sw) if sw else w["surnames"][sl])
@@ -692,6 +722,7 @@ def _fields(a: PersonRecord, b: PersonRecord, params: weights.Params) -> _Fields
         gl, gw = given_level(a.variants[0].given, b.variants[0].given)
         best = (0.0, gl, -1, False, False, gw, ())
     _, gl, sl, exchanged, alias, gw, sw = best
+    far = sl == _SURNAMES_DIFFERENT and near < SURNAMES_FAR
     nat = -1
     if a.nationalities and b.nationalities:
         nat = 1 if _nat_set(a.nationalities).isdisjoint(_nat_set(b.nationalities)) else 0
@@ -703,7 +734,7 @@ def _fields(a: PersonRecord, b: PersonRecord, params: weights.Params) -> _Fields
         and bool(b.identifiers)
         and not set(a.identifiers).isdisjoint(b.identifiers)
     )
-    return gl, sl, dob_level(a, b), nat, sex, exchanged, alias, same_id, gw, sw
+    return gl, sl, dob_level(a, b), nat, sex, exchanged, alias, same_id, gw, sw, far
 
 
 def comparison_vector(
@@ -715,10 +746,56 @@ def comparison_vector(
     return f[:5]
 
 
-def _judged(a: PersonRecord, b: PersonRecord, params: weights.Params) -> Match:
-    gl, sl, dl, nat, sex, exchanged, alias, same_id, gw, sw = _fields(a, b, params)
+def _values(
+    fields: _Fields, params: weights.Params
+) -> list[tuple[str, int, tuple[str, ...] | None, float]]:
+    """``(field, level, tf words or None, weight)`` of each compared field of a pair, in the
+    order :attr:`Match.contributions` lists them (after the prior)."""
+    gl, sl, dl, nat, sex, exchanged, _alias, same_id, gw, sw, _far = fields
     w = params.weights
+    values: list[tuple[str, int, tuple[str, ...] | None, float]] = []
+    for name, lv, words in (("given", gl, gw), ("surnames", sl, sw)):
+        if lv >= 0:
+            value = params.tf_weight(name, lv, words) if words else w[name][lv]
+            values.append((name, lv, words, value))
+    if exchanged:
+        values.append(("name order", -1, None, weights.EXCHANGED_WEIGHT))
+    for name, lv in (("date_of_birth", dl), ("nationality", nat), ("sex", sex)):
+        if lv >= 0:
+            values.append((name, lv, None, w[name][lv]))
+    if same_id:
+        values.append(("identifier", -1, None, weights.IDENTIFIER_WEIGHT))
+    return values
+
+
+def _probability(fields: _Fields, total: float) -> float:
+    """The pair's score before rounding: the probability of ``total``, capped below *same*
+    for a disagreeing date, opposite sexes or far surnames (:data:`_DISAGREEING_DATES`)."""
+    _gl, _sl, dl, _nat, sex, _exchanged, _alias, same_id, _gw, _sw, far = fields
+    probability = 1.0 / (1.0 + 2.0 ** (-total)) if total > -1000 else 0.0
+    if (
+        CAP_DISAGREEING_DATES
+        and (dl in _DISAGREEING_DATES or sex == 1 or (far and dl != 0))
+        and not same_id
+    ):
+        probability = min(probability, _BELOW_SAME)
+    return probability
+
+
+def _judged(
+    a: PersonRecord, b: PersonRecord, params: weights.Params, floor: float | None = None
+) -> Match | None:
+    """The match of ``b`` for ``a``; with ``floor``, ``None`` when its score is below it
+    (known before the contributions' labels and reasons are written: most candidates)."""
+    fields = _fields(a, b, params)
+    values = _values(fields, params)
+    total = math.fsum([params.prior_weight, *(v[3] for v in values)])
+    rounded = round(_probability(fields, total), 4)
+    if floor is not None and rounded < floor:
+        return None
+    nat, sex, alias, same_id = fields[3], fields[4], fields[6], fields[7]
     labels = weights.LEVELS
+    suffix = " (an alias)" if alias else ""
     contributions: list[tuple[str, str, float]] = [
         (
             "prior",
@@ -726,22 +803,16 @@ def _judged(a: PersonRecord, b: PersonRecord, params: weights.Params) -> Match:
             params.prior_weight,
         )
     ]
-    suffix = " (an alias)" if alias else ""
-    for name, lv, words in (("given", gl, gw), ("surnames", sl, sw)):
-        if lv >= 0:
-            value = params.tf_weight(name, lv, words) if words else w[name][lv]
-            contributions.append((name, labels[name][lv] + suffix, value))
-    if exchanged:
-        contributions.append(
-            ("name order", "given names and surnames exchanged", weights.EXCHANGED_WEIGHT)
-        )
-    for name, lv in (("date_of_birth", dl), ("nationality", nat), ("sex", sex)):
-        if lv >= 0:
-            contributions.append((name, labels[name][lv], w[name][lv]))
-    if same_id:
-        contributions.append(("identifier", "same document", weights.IDENTIFIER_WEIGHT))
-    total = math.fsum(c[2] for c in contributions)
-    probability = 1.0 / (1.0 + 2.0 ** (-total)) if total > -1000 else 0.0
+    for name, lv, words, value in values:
+        if name == "name order":
+            label = "given names and surnames exchanged"
+        elif name == "identifier":
+            label = "same document"
+        elif words is not None:
+            label = labels[name][lv] + suffix
+        else:
+            label = labels[name][lv]
+        contributions.append((name, label, value))
     reasons = [f"{field} {label} {value:+.1f}" for field, label, value in contributions[1:]]
     if nat == 1:
         reasons.append("nationalities differ")
@@ -749,9 +820,6 @@ def _judged(a: PersonRecord, b: PersonRecord, params: weights.Params) -> Match:
         reasons.append("sex differs")
     if same_id:
         reasons.append("same identifier")
-    if CAP_DISAGREEING_DATES and (dl in _DISAGREEING_DATES or sex == 1) and not same_id:
-        probability = min(probability, _BELOW_SAME)
-    rounded = round(probability, 4)
     return Match(
         ref=b.ref,
         score=rounded,
@@ -764,13 +832,14 @@ def _judged(a: PersonRecord, b: PersonRecord, params: weights.Params) -> Match:
 
 def score(a: PersonRecord, b: PersonRecord, params: weights.Params | None = None) -> Match:
     """How likely ``a`` and ``b`` are one person, in [0, 1], with each field's weight."""
-    return _judged(a, b, params or weights.current())
+    m = _judged(a, b, params or weights.current())
+    assert m is not None  # no floor: always a match
+    return m
 
 
 def _scored(a: PersonRecord, b: PersonRecord, params: weights.Params | None = None) -> Match | None:
     """The match of ``b`` for ``a`` when above *different*."""
-    m = _judged(a, b, params or weights.current())
-    return m if m.score >= POSSIBLE else None
+    return _judged(a, b, params or weights.current(), POSSIBLE)
 
 
 def _scored_all(
@@ -780,8 +849,8 @@ def _scored_all(
     p = params or weights.current()
     out = []
     for b in candidates:
-        m = _judged(a, b, p)
-        if m.score >= POSSIBLE:
+        m = _judged(a, b, p, POSSIBLE)
+        if m is not None:
             out.append(m)
     return out
 
