@@ -382,10 +382,14 @@ def test_deliveries_and_their_tasks_are_written_in_one_transaction(
     class Undone(Exception):
         pass
 
-    with pytest.raises(Undone), transaction.atomic():
-        notices_queue(actor=actor, notices=notices)
-        assert tasks.count() == 3  # 4 + 4 + 2
-        raise Undone
+    def queue_then_fail() -> None:
+        with transaction.atomic():
+            notices_queue(actor=actor, notices=notices)
+            assert tasks.count() == 3  # 4 + 4 + 2
+            raise Undone
+
+    with pytest.raises(Undone):
+        queue_then_fail()
     assert not Delivery.objects.exists()
     assert not tasks.exists()
     made = notices_queue(actor=actor, notices=notices)
