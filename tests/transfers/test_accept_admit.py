@@ -181,3 +181,25 @@ def test_admission_notices_show_their_real_status_never_a_queued_left(
     assert "Not sent by Habeas: no e-mail address for the relative" in body
     assert "Not sent by Habeas: no webhook subscription of this consulate" in body  # CO
     assert "status: queued" not in body
+
+
+def test_an_old_notification_entry_with_its_status_still_validates_and_replays() -> None:
+    """Entries written before the status was left to the deliveries carry ``status``
+    ("queued" or "no_recipient"): their schema still accepts it and the replay ignores it,
+    so a ledger of either age verifies against the table without the column."""
+    from habeas.transfers.events import NotificationQueuedPayload, _notification
+
+    old = {
+        "notification": {
+            "id": 7, "episode": 3, "person": 5, "kind": "family", "country": "",
+            "recipient": "hmac-sha256:" + "0" * 64, "language": "es", "status": "queued",
+            "queued_at": "2025-03-21T14:05:00+00:00", "payload": {},
+        }
+    }  # fmt: skip
+    NotificationQueuedPayload.model_validate(old)
+    new = {"notification": {k: v for k, v in old["notification"].items() if k != "status"}}
+    NotificationQueuedPayload.model_validate(new)
+    state: dict[str, Any] = {}
+    _notification(state, old)
+    assert "status" not in state["transfers.Notification"][7]
+    assert state["transfers.Notification"][7]["kind"] == "family"
