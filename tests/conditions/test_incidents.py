@@ -134,6 +134,80 @@ def test_death_releases_the_person_with_reason_death_and_notifies(
     assert episode.pk in [e.pk for e in deaths_list()]
 
 
+def test_a_death_in_custody_tells_kin_consulate_and_sending_state_in_its_transaction(
+    scene: dict[str, Any],  # noqa: F811
+    actor: Any,
+) -> None:
+    """Mandela Rule 69 ("in the event of a prisoner's death, the prison director shall at once
+    inform the prisoner's next of kin"): the relative is told even though the person objected
+    to family notices under Rule 68, which is the prisoner's right over their own
+    imprisonment, transfer, illness or injury, not over their death; the consulate (VCCR
+    arts. 36-37(a)) and the sending state are told too. The notices, in the relative's
+    language, and their delivery tasks are written in the transaction of the death."""
+    from django_tasks_db.models import DBTaskResult
+
+    from habeas.core.clock import now
+    from habeas.custody.models import CustodyEpisode
+    from habeas.notifications.models import Delivery
+    from habeas.notifications.services import family_objection_record, subscription_create
+    from habeas.transfers.models import AdmissionRecord
+    from tests.conftest import direct_write
+
+    person = scene["people"]["us"]
+    episode = CustodyEpisode.objects.get(person=person, facility=scene["tec"])
+    for audience, country in (("consular", "VE"), ("sending_state", "US")):
+        subscription_create(
+            actor=actor, name=f"{audience} {country}", audience=audience, country=country,
+            url=f"https://{country.lower()}.example/hook", secret="s" * 20,
+        )  # fmt: skip
+    direct_write(
+        lambda: AdmissionRecord(
+            episode=episode, contact_email="madre@example.org", rights_language="es",
+            updated_at=now(),
+        ).save()
+    )  # fmt: skip
+    person.language = "es"
+    direct_write(lambda: person.save(update_fields=["language"]))
+    family_objection_record(actor=actor, person=person, reason="no quiere")
+    _record(actor, scene, "death", [_who(person, "deceased")])
+    told = {d.audience: d for d in Delivery.objects.filter(episode=episode)}
+    assert set(told) == {"family", "consular", "sending_state"}
+    assert {d.event for d in told.values()} == {"death"}
+    assert told["family"].address == "madre@example.org"
+    assert told["family"].language == "es"
+    assert told["family"].subject.startswith("Muerte bajo custodia")
+    assert told["consular"].subject.startswith("Death in custody")
+    queued = {
+        pk
+        for t in DBTaskResult.objects.filter(task_path__endswith=".deliver_batch_task")
+        for pk in t.args_kwargs["args"][0]
+    }
+    assert {d.pk for d in told.values()} <= queued
+
+
+def test_a_death_is_not_recorded_when_its_notices_cannot_be_queued(
+    scene: dict[str, Any],  # noqa: F811
+    actor: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The notices are queued in the death's transaction: no death without its notices."""
+    from habeas.conditions.cases_models import Incident
+    from habeas.custody.models import CustodyEpisode
+    from habeas.ledger.services import ledger_size
+    from habeas.notifications import services
+
+    def refuse(**kwargs: Any) -> None:
+        raise RuntimeError("queue refused")
+
+    monkeypatch.setattr(services, "notices_queue", refuse)
+    before = ledger_size()
+    with pytest.raises(RuntimeError, match="queue refused"):
+        _record(actor, scene, "death", [_who(scene["people"]["us"], "deceased")])
+    assert not Incident.objects.exists()
+    assert CustodyEpisode.objects.get(pk=scene["episodes"]["us"].pk).released_at is None
+    assert ledger_size() == before
+
+
 def test_death_and_release_are_one_transaction(
     scene: dict[str, Any],  # noqa: F811
     actor: Any,

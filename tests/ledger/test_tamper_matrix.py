@@ -557,3 +557,13 @@ def test_a_comparison_limited_to_tables_finds_what_the_full_one_finds_there(demo
         limited = [(d.where, d.message) for d in compare(limit=10_000, tables={table}).differences]
         assert limited, table
         assert limited == [(w, m) for w, m in full if w.startswith(f"{table}.")]
+
+
+def test_the_demo_shows_delivered_failed_and_dead_notifications(demo: None) -> None:
+    """Issue 13's demo (read here, where the demo is loaded once): notifications delivered
+    (family e-mails), failed and waiting for their retry (webhooks to receivers that are
+    down), and one dead after its last try."""
+    from habeas.notifications.models import Delivery
+
+    statuses = set(Delivery.objects.values_list("status", flat=True))
+    assert {"sent", "failed", "dead"} <= statuses

@@ -329,6 +329,8 @@ def test_the_sweep_requeues_deliveries_whose_batch_task_was_lost(
 ) -> None:
     """Deliveries due for a minute or more with no ready task (a batch task lost with a crash
     or a pruned queue) are found by the worker's sweep; once a batch task holds them, not."""
+    from django_tasks_db.models import DBTaskResult
+
     from habeas.notifications.scheduler import due_deliveries_unqueued
     from habeas.notifications.services import enqueue_deliveries
     from tests.conftest import direct_write
@@ -345,6 +347,10 @@ def test_the_sweep_requeues_deliveries_whose_batch_task_was_lost(
     )
     ids = sorted(d.pk for d in made)
     assert due_deliveries_unqueued() == []  # just queued: their own task is on its way
+    # the batch tasks were written with the deliveries, in their transaction: [a, b] and [c]
+    tasks = DBTaskResult.objects.filter(task_path__endswith=".deliver_batch_task")
+    assert sorted(t.args_kwargs["args"][0] for t in tasks) == [ids[:2], ids[2:]]
+    tasks.delete()  # lost with a crash or a pruned queue
     direct_write(
         lambda: Delivery.objects.filter(pk__in=ids).update(
             next_attempt_at=now() - dt.timedelta(minutes=2)
@@ -353,3 +359,40 @@ def test_the_sweep_requeues_deliveries_whose_batch_task_was_lost(
     assert sorted(due_deliveries_unqueued()) == ids
     enqueue_deliveries(ids)  # two batch tasks: [a, b] and [c]
     assert due_deliveries_unqueued() == []
+
+
+@pytest.mark.django_db
+def test_deliveries_and_their_tasks_are_written_in_one_transaction(
+    world: dict[str, Any], actor: Any, settings: Any
+) -> None:
+    """The batch tasks are written by one INSERT in the queueing transaction: committed with
+    their deliveries (none waits for a sweep), rolled back with them (no task for nothing)."""
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    settings.HABEAS_NOTIFY_BATCH = 4
+    subscription_create(
+        actor=actor, name="DHS", audience="sending_state", country="US",
+        url="http://127.0.0.1:9/hook", secret=SECRET,
+    )  # fmt: skip
+    episode = _held(actor, world)
+    notices = [Notice(episode.pk, "transfer", {}, occurrence=str(k)) for k in range(10)]
+    tasks = DBTaskResult.objects.filter(task_path__endswith=".deliver_batch_task")
+
+    class Undone(Exception):
+        pass
+
+    def queue_then_fail() -> None:
+        with transaction.atomic():
+            notices_queue(actor=actor, notices=notices)
+            assert tasks.count() == 3  # 4 + 4 + 2
+            raise Undone
+
+    with pytest.raises(Undone):
+        queue_then_fail()
+    assert not Delivery.objects.exists()
+    assert not tasks.exists()
+    made = notices_queue(actor=actor, notices=notices)
+    batches = sorted(t.args_kwargs["args"][0] for t in tasks)
+    assert sorted(pk for batch in batches for pk in batch) == sorted(d.pk for d in made)
+    assert [len(b) for b in batches] == [4, 4, 2]

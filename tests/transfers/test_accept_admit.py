@@ -66,7 +66,8 @@ def test_accept_all_eligible_and_admit(importer: Any, actor: Any) -> None:
     )
     assert kinds == ["consular", "family"]  # VE national held in SV
     ana = Notification.objects.get(episode__person__given_names="Ana", kind="family")
-    assert ana.status == "no_recipient"
+    assert ana.recipient == ""  # no relative known: the person page says so, nothing is sent
+    assert not hasattr(ana, "status")  # the delivery's status is the notifications app's
     actions = set(LedgerEntry.objects.values_list("action", flat=True))
     assert {
         "transfers.manifest_accepted",
@@ -144,3 +145,61 @@ def test_admission_record_update_versions_on_ledger(importer: Any, actor: Any) -
     assert LedgerEntry.objects.filter(action="transfers.admission_recorded").count() == 2
     with pytest.raises(ValidationFailed):
         admission_record_update(actor=actor, record=record, shoe_size="44")
+
+
+def test_admission_notices_show_their_real_status_never_a_queued_left(
+    importer: Any, actor: Any, users: dict[str, Any]
+) -> None:
+    """The admission's notices due (``transfers.Notification``) hold no status of their own:
+    the person page lists each delivery with its real status, and each notice no delivery
+    carries with why (no e-mail address for the relative, no consulate's subscription); the
+    history says what was due, not "queued"."""
+    from habeas.notifications.services import subscription_create
+    from tests.web.test_pages import client_for, person_url
+
+    subscription_create(
+        actor=actor, name="Consulate of Venezuela", audience="consular", country="VE",
+        url="http://127.0.0.1:9/hook", secret="s" * 20,
+    )  # fmt: skip
+    rows = [
+        row(sending_ref="P0", given_names="Luis", first_surname="Uno", contact_name="María",
+            contact_phone="+58 412 5550101", contact_email="maria@example.org"),
+        row(sending_ref="P1", given_names="Jorge", first_surname="Dos", contact_name="Rosa",
+            contact_phone="+58 412 5550102", nationalities="VE;CO"),
+    ]  # fmt: skip
+    manifest = importer(to_csv(rows), ref="N1").manifest
+    manifest_accept(actor=actor, manifest=manifest, all_eligible=True)
+    luis, jorge = (
+        e.person for e in manifest_admit(actor=actor, manifest=manifest, arrived_at=ARRIVED)
+    )
+    staff = client_for(users["staff"])
+    body = staff.get(person_url(luis)).content.decode()
+    assert body.count("Not sent") == 0  # both carried: the e-mail and the consulate's webhook
+    assert "Admission notice due to the consulate of VE (VCCR art. 36)" in body
+    assert "Admission notice due to the family (Mandela Rule 68)" in body
+    body = staff.get(person_url(jorge)).content.decode()
+    assert "Not sent by Habeas: no e-mail address for the relative" in body
+    assert "Not sent by Habeas: no webhook subscription of this consulate" in body  # CO
+    assert "status: queued" not in body
+
+
+def test_an_old_notification_entry_with_its_status_still_validates_and_replays() -> None:
+    """Entries written before the status was left to the deliveries carry ``status``
+    ("queued" or "no_recipient"): their schema still accepts it and the replay ignores it,
+    so a ledger of either age verifies against the table without the column."""
+    from habeas.transfers.events import NotificationQueuedPayload, _notification
+
+    old = {
+        "notification": {
+            "id": 7, "episode": 3, "person": 5, "kind": "family", "country": "",
+            "recipient": "hmac-sha256:" + "0" * 64, "language": "es", "status": "queued",
+            "queued_at": "2025-03-21T14:05:00+00:00", "payload": {},
+        }
+    }  # fmt: skip
+    NotificationQueuedPayload.model_validate(old)
+    new = {"notification": {k: v for k, v in old["notification"].items() if k != "status"}}
+    NotificationQueuedPayload.model_validate(new)
+    state: dict[str, Any] = {}
+    _notification(state, old)
+    assert "status" not in state["transfers.Notification"][7]
+    assert state["transfers.Notification"][7]["kind"] == "family"

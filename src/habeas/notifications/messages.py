@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from habeas.core.canonical import plain
 
 
-def _subject(event: str, name: str) -> str:
+def _subject(event: str) -> str:
+    """The subject's text in the active language, ``%(name)s`` still in it."""
     subjects = {
         "admission": _("%(name)s has been admitted to custody"),
         "transfer": _("%(name)s has been transferred"),
@@ -22,7 +23,7 @@ def _subject(event: str, name: str) -> str:
         "release_date_changed": _("The release date of %(name)s has changed"),
         "release_due": _("%(name)s is due to be released within 14 days"),
     }
-    return subjects[event] % {"name": name}
+    return subjects[event]
 
 
 def _lines(event: str, facility: str, facts: dict[str, Any]) -> list[str]:
@@ -44,21 +45,53 @@ def _lines(event: str, facility: str, facts: dict[str, Any]) -> list[str]:
     return lines
 
 
+class Renderer:
+    """Renders the notices of one queueing: the translated text of each (event, language,
+    facility, facts) is built once and only the name and the reference differ between
+    notices (3,000 release-due notices are one text in each language)."""
+
+    def __init__(self) -> None:
+        self._parts: dict[tuple[str, ...], tuple[str, str, str]] = {}
+
+    def __call__(
+        self, event: str, *, name: str, facility: str, facts: dict[str, Any], language: str,
+        key: str,
+    ) -> tuple[str, str]:  # fmt: skip
+        lang = language if language in ("en", "es") else "en"
+        shown = plain(facts)
+        cache_key = (event, lang, facility, json.dumps(shown, sort_keys=True, default=str))
+        parts = self._parts.get(cache_key)
+        if parts is None:
+            with translation.override(lang):
+                parts = (
+                    _subject(event),
+                    "\n".join(_lines(event, facility, shown)),
+                    _("Reference: %(key)s"),
+                )
+            self._parts[cache_key] = parts
+        subject = parts[0] % {"name": name}
+        return subject, "\n".join([subject, "", parts[1]]) + "\n\n" + parts[2] % {"key": key}
+
+
+def full_name(person: Any) -> str:
+    return " ".join(
+        p for p in (person.given_names, person.first_surname, person.second_surname) if p
+    )
+
+
 def render(
     event: str, episode: Any, facts: dict[str, Any], language: str, *, key: str
 ) -> tuple[str, str]:
     """(subject, body). The body is text for e-mail; a webhook receives the JSON document
     built from the same facts (:func:`document`)."""
-    lang = language if language in ("en", "es") else "en"
-    person = episode.person
-    name = " ".join(
-        p for p in (person.given_names, person.first_surname, person.second_surname) if p
+    return Renderer()(
+        event,
+        name=full_name(episode.person),
+        facility=episode.facility.name,
+        facts=facts,
+        language=language,
+        key=key,
     )
-    with translation.override(lang):
-        subject = _subject(event, name)
-        body = "\n".join([subject, "", *_lines(event, episode.facility.name, plain(facts))])
-        body += "\n\n" + _("Reference: %(key)s") % {"key": key}
-    return subject, body
 
 
 def document(delivery: Any) -> bytes:

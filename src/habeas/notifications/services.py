@@ -3,8 +3,8 @@
 the consulate; the sending state of a transferee).
 
 Queueing runs in the transaction of the event it tells of (a listener on the ledger action),
-so a notice exists exactly when its event does; its delivery task is enqueued when that
-transaction commits, a task per batch (``HABEAS_NOTIFY_BATCH``). Delivering a batch is three
+so a notice exists exactly when its event does; so do its delivery tasks, a task per batch
+(``HABEAS_NOTIFY_BATCH``), written together in the same transaction. Delivering a batch is three
 steps: a short transaction *claims* its rows (a locked read: no two workers send one notice),
 the messages go out with no transaction open (webhooks over kept connections), and another
 short transaction records each attempt on the ledger: sent, failed (retried with exponential
@@ -14,14 +14,13 @@ backoff) or dead after the last try.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q
 
 from habeas.core.actor import Actor
@@ -31,7 +30,7 @@ from habeas.core.services import service
 from habeas.custody.models import CustodyEpisode
 from habeas.ledger.services import Event, ledger_append_many
 from habeas.notifications.choices import Audience, Channel, DeliveryStatus, NoticeEvent
-from habeas.notifications.messages import render
+from habeas.notifications.messages import Renderer
 from habeas.notifications.models import Delivery, FamilyObjection, WebhookSubscription
 from habeas.people.models import Person
 
@@ -148,8 +147,45 @@ class Notice:
     occurrence: str = ""
 
 
+@dataclass(frozen=True)
+class _Told:
+    """What queueing reads of an episode: who, in which language, held where and for whom."""
+
+    pk: int
+    person_id: int
+    name: str
+    language: str
+    nationalities: tuple[str, ...]
+    facility: str
+    receiving: str
+    sending: str | None
+
+
+def _episodes(pks: Iterable[int]) -> dict[int, _Told]:
+    """The episodes told about, read as values (one query; no model instances)."""
+    rows = CustodyEpisode.objects.filter(pk__in=sorted(set(pks))).values_list(
+        "pk", "person_id", "person__given_names", "person__first_surname",
+        "person__second_surname", "person__language", "person__nationalities",
+        "facility__name", "facility__jurisdiction__code", "agreement__sending__code",
+    )  # fmt: skip
+    return {
+        pk: _Told(
+            pk=pk,
+            person_id=person,
+            name=" ".join(p for p in (given, first, second) if p),
+            language=language or "",
+            nationalities=tuple(nationalities or ()),
+            facility=facility,
+            receiving=receiving,
+            sending=sending,
+        )
+        for pk, person, given, first, second, language, nationalities, facility, receiving,
+        sending in rows
+    }  # fmt: skip
+
+
 def _recipients(
-    episodes: dict[int, CustodyEpisode],
+    episodes: dict[int, _Told],
 ) -> tuple[dict[int, list[tuple[str, str, Any, str]]], set[int]]:
     """Episode → [(audience, channel, subscription, address)], and the people who objected to
     family notices (their relative is listed all the same: a death is told regardless)."""
@@ -172,12 +208,10 @@ def _recipients(
         email = (emails.get(pk) or "").strip()
         if email:
             found.append((Audience.FAMILY, Channel.EMAIL, None, email))
-        receiving = ep.facility.jurisdiction.code
-        foreign = {c for c in ep.person.nationalities if c != receiving}
-        sending = ep.agreement.sending.code if ep.agreement else None
+        foreign = {c for c in ep.nationalities if c != ep.receiving}
         for sub in subs:
             if (sub.audience == Audience.CONSULAR and sub.country in foreign) or (
-                sub.audience == Audience.SENDING_STATE and sub.country == sending
+                sub.audience == Audience.SENDING_STATE and sub.country == ep.sending
             ):
                 found.append((sub.audience, Channel.WEBHOOK, sub, sub.url))
         out[pk] = found
@@ -189,17 +223,15 @@ def notices_queue(*, actor: Actor, notices: Sequence[Notice]) -> list[Delivery]:
     """Queue each notice for each of its recipients, in the person's language where a template
     exists (English, Spanish), once: a notice already queued (same idempotency key) is not
     queued again. The family is not told when the person objected (Mandela Rule 68), except
-    of a death (Rule 69). One ``notifications.delivery_queued`` entry per delivery."""
+    of a death (Rule 69: the next of kin informed at once). One
+    ``notifications.delivery_queued`` entry per delivery; the deliveries' tasks are written
+    in the same transaction, one per batch (:func:`enqueue_deliveries`)."""
     if not notices:
         return []
-    episodes = {
-        e.pk: e
-        for e in CustodyEpisode.objects.filter(pk__in={n.episode for n in notices}).select_related(
-            "person", "facility__jurisdiction", "agreement__sending"
-        )
-    }
+    episodes = _episodes(n.episode for n in notices)
     recipients, objected = _recipients(episodes)
     at = now()
+    render = Renderer()
     wanted: list[Delivery] = []
     for notice in notices:
         ep = episodes[notice.episode]
@@ -212,8 +244,15 @@ def notices_queue(*, actor: Actor, notices: Sequence[Notice]) -> list[Delivery]:
                 continue  # Rule 68 is the person's right; Rule 69 (a death) is not theirs to waive
             target = f"sub{sub.pk}" if sub is not None else "email"
             key = f"{notice.event}:{ep.pk}:{notice.occurrence}:{audience}:{target}"
-            language = ep.person.language if audience == Audience.FAMILY else "en"
-            subject, body = render(notice.event, ep, notice.facts, language, key=key)
+            language = ep.language if audience == Audience.FAMILY else "en"
+            subject, body = render(
+                notice.event,
+                name=ep.name,
+                facility=ep.facility,
+                facts=notice.facts,
+                language=language,
+                key=key,
+            )
             wanted.append(
                 Delivery(
                     key=key,
@@ -243,7 +282,7 @@ def notices_queue(*, actor: Actor, notices: Sequence[Notice]) -> list[Delivery]:
         fresh.append(d)
     if not fresh:
         return []
-    made = Delivery.objects.bulk_create(fresh, batch_size=500)
+    made = Delivery.objects.bulk_create(fresh, batch_size=1000)
     ledger_append_many(
         actor=actor,
         events=[
@@ -256,8 +295,7 @@ def notices_queue(*, actor: Actor, notices: Sequence[Notice]) -> list[Delivery]:
             for d in made
         ],
     )
-    ids = [d.pk for d in made]
-    transaction.on_commit(lambda: enqueue_deliveries(ids))
+    enqueue_deliveries([d.pk for d in made])
     return made
 
 
@@ -266,18 +304,20 @@ def batch_size() -> int:
     return max(int(getattr(settings, "HABEAS_NOTIFY_BATCH", 50)), 1)
 
 
-def enqueue_deliveries(ids: Iterable[int], *, run_after: dt.datetime | None = None) -> None:
+def enqueue_deliveries(ids: Iterable[int], *, run_after: dt.datetime | None = None) -> int:
     """Hand the deliveries to the task queue (``habeas worker`` runs them), a task per batch
-    of :func:`batch_size`."""
-    from habeas.notifications.tasks import deliver_batch_task
+    of :func:`batch_size`, the task rows written together in the caller's transaction
+    (:func:`habeas.notifications.tasks.enqueue_many`): a delivery committed always has its
+    task, and a rolled-back one leaves none. Returns the number of tasks."""
+    from habeas.notifications.tasks import deliver_batch_task, enqueue_many
 
     pks = sorted(set(ids))
     step = batch_size()
-    task = (
-        deliver_batch_task if run_after is None else deliver_batch_task.using(run_after=run_after)
+    return enqueue_many(
+        deliver_batch_task,
+        [[pks[i : i + step]] for i in range(0, len(pks), step)],
+        run_after=run_after,
     )
-    for i in range(0, len(pks), step):
-        task.enqueue(pks[i : i + step])
 
 
 @service
@@ -413,7 +453,7 @@ def deliveries_record(
         if d.status == DeliveryStatus.FAILED:
             retries.setdefault(d.next_attempt_at, []).append(d.pk)
     for when, pks in sorted(retries.items()):
-        transaction.on_commit(functools.partial(enqueue_deliveries, pks, run_after=when))
+        enqueue_deliveries(pks, run_after=when)
     return [current[o[0].pk] for o in outcomes]
 
 
@@ -457,8 +497,7 @@ def deliveries_unclaim(*, delivery_ids: Sequence[int], worker: str) -> None:
     Delivery.objects.filter(pk__in=list(delivery_ids), claimed_by=worker).update(
         claimed_by="", claimed_at=None
     )
-    pks = list(delivery_ids)
-    transaction.on_commit(lambda: enqueue_deliveries(pks))
+    enqueue_deliveries(delivery_ids)
 
 
 def deliver(delivery_id: int, *, worker: str) -> str | None:

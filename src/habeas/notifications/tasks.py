@@ -3,17 +3,60 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import os
 import socket
+from collections.abc import Sequence
 from typing import Any
 
 from django_tasks import task
+from django_tasks.base import Task
 
 from habeas.core.actor import Actor
 
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+
+def enqueue_many(
+    fn: Task[Any, Any], arg_lists: Sequence[Sequence[Any]], *, run_after: dt.datetime | None = None
+) -> int:
+    """Enqueue ``fn`` once per argument list. On the database backend (``django-tasks-db``)
+    the task rows are written by one ``INSERT`` in the caller's transaction, so they commit
+    (or roll back) with the rows they are about; on any other backend each is enqueued when
+    the transaction commits. Returns the number of tasks."""
+    from django.db import transaction
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.compat import normalize_json, task_enqueued
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    if not arg_lists:
+        return 0
+    chosen = fn if run_after is None else fn.using(run_after=run_after)
+    backend = chosen.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        for args in arg_lists:
+            transaction.on_commit(functools.partial(chosen.enqueue, *args))
+        return len(arg_lists)
+    backend.validate_task(chosen)
+    rows: list[Any] = [
+        DBTaskResult(
+            id=backend._get_id(),
+            args_kwargs=normalize_json({"args": list(args), "kwargs": {}}),
+            priority=chosen.priority,
+            task_path=chosen.module_path,
+            queue_name=chosen.queue_name,
+            run_after=chosen.run_after or get_date_max(),
+            backend_name=backend.alias,
+        )
+        for args in arg_lists
+    ]
+    DBTaskResult.objects.bulk_create(rows, batch_size=500)
+    for row in rows:
+        task_enqueued.send(type(backend), task_result=row.task_result)
+    return len(rows)
 
 
 @task()

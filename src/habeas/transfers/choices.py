@@ -30,9 +30,3 @@ class EntryStatus(models.TextChoices):
 class NotificationKind(models.TextChoices):
     CONSULAR = "consular", _("Consular notification (VCCR art. 36; Mandela Rule 62)")
     FAMILY = "family", _("Family notification (Mandela Rule 68)")
-
-
-class NotificationStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    NO_RECIPIENT = "no_recipient", _("No recipient known")
-    SENT = "sent", _("Sent")

@@ -147,10 +147,20 @@ def _notification(state: State, p: dict[str, Any]) -> None:
         "country": n["country"],
         "recipient": n["recipient"],
         "language": n["language"],
-        "status": n["status"],
         "queued_at": instant(n["queued_at"]),
         "payload": n["payload"],
-    }
+    }  # an old entry's "status" (always "queued" or "no_recipient") is not state: see the row
+
+
+def _notification_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    """What was due at admission; the delivery's own status is on the person page, never a
+    "queued" written once and left."""
+    n = payload.get("notification") or {}
+    if n.get("kind") == "consular":
+        return _("Admission notice due to the consulate of %(country)s (VCCR art. 36)") % {
+            "country": n.get("country", "")
+        }
+    return _("Admission notice due to the family (Mandela Rule 68)")
 
 
 def _record_key(subject: str, payload: dict[str, Any]) -> str:
@@ -281,7 +291,8 @@ class NotificationRow(Payload):
     country: str
     recipient: str | Committed
     language: str
-    status: str
+    #: Written by entries made before the status was left to the delivery (notifications).
+    status: str | None = None
     queued_at: dt.datetime
     payload: dict[str, Any] | Committed
 
@@ -338,10 +349,11 @@ declare(
     Action(
         "transfers.notification_queued",
         schema=NotificationQueuedPayload,
-        label=pgettext_lazy("ledger action", "Notification queued"),
+        label=pgettext_lazy("ledger action", "Admission notice due"),
         personal=tuple(f"notification.{f}" for f in NOTIFICATION_PERSONAL),
         key=lambda subject, p: f"person:{p['notification']['person']}",
         replay=_notification,
+        summary=_notification_summary,
         housing=None,
     ),
 )
@@ -427,7 +439,7 @@ def _notifications() -> dict[Any, dict[str, Any]]:
     n: Any
     for n in Notification.objects.values(
         "id", "episode_id", "episode__person_id", "kind", "country", "recipient", "language",
-        "status", "queued_at", "payload",
+        "queued_at", "payload",
     ).iterator(chunk_size=5000):  # fmt: skip
         nid = n.pop("id")
         n["person_id"] = n.pop("episode__person_id")

@@ -19,7 +19,6 @@ from habeas.transfers.choices import (
     Decision,
     EntryStatus,
     NotificationKind,
-    NotificationStatus,
     Outcome,
 )
 
@@ -216,11 +215,11 @@ class AdmissionRecord(ServiceModel):
 class Notification(ServiceModel):
     """The record, made at admission, that a notice was due: consular notification for foreign
     nationals (VCCR art. 36(1)(b); Mandela Rule 62) and family notification for everyone
-    (Mandela Rule 68). Sending is the notifications app's: a listener on
-    ``transfers.notification_queued`` queues the admission's deliveries
-    (``notifications.Delivery``) in the same transaction, and their status (sent, failed,
-    dead) is what the person page shows. ``status`` here stays as recorded at admission:
-    ``queued`` (a notice is due and was handed on) or ``no_recipient``."""
+    (Mandela Rule 68), with the relative's contact as the manifest gave it (empty: none
+    known). It holds no delivery status: sending is the notifications app's (a listener on
+    ``transfers.notification_queued`` queues the admission's ``notifications.Delivery`` rows
+    in the same transaction), and the person page shows their real status — sent, failed,
+    dead — or why nothing could be sent (no e-mail address, no consulate's subscription)."""
 
     episode = models.ForeignKey(
         "custody.CustodyEpisode", on_delete=models.PROTECT, related_name="notifications"
@@ -229,13 +228,11 @@ class Notification(ServiceModel):
     country = models.CharField(max_length=2, blank=True)
     recipient = models.CharField(max_length=300, blank=True)
     language = models.CharField(max_length=8, blank=True)
-    status = models.CharField(max_length=16, choices=NotificationStatus.choices)
     queued_at = models.DateTimeField()
     payload = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["queued_at", "pk"]
-        indexes = [models.Index(fields=["status", "kind"])]
 
     def __str__(self) -> str:
         return f"{self.kind} notification for episode {self.episode_id}"

@@ -51,7 +51,7 @@ from habeas.people.services import (
     person_create_many,
     person_identifiers_add,
 )
-from habeas.transfers.choices import Decision, EntryStatus, NotificationKind, NotificationStatus
+from habeas.transfers.choices import Decision, EntryStatus, NotificationKind
 from habeas.transfers.manifest import (
     FileCheck,
     ManifestRefused,
@@ -911,7 +911,6 @@ def notification_snapshot(n: Notification) -> dict[str, Any]:
         "country": n.country,
         "recipient": n.recipient,
         "language": n.language,
-        "status": n.status,
         "queued_at": n.queued_at,
         "payload": n.payload,
     }
@@ -1040,7 +1039,6 @@ def manifest_admit(
                         country=country,
                         recipient=f"consulate of {country}",
                         language=p.language,
-                        status=NotificationStatus.QUEUED,
                         queued_at=recorded,
                         payload={
                             "person": e.person_id,
@@ -1050,7 +1048,6 @@ def manifest_admit(
                         },
                     )
                 )
-        contact = p.contact_name or p.contact_phone or p.contact_email
         notes.append(
             Notification(
                 episode=ep,
@@ -1059,7 +1056,6 @@ def manifest_admit(
                     x for x in (p.contact_name, p.contact_phone, p.contact_email) if x
                 ),
                 language=p.language,
-                status=NotificationStatus.QUEUED if contact else NotificationStatus.NO_RECIPIENT,
                 queued_at=recorded,
                 payload={
                     "person": e.person_id,

@@ -1,7 +1,7 @@
 """The person page's custody lifecycle panels (STANDARDS.md, Sentences; Mandela Rules 7(b),
 68-69): the release date with its working (as HMPPS's calculate-release-dates shows it), which
 order held the person on each day of the open episode, the open alarms with their rule and
-citation, and the notices sent (staff and oversight only: relatives' addresses are theirs)."""
+citation. The notices sent are the person page's own section (``web.views``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from habeas.core import alarms
 from habeas.custody.amendments import basis_timeline
 from habeas.custody.calculations import current_calculation, working_lines
 from habeas.custody.models import CustodyEpisode, LegalBasis
-from habeas.notifications.models import Delivery
 
 
 def lifecycle_context(
@@ -22,7 +21,6 @@ def lifecycle_context(
         "working": [],
         "basis_runs": [],
         "alarms": alarms.for_person(person),
-        "deliveries": [],
     }
     if open_episode is not None:
         calc = current_calculation(open_episode)
@@ -34,8 +32,4 @@ def lifecycle_context(
             {**run, "orders": [refs[pk] for pk in run["bases"] if pk in refs]}
             for run in basis_timeline(open_episode)
         ]
-    if show_private:
-        context["deliveries"] = list(
-            Delivery.objects.filter(person=person).order_by("-queued_at", "-pk")[:50]
-        )
     return context

@@ -455,12 +455,54 @@ def _hub_context(
         "admission_record": record,
         "keep_aparts": keep_aparts,
         "notices": notices,
+        "notices_unsent": admission_notices_unsent(user, person) if show_cells else [],
         "may_keep_apart": show_cells and may_manage_housing(user),
     }
 
 
 #: Notifications listed on the person file (the most recent first).
 NOTICES_SHOWN = 20
+
+
+def admission_notices_unsent(user: Any, person: Any) -> list[dict[str, Any]]:
+    """The notices due at admission (``transfers.Notification``: Mandela Rule 68, VCCR art.
+    36) that no delivery carries, each with why: no relative's e-mail address, the person's
+    objection (Rule 68), no webhook subscription of the consulate. What was delivered is
+    listed with its own status; nothing here is a "queued" that never changes."""
+    from habeas.notifications.models import Delivery, FamilyObjection
+    from habeas.transfers.models import Notification
+
+    due = list(
+        Notification.objects.filter(
+            episode__person=person, episode__in=_visible_episodes(user)
+        ).select_related("episode__facility")
+    )
+    if not due:
+        return []
+    carried = set(
+        Delivery.objects.filter(person=person, event="admission").values_list(
+            "episode_id", "audience", "subscription__country"
+        )
+    )
+    family = {(ep, audience) for ep, audience, _country in carried}
+    objected = FamilyObjection.objects.filter(person=person).exists()
+    rows = []
+    for n in due:
+        if n.kind == "family":
+            if (n.episode_id, "family") in family:
+                continue
+            if objected:
+                why = _("Not sent: the person objected (Mandela Rule 68)")
+            elif not n.recipient:
+                why = _("Not sent: no relative's contact was recorded")
+            else:
+                why = _("Not sent by Habeas: no e-mail address for the relative")
+        else:
+            if (n.episode_id, "consular", n.country) in carried:
+                continue
+            why = _("Not sent by Habeas: no webhook subscription of this consulate")
+        rows.append({"notification": n, "why": why})
+    return rows
 
 
 # --- cells --------------------------------------------------------------------------------
