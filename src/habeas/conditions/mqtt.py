@@ -26,12 +26,13 @@ idempotent on cell and time)."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from habeas.conditions.readings import (
     CellIndex,
@@ -70,7 +71,7 @@ Waiting = tuple[bytes, int, int, int]
 def records_of(payload: bytes, first: int) -> tuple[list[Record], list[RowError]]:
     """The readings of one message, numbered from ``first``."""
     try:
-        doc = json.loads(payload)
+        doc = orjson.loads(payload)
     except (ValueError, UnicodeDecodeError):
         return [], [RowError(first, "payload", "not JSON")]
     items = doc if isinstance(doc, list) else [doc]
@@ -80,7 +81,7 @@ def records_of(payload: bytes, first: int) -> tuple[list[Record], list[RowError]
         if not isinstance(item, dict):
             errors.append(RowError(n, "payload", "a reading is a JSON object"))
             continue
-        records.append((n, tuple(item.get(k) for k in KEYS)))
+        records.append((n, tuple(map(item.get, KEYS))))
     return records, errors
 
 
