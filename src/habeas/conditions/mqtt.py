@@ -7,9 +7,9 @@ Two threads share the work:
 
 - paho's network thread receives the messages; its ``on_message`` only appends the payload
   and the message id to a buffer, so the listener keeps up with a sensor a message;
-- the thread that called :meth:`Listener.run` (the flusher) takes the whole buffer every
-  ``flush_messages`` messages or ``flush_ms`` milliseconds after the first one waiting,
-  parses it and ingests it in one batch through the same service as the CSV
+- the thread that called :meth:`Listener.run` (the flusher) takes the buffer, at most
+  ``flush_messages`` messages, once that many wait or ``flush_ms`` milliseconds after the
+  first one arrived, parses it and ingests it in one batch through the same service as the CSV
   (:func:`habeas.conditions.readings.readings_ingest`): one ledger entry per batch, heat
   alerts evaluated as the batch arrives.
 
@@ -151,10 +151,15 @@ class Listener:
                 self._full.set()
 
     def _take(self) -> list[Waiting]:
+        """The oldest ``flush_messages`` messages waiting (a batch is never larger); what
+        arrived meanwhile stays, due at once."""
         with self._lock:
-            taken, self._buffer = self._buffer, []
-            self._first_at = None
-            self._full.clear()
+            limit = self.flush_messages
+            taken, self._buffer = self._buffer[:limit], self._buffer[limit:]
+            if not self._buffer:
+                self._first_at = None
+            if len(self._buffer) < limit:
+                self._full.clear()
             return taken
 
     def _wait(self, until: float | None) -> bool:
