@@ -13,16 +13,16 @@ Two threads share the work:
   (:func:`habeas.conditions.readings.readings_ingest`): one ledger entry per batch, heat
   alerts evaluated as the batch arrives.
 
-Nothing is lost between broker and table: the listener subscribes with QoS 1 over MQTT v5 and
-acknowledges a message (``PUBACK``, paho's manual acknowledgement) only once its batch is
-committed. Its *Receive Maximum* (``receive_maximum``, default 65,535, the protocol's
+The listener subscribes with QoS 1 over MQTT v5 and acknowledges a message (``PUBACK``,
+paho's manual acknowledgement) only once its batch is committed. Its *Receive Maximum* (``receive_maximum``, default 65,535, the protocol's
 largest) lets the broker keep that many messages in flight to it unacknowledged, so the
 broker hands messages on instead of queueing them (Mosquitto drops a client's messages
 beyond ``max_queued_messages``, 1,000 by default). With a ``client_id`` and a
 ``session_expiry``, the broker keeps the session while the listener is down and sends again
 every message not acknowledged: a crash between receiving and storing loses nothing, and a
 batch stored but not yet acknowledged is sent again and found unchanged (ingestion is
-idempotent on cell and time)."""
+idempotent on cell and time). The broker may still drop messages it will not hold (see
+docs/benchmarks.md: Mosquitto 2.0.11 dropped some with four publishers at once)."""
 
 from __future__ import annotations
 
