@@ -14,9 +14,10 @@ Two threads share the work:
   alerts evaluated as the batch arrives.
 
 The listener subscribes with QoS 1 over MQTT v5 and acknowledges a message (``PUBACK``,
-paho's manual acknowledgement) only once its batch is committed. Its *Receive Maximum* (``receive_maximum``, default 65,535, the protocol's
-largest) lets the broker keep that many messages in flight to it unacknowledged, so the
-broker hands messages on instead of queueing them (Mosquitto drops a client's messages
+paho's manual acknowledgement) only once its batch is committed. Its *Receive Maximum*
+(``receive_maximum``, default 65,535, the protocol's largest) lets the broker keep that many
+messages in flight to it unacknowledged, so the broker hands messages on instead of queueing
+them (Mosquitto drops a client's messages
 beyond ``max_queued_messages``, 1,000 by default). With a ``client_id`` and a
 ``session_expiry``, the broker keeps the session while the listener is down and sends again
 every message not acknowledged: a crash between receiving and storing loses nothing, and a
