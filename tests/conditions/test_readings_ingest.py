@@ -175,3 +175,40 @@ def test_verify_ledger_finds_a_changed_or_removed_reading(
         p["where"].startswith(f"conditions.Reading.{batch}:TEC/M1-01")
         for p in json.loads(out)["problems"]
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cell,taken_at,temperature_c,humidity_pct\nTEC/M1-01,2025-06-01T00:00:00Z,27,60\n"
+        "M1-02,2025-06-01T00:15:00Z,27.5,61\n",
+        # no final newline, CO₂ column first, a field with spaces
+        "co2_ppm,cell,taken_at,temperature_c,humidity_pct\n800,M1-01, 2025-06-01T00:00:00Z,27,60",
+        # a blank row and a short row: read by csv, the blank skipped, the short padded
+        "cell,taken_at,temperature_c,humidity_pct\nM1-01,2025-06-01T00:00:00Z,27,60\n\n"
+        "M1-02,2025-06-01T00:00:00Z\n",
+        # quotes and CRLF: read by csv
+        'cell,taken_at,temperature_c,humidity_pct\r\n"M1-01","2025-06-01T00:00:00Z",27,60\r\n',
+        # a row with a field too many
+        "cell,taken_at,temperature_c,humidity_pct\nM1-01,2025-06-01T00:00:00Z,27,60,x\n",
+    ],
+)
+def test_read_csv_reads_what_the_csv_module_reads(text: str) -> None:
+    """The whole-text split (a file without quotes) and the csv module give the same
+    records, numbered the same."""
+    import csv
+    import io
+
+    from habeas.conditions.readings import COLUMNS, read_csv
+
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header = [h.strip() for h in rows[0]]
+    pick = [header.index(c) for c in (*COLUMNS, "co2_ppm") if c in header]
+    expected = []
+    for number, row in enumerate(rows[1:], start=1):
+        if not any(f.strip() for f in row):
+            continue
+        row = row + [""] * (len(header) - len(row))
+        expected.append((number, tuple(row[k] for k in pick)))
+    records = read_csv(io.StringIO(text, newline=""), "t.csv")
+    assert [(n, tuple(r)) for n, r in records] == expected

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
@@ -250,6 +251,24 @@ def facility_heat_rules() -> dict[int, tuple[float, dt.timedelta]]:
     }
 
 
+class RecordColumns:
+    """Records already split into columns (a CSV read whole): the row numbers and one
+    sequence per column, ``cell``, ``taken_at``, ``temperature_c``, ``humidity_pct`` and
+    optionally ``co2_ppm``. Iterating gives ``(row number, record)`` like any records."""
+
+    def __init__(self, numbers: list[int], columns: list[Sequence[Any]]) -> None:
+        self.numbers, self.columns = numbers, columns
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __iter__(self) -> Iterator[tuple[int, Sequence[Any]]]:
+        return zip(self.numbers, zip(*self.columns, strict=True), strict=True)
+
+    def record(self, k: int) -> tuple[Any, ...]:
+        return tuple(c[k] for c in self.columns)
+
+
 # --- validation ----------------------------------------------------------------------------
 
 
@@ -338,7 +357,7 @@ def _check_row(
     return Row(number, cell, taken, round(t, 2), round(h, 2), co2)
 
 
-def _floats(values: list[Any]) -> NDArray[np.float64]:
+def _floats(values: Sequence[Any]) -> NDArray[np.float64]:
     """The values as doubles, NaN where one is not a number (checked row by row later)."""
     try:
         return np.array(values, dtype=np.float64)
@@ -352,11 +371,12 @@ def _floats(values: list[Any]) -> NDArray[np.float64]:
         return out
 
 
-def _co2(values: list[Any]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """CO₂ values (``-1`` where not measured) and where one is bad (checked row by row)."""
-    co2 = np.full(len(values), -1, dtype=np.int64)
-    bad = np.zeros(len(values), dtype=bool)
-    if set(values) <= {None, ""}:
+def _co2(values: Sequence[Any] | None, n: int) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """CO₂ values (``-1`` where not measured) and where one is bad (checked row by row);
+    ``values`` is ``None`` when no record has the column."""
+    co2 = np.full(n, -1, dtype=np.int64)
+    bad = np.zeros(n, dtype=bool)
+    if values is None or set(values) <= {None, ""}:
         return co2, bad
     for k, v in enumerate(values):
         if v is None or (isinstance(v, str) and not v.strip()):
@@ -385,20 +405,29 @@ def validate_rows(
     Whole columns are checked at once, each distinct cell and time resolved once; a record
     failing any check is checked again field by field (:func:`_check_row`) to name each
     fault."""
-    pairs = list(records)
-    n = len(pairs)
+    columns: list[Sequence[Any]]
+    record_of: Callable[[int], Sequence[Any]]
+    if isinstance(records, RecordColumns):
+        numbers, columns, record_of = records.numbers, records.columns, records.record
+    else:
+        pairs = list(records)
+        numbers = list(map(itemgetter(0), pairs))
+        fields: list[Sequence[Any]] = list(map(itemgetter(1), pairs))
+        del pairs
+        width = min(map(len, fields), default=4)
+        columns = [list(map(itemgetter(k), fields)) for k in range(min(width, 5))]
+        if width < 5 and any(len(r) > 4 for r in fields):
+            columns.append([r[4] if len(r) > 4 else None for r in fields])
+        record_of = fields.__getitem__
+    n = len(numbers)
     errors: list[RowError] = []
     if not n:
         return Readings.empty(), errors
-    numbers: list[int] = list(map(itemgetter(0), pairs))
-    fields: list[Sequence[Any]] = list(map(itemgetter(1), pairs))
-    del pairs
-    cells_in, times_in = list(map(itemgetter(0), fields)), list(map(itemgetter(1), fields))
+    cells_in, times_in = columns[0], columns[1]
     try:
         distinct_cells, distinct_times = set(cells_in), set(times_in)
     except TypeError:  # a JSON list or object where a text was expected: read as text
-        fields = [[_hashable(r[0]), _hashable(r[1]), *r[2:]] for r in fields]
-        cells_in, times_in = list(map(itemgetter(0), fields)), list(map(itemgetter(1), fields))
+        cells_in, times_in = list(map(_hashable, cells_in)), list(map(_hashable, times_in))
         distinct_cells, distinct_times = set(cells_in), set(times_in)
     times = _Times()
     resolved: dict[str, int | str] = {}
@@ -415,12 +444,9 @@ def validate_rows(
         parsed = times.parse(value)
         at_of[value] = to_us(parsed) if isinstance(parsed, dt.datetime) else NO_TIME
     at = np.fromiter(map(at_of.__getitem__, times_in), dtype=np.int64, count=n)
-    t = _floats(list(map(itemgetter(2), fields)))
-    h = _floats(list(map(itemgetter(3), fields)))
-    if min(map(len, fields)) > 4:
-        co2, co2_bad = _co2(list(map(itemgetter(4), fields)))
-    else:
-        co2, co2_bad = _co2([r[4] if len(r) > 4 else None for r in fields])
+    t = _floats(columns[2])
+    h = _floats(columns[3])
+    co2, co2_bad = _co2(columns[4] if len(columns) > 4 else None, n)
     with np.errstate(invalid="ignore"):
         good = (
             (cell >= 0)
@@ -436,7 +462,7 @@ def validate_rows(
     if good.all():
         return valid, errors
     checked = [
-        _check_row(numbers[k], fields[k], cells, times, resolved, errors)
+        _check_row(numbers[k], record_of(k), cells, times, resolved, errors)
         for k in np.flatnonzero(~good).tolist()
     ]
     late = [r for r in checked if r is not None]
@@ -625,7 +651,12 @@ def _evaluate(
     if not len(r):
         return [], []
     cell_ids = np.unique(r.cell).tolist()
-    stored = CellClimate.objects.in_bulk(cell_ids)
+    stored = {
+        cell: (to_us(at), above, below)
+        for cell, at, above, below in CellClimate.objects.filter(cell_id__in=cell_ids).values_list(
+            "cell_id", "taken_at", "above_since", "below_since"
+        )
+    }
     transitions: list[Transition] = []
     climates: list[CellClimate] = []
     gap = SILENCE // MICROSECOND
@@ -637,12 +668,13 @@ def _evaluate(
         prior = stored.get(cell)
         above_since = below_since = None
         if prior is not None:
-            a += int(np.searchsorted(r.at[a:b], to_us(prior.taken_at), side="right"))
+            prior_at, prior_above, prior_below = prior
+            a += int(np.searchsorted(r.at[a:b], prior_at, side="right"))
             if a == b:
                 continue
-            if r.at[a] - to_us(prior.taken_at) < gap:
-                above_since = None if prior.above_since is None else to_us(prior.above_since)
-                below_since = None if prior.below_since is None else to_us(prior.below_since)
+            if r.at[a] - prior_at < gap:
+                above_since = None if prior_above is None else to_us(prior_above)
+                below_since = None if prior_below is None else to_us(prior_below)
         limit_c, sustain = index.heat_rule(cell)
         changes, _open, above_since, below_since = heat_runs(
             r.at[a:b],
@@ -871,6 +903,37 @@ def readings_ingest(
     return report
 
 
+CLIMATE_COLUMNS = (
+    "cell_id", "taken_at", "temperature_c", "humidity_pct", "heat_index_c", "above_since",
+    "below_since",
+)  # fmt: skip
+
+
+def _store_climates(climates: list[CellClimate]) -> None:
+    """Each cell's climate row written or replaced, one statement for all (``INSERT … ON
+    CONFLICT … DO UPDATE``, SQLite and PostgreSQL alike): the ORM's upsert costs a batch of
+    one reading per cell more than its readings do."""
+    if not climates:
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(CellClimate._meta.db_table)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in CLIMATE_COLUMNS[1:])
+    sql = (
+        f"INSERT INTO {table} ({', '.join(CLIMATE_COLUMNS)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(CLIMATE_COLUMNS))}) "
+        f"ON CONFLICT (cell_id) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                (c.cell_id, adapt(c.taken_at), c.temperature_c, c.humidity_pct, c.heat_index_c,
+                 adapt(c.above_since), adapt(c.below_since))
+                for c in climates
+            ],
+        )  # fmt: skip
+
+
 def _alert_changes(fresh: Readings, index: CellIndex, report: IngestReport) -> list[Event]:
     touched = np.unique(fresh.cell).tolist()
     open_alerts = {
@@ -881,16 +944,7 @@ def _alert_changes(fresh: Readings, index: CellIndex, report: IngestReport) -> l
     transitions, climates = _evaluate(
         fresh, hi, {c for kind, c in open_alerts if kind == CellAlertKind.HEAT}, index
     )
-    CellClimate.objects.bulk_create(
-        climates,
-        update_conflicts=True,
-        unique_fields=["cell"],
-        update_fields=[
-            "taken_at", "temperature_c", "humidity_pct", "heat_index_c", "above_since",
-            "below_since",
-        ],
-        batch_size=1_000,
-    )  # fmt: skip
+    _store_climates(climates)
     # Heat alerts opened and closed in this batch are written together; the events follow
     # the order of the changes, each with the alert as it was at that change.
     changes: list[tuple[str, CellAlert, dt.datetime | None]] = []
@@ -987,19 +1041,39 @@ MSG_NOT_READINGS = (
 MSG_UNREADABLE = "{name}: cannot be read as UTF-8 CSV ({error})"
 
 
-def read_csv(text_lines: Iterable[str], name: str) -> Iterable[tuple[int, Sequence[Any]]]:
-    """The records of a readings CSV as ``(row number, (cell, taken_at, temperature_c,
-    humidity_pct, co2_ppm))``, row 1 being the first row after the header. A file whose header
-    lacks a column is refused whole (:class:`~habeas.core.errors.ValidationFailed`)."""
+def read_csv(text_lines: Iterable[str], name: str) -> RecordColumns:
+    """The records of a readings CSV, read whole and split into columns (``cell``,
+    ``taken_at``, ``temperature_c``, ``humidity_pct`` and ``co2_ppm`` when the file has it),
+    row 1 being the first row after the header; a blank row is skipped, a short one padded.
+    A file whose header lacks a column, or that is not UTF-8 CSV, is refused whole
+    (:class:`~habeas.core.errors.ValidationFailed`).
+
+    A file without quotes, carriage returns or NULs whose rows all have the header's number
+    of fields (what sensors and gateways write) is split at its commas in a few passes over
+    the whole text, the same fields the ``csv`` module would read; any other goes through
+    ``csv``, row by row."""
     import csv
 
     from habeas.core.errors import ValidationFailed
 
-    reader = csv.reader(text_lines)
     try:
-        header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
-    except (csv.Error, UnicodeDecodeError) as exc:
+        text = "".join(text_lines)
+    except UnicodeDecodeError as exc:
         raise ValidationFailed(MSG_UNREADABLE.format(name=name, error=exc)) from None
+    plain = '"' not in text and "\r" not in text and "\x00" not in text
+    if plain:
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        first = lines[0] if lines else ""
+        header = [h.strip().lstrip("\ufeff") for h in first.split(",")] if first else []
+        body = lines[1:]
+    else:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
+        except csv.Error as exc:
+            raise ValidationFailed(MSG_UNREADABLE.format(name=name, error=exc)) from None
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise ValidationFailed(MSG_NOT_READINGS.format(name=name, missing=", ".join(missing)))
@@ -1007,17 +1081,25 @@ def read_csv(text_lines: Iterable[str], name: str) -> Iterable[tuple[int, Sequen
     co2 = header.index("co2_ppm") if "co2_ppm" in header else None
     width = len(header)
     # the columns in the order validate_rows reads them (CO₂ last, when the file has it)
-    pick = itemgetter(*positions, *([] if co2 is None else [co2]))
-
-    def records() -> Iterable[tuple[int, Sequence[Any]]]:
-        try:
-            for number, fields in enumerate(reader, start=1):
-                if len(fields) < width:
-                    if not any(f.strip() for f in fields):
-                        continue
-                    fields = fields + [""] * (width - len(fields))
-                yield number, pick(fields)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise ValidationFailed(MSG_UNREADABLE.format(name=name, error=exc)) from None
-
-    return records()
+    picked = [*positions, *([] if co2 is None else [co2])]
+    if plain and body and set(map(methodcaller("count", ","), body)) == {width - 1}:
+        fields = ",".join(body).split(",")
+        return RecordColumns(list(range(1, len(body) + 1)), [fields[k::width] for k in picked])
+    if plain:
+        reader = csv.reader(body)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ValidationFailed(MSG_UNREADABLE.format(name=name, error=exc)) from None
+    numbers: list[int] = []
+    complete: list[list[str]] = []
+    for number, row in enumerate(rows, start=1):
+        if len(row) < width:
+            if not any(f.strip() for f in row):
+                continue
+            row = row + [""] * (width - len(row))
+        numbers.append(number)
+        complete.append(row)
+    del rows
+    columns = list(zip(*complete, strict=False)) if complete else [() for _ in range(width)]
+    return RecordColumns(numbers, [columns[k] for k in picked])
