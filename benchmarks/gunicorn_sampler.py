@@ -4,12 +4,12 @@ worker (py-spy cannot read this Python build from outside).
 ``habeas serve`` runs gunicorn, which also reads ``GUNICORN_CMD_ARGS``; the load test sets
 ``--config benchmarks/gunicorn_sampler.py`` there and ``HABEAS_LOAD_SAMPLES`` to a folder.
 Each worker then starts a thread that, while the file ``ON`` exists in that folder, looks
-at the worker's main thread ``RATE`` times a second: its scheduler state
-(``/proc/self/task/TID/stat``: running or runnable counts as CPU; sleeping — in ``select``,
-a socket read from PostgreSQL or Redis — does not) and, when on CPU, its Python stack
-(``sys._current_frames``). The stacks are counted and written, collapsed
-(``frame;frame;… count``, as py-spy's raw format), to ``PID.txt`` in the folder every
-second.
+at the worker's main thread ``RATE`` times a second: its Python stack
+(``sys._current_frames``), weighted by the CPU time the thread used since the previous look
+(``/proc/self/task/TID/schedstat``, in nanoseconds): a thread waiting for a request, for
+PostgreSQL or Redis, or for a core on a busy machine, adds nothing. The weights (µs) are
+written, collapsed (``frame;frame;… µs``, as py-spy's raw format), to ``PID.txt`` in the
+folder every second.
 """
 
 from __future__ import annotations
@@ -36,28 +36,27 @@ def _stack(frame: Any) -> str:
 
 def _sample(folder: Path, main_id: int, main_tid: int) -> None:
     counts: collections.Counter[str] = collections.Counter()
-    stat = f"/proc/self/task/{main_tid}/stat"
+    schedstat = f"/proc/self/task/{main_tid}/schedstat"
     flag = folder / "ON"
     out = folder / f"{os.getpid()}.txt"
     last_write = time.monotonic()
+    last_ns = 0
     while True:
         time.sleep(1 / RATE)
+        try:
+            with open(schedstat, "rb") as f:
+                on_cpu_ns = int(f.read().split()[0])
+        except OSError:
+            return
+        spent_us, last_ns = (on_cpu_ns - last_ns) // 1000, on_cpu_ns
         if not flag.exists():
             if counts and time.monotonic() - last_write > 0.5:
                 _write(out, counts)
                 last_write = time.monotonic()
             continue
-        try:
-            with open(stat, "rb") as f:
-                state = f.read().rsplit(b")", 1)[1].split()[0]
-        except OSError:
-            return
-        if state not in (b"R",):
-            counts["(idle or waiting: not on CPU)"] += 1
-        else:
-            frame = sys._current_frames().get(main_id)
-            if frame is not None:
-                counts[_stack(frame)] += 1
+        frame = sys._current_frames().get(main_id)
+        if frame is not None and spent_us > 0:
+            counts[_stack(frame)] += spent_us
         if time.monotonic() - last_write > 1:
             _write(out, counts)
             last_write = time.monotonic()

@@ -25,7 +25,7 @@ limit; ≥ 95 % of the server's CPU in the application, not in the framework).
    locust itself, read from ``/proc`` before and after each phase; the load generator runs on
    the same two cores and its share is printed. ``--profile``: one more locator phase with
    a sampler in each worker (``gunicorn_sampler.py``, given to gunicorn by
-   ``GUNICORN_CMD_ARGS``; py-spy cannot read this Python build), the on-CPU samples sorted
+   ``GUNICORN_CMD_ARGS``; py-spy cannot read this Python build), the stacks, weighted by CPU time, sorted
    into the locator's code (``oversight/locator.py``: the search and the rate limit), the
    rest of the view (forms, templates) and the framework (gunicorn, Django's handler and
    middleware, URL routing, django-ninja's parsing and serialisation).
@@ -48,6 +48,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import unicodedata
 import urllib.request
@@ -217,23 +218,51 @@ def redis_pid() -> int | None:
     return int(out[0]) if out else None
 
 
-@dataclass
 class CpuMeter:
-    """CPU seconds of each group of processes over one phase."""
+    """CPU seconds of each group of processes over one phase. Groups are lists of pids or
+    callables returning the current pids (PostgreSQL backends come and go: Django closes a
+    persistent connection after ``CONN_MAX_AGE``); every process is polled twice a second, so
+    one that ends during the phase loses at most half a second."""
 
-    groups: dict[str, list[int]]
-    start: dict[str, float] = field(default_factory=dict)
-    spent: dict[str, float] = field(default_factory=dict)
-    machine: tuple[float, float] = (0.0, 0.0)
+    def __init__(self, groups: dict[str, Any]) -> None:
+        self.groups = groups
+        self.start: dict[str, float] = {}
+        self.spent: dict[str, float] = {}
+        self._seen: dict[str, dict[int, tuple[float, float]]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.machine = (0.0, 0.0)
+
+    def _pids(self, group: str) -> list[int]:
+        found = self.groups[group]
+        return list(found() if callable(found) else found)
+
+    def _poll(self) -> None:
+        for group in self.groups:
+            seen = self._seen.setdefault(group, {})
+            for pid in self._pids(group):
+                now = cpu_seconds(pid)
+                first = seen.get(pid, (0.0 if self._thread is not None else now, now))[0]
+                seen[pid] = (first, now)
 
     def __enter__(self) -> CpuMeter:
-        self.start = {k: sum(cpu_seconds(p) for p in pids) for k, pids in self.groups.items()}
+        self._poll()  # the starting CPU of every process already there
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+        self.start = {g: sum(b for _a, b in self._seen[g].values()) for g in self.groups}
         self.machine = machine_busy()
         return self
 
+    def _loop(self) -> None:
+        while not self._stop.wait(0.5):
+            with contextlib.suppress(Exception):
+                self._poll()
+
     def __exit__(self, *exc: object) -> None:
+        self._poll()
+        self._stop.set()
         self.spent = {
-            k: sum(cpu_seconds(p) for p in pids) - self.start[k] for k, pids in self.groups.items()
+            g: sum(last - first for first, last in self._seen[g].values()) for g in self.groups
         }
         busy, total = machine_busy()
         self.spent["machine (all processes)"] = busy - self.machine[0]
@@ -287,15 +316,18 @@ def start_server(
     raise SystemExit(f"habeas serve did not answer in 120 s: see {home / 'serve.log'}")
 
 
-def backend_pids(pg_url: str, db: str) -> list[int]:
+def backend_pids(pg_url: str, db: str) -> Any:
+    """A callable: the pids of the PostgreSQL backends serving ``db`` now (one connection
+    of its own, left out)."""
     import psycopg
 
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (db,),
-        ).fetchall()
-    return [int(r[0]) for r in rows]
+    conn = psycopg.connect(pg_url, autocommit=True)
+    query = "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+
+    def pids() -> list[int]:
+        return [int(r[0]) for r in conn.execute(query, (db,)).fetchall()]
+
+    return pids
 
 
 # --- locust -----------------------------------------------------------------------------------
@@ -327,7 +359,7 @@ def run_locust(
     duration: int,
     workdir: Path,
     server_pids: list[int],
-    pg_pids: list[int],
+    pg_pids: Any,
 ) -> Phase:
     prefix = workdir / name.replace(" ", "_")
     env = {
@@ -358,7 +390,7 @@ def run_locust(
         "5",
     ]
     common.log(f"{name}: {args.users} users, {args.rate:.0f} requests/s asked, {duration} s")
-    groups: dict[str, list[int]] = {"server workers": server_pids, "postgresql backends": pg_pids}
+    groups: dict[str, Any] = {"server workers": server_pids, "postgresql backends": pg_pids}
     if (rpid := redis_pid()) is not None:
         groups["redis"] = [rpid]
     locust = subprocess.Popen(
@@ -427,7 +459,7 @@ def profile_phase(
     args: argparse.Namespace,
     workdir: Path,
     server_pids: list[int],
-    pg_pids: list[int],
+    pg_pids: Any,
 ) -> tuple[Phase, dict[str, int], str]:
     """One more locator phase with the workers' sampler on (``gunicorn_sampler.py``)."""
     samples = workdir / "samples"
@@ -454,9 +486,6 @@ def profile_phase(
             stack, _, n = line.rpartition(" ")
             if not n.isdigit():
                 continue
-            if stack.startswith("(idle"):
-                counts["(not on CPU: waiting for a request, PostgreSQL or Redis)"] += int(n)
-                continue
             frames = stack.split(";")
             bucket = "framework: server, handler, middleware, routing"
             for label, needles in BUCKETS:
@@ -465,7 +494,7 @@ def profile_phase(
                     break
             counts[bucket] += int(n)
             functions[frames[-1].replace(str(BIN.parent), "")] += int(n)
-    top = "\n".join(f"  {n:6d}  {fn}" for fn, n in functions.most_common(25))
+    top = "\n".join(f"  {n / 1000:8.0f} ms  {fn}" for fn, n in functions.most_common(25))
     return phase, dict(counts), top
 
 
@@ -527,22 +556,18 @@ def report(
         },
     }
     if profile:
-        idle = {b: n for b, n in profile.items() if b.startswith("(not")}
-        busy = {b: n for b, n in profile.items() if b not in idle}
-        total = sum(busy.values())
+        total = sum(profile.values())
         print()
-        print(f"profile of the workers (in-worker sampler, {total:,} on-CPU samples):")
-        for bucket, n in sorted(busy.items(), key=lambda kv: -kv[1]):
-            print(f"  {bucket:<48} {n:7,}  {100 * n / total:5.1f} %")
-        for bucket, n in idle.items():
-            print(f"  {bucket} {n:,} samples (left out)")
-        app = sum(n for b, n in busy.items() if not b.startswith("framework"))
+        print(f"profile of the workers (in-worker sampler, {total / 1e6:.1f} s of CPU sampled):")
+        for bucket, n in sorted(profile.items(), key=lambda kv: -kv[1]):
+            print(f"  {bucket:<48} {n / 1e6:7.2f} s  {100 * n / total:5.1f} %")
+        app = sum(n for b, n in profile.items() if not b.startswith("framework"))
         strict = profile.get(BUCKETS[0][0], 0)
         print(
             f"  application share: {100 * app / total:.1f} % (the locator's code alone "
             f"{100 * strict / total:.1f} %); goal ≥ {100 * GOAL_APP_SHARE:.0f} %"
         )
-        print("hottest functions (leaf frames):")
+        print("hottest functions (leaf frames, CPU):")
         print(top)
         out["profile"] = profile
         out["goal"]["app_share"] = app / total >= GOAL_APP_SHARE
