@@ -656,7 +656,7 @@ def _redis_counter(backend: Any) -> Any:
         return None
     counter = _redis_counters.get(backend)
     if counter is None:
-        client = backend._cache.get_client(write=True)
+        client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
         counter = client.register_script(_COUNT_SCRIPT)
         _redis_counters[backend] = counter
     return counter

@@ -115,8 +115,9 @@ def _country_options(language: str) -> tuple[tuple[str, str, str], ...]:
 
 
 def nationality_options(selected: Any) -> SafeString:
-    """The ``<option>`` elements of the nationality select, ``selected`` marked."""
-    chosen = str(selected or "")
+    """The ``<option>`` elements of the nationality select, ``selected`` marked (None, the
+    unbound form's value: none is)."""
+    chosen = None if selected is None else str(selected)
     return mark_safe(  # noqa: S308 - joined from format_html's escaped parts
         "\n".join(
             on if value == chosen else off
