@@ -136,3 +136,24 @@ def test_statistics_label_and_sign_in_link(
         body = client.get(url).content.decode()
         assert f'href="{login}"' in body
         assert sign_in in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "blank", "germany"),
+    [("en", "Choose a country", "Germany"), ("es", "Elija un país", "Alemania")],
+)
+def test_the_nationality_select_lists_countries_in_the_language_and_keeps_the_choice(
+    scene: dict[str, Any], language: str, blank: str, germany: str
+) -> None:
+    """The options are built once per language (issue 15 item 5, the locator under load):
+    each language still gets its own names, and the searched nationality stays selected."""
+    for _ in range(2):  # the second page comes from the kept options
+        empty = page(language)
+        assert f'<option value="">{blank}</option>' in empty
+        assert f'<option value="DE">{germany}</option>' in empty
+        assert " selected>" not in empty
+        searched = page(language, **JOSE)
+        assert searched.count(" selected>") == 1
+        assert '<option value="VE" selected>' in searched
+        assert '<option value="DE">' in searched

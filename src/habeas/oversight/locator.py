@@ -48,6 +48,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -55,7 +56,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.utils.translation import get_language
 from rapidfuzz.distance import OSA
 
@@ -417,6 +419,7 @@ def _typo_neighbours(names: Sequence[str], typed: Sequence[str] = ()) -> set[str
         cursor.execute(f"SELECT variant, token FROM {VARIANT_TABLE} WHERE {where}", params)  # noqa: S608
         rows = [(str(v), str(t)) for v, t in cursor.fetchall()]
     found: set[str] = set()
+    compared: set[str] = set()  # a word shares several variants with a searched one
     for variant, word in rows:
         if variant.startswith(SKELETON):
             searched = skeletons.get(variant)
@@ -424,8 +427,10 @@ def _typo_neighbours(names: Sequence[str], typed: Sequence[str] = ()) -> set[str
                 continue
             if _pair_cost(searched, word) is not None:
                 found.add(word)
-        elif any(_close(n, word) == 1 for n in long_names):
-            found.add(word)
+        elif word not in compared:
+            compared.add(word)
+            if any(_close(n, word) == 1 for n in long_names):
+                found.add(word)
     return found
 
 
@@ -632,19 +637,53 @@ class Throttle:
     retry_after: int = field(default=0)
 
 
+#: One atomic step in Redis: count a search in its window, the key expiring after it.
+_COUNT_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+_redis_counters: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _redis_counter(backend: Any) -> Any:
+    """The counting script bound to the Redis client of ``backend`` when the shared cache is
+    Redis, else None. Kept per cache object (one per thread): Django's Redis cache builds a
+    new client, with its table of reply handlers, for every call, which cost more than the
+    search itself under load (``benchmarks/load_locator.py``)."""
+    if not isinstance(backend, RedisCache):
+        return None
+    counter = _redis_counters.get(backend)
+    if counter is None:
+        client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
+        counter = client.register_script(_COUNT_SCRIPT)
+        _redis_counters[backend] = counter
+    return counter
+
+
 def _take_slot(key: str, limit: int, window: int, instant: dt.datetime) -> Throttle:
     """Count one search against ``key`` in the current fixed window, in the shared cache
     (``settings.CACHES``: the database by default, Redis with ``HABEAS_CACHE_URL``), so every
     worker and server counts together.
 
-    Each search claims one numbered slot with ``cache.add``, which is atomic on every shared
-    backend (an INSERT on a primary key in the database cache, ``SET NX`` in Redis): at most
-    ``limit`` searches can claim a slot in one window however many run at once. A hint of the
-    next free slot keeps the number of cache calls small."""
+    In Redis, one atomic script increments the window's counter (``INCR``, with the expiry
+    set by the first search of the window): the first ``limit`` searches of a window are
+    allowed however many run at once, in one round trip. In the database cache each search
+    claims one numbered slot with ``cache.add``, which is atomic there (an INSERT on a
+    primary key): at most ``limit`` searches can claim a slot in one window however many run
+    at once. A hint of the next free slot keeps the number of cache calls small."""
     stamp = int(instant.timestamp())
     start = stamp - stamp % window
     retry_after = start + window - stamp
     base = f"habeas:throttle:{key}:{start}"
+    backend = caches["default"]
+    counter = _redis_counter(backend)
+    if counter is not None:
+        count = int(counter(keys=[backend.make_and_validate_key(base)], args=[window + 5]))
+        if count <= limit:
+            return Throttle(True, limit, window)
+        return Throttle(False, limit, window, retry_after=max(retry_after, 1))
     slot = int(cache.get(f"{base}:next", 0) or 0)
     while slot < limit:
         if cache.add(f"{base}:{slot}", 1, timeout=window + 5):

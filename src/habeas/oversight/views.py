@@ -26,6 +26,8 @@ from django import forms
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -84,8 +86,44 @@ def country_name(code: str) -> str:
 
 
 def country_choices() -> list[tuple[str, str]]:
+    """Every country, by name in the active language (computed once per language: the
+    public locator's form lists them on every search)."""
+    return list(_country_choices(get_language() or "en"))
+
+
+@lru_cache(maxsize=8)
+def _country_choices(language: str) -> tuple[tuple[str, str], ...]:
+    """``language`` is the active one (the key of the cache; :func:`country_name` reads it)."""
     choices = [(c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries]
-    return sorted(choices, key=lambda c: c[1])
+    return tuple(sorted(choices, key=lambda c: c[1]))
+
+
+@lru_cache(maxsize=8)
+def _country_options(language: str) -> tuple[tuple[str, str, str], ...]:
+    """Per country of the locator's select: its code and its ``<option>`` element, plain and
+    selected, escaped once per language (a template loop over 250 options cost more than
+    the search itself)."""
+    blank = ("", _("Choose a country"))
+    return tuple(
+        (
+            value,
+            format_html('<option value="{}">{}</option>', value, label),
+            format_html('<option value="{}" selected>{}</option>', value, label),
+        )
+        for value, label in (blank, *_country_choices(language))
+    )
+
+
+def nationality_options(selected: Any) -> SafeString:
+    """The ``<option>`` elements of the nationality select, ``selected`` marked (None, the
+    unbound form's value: none is)."""
+    chosen = None if selected is None else str(selected)
+    return mark_safe(  # noqa: S308 - joined from format_html's escaped parts
+        "\n".join(
+            on if value == chosen else off
+            for value, off, on in _country_options(get_language() or "en")
+        )
+    )
 
 
 # --- the locator ---------------------------------------------------------------------------
@@ -148,7 +186,12 @@ def locator(request: HttpRequest) -> HttpResponse:
     """The public locator (INTERFACES.md ``locate``; STANDARDS.md "Locators")."""
     searched = any(request.GET.get(k) for k in ("nationality", "ref", "name", "dob"))
     form = LocatorForm(request.GET if searched else None)
-    context: dict[str, Any] = {"form": form, "searched": searched, "matches": None}
+    context: dict[str, Any] = {
+        "form": form,
+        "searched": searched,
+        "matches": None,
+        "nationality_options": nationality_options(form["nationality"].value()),
+    }
     if not searched:
         return render(request, "oversight/locator.html", context)
     throttle = locator_throttle(client_address(request))
