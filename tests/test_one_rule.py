@@ -247,6 +247,20 @@ ALLOWLIST: list[Allowed] = [
         "ledger (declared derived in the event registry), bulk-written in raw SQL (COPY on "
         "PostgreSQL) for a million people; nothing in it is a fact of its own",
     ),
+    Allowed(
+        "oversight/tally.py",
+        r"^(_apply|tally_refresh|tally_rebuild)$",
+        "the statistics' population counts: derived tables (declared in the event registry) "
+        "kept by a ledger listener inside the appending service's transaction, rebuildable "
+        "from the custody and people tables; nothing in them is a fact of its own",
+    ),
+    Allowed(
+        "custody/standing.py",
+        r"^(standing_refresh|standing_update)$",
+        "today's alarm conditions: derived tables (declared in the event registry) written by "
+        "a ledger listener inside the appending service's transaction and by check-custody, "
+        "re-evaluated from the custody tables; nothing in them is a fact of its own",
+    ),
 ]
 
 

@@ -176,3 +176,64 @@ def _run_steps(world: dict[str, Any], actor: Actor, steps: list[tuple[str, int]]
         else:
             assert public_stats_cached() == public_stats_document()
     assert public_stats_cached() == public_stats_document()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", PAGES)
+def test_unchanged_registry_answers_304_to_either_validator(
+    scene: dict[str, Any], actor: Actor, url: str
+) -> None:
+    """``ETag`` and ``Last-Modified`` both name the registry's version: an unchanged registry
+    answers 304 to ``If-None-Match`` and to ``If-Modified-Since``; a change through a service
+    answers 200 to both. ``Last-Modified`` is sent once its second is over."""
+    client = Client()
+    _second_over()
+    first = client.get(url)
+    assert first.status_code == 200
+    etag, modified = first["ETag"], first["Last-Modified"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    by_date = client.get(url, HTTP_IF_MODIFIED_SINCE=modified)
+    assert by_date.status_code == 304
+    assert by_date["Last-Modified"] == modified
+
+    _release(actor, scene["jose"])
+    _second_over()
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+    changed = client.get(url, HTTP_IF_MODIFIED_SINCE=modified)
+    assert changed.status_code == 200
+    assert changed["Last-Modified"] != modified
+    # If-None-Match decides when both are sent (RFC 9110 §13.2.2)
+    assert (
+        client.get(
+            url, HTTP_IF_NONE_MATCH=etag, HTTP_IF_MODIFIED_SINCE=changed["Last-Modified"]
+        ).status_code
+        == 200
+    )
+
+
+def _second_over() -> None:
+    """Wait until the second in which the registry's version began is over."""
+    import time
+
+    from habeas.ledger import freshness
+
+    modified = freshness.last_modified(freshness.registry_version())
+    time.sleep(max(0.0, int(modified) + 1.01 - time.time()))
+
+
+@pytest.mark.django_db
+def test_last_modified_is_not_sent_while_its_second_lasts(
+    scene: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change later in the same second would not move a date of one-second precision:
+    until that second is over only the ETag validates."""
+    from habeas.ledger import freshness
+
+    version = freshness.registry_version()
+    modified = freshness.last_modified(version)
+    within = (modified + int(modified) + 1) / 2  # after the change, before its second ends
+    monkeypatch.setattr(freshness.time, "time", lambda: within)
+    response = Client().get("/statistics.json")
+    assert response.status_code == 200
+    assert "Last-Modified" not in response
+    assert "ETag" in response

@@ -23,6 +23,8 @@ Alerts are computed, not stored: an alert is open while its condition holds and 
 the condition clears, so the list can neither go stale nor be closed without the cause being
 fixed. ``since`` is when the condition began: from the placement history (space, capacity), the
 roll count, or the day after the last sentence ended. Heat alerts come with sensor readings.
+The ``legal_basis`` conditions are read from those kept as events happen
+(:mod:`habeas.custody.standing`) while they name today, else evaluated here and now.
 """
 
 from __future__ import annotations
@@ -45,8 +47,9 @@ from habeas.core.canonical import plain
 from habeas.custody.check import RULES as ALARM_RULES
 from habeas.custody.check import conditions_for, removal_period_days
 from habeas.custody.models import CustodyEpisode
+from habeas.custody.standing import standing_conditions, standing_count
 from habeas.facilities.models import Facility
-from habeas.facilities.selectors import occupancy_for
+from habeas.facilities.selectors import FacilityOccupancy, occupancy_for
 from habeas.facilities.standards import MURSIC_MINIMUM_M2
 from habeas.housing.models import Placement, RollCountLine
 from habeas.ledger.freshness import cached_document
@@ -212,12 +215,18 @@ def _placement_events(cell_ids: list[int]) -> dict[int, list[tuple[dt.datetime, 
 # --- the rules -----------------------------------------------------------------------------
 
 
-def _housing_alerts(facilities: list[Facility], *, with_since: bool) -> list[Alert]:
-    """A1 space and A2 capacity from occupancy, A3 roll count from the latest line per cell.
-    Without ``with_since`` the placement history is not read and ``since`` is ``None`` (for
-    counting alerts)."""
+def _housing_alerts(
+    facilities: list[Facility],
+    *,
+    with_since: bool,
+    occupancy: list[FacilityOccupancy] | None = None,
+) -> list[Alert]:
+    """A1 space and A2 capacity from occupancy (``occupancy_for(facilities)``, read here unless
+    the caller has it), A3 roll count from the latest line per cell. Without ``with_since``
+    the placement history is not read and ``since`` is ``None`` (for counting alerts)."""
     found: list[Alert] = []
-    occupancy = occupancy_for(facilities)
+    if occupancy is None:
+        occupancy = occupancy_for(facilities)
     crowded: list[tuple[str, Any, int]] = []  # facility code, cell, limit
     over: list[tuple[str, Any]] = []  # facility code, module
     for occ in occupancy:
@@ -351,14 +360,23 @@ def _legal_basis_message(rule: str, name: str, value: str) -> str:
     return _("%(name)s is held with no legal basis recorded") % {"name": name}
 
 
+def _conditions(episodes: Any, at: dt.datetime) -> dict[tuple[int, str], tuple[dt.date, str]]:
+    """The alarm conditions of ``episodes`` (open ones) at ``at``: those kept as events happen
+    (:mod:`habeas.custody.standing`) when they name ``at``'s day, else evaluated now."""
+    kept = standing_conditions(episodes, at)
+    if kept is not None:
+        return kept
+    ids = sorted(episodes.values_list("pk", flat=True))
+    return conditions_for(ids, at) if ids else {}
+
+
 def legal_basis_alerts(episodes: Any) -> list[Alert]:
     """The ``legal_basis`` alarms (A4.1-A4.6, :mod:`habeas.custody.check`) over the given
     open episodes (a queryset), evaluated now in each facility's own time zone: the same
     conditions ``check-custody`` opens and closes on the ledger, so the list is never
     stale. A sentence ends on its ``ends_on`` (the day the person is due out); held after that
     day, the basis is spent."""
-    ids = sorted(episodes.values_list("pk", flat=True))
-    found_conditions = conditions_for(ids, timezone.now()) if ids else {}
+    found_conditions = _conditions(episodes, timezone.now())
     if not found_conditions:
         return []
     wanted = sorted({ep for ep, _rule in found_conditions})
@@ -510,20 +528,25 @@ def alert_documents_cached(
     return doc
 
 
-def alert_counts(facilities: list[Facility]) -> Counter[str]:
+def alert_counts(
+    facilities: list[Facility], occupancy: list[FacilityOccupancy] | None = None
+) -> Counter[str]:
     """How many alerts of each kind are open in ``facilities``, as :func:`alerts_for` would
     list them for the server itself, without writing their messages or dating them: the
     statistics need the numbers only (the ``legal_basis`` alarms are counted from the
-    conditions, one per episode and rule)."""
+    conditions, one per episode and rule). ``occupancy``: ``occupancy_for(facilities)`` when
+    the caller has read it already."""
     counts: Counter[str] = Counter()
     if not facilities:
         return counts
-    counts.update(a.kind for a in _housing_alerts(facilities, with_since=False))
-    ids = sorted(
-        CustodyEpisode.objects.open().filter(facility__in=facilities).values_list("pk", flat=True)
+    counts.update(
+        a.kind for a in _housing_alerts(facilities, with_since=False, occupancy=occupancy)
     )
-    if ids:
-        counts["legal_basis"] += len(conditions_for(ids, timezone.now()))
+    at = timezone.now()
+    kept = standing_count([f.pk for f in facilities], at)
+    if kept is None:
+        kept = len(_conditions(CustodyEpisode.objects.open().filter(facility__in=facilities), at))
+    counts["legal_basis"] += kept
     for kind, evaluate in SOURCES.items():
         counts[kind] += len(evaluate(facilities, None, False))
     return +counts

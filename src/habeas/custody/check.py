@@ -388,6 +388,11 @@ def custody_check(
         ]
     if events:
         ledger_append_many(actor=actor, events=events)
+    if episode_ids is None:
+        # The daily safety net of the conditions kept as events happen (a date passed).
+        from habeas.custody.standing import standing_refresh
+
+        standing_refresh(when)
     report.opened = [
         {"episode": a.episode_id, "person": persons[a.episode_id], "rule": a.rule} for a in new
     ]

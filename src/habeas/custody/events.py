@@ -23,7 +23,17 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from habeas.core.events import Action, Committed, Payload, State, covers, day, declare, instant
+from habeas.core.events import (
+    Action,
+    Committed,
+    Payload,
+    State,
+    covers,
+    day,
+    declare,
+    derived,
+    instant,
+)
 from habeas.custody.choices import AbsenceKind, LegalBasisKind, ReleaseReason
 
 E = "custody.CustodyEpisode"
@@ -779,3 +789,14 @@ def _alarms() -> dict[Any, dict[str, Any]]:
             "closed_at",
         ).iterator(chunk_size=5000)
     }  # fmt: skip
+
+
+derived(
+    "custody.StandingCondition",
+    "the alarm conditions holding today, evaluated from the custody tables "
+    "(habeas.custody.standing): re-evaluated by each custody event and by check-custody",
+)
+derived(
+    "custody.StandingDay",
+    "which day the standing conditions were evaluated for: rewritten by check-custody",
+)

@@ -354,3 +354,39 @@ class CustodyAlarm(ServiceModel):
 
     def __str__(self) -> str:
         return f"alarm {self.rule} on episode {self.episode_id}"
+
+
+class StandingCondition(models.Model):
+    """An alarm condition (A4.1-A4.6, :mod:`habeas.custody.check`) that holds for an open
+    episode on the day named by :class:`StandingDay`: the live view of the alerts, kept as
+    events happen instead of evaluated over the whole registry on every request. Derived:
+    :mod:`habeas.custody.standing` re-evaluates the episodes each event touches in its
+    transaction, and ``check-custody`` re-evaluates every episode daily (the clock alone
+    moves conditions only when a day begins)."""
+
+    episode_id = models.BigIntegerField()
+    facility_id = models.BigIntegerField()
+    rule = models.CharField(max_length=8)
+    since = models.DateField()
+    value = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["episode_id", "rule"], name="standing_episode_rule"),
+        ]
+        indexes = [models.Index(fields=["facility_id", "rule"], name="standing_facility")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} on episode {self.episode_id}"
+
+
+class StandingDay(models.Model):
+    """The single row naming what :class:`StandingCondition` was evaluated for: each
+    facility's own date, the removal period and the notice period. When it no longer names
+    the present, the conditions are evaluated live until ``check-custody`` runs again."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    key = models.CharField(max_length=2000)
+
+    def __str__(self) -> str:
+        return self.key

@@ -13,10 +13,18 @@ current period of ``HABEAS_STATS_MAX_AGE`` seconds (default 60): such a change s
 that time, and any change through a service shows at once. The documents are kept in Django's
 cache (the shared database cache, or Redis with ``HABEAS_CACHE_URL``), so every application
 server and worker computes a version once.
+
+Two validators are sent. The ``ETag`` names the version exactly. ``Last-Modified`` is when the
+version began (the newest ledger entry was recorded, or the period started) at HTTP's
+precision of one second, so it is sent only once that second is over: a client that holds it
+then holds every change of that second, and ``If-Modified-Since`` answers 304 only when
+nothing was recorded after it. ``If-None-Match``, when sent, decides alone (RFC 9110
+§13.2.2).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import threading
 import time
@@ -27,6 +35,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
 
 from habeas.ledger.store import read_head
@@ -82,6 +91,28 @@ def etag_for(version: str, *parts: str) -> str:
     return f'W/"{digest}"'
 
 
+def last_modified(version: str) -> float:
+    """When ``version`` began, in seconds since the epoch: the newest ledger entry's
+    ``recorded_at`` or the start of the version's period, whichever is later."""
+    from habeas.ledger.models import LedgerEntry
+
+    size, _root, period = version.split(".")[:3]
+    started = float(int(period) * max_age())
+    recorded = (
+        LedgerEntry.objects.filter(index=int(size) - 1)
+        .values_list("recorded_at", flat=True)
+        .first()
+        if int(size)
+        else None
+    )
+    return max(started, recorded.timestamp()) if isinstance(recorded, dt.datetime) else started
+
+
+def _not_modified_since(request: HttpRequest, modified: float) -> bool:
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and int(modified) <= since
+
+
 def _matches(request: HttpRequest, etag: str) -> bool:
     header = request.headers.get("If-None-Match", "")
     if not header:
@@ -100,19 +131,28 @@ def conditional(
     shared: bool = True,
     parts: tuple[str, ...] = (),
 ) -> HttpResponse:
-    """Answer ``304`` when the client's ``If-None-Match`` names the current representation,
-    else ``respond(version)`` with ``ETag`` and ``Cache-Control`` set: clients and proxies may
-    keep it but must ask again (``no-cache``), which costs one ledger-size query. Pages that
-    carry a session's own form tokens or a reader's own scope are not ``shared``: only the
-    browser keeps them; ``parts`` names what else the representation depends on (the
-    reader's scope, the filters)."""
+    """Answer ``304`` when the client's ``If-None-Match`` names the current representation
+    (or, without it, when its ``If-Modified-Since`` is not before the version began), else
+    ``respond(version)`` with ``ETag``, ``Last-Modified`` and ``Cache-Control`` set: clients
+    and proxies may keep it but must ask again (``no-cache``), which costs two small queries
+    (the ledger's head, its newest entry's time). Pages that carry a session's own form
+    tokens or a reader's own scope are not ``shared``: only the browser keeps them; ``parts``
+    names what else the representation depends on (the reader's scope, the filters)."""
     version = registry_version()
     etag = etag_for(version, fmt, get_language() or "", *parts)
-    if request.method in {"GET", "HEAD"} and _matches(request, etag):
-        response: HttpResponse = HttpResponseNotModified()
+    modified = last_modified(version)
+    # Only a second that is over may be named: a later change in it would not be seen.
+    whole = int(modified) + 1 <= time.time()
+    if request.method not in {"GET", "HEAD"}:
+        unchanged = False
+    elif "If-None-Match" in request.headers:
+        unchanged = _matches(request, etag)
     else:
-        response = respond(version)
+        unchanged = whole and _not_modified_since(request, modified)
+    response: HttpResponse = HttpResponseNotModified() if unchanged else respond(version)
     response["ETag"] = etag
+    if whole:
+        response["Last-Modified"] = http_date(int(modified))
     response["Cache-Control"] = f"{'public' if shared else 'private'}, no-cache"
     response["Vary"] = "Accept-Language, Cookie"
     return response

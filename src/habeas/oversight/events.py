@@ -58,3 +58,53 @@ def locator_reindex_people(events: Sequence[AppendedEvent]) -> None:
     ids = person_ids(events)
     if ids:
         locator_index_people(ids)
+
+
+derived(
+    "oversight.PopulationTally",
+    "each open episode's share of the statistics: rebuilt from the custody and people tables "
+    "by tally_rebuild(), kept in step by the listener below",
+)
+derived(
+    "oversight.PopulationCount",
+    "the statistics' breakdowns per facility, sums of PopulationTally: rebuilt by "
+    "tally_rebuild(), kept in step by the listener below",
+)
+
+#: The actions that can change what an open episode adds to the statistics: it opens or
+#: closes, moves to another facility, gains or loses a legal basis, or its person's sex or
+#: nationalities change. ``people.amended`` is not declared yet (see above).
+POPULATION_CHANGES = (
+    "custody.admitted",
+    "custody.released",
+    "custody.transferred",
+    "custody.basis_vacated",
+    "custody.sentence_changed",
+    "custody.sentence_converted",
+    "custody.protection_recorded",
+    "custody.credit_changed",
+    "people.amended",
+    "people.erased",
+)
+
+
+def _people_of(events: Sequence[AppendedEvent]) -> list[int]:
+    """The people named by the events: their subjects and, for a subject that is not a
+    person, the payload's ``person``."""
+    ids = set(person_ids(events))
+    for event in events:
+        person = event.payload.get("person")
+        if isinstance(person, int):
+            ids.add(person)
+    return sorted(ids)
+
+
+@on_appended(*POPULATION_CHANGES)
+def population_tally_refresh(events: Sequence[AppendedEvent]) -> None:
+    """Keep the statistics' counts in the appending transaction
+    (:mod:`habeas.oversight.tally`): the people the events name are counted again."""
+    from habeas.oversight.tally import tally_refresh
+
+    ids = _people_of(events)
+    if ids:
+        tally_refresh(ids)

@@ -123,3 +123,52 @@ class LocatorVariant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant} → {self.token}"
+
+
+class PopulationTally(models.Model):
+    """What one open custody episode adds to the population statistics (Mandela Rule 10):
+    its facility, the person's sex and nationalities, the kinds of its legal bases and its
+    agreement. Derived: kept by :mod:`habeas.oversight.tally` in the transaction of every
+    event that changes one of them, so that a change can be taken out of
+    :class:`PopulationCount` exactly as it was put in. A row per open episode; none for a
+    released one."""
+
+    episode_id = models.BigIntegerField(primary_key=True)
+    person_id = models.BigIntegerField()
+    facility_id = models.BigIntegerField()
+    sex = models.CharField(max_length=8, blank=True)
+    #: The person's nationality codes joined by ``,`` in the person's own order (empty: none).
+    nationalities = models.CharField(max_length=200, blank=True)
+    #: The sorted distinct kinds of the episode's legal bases joined by ``+`` ("none": none).
+    basis = models.CharField(max_length=200)
+    #: The agreement's code ("domestic": none).
+    agreement = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["person_id"], name="tally_person")]
+
+    def __str__(self) -> str:
+        return f"episode {self.episode_id} in facility {self.facility_id}"
+
+
+class PopulationCount(models.Model):
+    """How many open episodes of a facility fall under one key of one breakdown of the
+    statistics (``nationality``/``SV``, ``sex``/``M``, ``basis``/``criminal_sentence``,
+    ``agreement``/``US-SV``), the sum of :class:`PopulationTally` kept current by increments:
+    the statistics read a hundred rows, not the registry. Derived, rebuildable by
+    :func:`habeas.oversight.tally.tally_rebuild`."""
+
+    facility_id = models.BigIntegerField()
+    dimension = models.CharField(max_length=16)
+    key = models.CharField(max_length=200)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility_id", "dimension", "key"], name="population_count_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id}/{self.dimension}/{self.key}: {self.n}"

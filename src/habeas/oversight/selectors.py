@@ -26,6 +26,7 @@ from habeas.ledger.freshness import cached_document
 from habeas.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerVerification
 from habeas.ledger.services import ledger_root, ledger_size
 from habeas.oversight.models import AccessLog
+from habeas.oversight.tally import contributions, tally_counts
 
 
 def _facility_doc(f: FacilityOccupancy) -> dict[str, Any]:
@@ -58,35 +59,54 @@ def _facility_doc(f: FacilityOccupancy) -> dict[str, Any]:
 
 
 def stats_document(facilities: list[Facility] | None = None) -> dict[str, Any]:
-    """The ``stats --json`` document (INTERFACES.md). Rates are percentages as decimal strings."""
+    """The ``stats --json`` document (INTERFACES.md). Rates are percentages as decimal strings.
+    The breakdowns come from the counts kept as events happen (:mod:`habeas.oversight.tally`);
+    :func:`stats_document_from_scratch` is the same document counted from the tables."""
     if facilities is None:
         facilities = list(Facility.objects.order_by("code"))
-    occupancy = occupancy_for(facilities)
-    episodes = CustodyEpisode.objects.open().filter(facility__in=facilities)
+    counts = tally_counts(f.pk for f in facilities)
+    return _document(
+        facilities,
+        by_nationality=counts["nationality"],
+        by_sex=counts["sex"],
+        by_basis=counts["basis"],
+        by_agreement=counts["agreement"],
+    )
+
+
+def stats_document_from_scratch(facilities: list[Facility] | None = None) -> dict[str, Any]:
+    """:func:`stats_document` with every breakdown counted from the custody and people tables
+    (the reference the maintained counts are tested against)."""
+    if facilities is None:
+        facilities = list(Facility.objects.order_by("code"))
     by_nationality: Counter[str] = Counter()
     by_sex: Counter[str] = Counter()
-    # Grouped in the database: the JSON list of nationalities is decoded once per distinct
-    # value, not once per person.
-    for nationalities, sex, n in (
-        episodes.order_by()
-        .values_list("person__nationalities", "person__sex")
-        .annotate(n=Count("pk"))
-    ):
-        by_sex[sex] += n
-        for code in nationalities or ["unknown"]:
-            by_nationality[code] += n
-    kinds_per_episode: dict[int, set[str]] = {}
-    for episode_id, kind in episodes.values_list("pk", "legal_bases__kind"):
-        kinds_per_episode.setdefault(episode_id, set())
-        if kind:
-            kinds_per_episode[episode_id].add(kind)
     by_basis: Counter[str] = Counter()
-    for kinds in kinds_per_episode.values():
-        by_basis["+".join(sorted(kinds)) or "none"] += 1
-    alerts = alert_counts(facilities)
-    by_agreement: Counter[str] = Counter(
-        code or "domestic" for code in episodes.values_list("agreement__code", flat=True)
+    by_agreement: Counter[str] = Counter()
+    for c in contributions(CustodyEpisode.objects.filter(facility__in=facilities)):
+        by_nationality.update(c.nationalities or ("unknown",))
+        by_sex[c.sex] += 1
+        by_basis[c.basis] += 1
+        by_agreement[c.agreement] += 1
+    return _document(
+        facilities,
+        by_nationality=by_nationality,
+        by_sex=by_sex,
+        by_basis=by_basis,
+        by_agreement=by_agreement,
     )
+
+
+def _document(
+    facilities: list[Facility],
+    *,
+    by_nationality: Counter[str],
+    by_sex: Counter[str],
+    by_basis: Counter[str],
+    by_agreement: Counter[str],
+) -> dict[str, Any]:
+    occupancy = occupancy_for(facilities)
+    alerts = alert_counts(facilities, occupancy)
     return plain(
         {
             "facilities": [_facility_doc(f) for f in occupancy],
