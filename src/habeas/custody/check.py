@@ -389,10 +389,12 @@ def custody_check(
     if events:
         ledger_append_many(actor=actor, events=events)
     if episode_ids is None:
-        # The daily safety net of the conditions kept as events happen (a date passed).
-        from habeas.custody.standing import standing_refresh
+        # The daily safety net of the conditions kept as events happen: once a date has
+        # passed (a new day key); within the day the listeners keep them current.
+        from habeas.custody.standing import standing_refresh, standing_stale
 
-        standing_refresh(when)
+        if standing_stale(when):
+            standing_refresh(when)
     report.opened = [
         {"episode": a.episode_id, "person": persons[a.episode_id], "rule": a.rule} for a in new
     ]

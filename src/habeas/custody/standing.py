@@ -69,6 +69,11 @@ def _rows(found: Conditions, facilities: dict[int, int]) -> list[StandingConditi
     ]
 
 
+def standing_stale(at: dt.datetime) -> bool:
+    """Whether the kept rows name another day than ``at``'s (or none yet)."""
+    return _current_key() != day_key(at)
+
+
 def standing_refresh(at: dt.datetime) -> None:
     """Evaluate every open episode at ``at`` and name that day (run by ``check-custody``)."""
     found = conditions_for(None, at)
