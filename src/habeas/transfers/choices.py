@@ -36,3 +36,11 @@ class NotificationStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     NO_RECIPIENT = "no_recipient", _("No recipient known")
     SENT = "sent", _("Sent")
+
+
+class IdentityVerdict(models.TextChoices):
+    """A person's judgement of a possible match between a manifest entry and a registry
+    person (Mandela Rule 7(a): one identity per person)."""
+
+    SAME = "same", _("Same person")
+    DIFFERENT = "different", _("Different person")
