@@ -71,6 +71,7 @@ manifest_none   /api/v1/manifests/NOPE-1/              401       404   404      
 manifest_post   POST:/api/v1/manifests/                401       400   400       400   400        400        400        400       400     400       403
 manifest_accept POST:/api/v1/manifests/NOPE-1/accept   401       404   404       404   404        404        404        404       404     404       403
 manifest_wd     POST:/api/v1/manifests/NOPE-1/withdrawals 401    400   400       400   400        400        400        400       400     400       403
+manifest_idd    POST:/api/v1/manifests/NOPE-1/identity-decisions 401 400 400     400   400        400        400        400       400     400       403
 manifest_admit  POST:/api/v1/manifests/NOPE-1/admit    401       400   400       400   400        400        400        400       400     400       403
 matching        POST:/api/v1/matching/                 401       400   400       400   400        400        400        400       400     400       403
 locator         /api/v1/locator?name=Uno&nationality=VE 400      400   400       400   400        400        400        400       400     400       400

@@ -433,6 +433,21 @@ def _load_demo() -> None:
         cells=CellIndex(),
     )  # fmt: skip
     assert readings_rollup(actor=admin).hours == 2
+    # ... and a possible match judged a different person by the receiving side.
+    from habeas.transfers.identity import identity_decide
+    from habeas.transfers.models import ManifestEntry
+
+    judged = next(
+        e for e in ManifestEntry.objects.filter(status="decided").order_by("pk") if e.candidates
+    )
+    identity_decide(
+        actor=admin,
+        user=User(username="matrix-superuser", is_superuser=True),
+        entry=judged,
+        person_id=int(judged.candidates[0]["person"]),
+        verdict="different",
+        reason="another mother, another village",
+    )
     assert _problems() == [], "the scenario itself must verify"
 
 

@@ -64,19 +64,23 @@ def registry_version(now: float | None = None) -> str:
     return f"{head.size}.{head.root.hex()[:16]}.{int(at // max_age())}"
 
 
-def cached_document(name: str, compute: Callable[[], Any], *, version: str | None = None) -> Any:
+def cached_document(
+    name: str, compute: Callable[[], Any], *, version: str | None = None, shared: bool = True
+) -> Any:
     """``compute()`` at the registry's current version, from the shared cache when another
     request (or server) has computed it already. A version already read from the request's
-    validator may be passed so that the document and the ETag agree."""
+    validator may be passed so that the document and the ETag agree. ``shared=False``: kept
+    in this process only (a small figure cheaper to recompute than to fetch and store)."""
     key = f"habeas:doc:{name}:{version or registry_version()}"
     with _LOCAL_LOCK:
         if key in _LOCAL:
             _LOCAL.move_to_end(key)
             return _LOCAL[key]
-    found = cache.get(key)
+    found = cache.get(key) if shared else None
     if found is None:
         found = compute()
-        cache.set(key, found, timeout=max_age() * _KEEP_PERIODS)
+        if shared:
+            cache.set(key, found, timeout=max_age() * _KEEP_PERIODS)
     with _LOCAL_LOCK:
         _LOCAL[key] = found
         while len(_LOCAL) > _LOCAL_SIZE:

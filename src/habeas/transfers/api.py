@@ -8,7 +8,7 @@ only the receiving facilities' staff and admins accept and admit. Manifests are 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, File, Form, Router, Schema
@@ -79,6 +79,7 @@ class EntryOut(Schema):
     person: str | None
     matched_existing: bool
     candidates: list[dict[str, Any]]
+    identity_decisions: list[dict[str, Any]] = []
     rules: list[RuleOut]
 
 
@@ -234,6 +235,67 @@ def manifests_withdraw(request: HttpRequest, ref: str, body: WithdrawIn) -> dict
         actor=Actor.from_user(user), manifest=manifest, only=body.only, reason=body.reason
     )
     return {"manifest": manifest.ref, "withdrawn": [e.sending_ref for e in withdrawn]}
+
+
+class IdentityDecisionIn(Schema):
+    sending_ref: SafeText = Field(..., description="the entry's sending reference")
+    person: int = Field(..., ge=1, description="registry id of one of the entry's candidates")
+    decision: Literal["same", "different"]
+    reason: str = Field(..., min_length=1, max_length=2000)
+
+
+class IdentityDecisionOut(Schema):
+    manifest: str
+    sending_ref: str
+    person: str
+    decision: str
+    reason: str
+    decided_at: str
+    decided_by: str
+    linked_person: str | None
+
+
+@router.post(
+    "/manifests/{ref}/identity-decisions",
+    response={200: IdentityDecisionOut, **errors(400, 401, 403, 404, 409)},
+    summary="Judge a possible match: same person or different person",
+    operation_id="manifests_identity_decide",
+)
+def manifests_identity_decide(
+    request: HttpRequest, ref: str, body: IdentityDecisionIn
+) -> dict[str, Any]:
+    """``transfers.identity_decided``: ``same`` links the entry to the registry person (it
+    is admitted as them), ``different`` dismisses that candidate for the entry. The
+    receiving facility's staff only, before acceptance; a candidate the caller may not see
+    is answered 404. The same judgement again writes nothing."""
+    from habeas.transfers.identity import identity_decide
+    from habeas.transfers.models import ManifestEntry
+
+    user = api_user(request)
+    manifest = manifest_get_for(user=user, ref=ref)
+    require_receiving_staff(user, manifest.agreement)
+    entry = ManifestEntry.objects.filter(manifest=manifest, sending_ref=body.sending_ref).first()
+    if entry is None:
+        raise NotFound("entry not found")
+    decision = identity_decide(
+        actor=Actor.from_user(user),
+        user=user,
+        entry=entry,
+        person_id=body.person,
+        verdict=body.decision,
+        reason=body.reason,
+    )
+    entry.refresh_from_db(fields=["person"])
+    return {
+        "manifest": manifest.ref,
+        "sending_ref": entry.sending_ref,
+        "person": str(decision.person_id),
+        "decision": decision.verdict,
+        "reason": decision.reason,
+        "decided_at": decision.decided_at.isoformat(),
+        "decided_by": decision.decided_by,
+        "linked_person": str(entry.person_id) if entry.person_id else None,
+    }
 
 
 class AdmitIn(Schema):

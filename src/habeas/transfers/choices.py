@@ -30,3 +30,11 @@ class EntryStatus(models.TextChoices):
 class NotificationKind(models.TextChoices):
     CONSULAR = "consular", _("Consular notification (VCCR art. 36; Mandela Rule 62)")
     FAMILY = "family", _("Family notification (Mandela Rule 68)")
+
+
+class IdentityVerdict(models.TextChoices):
+    """A person's judgement of a possible match between a manifest entry and a registry
+    person (Mandela Rule 7(a): one identity per person)."""
+
+    SAME = "same", _("Same person")
+    DIFFERENT = "different", _("Different person")

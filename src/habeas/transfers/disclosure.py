@@ -45,6 +45,7 @@ def _bilingual(message: Any) -> tuple[str, str]:
 
 def _ids(doc: dict[str, Any]) -> set[int]:
     found = {int(c["person"]) for c in doc.get("candidates") or [] if c.get("person")}
+    found |= {int(d["person"]) for d in doc.get("identity_decisions") or []}
     if doc.get("person"):
         found.add(int(doc["person"]))
     return found
@@ -65,9 +66,10 @@ def visible_people(user: Any, docs: Iterable[dict[str, Any]]) -> set[int] | None
 
 def entry_for_reader(doc: dict[str, Any], visible: set[int] | None) -> dict[str, Any]:
     """An entry document (``selectors.entry_document``) as a reader may see it: candidates and
-    the matched person outside ``visible`` are dropped, and when the best match is a person
-    the reader may not see (or, for a scoped reader, there is no match: the two must look the
-    same) rules U7 and U8 become one line that reveals nothing (:func:`_collapsed`).
+    the matched person outside ``visible`` are dropped (and the judgements about them), and
+    when the best match is a person the reader may not see (or, for a scoped reader, there is
+    no match: the two must look the same) rules U7 and U8 become one line that reveals nothing
+    (:func:`_collapsed`).
     ``visible`` ``None``: the reader sees everything, as stored."""
     if visible is None:
         return doc
@@ -77,8 +79,14 @@ def entry_for_reader(doc: dict[str, Any], visible: set[int] | None) -> dict[str,
     person = doc.get("person")
     person_hidden = person is not None and int(person) not in visible
     rules = _collapsed(doc.get("rules") or []) if withheld else list(doc.get("rules") or [])
+    judged = {}
+    if "identity_decisions" in doc:
+        judged["identity_decisions"] = [
+            d for d in doc["identity_decisions"] or [] if int(d["person"]) in visible
+        ]
     return {
         **doc,
+        **judged,
         "person": None if person_hidden else person,
         "matched_existing": False if person_hidden else doc.get("matched_existing", False),
         "candidates": [c for c in candidates if int(c["person"]) in visible],

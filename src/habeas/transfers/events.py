@@ -36,6 +36,7 @@ ME = "transfers.ManifestEntry"
 RO = "transfers.RuleOutcome"
 AR = "transfers.AdmissionRecord"
 N = "transfers.Notification"
+ID = "transfers.IdentityDecision"
 
 ENTRY_PERSONAL = ("data", "given_names", "first_surname", "second_surname")
 RULE_PERSONAL = ("message", "message_es")
@@ -46,6 +47,7 @@ RECORD_PERSONAL = (
 )  # fmt: skip
 RECORD_TIMES = ("arrest_at", "rights_informed_at", "completed_at", "updated_at")
 NOTIFICATION_PERSONAL = ("recipient", "payload")
+IDENTITY_PERSONAL = ("reason",)
 
 
 def entry_key(entry_id: Any) -> str:
@@ -120,6 +122,45 @@ def _withdrawn_summary(payload: dict[str, Any], show_cells: bool) -> str:
         "manifest": payload.get("manifest", ""),
         "reason": payload.get("reason", ""),
     }
+
+
+def _identity(state: State, p: dict[str, Any]) -> None:
+    """A possible match judged: the judgement per entry and person, and the entry's link
+    to a registry person as it stands after it."""
+    state.setdefault(ID, {})[p["id"]] = {
+        "entry_id": p["entry"],
+        "person_id": p["person"],
+        "verdict": p["verdict"],
+        "reason": p["reason"],
+        "decided_at": instant(p["at"]),
+        "decided_by": p["by"],
+    }
+    state.setdefault(ME, {}).setdefault(p["entry"], {}).update(
+        person_id=p["linked"], matched_existing=p["matched_existing"]
+    )
+
+
+def _identity_summary(payload: dict[str, Any], show_cells: bool) -> str:
+    words = {
+        "ref": payload.get("sending_ref", ""),
+        "manifest": payload.get("manifest", ""),
+        "person": payload.get("person", ""),
+    }
+    if payload.get("verdict") == "same":
+        return (
+            _(
+                "Entry %(ref)s of manifest %(manifest)s judged the same person as registry "
+                "person %(person)s"
+            )
+            % words
+        )
+    return (
+        _(
+            "Entry %(ref)s of manifest %(manifest)s judged a different person from registry "
+            "person %(person)s"
+        )
+        % words
+    )
 
 
 def _record(state: State, p: dict[str, Any]) -> None:
@@ -246,6 +287,23 @@ class AcceptanceWithdrawnPayload(Payload):
     withdrawn: list[WithdrawnEntry]
 
 
+class IdentityDecidedPayload(Payload):
+    """A possible match judged by a person (``verdict`` ``same`` or ``different``);
+    ``linked`` and ``matched_existing``: the entry's registry person after the judgement."""
+
+    id: int
+    manifest: str
+    entry: int
+    sending_ref: str
+    person: int
+    verdict: str
+    reason: str | Committed
+    at: dt.datetime
+    by: str
+    linked: int | None
+    matched_existing: bool
+
+
 class RecordContact(Payload):
     name: str | Committed
     relation: str | Committed
@@ -335,6 +393,16 @@ declare(
         housing=None,
     ),
     Action(
+        "transfers.identity_decided",
+        schema=IdentityDecidedPayload,
+        label=pgettext_lazy("ledger action", "Possible match judged"),
+        personal=tuple(IDENTITY_PERSONAL),
+        key=lambda subject, p: entry_key(p["entry"]),
+        replay=_identity,
+        summary=_identity_summary,
+        housing=None,
+    ),
+    Action(
         "transfers.admission_recorded",
         schema=AdmissionRecordedPayload,
         label=pgettext_lazy("ledger action", "Admission record"),
@@ -413,6 +481,20 @@ def _outcomes() -> dict[Any, dict[str, Any]]:
     }
 
 
+@covers(ID, personal=IDENTITY_PERSONAL, key=lambda did, row: entry_key(row["entry_id"]))
+def _identity_decisions() -> dict[Any, dict[str, Any]]:
+    from habeas.transfers.models import IdentityDecision
+
+    rows: dict[Any, dict[str, Any]] = {}
+    d: Any
+    for d in IdentityDecision.objects.values(
+        "id", "entry_id", "person_id", "verdict", "reason", "decided_at", "decided_by"
+    ):
+        d["decided_at"] = instant(d["decided_at"])
+        rows[d.pop("id")] = d
+    return rows
+
+
 @covers(AR, personal=RECORD_PERSONAL, key=lambda rid, row: f"person:{row['person_id']}")
 def _records() -> dict[Any, dict[str, Any]]:
     from habeas.transfers.models import AdmissionRecord
@@ -465,7 +547,13 @@ def _erase_bodies(events: Sequence[AppendedEvent]) -> None:
     """The person's manifest rows, rule messages, Rule 7 record and notifications lose their
     personal fields with the erasure (their keys are destroyed in the same transaction)."""
     from habeas.core.events import blank_values
-    from habeas.transfers.models import AdmissionRecord, ManifestEntry, Notification, RuleOutcome
+    from habeas.transfers.models import (
+        AdmissionRecord,
+        IdentityDecision,
+        ManifestEntry,
+        Notification,
+        RuleOutcome,
+    )
 
     for event in events:
         pid = event.payload["person"]
@@ -474,6 +562,9 @@ def _erase_bodies(events: Sequence[AppendedEvent]) -> None:
         )
         RuleOutcome.objects.filter(entry__person_id=pid).update(
             **blank_values(RuleOutcome, RULE_PERSONAL)
+        )
+        IdentityDecision.objects.filter(entry__person_id=pid).update(
+            **blank_values(IdentityDecision, IDENTITY_PERSONAL)
         )
         AdmissionRecord.objects.filter(episode__person_id=pid).update(
             **blank_values(AdmissionRecord, RECORD_PERSONAL)

@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from habeas.core.limits import MAX_NAME_CHARS
-from habeas.transfers.choices import Decision, EntryStatus
+from habeas.transfers.choices import Decision, EntryStatus, IdentityVerdict
 from habeas.transfers.manifest import e164
 
 
@@ -232,3 +232,18 @@ class ReviewFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["rule"].choices = [("", _("Any")), *rules]  # type: ignore[attr-defined]
         self.fields["nationality"].choices = [("", _("Any")), *nationalities]  # type: ignore[attr-defined]
+
+
+class IdentityDecisionForm(forms.Form):
+    """A person's judgement of a possible match (:mod:`habeas.transfers.identity`)."""
+
+    person = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    verdict = forms.ChoiceField(
+        label=_("Your judgement"), choices=IdentityVerdict.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What you compared: documents seen, photographs, the sending state's answer."),
+    )

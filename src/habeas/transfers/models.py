@@ -18,6 +18,7 @@ from habeas.core.services import ServiceModel, ServiceQuerySet
 from habeas.transfers.choices import (
     Decision,
     EntryStatus,
+    IdentityVerdict,
     NotificationKind,
     Outcome,
 )
@@ -134,6 +135,33 @@ class ManifestEntry(ServiceModel):
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.given_names, self.first_surname, self.second_surname) if p)
+
+
+class IdentityDecision(ServiceModel):
+    """A person's judgement of whether a manifest entry is a registry person the matcher
+    offered as a candidate (Mandela Rule 7(a): one identity per person; Rule 7 records are
+    kept on the person they concern). ``same``: the entry is linked to that person and
+    admitted as them; ``different``: the candidate is dismissed for this entry and not
+    offered again. One current judgement per entry and person; a change of mind replaces it,
+    and the ledger keeps both (``transfers.identity_decided``)."""
+
+    entry = models.ForeignKey(
+        ManifestEntry, on_delete=models.PROTECT, related_name="identity_decisions", db_index=False
+    )
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    verdict = models.CharField(max_length=16, choices=IdentityVerdict.choices)
+    reason = models.TextField()
+    decided_at = models.DateTimeField()
+    decided_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["entry", "decided_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "person"], name="identity_decision_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} / {self.person_id}: {self.verdict}"
 
 
 class RuleOutcome(ServiceModel):

@@ -39,7 +39,7 @@ from habeas.transfers.disclosure import (
 )
 from habeas.transfers.manifest import parse_partial_date
 from habeas.transfers.models import Manifest, ManifestEntry, RuleOutcome
-from habeas.transfers.selectors import entry_document, rule_rows
+from habeas.transfers.selectors import entry_document, identity_rows, rule_rows
 
 #: Entries per page of the review table.
 PER_PAGE = 50
@@ -194,7 +194,9 @@ def _words(rule: str) -> dict[str, str]:
     return {k: str(v) for k, v in rule_words(rule).items()}
 
 
-def _document(entry: ManifestEntry, rules: list[dict[str, str]]) -> dict[str, Any]:
+def _document(
+    entry: ManifestEntry, rules: list[dict[str, str]], judged: list[dict[str, Any]]
+) -> dict[str, Any]:
     """:func:`habeas.transfers.selectors.entry_document` from an entry and its outcomes read
     as rows."""
     return {
@@ -206,6 +208,7 @@ def _document(entry: ManifestEntry, rules: list[dict[str, str]]) -> dict[str, An
         "person": str(entry.person_id) if entry.person_id else None,
         "matched_existing": entry.matched_existing,
         "candidates": entry.candidates,
+        "identity_decisions": judged,
         "rules": rules,
     }
 
@@ -236,7 +239,8 @@ def page_entries(ids: Sequence[int], user: Any) -> list[ManifestEntry]:
     )
     # The outcomes as plain rows (no model instance for each of the page's ~600 rules).
     rules = rule_rows([e.pk for e in entries])
-    docs = [_document(e, rules[e.pk]) for e in entries]
+    judged = identity_rows([e.pk for e in entries])
+    docs = [_document(e, rules[e.pk], judged[e.pk]) for e in entries]
     visible = visible_people(user, docs)
     spanish = (get_language() or "en").startswith("es")
     # Each rule's words translated once per page, not once per entry (lazy text costs a
@@ -258,6 +262,8 @@ def page_entries(ids: Sequence[int], user: Any) -> list[ManifestEntry]:
         entry.rules_html = _rules_html(shown["rules"], spanish)
         entry.failed = [r for r in shown["rules"] if r["outcome"] == Outcome.FAIL]
         entry.to_review = [r for r in shown["rules"] if r["outcome"] == Outcome.REVIEW]
+        entry.judged_same = [d for d in shown["identity_decisions"] if d["decision"] == "same"]
+        entry.dismissed = [d for d in shown["identity_decisions"] if d["decision"] != "same"]
     return entries
 
 
@@ -436,11 +442,12 @@ def compare(entry: ManifestEntry, person: Person, sending: str) -> Comparison:
 
 
 def comparison_for(
-    entry: ManifestEntry, user: Any, person_id: str = ""
+    entry: ManifestEntry, user: Any, person_id: str = "", dismissed: frozenset[int] = frozenset()
 ) -> tuple[Comparison | None, list[dict[str, Any]]]:
     """The comparison of ``entry`` with the registry person ``person_id`` (by default its
-    best candidate) among those ``user`` may see, and those candidates. ``None`` when the
-    reader may see no candidate: the same page as an entry with no match (Mandela Rule 9)."""
+    best candidate) among those ``user`` may see, and those candidates, less the ``dismissed``
+    (judged a different person). ``None`` when the reader may see no candidate: the same page
+    as an entry with no match (Mandela Rule 9)."""
     doc = entry_document(entry)
     shown = entry_for_reader(doc, visible_people(user, [doc]))
     candidates = list(shown["candidates"])
@@ -449,6 +456,8 @@ def comparison_for(
             0,
             {"person": shown["person"], "score": entry.match_score, "band": "same", "reasons": []},
         )
+    # A candidate judged a different person is not offered again (transfers.identity).
+    candidates = [c for c in candidates if int(c["person"]) not in dismissed]
     if not candidates:
         return None, []
     chosen = next((c for c in candidates if str(c["person"]) == person_id), candidates[0])

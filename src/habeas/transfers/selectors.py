@@ -78,6 +78,7 @@ def entry_document(entry: ManifestEntry) -> dict[str, Any]:
         "person": str(entry.person_id) if entry.person_id else None,
         "matched_existing": entry.matched_existing,
         "candidates": entry.candidates,
+        "identity_decisions": identity_rows([entry.pk])[entry.pk],
         "rules": [
             {
                 "rule": o.rule,
@@ -144,9 +145,33 @@ def rule_rows(entry_ids: list[int]) -> dict[int, list[dict[str, str]]]:
     return rules
 
 
+def identity_rows(entry_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each entry's judgements of a possible match (:mod:`habeas.transfers.identity`) as
+    plain rows, oldest first (one query): ``person``, ``decision`` (``same`` or
+    ``different``), ``reason``, ``decided_at``, ``decided_by``."""
+    from habeas.transfers.models import IdentityDecision
+
+    found: dict[int, list[dict[str, Any]]] = {pk: [] for pk in entry_ids}
+    for entry_id, person_id, verdict, reason, at, by in (
+        IdentityDecision.objects.filter(entry_id__in=entry_ids)
+        .order_by("entry_id", "decided_at", "pk")
+        .values_list("entry_id", "person_id", "verdict", "reason", "decided_at", "decided_by")
+    ):
+        found[entry_id].append(
+            {
+                "person": str(person_id),
+                "decision": verdict,
+                "reason": reason,
+                "decided_at": at.isoformat(),
+                "decided_by": by,
+            }
+        )
+    return found
+
+
 def manifest_entry_documents(manifest: Manifest) -> Iterator[dict[str, Any]]:
     """The report's entries in row order, the same document as :func:`entry_document`, read
-    as plain rows a page at a time (two queries per :data:`REPORT_PAGE` entries, no model
+    as plain rows a page at a time (three queries per :data:`REPORT_PAGE` entries, no model
     instances): a caller that writes them out holds one page, not the manifest."""
     last = 0
     while True:
@@ -158,6 +183,7 @@ def manifest_entry_documents(manifest: Manifest) -> Iterator[dict[str, Any]]:
         if not page:
             return
         rules = rule_rows([pk for pk, *_ in page])
+        judged = identity_rows([pk for pk, *_ in page])
         for pk, row, sending_ref, decision, decided_on, status, person_id, matched, (
             candidates
         ) in page:
@@ -170,6 +196,7 @@ def manifest_entry_documents(manifest: Manifest) -> Iterator[dict[str, Any]]:
                 "person": str(person_id) if person_id else None,
                 "matched_existing": matched,
                 "candidates": candidates,
+                "identity_decisions": judged[pk],
                 "rules": rules[pk],
             }
         last = page[-1][1]

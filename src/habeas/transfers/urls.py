@@ -19,6 +19,11 @@ urlpatterns = [
         views.entry_compare_view,
         name="entry_compare",
     ),
+    path(
+        "manifests/<str:ref>/rows/<int:row>/identity/",
+        views.entry_identity_view,
+        name="entry_identity",
+    ),
     path("manifests/<str:ref>/admit/", views.manifest_admit_view, name="manifest_admit"),
     path(
         "manifests/<str:ref>/rows/<int:row>/arrive/",

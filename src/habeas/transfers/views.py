@@ -560,18 +560,9 @@ def manifest_accept_eligible_view(request: HttpRequest, ref: str) -> HttpRespons
     )
 
 
-@role_required
-def entry_compare_view(request: HttpRequest, ref: str, row: int) -> HttpResponse:
-    """An entry beside the registry person it may be, field by field, with each field's
-    agreement and the differences marked (Mandela Rule 7(a): one identity). Only the
-    candidates the reader may see are offered (Mandela Rule 9); a reader who may see none
-    reads the same page as for an entry with no match."""
-    from habeas.accounts.permissions import is_receiving_staff
-    from habeas.transfers.choices import Decision, EntryStatus
+def _entry_or_404(manifest: Any, row: int) -> Any:
     from habeas.transfers.models import ManifestEntry
-    from habeas.transfers.review import comparison_for
 
-    manifest = _manifest_or_404(request, ref)
     entry = (
         ManifestEntry.objects.filter(manifest=manifest, row=row)
         .select_related("manifest__agreement__sending")
@@ -579,14 +570,44 @@ def entry_compare_view(request: HttpRequest, ref: str, row: int) -> HttpResponse
     )
     if entry is None:
         raise Http404(_("entry not found"))
-    comparison, candidates = comparison_for(entry, request.user, request.GET.get("person", ""))
+    return entry
+
+
+@role_required
+def entry_compare_view(request: HttpRequest, ref: str, row: int) -> HttpResponse:
+    """An entry beside the registry person it may be, field by field, with each field's
+    agreement and the differences marked (Mandela Rule 7(a): one identity), and the
+    receiving staff's judgement: same person or different person, with a reason
+    (:mod:`habeas.transfers.identity`). Only the candidates the reader may see are offered
+    (Mandela Rule 9); a reader who may see none reads the same page as for an entry with no
+    match. A candidate judged a different person is not offered again."""
+    from habeas.accounts.permissions import is_receiving_staff
+    from habeas.transfers.choices import Decision, EntryStatus, IdentityVerdict
+    from habeas.transfers.forms import IdentityDecisionForm
+    from habeas.transfers.identity import decisions_of
+    from habeas.transfers.review import comparison_for
+
+    manifest = _manifest_or_404(request, ref)
+    entry = _entry_or_404(manifest, row)
+    decisions = decisions_of(entry, request.user)
+    dismissed = frozenset(p for p, d in decisions.items() if d.verdict == IdentityVerdict.DIFFERENT)
+    comparison, candidates = comparison_for(
+        entry, request.user, request.GET.get("person", ""), dismissed
+    )
     codes = manifest.agreement.facilities.values_list("code", flat=True)
+    staff = is_receiving_staff(request.user, codes)
     may_accept = (
         may_accept_manifests(request.user)
-        and is_receiving_staff(request.user, codes)
+        and staff
         and entry.status == EntryStatus.DECIDED
         and entry.decision != Decision.INELIGIBLE
     )
+    form = None
+    current = None
+    if comparison is not None:
+        current = decisions.get(comparison.person.pk)
+        if staff and entry.status == EntryStatus.DECIDED:
+            form = IdentityDecisionForm(initial={"person": comparison.person.pk})
     return render(
         request,
         "transfers/entry_compare.html",
@@ -596,5 +617,54 @@ def entry_compare_view(request: HttpRequest, ref: str, row: int) -> HttpResponse
             "comparison": comparison,
             "candidates": candidates,
             "may_accept": may_accept,
+            "identity_form": form,
+            "current_decision": current,
+            "decisions": sorted(decisions.values(), key=lambda d: (d.decided_at, d.pk)),
         },
     )
+
+
+@role_required
+@require_POST
+def entry_identity_view(request: HttpRequest, ref: str, row: int) -> HttpResponse:
+    """Record the judgement of a possible match (``transfers.identity_decided``): the
+    receiving facility's staff only; a candidate the reader may not see is answered as a
+    missing one (404)."""
+    from habeas.core.errors import Forbidden
+    from habeas.transfers.forms import IdentityDecisionForm
+    from habeas.transfers.identity import identity_decide
+
+    manifest = _manifest_or_404(request, ref)
+    entry = _entry_or_404(manifest, row)
+    user = _receiving_staff_or_403(request, manifest)
+    form = IdentityDecisionForm(request.POST)
+    back = redirect("transfers:entry_compare", ref=ref, row=row)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return back
+    person = form.cleaned_data["person"]
+    try:
+        decision = identity_decide(
+            actor=Actor.from_user(user),
+            user=user,
+            entry=entry,
+            person_id=person,
+            verdict=form.cleaned_data["verdict"],
+            reason=form.cleaned_data["reason"],
+        )
+    except NotFound:
+        raise Http404(_("entry not found")) from None
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from None
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{back.url}?person={person}")
+    if decision.verdict == "same":
+        messages.success(request, _("Recorded: the same person as the registry record."))
+        return redirect(f"{back.url}?person={person}")
+    messages.success(
+        request, _("Recorded: a different person. This candidate will not be offered again.")
+    )
+    return back

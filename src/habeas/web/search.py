@@ -12,13 +12,16 @@ capitals sort with the others.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import (
     Case,
     CharField,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -29,6 +32,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Lower
+from django.db.models.lookups import In
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from habeas.custody.choices import BasisStatus, LegalBasisKind
@@ -91,9 +96,10 @@ def _order(sort: str, show_cells: bool) -> list[Any]:
         "cell": [F("cell_code")],
         "admitted": [F("admitted_at")],
     }
-    ordering = []
-    for expr in columns[key]:
-        ordering.append(expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True))
+    # Names are never NULL: ordered without NULLS LAST, the order is the one of the
+    # ``person_name_folded`` index, and a page is read from it instead of a sort.
+    nulls = {} if key == "name" else {"nulls_last": True}
+    ordering = [expr.desc(**nulls) if descending else expr.asc(**nulls) for expr in columns[key]]
     return [*ordering, F("pk").asc()]
 
 
@@ -137,16 +143,24 @@ def _episode_scope(user: Any, prefix: str = "") -> Q:
     return Q(**{f"{prefix}{field}__in": ids})
 
 
-def _people_scope(user: Any) -> Q:
+def _people_scope(user: Any, *, name_index: bool = False) -> Q:
     """The people ``user`` may see (:meth:`PersonQuerySet.visible_to`: those with an
-    episode in the user's scope) as ``pk IN (person ids of the scoped episodes)``."""
+    episode in the user's scope) as ``pk IN (person ids of the scoped episodes)``.
+
+    ``name_index``: as ``id + 0 IN (…)``, for a page in name order: the database may then
+    not look every person of the scope up by primary key and sort them all, and reads the
+    page from the ``person_name_folded`` index instead, testing each row against the set
+    (full demo, SQLite: 34 → 10 ms of CPU for the first page's ids)."""
     found = _scope_ids(user)
     if found is None:
         return Q()
     field, ids = found
     if field == "pk":
         return Q(pk__in=[])
-    return Q(pk__in=CustodyEpisode.objects.filter(**{f"{field}__in": ids}).values("person_id"))
+    scoped = CustodyEpisode.objects.filter(**{f"{field}__in": ids}).order_by().values("person_id")
+    if name_index:
+        return Q(In(ExpressionWrapper(F("pk") + 0, output_field=IntegerField()), scoped))
+    return Q(pk__in=scoped)
 
 
 def _columns(user: Any, show_cells: bool) -> dict[str, Any]:
@@ -213,13 +227,29 @@ def _status_filter(user: Any, status: str) -> Q:
     return ~Q(pk__in=any_ids)
 
 
+class CountedPaginator(Paginator):  # type: ignore[type-arg]
+    """A paginator told its count (:func:`result_count`) instead of counting the result."""
+
+    def __init__(self, object_list: Any, per_page: int, *, known: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known = known
+
+    @cached_property
+    def count(self) -> int:
+        return self.known
+
+
 #: The computed column each sort key needs.
 _SORT_NEEDS = {"status": "status", "facility": "facility_code", "cell": "cell_code",
                "admitted": "admitted_at"}  # fmt: skip
 
 
 def staff_search(
-    *, user: Any, filters: SearchFilters, show_cells: bool, columns: bool = False
+    *,
+    user: Any,
+    filters: SearchFilters,
+    show_cells: bool,
+    columns: bool = False,
 ) -> QuerySet[Person]:
     """The people ``user`` may see matching ``filters``, in the order asked for. Only the
     computed columns a filter or the order needs are computed for every match; the page's
@@ -228,7 +258,10 @@ def staff_search(
     # The scope (``Person.objects.visible_to``: the people with an episode the user may
     # see) as one non-correlated set of person ids, computed once per query, rather than a
     # join into episodes that needs DISTINCT over every row before counting or sorting.
-    qs = person_search(Person.objects.filter(_people_scope(user)), filters.query)
+    name_index = not filters.query and filters.sort.lstrip("-") == "name"
+    qs = person_search(
+        Person.objects.filter(_people_scope(user, name_index=name_index)), filters.query
+    )
     computed = _columns(user, show_cells)
     key = filters.sort.lstrip("-")
     needed = set(computed) if columns else set()
@@ -315,7 +348,57 @@ def _page_status(user: Any, ids: list[int]) -> dict[int, str]:
 
 def nationality_choices(user: Any) -> list[str]:
     """The nationalities held by the people the user may see (ISO 3166-1 alpha-2), for the
-    filter's list: one pass over the distinct stored lists, not over the people."""
+    filter's list: computed once per version of the registry and reader
+    (:func:`habeas.ledger.freshness.cached_document`; a person's nationalities change only
+    through a service, which makes a new version), not on every request."""
+    from habeas.ledger.freshness import cached_document
+    from habeas.web.attention import reader_cache_key
+
+    codes: list[str] = cached_document(
+        f"staff-search-nationalities:{reader_cache_key(user)}",
+        lambda: _nationalities(user),
+        version=_version(user),
+        shared=False,
+    )
+    return codes
+
+
+def _version(user: Any) -> str:
+    """The registry's version (:func:`habeas.ledger.freshness.registry_version`), read once
+    per request (kept on the request's user object) for the cached list and count."""
+    from habeas.ledger.freshness import registry_version
+
+    found = getattr(user, "_staff_search_version", None)
+    if found is None:
+        found = registry_version()
+        with contextlib.suppress(AttributeError):
+            user._staff_search_version = found
+    return str(found)
+
+
+def result_count(user: Any, filters: SearchFilters, show_cells: bool, people: Any) -> int:
+    """How many people ``people`` (:func:`staff_search` for ``filters``) holds, counted once
+    per version of the registry, reader and filters (kept in this process: every change of a
+    person, an episode, a placement or an order goes through a service and makes a new
+    version), so that paging and sorting one result do not count it again."""
+    from habeas.ledger.freshness import cached_document
+    from habeas.web.attention import reader_cache_key
+
+    wanted = (filters.query, filters.reference, filters.cell, filters.nationality,
+              filters.basis, filters.status, show_cells)  # fmt: skip
+    digest = hashlib.sha256(repr(wanted).encode()).hexdigest()[:24]
+    count: int = cached_document(
+        f"staff-search-count:{reader_cache_key(user)}:{digest}",
+        lambda: people.order_by().count(),
+        version=_version(user),
+        shared=False,
+    )
+    return count
+
+
+def _nationalities(user: Any) -> list[str]:
+    """:func:`nationality_choices` computed: one pass over the distinct stored lists, not
+    over the people."""
     codes: set[str] = set()
     people = Person.objects.filter(_people_scope(user))
     lists = people.order_by().values_list("nationalities", flat=True).distinct()

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
@@ -46,8 +45,10 @@ from habeas.web.lifecycle import lifecycle_context
 from habeas.web.search import (
     SORTS,
     STATUS_LABELS,
+    CountedPaginator,
     SearchFilters,
     nationality_choices,
+    result_count,
     staff_search,
     with_columns,
 )
@@ -286,7 +287,10 @@ def person_list_view(request: HttpRequest, *, as_csv: bool = False) -> HttpRespo
         people = staff_search(user=user, filters=filters, show_cells=show_cells, columns=True)
         return _people_csv(people.prefetch_related("identifiers"), show_cells)
     people = staff_search(user=user, filters=filters, show_cells=show_cells).only("pk")
-    page = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = CountedPaginator(
+        people, PEOPLE_PER_PAGE, known=result_count(user, filters, show_cells, people)
+    )
+    page = paginator.get_page(request.GET.get("page"))
     rows = with_columns(user, list(page.object_list), show_cells)
     params = request.GET.copy()
     params.pop("page", None)
