@@ -10,6 +10,7 @@ ones to docs/screenshots/.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -180,6 +181,9 @@ def test_one_arrival_at_the_gate(
     assert suggested in page.locator("main").inner_text()
     cell = page.locator("#id_cell").input_value()
     assert cell
+    # arrived yesterday, so that today's move and release come after the admission
+    shown = page.locator("#id_arrived_date").input_value()
+    page.fill("#id_arrived_date", str(dt.date.fromisoformat(shown) - dt.timedelta(days=1)))
     page.fill("input[name='property_items-0-item']", "reloj" if language == "es" else "watch")
     page.fill("input[name='property_items-0-quantity']", "1")
     _no_overflow(page)
@@ -190,3 +194,39 @@ def test_one_arrival_at_the_gate(
     said = page.locator(".messages").inner_text()
     assert f"{ref}-1" in said
     assert cell in said
+    if language != "en":
+        return
+    # the rest of staff's journey (issue 11, acceptance): move him, release him, and the
+    # public locator says released
+    page.goto(f"{server}/people/?q=Mauricio+Llegada")
+    page.locator("table a[href^='/people/']").first.click()
+    page.wait_for_load_state()
+    person_url = page.url
+    page.click(".person-actions >> text=Move to another cell")
+    page.wait_for_load_state()
+    targets = [
+        v
+        for v in page.locator("#target-cells option").evaluate_all("os => os.map(o => o.value)")
+        if v != cell
+    ]
+    assert targets
+    page.fill("input[name=cell]", targets[0])
+    page.fill("input[name=reason]", "cell repairs")
+    page.locator("form button[type=submit]", has_text="Move").click()
+    page.wait_for_load_state()
+    page.goto(person_url)
+    assert targets[0] in page.locator("main").inner_text()
+    page.click(".person-actions >> text=Release")
+    page.wait_for_load_state()
+    page.select_option("#id_reason", "court_order")
+    page.fill("#id_destination", "SV")
+    page.click("form.departure-form button[type=submit]")
+    page.wait_for_load_state()
+    page.click("form.departure-form button[type=submit]")
+    page.wait_for_load_state()
+    assert "was released" in page.content(), page.locator("main").inner_text()[:1500]
+    public = browser.new_context(viewport=DESKTOP, locale="en-GB").new_page()
+    public.goto(f"{server}/locator/?nationality=SV&name=Mauricio+Llegada&dob=1984")
+    found = public.locator("main").inner_text()
+    assert "Released on" in found
+    public.screenshot(path=str(ARTIFACTS / "locator-released.png"), full_page=True)

@@ -104,3 +104,38 @@ def test_refused_transfer_is_shown_in_words(scene: dict[str, Any], client_for: A
     )
     assert response.status_code == 409
     assert "no cell in OTH can take this person" in response.content.decode()
+
+
+def test_a_release_in_the_current_minute_comes_after_a_move_made_in_it(
+    scene: dict[str, Any], client_for: Any, mover: Any, actor: Any
+) -> None:
+    """The form's default time is the current minute, to the minute; it means now, so a
+    person moved seconds ago is not refused as released "before the current placement"."""
+    import time
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from habeas.facilities.models import Cell
+    from habeas.housing.placements import placement_move
+
+    if timezone.now().second >= 50:  # keep the move and the release in one minute
+        time.sleep(61 - timezone.now().second)
+    episode = CustodyEpisode.objects.get(person=mover, released_at__isnull=True)
+    current = episode.placements.get(ended_at__isnull=True).cell
+    target = Cell.objects.filter(module=current.module).exclude(pk=current.pk).first()
+    assert target is not None
+    placement_move(actor=actor, person=mover, cell=target, at=timezone.now(), reason="repairs")
+    local = timezone.now().astimezone(ZoneInfo("America/El_Salvador"))
+    body = {
+        "reason": "court_order",
+        "date": local.date().isoformat(),
+        "time": local.strftime("%H:%M"),
+        "destination": "GT",
+        "confirm": "on",
+    }
+    done = client_for("staff").post(f"/housing/people/{mover.pk}/release/", body)
+    assert done.status_code == 302, done.content.decode()[:2000]
+    episode.refresh_from_db()
+    assert episode.released_at is not None
+    assert episode.released_at >= episode.placements.order_by("-started_at").first().started_at

@@ -45,8 +45,15 @@ class DepartureForm(StyledForm):
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def instant(self, zone: str) -> dt.datetime:
+        """The local date and time given; the current minute (the form's default) means now,
+        to the second, so that a departure recorded right after a move or an admission in
+        the same minute is not dated before it."""
         data = self.cleaned_data
-        return dt.datetime.combine(data["date"], data["time"], tzinfo=ZoneInfo(zone))
+        at = dt.datetime.combine(data["date"], data["time"], tzinfo=ZoneInfo(zone))
+        current = timezone.now()
+        if data["time"].second == 0 and at <= current < at + dt.timedelta(minutes=1):
+            return current
+        return at
 
 
 class ReleaseForm(DepartureForm):
