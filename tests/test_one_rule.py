@@ -255,6 +255,13 @@ ALLOWLIST: list[Allowed] = [
         "from the custody and people tables; nothing in them is a fact of its own",
     ),
     Allowed(
+        "notifications/tasks.py",
+        r"^enqueue_many$",
+        "the delivery tasks' queue rows of the django-tasks-db backend, written in one INSERT "
+        "inside the queueing service's transaction (notices_queue, delivery outcomes) so a "
+        "committed delivery always has its task; operational rows, not facts of the registry",
+    ),
+    Allowed(
         "custody/standing.py",
         r"^(standing_refresh|standing_update)$",
         "today's alarm conditions: derived tables (declared in the event registry) written by "

@@ -207,8 +207,9 @@ def test_dashboard_query_count_does_not_grow_with_people(
     assert response.status_code == 200
     assert len(after.captured_queries) == len(before.captured_queries)
     # a constant number: the "needs attention" panel's sources (alerts read once per version
-    # of the registry, contact, inspections) and the navigation of the new pages
-    assert len(after.captured_queries) <= 40, len(after.captured_queries)
+    # of the registry, contact, inspections), the navigation of the new pages and the roll
+    # counts due (the scope's facilities, their latest counts, one EXISTS per facility due)
+    assert len(after.captured_queries) <= 43, len(after.captured_queries)
 
 
 # --- people ------------------------------------------------------------------------------

@@ -107,7 +107,6 @@ arrive_us          /transfers/manifests/US1/rows/1/arrive/        login     302 
 arrive_us_post     POST:/transfers/manifests/US1/rows/1/arrive/   login     302   404       302   403        404        403        403       403     403       403    302
 arrive_gt          /transfers/manifests/GT1/rows/1/arrive/        login     302   302       302   404        403        404        403       403     403       403    302
 arrive_missing     /transfers/manifests/US1/rows/99/arrive/       login     404   404       404   404        404        404        404       404     404       403    404
-
 identity_get       /transfers/manifests/US1/rows/1/identity/      login     405   405       405   405        405        405        405       405     405       403    405
 identity_us        POST:/transfers/manifests/US1/rows/1/identity/ login     302   404       302   403        404        403        403       403     403       403    302
 identity_missing   POST:/transfers/manifests/US1/rows/99/identity/ login    404   404       404   404        404        404        404       404     404       403    404

@@ -11,6 +11,8 @@ from habeas.custody.models import (
     CustodyEpisode,
     LegalBasis,
     ReleaseCalculation,
+    StandingCondition,
+    StandingDay,
     TemporaryAbsence,
 )
 from habeas.ledger.admin import ReadOnlyModelAdmin
@@ -76,3 +78,18 @@ class CustodyAlarmAdmin(ReadOnlyModelAdmin):
     list_display = ["id", "episode", "rule", "since", "status", "opened_at", "closed_at"]
     list_filter = ["rule", "status"]
     raw_id_fields = ["episode"]
+
+
+@admin.register(StandingCondition)
+class StandingConditionAdmin(ReadOnlyModelAdmin):
+    """The alarm conditions kept as events happen (derived: rebuilt by ``check-custody``)."""
+
+    list_display = ["episode_id", "facility_id", "rule", "since", "value"]
+    list_filter = ["rule"]
+
+
+@admin.register(StandingDay)
+class StandingDayAdmin(ReadOnlyModelAdmin):
+    """The day the kept conditions were evaluated for."""
+
+    list_display = ["id", "key"]
