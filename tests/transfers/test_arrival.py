@@ -40,16 +40,26 @@ def _tec(manifest: Any) -> Any:
     return manifest.agreement.facilities.get(code="TEC")
 
 
+def _arrive(manifest: Any, actor: Any, ref: str, **kw: Any) -> Any:
+    """``entry_arrive`` of ``ref`` at ARRIVED in TEC."""
+    return entry_arrive(
+        actor=actor,
+        manifest=manifest,
+        sending_ref=ref,
+        arrived_at=ARRIVED,
+        facility=_tec(manifest),
+        **kw,
+    )
+
+
 def test_arrival_admits_into_the_chosen_cell_with_the_rule_7_record(
     accepted: Any, actor: Any
 ) -> None:
     property_items = [{"item": "watch", "quantity": "1", "note": "steel"}]
-    episode = entry_arrive(
-        actor=actor,
-        manifest=accepted,
-        sending_ref="AR1",
-        arrived_at=ARRIVED,
-        facility=_tec(accepted),
+    episode = _arrive(
+        accepted,
+        actor,
+        "AR1",
         cell_code="M1-03",
         record={
             "visible_injuries": "bruise on the left forearm",
@@ -72,13 +82,7 @@ def test_arrival_admits_into_the_chosen_cell_with_the_rule_7_record(
 
 
 def test_arrival_without_a_cell_takes_the_rules_suggestion(accepted: Any, actor: Any) -> None:
-    episode = entry_arrive(
-        actor=actor,
-        manifest=accepted,
-        sending_ref="AR2",
-        arrived_at=ARRIVED,
-        facility=_tec(accepted),
-    )
+    episode = _arrive(accepted, actor, "AR2")
     assert episode.placements.get().cell.code.startswith("M1-")
     assert AdmissionRecord.objects.get(episode=episode).version == 1
 
@@ -87,14 +91,7 @@ def test_a_cell_the_rules_refuse_admits_nobody(accepted: Any, actor: Any) -> Non
     """M2 is the civil module: a sentenced man may not be held there (Rule 11(c))."""
     before = LedgerEntry.objects.count()
     with pytest.raises(Conflict, match="M2-01"):
-        entry_arrive(
-            actor=actor,
-            manifest=accepted,
-            sending_ref="AR1",
-            arrived_at=ARRIVED,
-            facility=_tec(accepted),
-            cell_code="M2-01",
-        )
+        _arrive(accepted, actor, "AR1", cell_code="M2-01")
     assert LedgerEntry.objects.count() == before
     assert not CustodyEpisode.objects.exists()
     assert ManifestEntry.objects.get(sending_ref="AR1").status == "accepted"
@@ -105,42 +102,17 @@ def test_a_record_refused_admits_nobody(accepted: Any, actor: Any) -> None:
     Rules 54-55) is refused, and the admission with it."""
     before = LedgerEntry.objects.count()
     with pytest.raises(ValidationFailed, match="54-55"):
-        entry_arrive(
-            actor=actor,
-            manifest=accepted,
-            sending_ref="AR1",
-            arrived_at=ARRIVED,
-            facility=_tec(accepted),
-            record={"rights_language": ""},
-        )
+        _arrive(accepted, actor, "AR1", record={"rights_language": ""})
     assert LedgerEntry.objects.count() == before
     assert not CustodyEpisode.objects.exists()
 
 
 def test_only_an_accepted_entry_arrives(accepted: Any, actor: Any) -> None:
-    entry_arrive(
-        actor=actor,
-        manifest=accepted,
-        sending_ref="AR1",
-        arrived_at=ARRIVED,
-        facility=_tec(accepted),
-    )
+    _arrive(accepted, actor, "AR1")
     with pytest.raises(Conflict, match="not an accepted entry"):
-        entry_arrive(
-            actor=actor,
-            manifest=accepted,
-            sending_ref="AR1",
-            arrived_at=ARRIVED,
-            facility=_tec(accepted),
-        )
+        _arrive(accepted, actor, "AR1")
     with pytest.raises(Conflict, match="not an accepted entry"):
-        entry_arrive(
-            actor=actor,
-            manifest=accepted,
-            sending_ref="NOPE",
-            arrived_at=ARRIVED,
-            facility=_tec(accepted),
-        )
+        _arrive(accepted, actor, "NOPE")
 
 
 def test_the_arrival_page_suggests_a_cell_and_saves_the_record(
