@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +33,9 @@ from tests.conftest import admit, make_person, removal_order, run_cli, sentence
 
 
 def _today() -> dt.date:
-    return now().date()
+    """Today where the test facility is (America/El_Salvador): the alarms count days in the
+    facility's local time, so between 00:00 and 06:00 UTC this is still yesterday's date."""
+    return timezone.localtime(now(), ZoneInfo("America/El_Salvador")).date()
 
 
 def _rules(episode: Any) -> set[str]:

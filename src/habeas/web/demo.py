@@ -193,10 +193,17 @@ def _term_ending_soon(actor: Actor, document: Any) -> None:
     """The 2025 agreement's one-year term (2025-03-15 to 2026-03-14 as reported) extended by
     the parties, pending the sending state's decision, to a date three weeks after the demo's
     day, whenever it is loaded: amended as an operator amends an agreement, the setup file
-    applied again (one ``agreements.agreement_amended`` entry on the ledger)."""
+    applied again (one ``agreements.agreement_amended`` entry on the ledger). The demo's day
+    is the prison's (its local date), the day the term alarms count in."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
     from habeas.core.clock import now
 
-    ends = now().date() + dt.timedelta(days=DEMO_TERM_LEFT_DAYS)
+    zone = next(f.timezone for f in document.facility if f.code == "TEC")
+    today = timezone.localtime(now(), ZoneInfo(zone)).date()
+    ends = today + dt.timedelta(days=DEMO_TERM_LEFT_DAYS)
     agreements = [
         a.model_copy(update={"ends": ends})
         if a.code == "US-SV-2025" and a.ends is not None and a.ends < ends
