@@ -303,3 +303,60 @@ def test_habeas_cache_url_must_be_redis() -> None:
     )
     assert done.returncode != 0
     assert "HABEAS_CACHE_URL must be a redis://" in done.stderr
+
+
+def _both_limits_in_turn() -> list[tuple[bool, bool | None]]:
+    """Five searches from one address for one person, then one from another address, with
+    2 searches a minute per address and 3 an hour per person."""
+    from habeas.oversight.locator import search_throttles
+
+    query = LocatorQuery.build(**JOSE, dob="1990")
+    outcomes = []
+    for address in ["192.0.2.20"] * 5 + ["192.0.2.21"] * 2:
+        by_client, by_subject = search_throttles(address, query)
+        outcomes.append((by_client.allowed, None if by_subject is None else by_subject.allowed))
+    return outcomes
+
+
+#: The address is counted first; the person only while the address is within its limit (a
+#: refused address does not use up the person's hourly searches).
+BOTH_LIMITS = [
+    (True, True),
+    (True, True),
+    (False, None),
+    (False, None),
+    (False, None),
+    (True, True),
+    (True, False),
+]
+
+
+@pytest.mark.django_db
+def test_both_limits_of_a_search_in_the_database_cache(settings: Any) -> None:
+    settings.LOCATOR_RATE_PER_MINUTE = 2
+    settings.LOCATOR_RATE_PER_NAME_PER_HOUR = 3
+    assert _both_limits_in_turn() == BOTH_LIMITS
+
+
+@needs_redis
+def test_both_limits_of_a_search_are_one_redis_script_with_the_same_outcomes() -> None:
+    prefix = f"habeas-test-{uuid.uuid4().hex}"
+    redis_cache = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    with override_settings(
+        CACHES=redis_cache, LOCATOR_RATE_PER_MINUTE=2, LOCATOR_RATE_PER_NAME_PER_HOUR=3
+    ):
+        cache = caches["default"]
+        try:
+            assert _both_limits_in_turn() == BOTH_LIMITS
+            client = cache._cache.get_client(write=False)  # type: ignore[attr-defined]
+            keys = client.keys(f"{prefix}:*throttle*")
+            assert len(keys) == 3  # two addresses, one person
+            assert all(0 < client.ttl(k) <= 3605 for k in keys)
+        finally:
+            cache.clear()

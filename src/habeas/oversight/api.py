@@ -18,7 +18,7 @@ from ninja.pagination import paginate
 from habeas.accounts.auth import api_user
 from habeas.accounts.permissions import may_read_oversight
 from habeas.core.api import ErrorOut, IdStr, InstantStr, Pagination, errors, instant_str
-from habeas.core.errors import Forbidden
+from habeas.core.errors import ApplicationError, Forbidden
 from habeas.ledger.freshness import conditional
 from habeas.oversight.locator import (
     LocatorQuery,
@@ -26,7 +26,7 @@ from habeas.oversight.locator import (
     client_address,
     locate,
     locator_throttle,
-    subject_throttle,
+    search_throttles,
 )
 from habeas.oversight.models import AccessLog
 from habeas.oversight.selectors import (
@@ -81,16 +81,23 @@ def locator_get(request: HttpRequest, response: HttpResponse, params: Query[Loca
     """By ``ref`` + ``nationality``, or ``name`` + ``dob`` (year or date) + ``nationality``.
     Accent-, case- and surname-order-proof, one typo tolerated. People released in the last
     90 days are shown as released; anyone else not held answers ``not_found``."""
-    throttle = locator_throttle(client_address(request))
-    if not throttle.allowed:
-        return _throttled(response, throttle, _("too many searches; try again in a minute"))
-    query = LocatorQuery.build(
-        name=params.name, ref=params.ref, dob=params.dob, nationality=params.nationality
-    )
-    throttle = subject_throttle(query)
-    if not throttle.allowed:
+    client = client_address(request)
+    try:
+        query = LocatorQuery.build(
+            name=params.name, ref=params.ref, dob=params.dob, nationality=params.nationality
+        )
+    except ApplicationError:
+        # A search that cannot be made still counts against the address.
+        throttle = locator_throttle(client)
+        if not throttle.allowed:
+            return _throttled(response, throttle, _("too many searches; try again in a minute"))
+        raise
+    by_client, by_subject = search_throttles(client, query)
+    if not by_client.allowed:
+        return _throttled(response, by_client, _("too many searches; try again in a minute"))
+    if by_subject is not None and not by_subject.allowed:
         return _throttled(
-            response, throttle, _("too many searches for this person; try again later")
+            response, by_subject, _("too many searches for this person; try again later")
         )
     return Status(200, locate(query))
 

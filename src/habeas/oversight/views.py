@@ -48,7 +48,7 @@ from habeas.oversight.locator import (
     client_address,
     locate,
     locator_throttle,
-    subject_throttle,
+    search_throttles,
 )
 from habeas.oversight.selectors import (
     SUPPRESSED,
@@ -194,12 +194,9 @@ def locator(request: HttpRequest) -> HttpResponse:
     }
     if not searched:
         return render(request, "oversight/locator.html", context)
-    throttle = locator_throttle(client_address(request))
-    if not throttle.allowed:
-        context["throttled"] = True
-        response = render(request, "oversight/locator.html", context, status=429)
-        response["Retry-After"] = str(throttle.retry_after)
-        return response
+    client = client_address(request)
+    query: LocatorQuery | None = None
+    failed: ApplicationError | None = None
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -207,19 +204,27 @@ def locator(request: HttpRequest) -> HttpResponse:
                 name=data["name"], ref=data["ref"], dob=data["dob"], nationality=data["nationality"]
             )
         except ApplicationError as exc:
-            form.add_error(None, LOCATOR_ERRORS.get(exc.message, exc.message))
-        else:
-            throttle = subject_throttle(query)
-            if not throttle.allowed:
-                context["throttled_subject"] = True
-                response = render(request, "oversight/locator.html", context, status=429)
-                response["Retry-After"] = str(throttle.retry_after)
-                return response
-            doc = locate(query)
-            context["matches"] = [
-                {**m, "status_label": STATUS_LABELS[m["status"]]} for m in doc["matches"]
-            ]
-            context["query_nationality"] = country_name(data["nationality"])
+            failed = exc
+    # Every search counts against the address; one that can be made, against the person
+    # searched for too (both in one round trip with Redis).
+    if query is None:
+        by_client, by_subject = locator_throttle(client), None
+    else:
+        by_client, by_subject = search_throttles(client, query)
+    for throttle, flag in ((by_client, "throttled"), (by_subject, "throttled_subject")):
+        if throttle is not None and not throttle.allowed:
+            context[flag] = True
+            response = render(request, "oversight/locator.html", context, status=429)
+            response["Retry-After"] = str(throttle.retry_after)
+            return response
+    if failed is not None:
+        form.add_error(None, LOCATOR_ERRORS.get(failed.message, failed.message))
+    elif query is not None:
+        doc = locate(query)
+        context["matches"] = [
+            {**m, "status_label": STATUS_LABELS[m["status"]]} for m in doc["matches"]
+        ]
+        context["query_nationality"] = country_name(form.cleaned_data["nationality"])
     return render(request, "oversight/locator.html", context)
 
 
