@@ -9,6 +9,7 @@ the demo exactly as an operator would is the better test anyway.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -48,23 +49,40 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: 
     raise RuntimeError(f"habeas serve did not answer at {url}:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A demo loaded into a fresh HABEAS_HOME (embedded SQLite), served on a free port."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: the browser test needs a system Chromium")
-    home = tmp_path_factory.mktemp("habeas-e2e")
+def _server_env(home: Path) -> dict[str, str]:
     env = {**os.environ, "HABEAS_HOME": str(home), "HABEAS_WORKERS": "2"}
     # The server must use its own embedded database, never the one the test run points at.
     for name in ("DATABASE_URL", "HABEAS_TEST_DATABASE_URL", "HABEAS_DEBUG"):
         env.pop(name, None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo loaded once per run into a HABEAS_HOME that no server uses: each
+    module's server gets a copy of it (loading it costs about 25 s of CPU; ten modules did
+    that ten times)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: the browser test needs a system Chromium")
+    home = tmp_path_factory.mktemp("habeas-e2e-demo")
     subprocess.run(
         [sys.executable, "-m", "habeas", "demo", "--no-serve", "--scale", "small"],
-        env=env,
+        env=_server_env(home),
         check=True,
         capture_output=True,
         timeout=600,
     )
+    return home
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, demo_home: Path) -> Iterator[str]:
+    """A copy of the loaded demo in a fresh HABEAS_HOME (embedded SQLite: the database, its
+    keys and collected static files), served on a free port (module scope: each test module
+    changes its own data)."""
+    home = tmp_path_factory.mktemp("habeas-e2e") / "home"
+    shutil.copytree(demo_home, home)
+    env = _server_env(home)
     port = _free_port()
     log = home / "serve.log"
     with log.open("wb") as out:
