@@ -11,6 +11,14 @@ from pathlib import Path
 
 import pytest
 
+#: Every command here runs on a fresh embedded-SQLite home, whatever database the suite uses
+#: (the environment's database settings are removed): the PostgreSQL suite would run the very
+#: same thing again, so it leaves these to the SQLite suite.
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("HABEAS_TEST_DATABASE_URL")),
+    reason="fresh embedded-SQLite homes only: run by the SQLite suite (this run is on PostgreSQL)",
+)
+
 
 def habeas(
     *args: str, home: Path | None, cwd: Path, timeout: float = 120

@@ -96,10 +96,13 @@ def _postgres_target(home: Path, url: str) -> Iterator[Target]:
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
     home = tmp_path / "home"
     home.mkdir()
+    url = os.environ.get("HABEAS_TEST_DATABASE_URL", "")
     if request.param == "sqlite":
+        if url:
+            # The embedded target never reads the suite's database: the SQLite suite runs it.
+            pytest.skip("SQLite home: run by the SQLite suite (this run is on PostgreSQL)")
         yield from _sqlite_target(home)
         return
-    url = os.environ.get("HABEAS_TEST_DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         pytest.skip("PostgreSQL: this run is on SQLite (HABEAS_TEST_DATABASE_URL not set)")
     yield from _postgres_target(home, url)
