@@ -194,7 +194,7 @@ def committed(payload: dict[str, Any], paths: Iterable[str], key: bytes) -> dict
     keyed = Keyed(key)
     trie = _trie(paths)
     if trie is not None:
-        return _walk(payload, trie, keyed.commitment)  # type: ignore[no-any-return]
+        return _walk(payload, trie, keyed.commitment)
     result = payload
     for path in paths:
         result = _commit_at(result, _parts(path), keyed)

@@ -1213,22 +1213,36 @@ def registry_match_many(records: Sequence[PersonRecord]) -> list[list[Match]]:
     return _scored_batch(records, chosen, people)
 
 
+#: Fewer candidate pairs than this are scored pair by pair (the same scores): building the
+#: arrays has a fixed cost that one record's few candidates do not repay.
+BATCH_PAIRS = 200
+
+
 def _scored_batch(
     records: Sequence[PersonRecord], chosen: list[list[int]], people: dict[int, PersonRecord]
 ) -> list[list[Match]]:
     """Each record's candidates scored, all pairs of the batch at once
     (:func:`habeas.people.matching_bulk.score_pairs`: the same matches as :func:`_scored`
-    gives pair by pair), best first."""
+    gives pair by pair; pair by pair below :data:`BATCH_PAIRS`), best first."""
     from habeas.people.matching_bulk import matches_of, score_pairs
 
     model = weights.current()
+    results: list[list[Match]]
+    if sum(map(len, chosen)) < BATCH_PAIRS:  # one record's match: arrays cost more than pairs
+        results = [
+            _scored_all(r, [people[pid] for pid in pids], model)
+            for r, pids in zip(records, chosen, strict=True)
+        ]
+        for matches in results:
+            matches.sort(key=lambda m: (-m.score, int(m.ref)))
+        return results
     order = sorted({pid for pids in chosen for pid in pids})
     position = {pid: k for k, pid in enumerate(order)}
     right = [people[pid] for pid in order]
     ia = [i for i, pids in enumerate(chosen) for _ in pids]
     ib = [position[pid] for pids in chosen for pid in pids]
     scores = score_pairs(records, right, ia, ib, model)
-    results: list[list[Match]] = [[] for _ in records]
+    results = [[] for _ in records]
     for k, found in matches_of(right, ib, scores, POSSIBLE, model).items():
         results[ia[k]].append(found)
     for matches in results:

@@ -44,14 +44,14 @@ from habeas.people.matching import (
     _SURNAMES_DIFFERENT,
     CAP_DISAGREEING_DATES,
     SURNAMES_FAR,
+    Match,
     PersonRecord,
     _bag_score,
-    Match,
     _explained,
     _fields,
     _nat_set,
-    band_for,
     _one_edit,
+    band_for,
     given_level,
     surname_level,
 )
@@ -163,7 +163,7 @@ def _name_levels(
     values = np.empty(len(ua), dtype=np.float64)
     bags = np.zeros(len(ua), dtype=np.float64)
     column = "given" if given else "surnames"
-    pending = range(len(ua))
+    pending: Sequence[int] = range(len(ua))
     if not given:
         pending = _surname_levels(ua, ub, table, params, levels, values, bags)
     xs, ys = ua.tolist(), ub.tolist()
@@ -327,7 +327,9 @@ def _dob_levels(fa: _Features, fb: _Features, ia: np.ndarray, ib: np.ndarray) ->
     full = known & (level == 2) & ~equal & ~day_swapped
     fast = full & four
     if fast.any():
-        one_edit[fast] = _one_edit_digits(ya[fast], ma[fast], da[fast], yb[fast], mb[fast], db[fast])
+        one_edit[fast] = _one_edit_digits(
+            ya[fast], ma[fast], da[fast], yb[fast], mb[fast], db[fast]
+        )
     slow = np.flatnonzero(full & ~four)
     if len(slow):
         import datetime as dt
@@ -371,7 +373,7 @@ def score_pairs(
     words: dict[tuple[str, ...], int] = {}
     fa = _Features(left, words)
     fb = _Features(right, words)
-    table = [()] * len(words)
+    table: list[tuple[str, ...]] = [()] * len(words)
     for t, k in words.items():
         table[k] = t
 
@@ -444,7 +446,9 @@ def score_pairs(
         gl[k], sl[k], dl[k], nat[k], sex[k] = g_l, s_l, d_l, n_l, x_l
         exchanged[k], same_id[k], far[k], alias[k] = exch, sid, far_k, _alias
         gv[k] = (p.tf_weight("given", g_l, gw) if gw else w["given"][g_l]) if g_l >= 0 else 0.0
-        sv[k] = (p.tf_weight("surnames", s_l, sw) if sw else w["surnames"][s_l]) if s_l >= 0 else 0.0
+        sv[k] = (
+            (p.tf_weight("surnames", s_l, sw) if sw else w["surnames"][s_l]) if s_l >= 0 else 0.0
+        )
         xv[k] = exchanged_weight if exch else 0.0
 
     # --- weights and totals (exact sums), probabilities and the caps
