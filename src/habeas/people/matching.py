@@ -794,6 +794,30 @@ def _judged(
     if floor is not None and rounded < floor:
         return None
     nat, sex, alias, same_id = fields[3], fields[4], fields[6], fields[7]
+    reasons, contributions = _explained(nat, sex, alias, same_id, values, params)
+    return Match(
+        ref=b.ref,
+        score=rounded,
+        band=band_for(rounded),
+        reasons=reasons,
+        weight=round(total, 6),
+        contributions=contributions,
+    )
+
+
+_Explained = tuple[tuple[str, ...], tuple[tuple[str, str, float], ...]]
+
+
+def _explained(
+    nat: int,
+    sex: int,
+    alias: bool,
+    same_id: bool,
+    values: Sequence[tuple[str, int, tuple[str, ...] | None, float]],
+    params: weights.Params,
+) -> _Explained:
+    """The reasons and the contributions (prior first) of a match whose fields weigh
+    ``values`` (:func:`_values`)."""
     labels = weights.LEVELS
     suffix = " (an alias)" if alias else ""
     contributions: list[tuple[str, str, float]] = [
@@ -820,14 +844,7 @@ def _judged(
         reasons.append("sex differs")
     if same_id:
         reasons.append("same identifier")
-    return Match(
-        ref=b.ref,
-        score=rounded,
-        band=band_for(rounded),
-        reasons=tuple(reasons),
-        weight=round(total, 6),
-        contributions=tuple((f, label, round(v, 6)) for f, label, v in contributions),
-    )
+    return tuple(reasons), tuple((f, label, round(v, 6)) for f, label, v in contributions)
 
 
 def score(a: PersonRecord, b: PersonRecord, params: weights.Params | None = None) -> Match:
@@ -1193,12 +1210,43 @@ def registry_match_many(records: Sequence[PersonRecord]) -> list[list[Match]]:
         if pid in people:
             people[pid].identifiers = found_idents
 
-    results: list[list[Match]] = []
+    return _scored_batch(records, chosen, people)
+
+
+#: Fewer candidate pairs than this are scored pair by pair (the same scores): building the
+#: arrays has a fixed cost that one record's few candidates do not repay.
+BATCH_PAIRS = 200
+
+
+def _scored_batch(
+    records: Sequence[PersonRecord], chosen: list[list[int]], people: dict[int, PersonRecord]
+) -> list[list[Match]]:
+    """Each record's candidates scored, all pairs of the batch at once
+    (:func:`habeas.people.matching_bulk.score_pairs`: the same matches as :func:`_scored`
+    gives pair by pair; pair by pair below :data:`BATCH_PAIRS`), best first."""
+    from habeas.people.matching_bulk import matches_of, score_pairs
+
     model = weights.current()
-    for record, pids in zip(records, chosen, strict=True):
-        matches = _scored_all(record, [people[pid] for pid in pids], model)
+    results: list[list[Match]]
+    if sum(map(len, chosen)) < BATCH_PAIRS:  # one record's match: arrays cost more than pairs
+        results = [
+            _scored_all(r, [people[pid] for pid in pids], model)
+            for r, pids in zip(records, chosen, strict=True)
+        ]
+        for matches in results:
+            matches.sort(key=lambda m: (-m.score, int(m.ref)))
+        return results
+    order = sorted({pid for pids in chosen for pid in pids})
+    position = {pid: k for k, pid in enumerate(order)}
+    right = [people[pid] for pid in order]
+    ia = [i for i, pids in enumerate(chosen) for _ in pids]
+    ib = [position[pid] for pids in chosen for pid in pids]
+    scores = score_pairs(records, right, ia, ib, model)
+    results = [[] for _ in records]
+    for k, found in matches_of(right, ib, scores, POSSIBLE, model).items():
+        results[ia[k]].append(found)
+    for matches in results:
         matches.sort(key=lambda m: (-m.score, int(m.ref)))
-        results.append(matches)
     return results
 
 
