@@ -57,19 +57,20 @@ class VerifyResult:
         }
 
 
-def entry_sql(*, leaf: bool = True) -> str:
+def entry_sql(*, leaf: bool = True, leaf_bytes: bool = False) -> str:
     """The page query of a pass over the entries: ``index`` and the canonical text as its
     stored UTF-8 bytes (the exact bytes that were hashed: no decode and re-encode per row),
     plus the stored ``leaf_hash`` unless ``leaf`` is false (the benchmark's raw chain reads
-    the same pages without it). Keyset pages: ``WHERE index > last ORDER BY index``."""
+    the same pages without it). ``leaf_bytes`` reads the hash as its ASCII bytes on SQLite
+    (a copy, where a ``str`` is decoded and checked as UTF-8: the verifier only compares
+    it); other engines give text either way. Keyset pages: ``WHERE index > last ORDER BY
+    index``."""
     q = connection.ops.quote_name
     text = q("canonical")
-    data = (
-        f"convert_to({text}, 'UTF8')"
-        if connection.vendor == "postgresql"
-        else f"CAST({text} AS BLOB)"
-    )
-    columns = [q("index"), data, *([q("leaf_hash")] if leaf else [])]
+    sqlite = connection.vendor != "postgresql"
+    data = f"CAST({text} AS BLOB)" if sqlite else f"convert_to({text}, 'UTF8')"
+    stored = f"CAST({q('leaf_hash')} AS BLOB)" if sqlite and leaf_bytes else q("leaf_hash")
+    columns = [q("index"), data, *([stored] if leaf else [])]
     return (
         f"SELECT {', '.join(columns)} FROM {q(LedgerEntry._meta.db_table)} "  # noqa: S608
         f"WHERE {q('index')} > %s ORDER BY {q('index')} LIMIT %s"
@@ -145,9 +146,14 @@ class _Scan:
         leaves = merkle.leaf_hashes(datas)
         start = self.count
         expected = self.next_index
+        hexes = b"".join(leaves).hex()
         clean = (
             indices == list(range(expected, expected + len(indices)))
-            and b"".join(leaves).hex() == "".join(stored)
+            and (
+                hexes.encode("ascii") == b"".join(stored)
+                if type(stored[0]) is bytes
+                else hexes == "".join(stored)
+            )
             and _names_own_indices(indices, datas)
             and not self.deep
         )
@@ -161,12 +167,17 @@ class _Scan:
         self,
         indices: Sequence[int],
         datas: Sequence[bytes],
-        stored: Sequence[str],
+        stored: Sequence[str | bytes],
         leaves: Sequence[bytes],
     ) -> None:
         problems = self.result.problems
         expected = self.next_index
-        for index, data, stored_hex, leaf in zip(indices, datas, stored, leaves, strict=True):
+        for index, data, stored_value, leaf in zip(indices, datas, stored, leaves, strict=True):
+            stored_hex = (
+                stored_value.decode("ascii", "replace")
+                if type(stored_value) is bytes
+                else stored_value
+            )
             if index != expected and not self.seen_gap:
                 problems.append(
                     Problem(f"entry {expected}", f"missing: the next stored entry is {index}")
@@ -199,7 +210,7 @@ def verify_ledger(*, progress: Any = None, tables: bool = True, deep: bool = Fal
     if not _format_supported(result):
         return result
     scan = _Scan(result, deep)
-    for rows in entry_pages(entry_sql()):
+    for rows in entry_pages(entry_sql(leaf_bytes=True)):
         scan.page(rows)
         if progress is not None:
             progress(len(rows))
