@@ -174,6 +174,10 @@ def _assert_alerts_counted_and_dated() -> None:
     facilities = list(Facility.objects.order_by("code"))
     listed = alerts_for()
     assert alert_counts(facilities) == +Counter(a.kind for a in listed)
+    # the dashboard's panel counts the legal-basis alarms from the kept conditions
+    from habeas.web.attention import _alert_counts, open_alert_counts
+
+    assert open_alert_counts(None) == _alert_counts(alerts_for(open_only=True))
     events: dict[int, list[tuple[dt.datetime, int]]] = {}
     for p in Placement.objects.all():
         events.setdefault(p.cell_id, []).append((p.started_at, 1))

@@ -39,7 +39,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Max
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -49,7 +49,7 @@ from habeas.core.canonical import instant_text, plain
 from habeas.custody.check import RULES as ALARM_RULES
 from habeas.custody.check import conditions_for, removal_period_days
 from habeas.custody.models import CustodyEpisode, StandingCondition
-from habeas.custody.standing import standing_conditions, standing_count
+from habeas.custody.standing import standing_conditions, standing_count, standing_stale
 from habeas.facilities.models import Facility
 from habeas.facilities.selectors import FacilityOccupancy, occupancy_for
 from habeas.facilities.standards import MURSIC_MINIMUM_M2
@@ -606,15 +606,15 @@ def alert_documents_cached(
     open_only: bool = False,
     version: str | None = None,
 ) -> dict[str, Any]:
-    """The ``alerts`` document (INTERFACES.md) of :func:`alerts_for_cached`, itself cached:
-    the API answers from it without building each alert's document again."""
+    """The ``alerts`` document (INTERFACES.md) of :func:`alerts_for`, cached once per version
+    of the registry: the API answers from it without building each alert's document again.
+    The alerts themselves are not cached on the way (the document is what is read again;
+    storing ten thousand alerts as well would double the first request's cost)."""
     wanted = tuple(kinds)
 
     def compute() -> dict[str, Any]:
         return alerts_document(
-            alerts_for_cached(
-                user=user, facility=facility, kinds=wanted, open_only=open_only, version=version
-            )
+            alerts_for(user=user, facility=facility, kinds=wanted, open_only=open_only)
         )
 
     doc: dict[str, Any] = cached_document(
@@ -650,6 +650,85 @@ def alert_counts(
             count(facilities) if count is not None else len(evaluate(facilities, None, False))
         )
     return +counts
+
+
+def _scope(user: Any) -> tuple[list[Facility], Any, bool]:
+    """What :func:`alerts_for` reads for ``user`` (no facility filter): the facilities, their
+    open episodes the user may see, and whether the housing kinds are shown."""
+    facilities_qs = Facility.objects.all() if user is None else Facility.objects.visible_to(user)
+    facilities = list(facilities_qs.order_by("code"))
+    episodes = CustodyEpisode.objects.open().filter(facility__in=facilities)
+    cells = user is None or may_view_cells(user)
+    if not cells:
+        episodes = episodes.filter(pk__in=CustodyEpisode.objects.visible_to(user))
+    return facilities, episodes, cells
+
+
+def legal_basis_open_summary(user: Any) -> tuple[int, dt.datetime | None] | None:
+    """How many ``legal_basis`` alerts :func:`alerts_for` lists open (not acknowledged) for
+    ``user``, and the instant of the oldest one, counted in the database from the conditions
+    kept for today (:mod:`habeas.custody.standing`) without building the alerts: the
+    dashboard's panel needs these two figures only. ``None`` when the kept conditions do not
+    name today (the caller lists the alerts).
+
+    The acknowledged occurrences are few: each is read, matched against its person's kept
+    condition and its ``since`` as the alert would write it, and left out of both figures."""
+    at = timezone.now()
+    if standing_stale(at):
+        return None
+    facilities, episodes, _cells = _scope(user)
+    if not facilities:
+        return 0, None
+    kept = StandingCondition.objects.filter(episode_id__in=episodes.order_by().values("pk"))
+    acked = _acknowledged_conditions(kept)
+    for episode_id, rule in acked:
+        kept = kept.exclude(episode_id=episode_id, rule=rule)
+    count = kept.count()
+    if not count:
+        return 0, None
+    no_basis = Q(rule="A4.5", value="none")
+    dated = kept.exclude(no_basis).aggregate(oldest=Min("since"))["oldest"]
+    admitted = episodes.filter(pk__in=kept.filter(no_basis).values("episode_id")).aggregate(
+        oldest=Min("admitted_at")
+    )["oldest"]
+    candidates = [_instant(d) for d in (dated, admitted) if d is not None]
+    return count, min(candidates, default=None)
+
+
+def _acknowledged_conditions(kept: Any) -> set[tuple[int, str]]:
+    """The (episode, rule) pairs among the ``kept`` conditions whose current occurrence is
+    acknowledged (the alert's id and ``since``, as :func:`_with_acknowledgements` matches)."""
+    from habeas.conditions.models import AlertAcknowledgement
+
+    wanted: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for alert, since in AlertAcknowledgement.objects.filter(
+        alert__startswith="legal_basis:person:"
+    ).values_list("alert", "since"):
+        subject, _sep, rule = alert.removeprefix("legal_basis:person:").partition("#")
+        if subject.isdigit():
+            wanted[int(subject)].append((rule or "A4.5", since))
+    if not wanted:
+        return set()
+    found: set[tuple[int, str]] = set()
+    rows = kept.filter(
+        episode_id__in=CustodyEpisode.objects.open().filter(person_id__in=list(wanted)).values("pk")
+    ).values_list("episode_id", "rule", "since", "value")
+    episodes = dict(
+        CustodyEpisode.objects.filter(pk__in={row[0] for row in rows}).values_list(
+            "pk", "person_id"
+        )
+    )
+    admitted = dict(
+        CustodyEpisode.objects.filter(pk__in=list(episodes)).values_list("pk", "admitted_at")
+    )
+    for episode_id, rule, since, value in rows:
+        person = episodes.get(episode_id)
+        if person is None:
+            continue
+        when = admitted[episode_id] if rule == "A4.5" and value == "none" else since
+        if (rule, since_key(when)) in wanted.get(person, []):
+            found.add((episode_id, rule))
+    return found
 
 
 def _with_acknowledgements(alerts: list[Alert]) -> list[Alert]:
