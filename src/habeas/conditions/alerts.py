@@ -39,7 +39,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Max, Min, Q
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -108,11 +108,11 @@ Source = Callable[[list[Facility], Any, bool], list["Alert"]]
 SOURCES: dict[str, Source] = {}
 #: ``count(facilities)`` → how many alerts of a kind are open there for the server itself,
 #: ``len(evaluate(facilities, None, False))`` without building them (the statistics).
-Count = Callable[[list[Facility]], int]
-COUNTS: dict[str, Count] = {}
+SourceCount = Callable[[list[Facility]], int]
+COUNTS: dict[str, SourceCount] = {}
 
 
-def register_source(kind: str, evaluate: Source, count: Count | None = None) -> None:
+def register_source(kind: str, evaluate: Source, count: SourceCount | None = None) -> None:
     """Let an app (this one or one above it, from its ``AppConfig.ready``) evaluate the alerts
     of a kind declared in :data:`RULES`: the apps' dependencies keep pointing downward, and
     ``alerts``, the alerts page, the dashboard and oversight list every kind alike. ``count``,
@@ -683,11 +683,11 @@ def legal_basis_open_summary(user: Any) -> tuple[int, dt.datetime | None] | None
     acked = _acknowledged_conditions(kept)
     for episode_id, rule in acked:
         kept = kept.exclude(episode_id=episode_id, rule=rule)
-    count = kept.count()
+    no_basis = Q(rule="A4.5", value="none")
+    found = kept.aggregate(n=Count("pk"), oldest=Min("since", filter=~no_basis))
+    count, dated = int(found["n"] or 0), found["oldest"]
     if not count:
         return 0, None
-    no_basis = Q(rule="A4.5", value="none")
-    dated = kept.exclude(no_basis).aggregate(oldest=Min("since"))["oldest"]
     admitted = episodes.filter(pk__in=kept.filter(no_basis).values("episode_id")).aggregate(
         oldest=Min("admitted_at")
     )["oldest"]
