@@ -241,9 +241,8 @@ def crowding_since(groups: dict[Any, tuple[list[int], int, int]]) -> dict[Any, d
         return found
     qn = connection.ops.quote_name
     table = qn(Placement._meta.db_table)
-    cell, started, ended = (
-        qn(Placement._meta.get_field(f).column) for f in ("cell", "started_at", "ended_at")
-    )
+    fields = {f.name: f for f in Placement._meta.concrete_fields}
+    cell, started, ended = (qn(fields[f].column) for f in ("cell", "started_at", "ended_at"))
     events: dict[int, list[tuple[Any, int]]] = defaultdict(list)
     cells = sorted({c for cell_ids, _n, _limit in groups.values() for c in cell_ids})
     with connection.cursor() as cursor:
