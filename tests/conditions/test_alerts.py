@@ -426,3 +426,53 @@ def test_verify_ledger_names_a_changed_acknowledgement(tight: Any, actor: Any) -
     where = {p.where for p in verify_ledger().problems}
     assert f"conditions.AlertAcknowledgement.{ack.pk}.note" in where
     assert AlertAcknowledgement.objects.get(pk=ack.pk).note == "nothing"
+
+
+def test_the_panel_counts_legal_basis_alarms_as_the_list_does(
+    world: dict[str, Any], actor: Any
+) -> None:
+    """The dashboard counts the ``legal_basis`` alarms in the database from the kept
+    conditions (``legal_basis_open_summary``): the same count and oldest instant as the
+    open alerts listed, an acknowledged occurrence left out of both."""
+    from habeas.conditions.alerts import alerts_for, legal_basis_open_summary
+    from habeas.conditions.services import alert_acknowledge
+    from habeas.custody.standing import standing_refresh
+    from habeas.web.attention import _alert_counts, open_alert_counts
+
+    tec = world["tec"]
+    today = _today_in(tec.timezone)
+    oldest = _admit_sentenced(actor, tec, today - dt.timedelta(days=30), given_names="Hace Mes")
+    _admit_sentenced(actor, tec, today - dt.timedelta(days=3), given_names="Hace Tres")
+    nobody = make_person(actor, given_names="Sin Base")
+    admit(actor, nobody, tec, None, bases=[])
+    both = make_person(actor, given_names="Con Orden")
+    admit(actor, both, tec, None, bases=[sentence("P1Y", dt.date(2020, 1, 1)), removal_order()])
+    standing_refresh(timezone.now())  # the kept conditions name today
+    boss = make_user(
+        username="tec-boss", password="pw-boss-long", role="facility_admin", facility_codes=["TEC"]
+    )
+
+    def listed() -> tuple[int, Any]:
+        found = [a for a in alerts_for(open_only=True) if a.kind == "legal_basis"]
+        since = [a.since for a in found]
+        instants = [
+            s if isinstance(s, dt.datetime) else dt.datetime.combine(s, dt.time(), tzinfo=dt.UTC)
+            for s in since
+        ]
+        return len(found), min(instants, default=None)
+
+    assert legal_basis_open_summary(None) == listed()
+    assert listed()[0] >= 5
+    before = listed()
+    assert open_alert_counts(None) == _alert_counts(alerts_for(open_only=True))
+    # acknowledge the oldest: it leaves the count and the oldest moves
+    alarm = next(a for a in alerts_for() if a.subject == f"person:{oldest.pk}")
+    alert_acknowledge(actor=actor, user=boss, alert_id=alarm.id, note="court asked")
+    assert legal_basis_open_summary(None) == listed()
+    assert open_alert_counts(None) == _alert_counts(alerts_for(open_only=True))
+    # and the alarm of someone held with no basis at all (dated from the admission)
+    none = next(a for a in alerts_for() if a.subject == f"person:{nobody.pk}")
+    alert_acknowledge(actor=actor, user=boss, alert_id=none.id, note="order requested")
+    assert legal_basis_open_summary(None) == listed()
+    assert listed()[0] == before[0] - 2
+    assert open_alert_counts(boss) == _alert_counts(alerts_for(user=boss, open_only=True))

@@ -157,6 +157,47 @@ def _assert_maintained() -> None:
     assert stats_document() == stats_document_from_scratch()
     at = timezone.now()
     assert standing_conditions(CustodyEpisode.objects.open(), at) == conditions_for(None, at)
+    _assert_alerts_counted_and_dated()
+
+
+def _assert_alerts_counted_and_dated() -> None:
+    """The statistics' alert counts (one count per kind, :func:`alert_counts`) equal the
+    alerts listed, and each crowding alert is dated (:func:`crowding_since`) as the walk back
+    over every placement event of its cells dates it (:func:`since_above`)."""
+    from collections import Counter
+
+    from habeas.conditions.alerts import alert_counts, alerts_for, since_above
+    from habeas.facilities.models import Cell, Facility
+    from habeas.facilities.selectors import occupancy_for
+    from habeas.housing.models import Placement
+
+    facilities = list(Facility.objects.order_by("code"))
+    listed = alerts_for()
+    assert alert_counts(facilities) == +Counter(a.kind for a in listed)
+    # the dashboard's panel counts the legal-basis alarms from the kept conditions
+    from habeas.web.attention import _alert_counts, open_alert_counts
+
+    assert open_alert_counts(None) == _alert_counts(alerts_for(open_only=True))
+    events: dict[int, list[tuple[dt.datetime, int]]] = {}
+    for p in Placement.objects.all():
+        events.setdefault(p.cell_id, []).append((p.started_at, 1))
+        if p.ended_at is not None:
+            events[p.cell_id].append((p.ended_at, -1))
+    cells = {(c.facility.code, c.code): c for c in Cell.objects.select_related("facility")}
+    modules = {
+        (occ.facility.code, m.code): m for occ in occupancy_for(facilities) for m in occ.modules
+    }
+    by_cell = {c.id: c for occ in occupancy_for(facilities) for m in occ.modules for c in m.cells}
+    for alert in listed:
+        code, _sep, unit = alert.subject.partition(":")[2].partition("/")
+        if alert.kind == "space":
+            cell = by_cell[cells[(code, unit)].pk]
+            limit = int(cell.usable_area_m2 // 3)
+            assert alert.since == since_above(events.get(cell.id, []), cell.population, limit)
+        elif alert.kind == "capacity":
+            module = modules[(code, unit)]
+            walk = [e for c in module.cells for e in events.get(c.id, [])]
+            assert alert.since == since_above(walk, module.population, module.certified_capacity)
 
 
 @pytest.mark.django_db

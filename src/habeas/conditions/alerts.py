@@ -30,6 +30,7 @@ The ``legal_basis`` conditions are read from those kept as events happen
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -37,17 +38,18 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max
+from django.db import connection
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from habeas.accounts.permissions import may_view_cells, reader_key
-from habeas.core.canonical import plain
+from habeas.core.canonical import instant_text, plain
 from habeas.custody.check import RULES as ALARM_RULES
 from habeas.custody.check import conditions_for, removal_period_days
-from habeas.custody.models import CustodyEpisode
-from habeas.custody.standing import standing_conditions, standing_count
+from habeas.custody.models import CustodyEpisode, StandingCondition
+from habeas.custody.standing import standing_conditions, standing_count, standing_stale
 from habeas.facilities.models import Facility
 from habeas.facilities.selectors import FacilityOccupancy, occupancy_for
 from habeas.facilities.standards import MURSIC_MINIMUM_M2
@@ -104,15 +106,22 @@ LABELS = {
 #: confidential complaint), ``no_contact`` follows the person's scope.
 Source = Callable[[list[Facility], Any, bool], list["Alert"]]
 SOURCES: dict[str, Source] = {}
+#: ``count(facilities)`` → how many alerts of a kind are open there for the server itself,
+#: ``len(evaluate(facilities, None, False))`` without building them (the statistics).
+SourceCount = Callable[[list[Facility]], int]
+COUNTS: dict[str, SourceCount] = {}
 
 
-def register_source(kind: str, evaluate: Source) -> None:
+def register_source(kind: str, evaluate: Source, count: SourceCount | None = None) -> None:
     """Let an app (this one or one above it, from its ``AppConfig.ready``) evaluate the alerts
     of a kind declared in :data:`RULES`: the apps' dependencies keep pointing downward, and
-    ``alerts``, the alerts page, the dashboard and oversight list every kind alike."""
+    ``alerts``, the alerts page, the dashboard and oversight list every kind alike. ``count``,
+    when given, counts them (one aggregate query, no message written) for the statistics."""
     if kind not in RULES:
         raise ValueError(f"alert kind {kind!r} is not declared in RULES")
     SOURCES[kind] = evaluate
+    if count is not None:
+        COUNTS[kind] = count
 
 
 @dataclass(frozen=True)
@@ -137,8 +146,7 @@ class Alert:
     @property
     def rule(self) -> AlertRule:
         if self.rule_id and self.rule_id in ALARM_RULES:
-            r = ALARM_RULES[self.rule_id]
-            return AlertRule(r.id, self.kind, r.citation)
+            return _alarm_rule(self.rule_id, self.kind)
         return RULES[self.kind]
 
     @property
@@ -150,36 +158,48 @@ class Alert:
         return f"{self.kind}:{self.subject}"
 
     def document(self) -> dict[str, Any]:
-        """One element of the ``alerts --json`` document (INTERFACES.md), plus the rule."""
-        return plain(
-            {
-                "id": self.id,
-                "kind": self.kind,
-                "subject": self.subject,
-                "value": self.value,
-                "since": self.since,
-                "status": self.status,
-                "message": self.message,
-                "facility": self.facility,
-                "rule": self.rule.id,
-                "citation": self.rule.citation,
-                "acknowledged": (
-                    {
-                        "by": self.acknowledged_by,
-                        "at": self.acknowledged_at,
-                        "note": self.acknowledgement,
-                    }
-                    if self.status == "acknowledged"
-                    else None
-                ),
-            }
-        )
+        """One element of the ``alerts --json`` document (INTERFACES.md), plus the rule. Built
+        field by field (every value is text already, ``since`` and the acknowledgement's
+        instant written as :func:`habeas.core.canonical.plain` writes them): a full registry
+        has ten thousand of them."""
+        rule = self.rule
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "subject": self.subject,
+            "value": plain(self.value),
+            "since": None if self.since is None else since_key(self.since),
+            "status": self.status,
+            "message": str(self.message),
+            "facility": self.facility,
+            "rule": rule.id,
+            "citation": rule.citation,
+            "acknowledged": (
+                {
+                    "by": self.acknowledged_by,
+                    "at": plain(self.acknowledged_at),
+                    "note": self.acknowledgement,
+                }
+                if self.status == "acknowledged"
+                else None
+            ),
+        }
+
+
+@functools.lru_cache(maxsize=64)
+def _alarm_rule(rule_id: str, kind: str) -> AlertRule:
+    r = ALARM_RULES[rule_id]
+    return AlertRule(r.id, kind, r.citation)
 
 
 def since_key(since: dt.datetime | dt.date | None) -> str:
     """``since`` as the ISO 8601 text of the alert document: with the alert's id it names one
     occurrence of the condition (what an acknowledgement covers)."""
-    return "" if since is None else str(plain({"since": since})["since"])
+    if since is None:
+        return ""
+    if isinstance(since, dt.datetime):
+        return instant_text(since)
+    return since.isoformat()
 
 
 # --- when a count went above a limit -----------------------------------------------------
@@ -198,18 +218,56 @@ def since_above(events: Iterable[tuple[dt.datetime, int]], current: int, limit: 
     return None
 
 
-def _placement_events(cell_ids: list[int]) -> dict[int, list[tuple[dt.datetime, int]]]:
-    events: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
-    if not cell_ids:
-        return events
-    placements = Placement.objects.filter(cell_id__in=cell_ids)
-    for cell_id, started in placements.values_list("cell_id", "started_at"):
-        events[cell_id].append((started, 1))
-    for cell_id, ended in placements.filter(ended_at__isnull=False).values_list(
-        "cell_id", "ended_at"
-    ):
-        events[cell_id].append((ended, -1))
-    return events
+#: Cells per query of :func:`crowding_since` (one parameter each).
+_CELLS_PER_QUERY = 5000
+
+
+def _utc(value: Any) -> dt.datetime | None:
+    """A datetime read by a raw query: SQLite gives UTC text, PostgreSQL an aware value."""
+    if value is None or isinstance(value, dt.datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
+
+
+def crowding_since(groups: dict[Any, tuple[list[int], int, int]]) -> dict[Any, dt.datetime]:
+    """:func:`since_above` of every group at once: ``groups`` maps a key to (the cells whose
+    placements count, the population now, the limit). The placement events are read as the
+    database stores them (two plain columns per event, no conversion per row: SQLite's UTC
+    text sorts as its instants do, PostgreSQL's values are instants already); only the
+    instant each group crossed its limit is converted. A group that was never within its
+    limit has no entry."""
+    found: dict[Any, dt.datetime] = {}
+    if not groups:
+        return found
+    qn = connection.ops.quote_name
+    table = qn(Placement._meta.db_table)
+    fields = {f.name: f for f in Placement._meta.concrete_fields}
+    cell, started, ended = (qn(fields[f].column) for f in ("cell", "started_at", "ended_at"))
+    events: dict[int, list[tuple[Any, int]]] = defaultdict(list)
+    cells = sorted({c for cell_ids, _n, _limit in groups.values() for c in cell_ids})
+    with connection.cursor() as cursor:
+        for i in range(0, len(cells), _CELLS_PER_QUERY):
+            part = cells[i : i + _CELLS_PER_QUERY]
+            marks = ", ".join(["%s"] * len(part))
+            # Table and column names from the models' metadata, values as parameters.
+            cursor.execute(
+                f"SELECT {cell}, {started}, 1 FROM {table} WHERE {cell} IN ({marks}) "  # noqa: S608
+                f"UNION ALL SELECT {cell}, {ended}, -1 FROM {table} "
+                f"WHERE {cell} IN ({marks}) AND {ended} IS NOT NULL",
+                [*part, *part],
+            )
+            for cell_id, at, delta in cursor.fetchall():
+                events[cell_id].append((at, delta))
+    for key, (cell_ids, current, limit) in groups.items():
+        group = (
+            events.get(cell_ids[0], [])
+            if len(cell_ids) == 1
+            else [e for c in cell_ids for e in events.get(c, [])]
+        )
+        when = _utc(since_above(group, current, limit))
+        if when is not None:
+            found[key] = when
+    return found
 
 
 # --- the rules -----------------------------------------------------------------------------
@@ -237,10 +295,25 @@ def _housing_alerts(
                 usable = Decimal(cell.usable_area_m2)
                 if cell.population and usable < MURSIC_MINIMUM_M2 * cell.population:
                     crowded.append((occ.facility.code, cell, int(usable // MURSIC_MINIMUM_M2)))
-    cell_ids = [cell.id for _code, cell, _limit in crowded]
-    cell_ids += [cell.id for _code, module in over for cell in module.cells]
-    events = _placement_events(sorted(set(cell_ids)) if with_since else [])
-    for code, cell, limit in crowded:
+    cell_since: dict[Any, dt.datetime] = {}
+    module_since: dict[Any, dt.datetime] = {}
+    if with_since:
+        since = crowding_since(
+            {
+                **{("cell", c.id): ([c.id], c.population, limit) for _f, c, limit in crowded},
+                **{
+                    ("module", m.id): (
+                        [c.id for c in m.cells],
+                        m.population,
+                        m.certified_capacity,
+                    )
+                    for _f, m in over
+                },
+            }
+        )
+        cell_since = {pk: at for (kind, pk), at in since.items() if kind == "cell"}
+        module_since = {pk: at for (kind, pk), at in since.items() if kind == "module"}
+    for code, cell, _limit in crowded:
         space = (Decimal(cell.usable_area_m2) / cell.population).quantize(Decimal("0.01"))
         found.append(
             Alert(
@@ -249,7 +322,7 @@ def _housing_alerts(
                 subject=f"cell:{code}/{cell.code}",
                 label=cell.code,
                 value=str(space),
-                since=since_above(events.get(cell.id, []), cell.population, limit),
+                since=cell_since.get(cell.id),
                 message=_(
                     "%(space)s m² per person in cell %(cell)s (%(n)s people in %(area)s m²): "
                     "below the 3 m² of Muršić v. Croatia [GC] §138"
@@ -263,7 +336,6 @@ def _housing_alerts(
             )
         )
     for code, module in over:
-        module_events = [e for cell in module.cells for e in events.get(cell.id, [])]
         found.append(
             Alert(
                 kind="capacity",
@@ -271,7 +343,7 @@ def _housing_alerts(
                 subject=f"module:{code}/{module.code}",
                 label=module.code,
                 value=str(module.rate_certified),
-                since=since_above(module_events, module.population, module.certified_capacity),
+                since=module_since.get(module.id),
                 message=_(
                     "Module %(module)s holds %(n)s people against a certified capacity of "
                     "%(certified)s (%(rate)s %%)"
@@ -329,35 +401,35 @@ def _roll_count_alerts(facilities: list[Facility]) -> list[Alert]:
 
 #: What each alarm rule of kind ``legal_basis`` says (habeas.custody.check.RULES).
 def _legal_basis_message(rule: str, name: str, value: str) -> str:
-    if rule == "A4.1":
-        return _("%(name)s is still held after the projected release date %(date)s") % {
-            "name": name,
-            "date": value,
-        }
-    if rule == "A4.2":
-        return _(
+    return _legal_basis_wording()(rule, name, value)
+
+
+def _legal_basis_wording() -> Callable[[str, str, str], str]:
+    """The messages of the alarm rules in the active language, translated once: a full
+    registry has ten thousand ``legal_basis`` alerts, each only fills in its name and date."""
+    templates = {
+        "A4.1": _("%(name)s is still held after the projected release date %(date)s"),
+        "A4.2": _(
             "%(name)s has been held on a removal order of %(date)s beyond the removal period "
             "of %(days)s days without removal"
-        ) % {"name": name, "date": value, "days": removal_period_days()}
-    if rule == "A4.3":
-        return _("%(name)s holds a court order protecting them from removal to this state") % {
-            "name": name
-        }
-    if rule == "A4.4":
-        return _("%(name)s is held under an agreement whose term ended on %(date)s") % {
-            "name": name,
-            "date": value,
-        }
-    if rule == "A4.6":
-        return _("%(name)s is held under an agreement whose term ends on %(date)s") % {
-            "name": name,
-            "date": value,
-        }
-    if value != "none":
-        return _(
-            "%(name)s is held with no live legal basis: the last sentence ended on %(end)s"
-        ) % {"name": name, "end": value}
-    return _("%(name)s is held with no legal basis recorded") % {"name": name}
+        ),
+        "A4.3": _("%(name)s holds a court order protecting them from removal to this state"),
+        "A4.4": _("%(name)s is held under an agreement whose term ended on %(date)s"),
+        "A4.6": _("%(name)s is held under an agreement whose term ends on %(date)s"),
+    }
+    ended = _("%(name)s is held with no live legal basis: the last sentence ended on %(end)s")
+    none = _("%(name)s is held with no legal basis recorded")
+    days = removal_period_days()
+
+    def message(rule: str, name: str, value: str) -> str:
+        template = templates.get(rule)
+        if template is not None:
+            return template % {"name": name, "date": value, "days": days}
+        if value != "none":
+            return ended % {"name": name, "end": value}
+        return none % {"name": name}
+
+    return message
 
 
 def _conditions(episodes: Any, at: dt.datetime) -> dict[tuple[int, str], tuple[dt.date, str]]:
@@ -370,31 +442,55 @@ def _conditions(episodes: Any, at: dt.datetime) -> dict[tuple[int, str], tuple[d
     return conditions_for(ids, at) if ids else {}
 
 
+_EPISODE_FIELDS = (
+    "pk",
+    "person_id",
+    "admitted_at",
+    "facility__code",
+    "person__given_names",
+    "person__first_surname",
+    "person__second_surname",
+)
+
+
 def legal_basis_alerts(episodes: Any) -> list[Alert]:
     """The ``legal_basis`` alarms (A4.1-A4.6, :mod:`habeas.custody.check`) over the given
     open episodes (a queryset), evaluated now in each facility's own time zone: the same
     conditions ``check-custody`` opens and closes on the ledger, so the list is never
     stale. A sentence ends on its ``ends_on`` (the day the person is due out); held after that
-    day, the basis is spent."""
-    found_conditions = _conditions(episodes, timezone.now())
-    if not found_conditions:
-        return []
-    wanted = sorted({ep for ep, _rule in found_conditions})
-    rows = {
-        row[0]: row
-        for i in range(0, len(wanted), 5000)  # bounded IN lists (SQLite's parameter limit)
-        for row in CustodyEpisode.objects.filter(pk__in=wanted[i : i + 5000]).values_list(
-            "pk",
-            "person_id",
-            "admitted_at",
-            "facility__code",
-            "person__given_names",
-            "person__first_surname",
-            "person__second_surname",
-        )
-    }
+    day, the basis is spent. With the conditions kept for today, two queries whatever the
+    number of alarms (the episodes read through a subquery of the kept rows, not a list of
+    ids)."""
+    at = timezone.now()
+    kept = standing_conditions(episodes, at)
+    if kept is not None:
+        found_conditions = kept
+        if not found_conditions:
+            return []
+        rows = {
+            row[0]: row
+            for row in episodes.filter(
+                pk__in=StandingCondition.objects.values("episode_id")
+            ).values_list(*_EPISODE_FIELDS)
+        }
+    else:
+        ids = sorted(episodes.values_list("pk", flat=True))
+        found_conditions = conditions_for(ids, at) if ids else {}
+        if not found_conditions:
+            return []
+        wanted = sorted({ep for ep, _rule in found_conditions})
+        rows = {
+            row[0]: row
+            for i in range(0, len(wanted), 5000)  # bounded IN lists (SQLite's parameter limit)
+            for row in CustodyEpisode.objects.filter(pk__in=wanted[i : i + 5000]).values_list(
+                *_EPISODE_FIELDS
+            )
+        }
+    message = _legal_basis_wording()
     found = []
     for (ep, rule), (since, value) in sorted(found_conditions.items()):
+        if ep not in rows:  # released between the two reads
+            continue
         _pk, person_id, admitted_at, code, given, first, second = rows[ep]
         name = " ".join(p for p in (given, first, second) if p)
         found.append(
@@ -405,7 +501,7 @@ def legal_basis_alerts(episodes: Any) -> list[Alert]:
                 label=name,
                 value=value,
                 since=admitted_at if rule == "A4.5" and value == "none" else since,
-                message=_legal_basis_message(rule, name, value),
+                message=message(rule, name, value),
                 person_id=person_id,
                 rule_id=rule,
             )
@@ -509,15 +605,15 @@ def alert_documents_cached(
     open_only: bool = False,
     version: str | None = None,
 ) -> dict[str, Any]:
-    """The ``alerts`` document (INTERFACES.md) of :func:`alerts_for_cached`, itself cached:
-    the API answers from it without building each alert's document again."""
+    """The ``alerts`` document (INTERFACES.md) of :func:`alerts_for`, cached once per version
+    of the registry: the API answers from it without building each alert's document again.
+    The alerts themselves are not cached on the way (the document is what is read again;
+    storing ten thousand alerts as well would double the first request's cost)."""
     wanted = tuple(kinds)
 
     def compute() -> dict[str, Any]:
         return alerts_document(
-            alerts_for_cached(
-                user=user, facility=facility, kinds=wanted, open_only=open_only, version=version
-            )
+            alerts_for(user=user, facility=facility, kinds=wanted, open_only=open_only)
         )
 
     doc: dict[str, Any] = cached_document(
@@ -548,8 +644,90 @@ def alert_counts(
         kept = len(_conditions(CustodyEpisode.objects.open().filter(facility__in=facilities), at))
     counts["legal_basis"] += kept
     for kind, evaluate in SOURCES.items():
-        counts[kind] += len(evaluate(facilities, None, False))
+        count = COUNTS.get(kind)
+        counts[kind] += (
+            count(facilities) if count is not None else len(evaluate(facilities, None, False))
+        )
     return +counts
+
+
+def _scope(user: Any) -> tuple[list[Facility], Any, bool]:
+    """What :func:`alerts_for` reads for ``user`` (no facility filter): the facilities, their
+    open episodes the user may see, and whether the housing kinds are shown."""
+    facilities_qs = Facility.objects.all() if user is None else Facility.objects.visible_to(user)
+    facilities = list(facilities_qs.order_by("code"))
+    episodes = CustodyEpisode.objects.open().filter(facility__in=facilities)
+    cells = user is None or may_view_cells(user)
+    if not cells:
+        episodes = episodes.filter(pk__in=CustodyEpisode.objects.visible_to(user))
+    return facilities, episodes, cells
+
+
+def legal_basis_open_summary(user: Any) -> tuple[int, dt.datetime | None] | None:
+    """How many ``legal_basis`` alerts :func:`alerts_for` lists open (not acknowledged) for
+    ``user``, and the instant of the oldest one, counted in the database from the conditions
+    kept for today (:mod:`habeas.custody.standing`) without building the alerts: the
+    dashboard's panel needs these two figures only. ``None`` when the kept conditions do not
+    name today (the caller lists the alerts).
+
+    The acknowledged occurrences are few: each is read, matched against its person's kept
+    condition and its ``since`` as the alert would write it, and left out of both figures."""
+    at = timezone.now()
+    if standing_stale(at):
+        return None
+    facilities, episodes, _cells = _scope(user)
+    if not facilities:
+        return 0, None
+    kept = StandingCondition.objects.filter(episode_id__in=episodes.order_by().values("pk"))
+    acked = _acknowledged_conditions(kept)
+    for episode_id, rule in acked:
+        kept = kept.exclude(episode_id=episode_id, rule=rule)
+    no_basis = Q(rule="A4.5", value="none")
+    found = kept.aggregate(n=Count("pk"), oldest=Min("since", filter=~no_basis))
+    count, dated = int(found["n"] or 0), found["oldest"]
+    if not count:
+        return 0, None
+    admitted = episodes.filter(pk__in=kept.filter(no_basis).values("episode_id")).aggregate(
+        oldest=Min("admitted_at")
+    )["oldest"]
+    candidates = [_instant(d) for d in (dated, admitted) if d is not None]
+    return count, min(candidates, default=None)
+
+
+def _acknowledged_conditions(kept: Any) -> set[tuple[int, str]]:
+    """The (episode, rule) pairs among the ``kept`` conditions whose current occurrence is
+    acknowledged (the alert's id and ``since``, as :func:`_with_acknowledgements` matches)."""
+    from habeas.conditions.models import AlertAcknowledgement
+
+    wanted: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for alert, since in AlertAcknowledgement.objects.filter(
+        alert__startswith="legal_basis:person:"
+    ).values_list("alert", "since"):
+        subject, _sep, rule = alert.removeprefix("legal_basis:person:").partition("#")
+        if subject.isdigit():
+            wanted[int(subject)].append((rule or "A4.5", since))
+    if not wanted:
+        return set()
+    found: set[tuple[int, str]] = set()
+    rows = kept.filter(
+        episode_id__in=CustodyEpisode.objects.open().filter(person_id__in=list(wanted)).values("pk")
+    ).values_list("episode_id", "rule", "since", "value")
+    episodes = dict(
+        CustodyEpisode.objects.filter(pk__in={row[0] for row in rows}).values_list(
+            "pk", "person_id"
+        )
+    )
+    admitted = dict(
+        CustodyEpisode.objects.filter(pk__in=list(episodes)).values_list("pk", "admitted_at")
+    )
+    for episode_id, rule, since, value in rows:
+        person = episodes.get(episode_id)
+        if person is None:
+            continue
+        when = admitted[episode_id] if rule == "A4.5" and value == "none" else since
+        if (rule, since_key(when)) in wanted.get(person, []):
+            found.add((episode_id, rule))
+    return found
 
 
 def _with_acknowledgements(alerts: list[Alert]) -> list[Alert]:
@@ -558,10 +736,18 @@ def _with_acknowledgements(alerts: list[Alert]) -> list[Alert]:
 
     if not alerts:
         return alerts
-    acks = {
-        (a.alert, a.since): a
-        for a in AlertAcknowledgement.objects.filter(alert__in={x.id for x in alerts})
-    }
+    # The acknowledged occurrences as two columns of text (few, and one query whatever the
+    # number of alerts: an IN list of every alert's id costs more to build than to read),
+    # then only the matching rows in full.
+    keys = {(x.id, since_key(x.since)) for x in alerts}
+    matched = [
+        pk
+        for pk, alert, since in AlertAcknowledgement.objects.values_list("pk", "alert", "since")
+        if (alert, since) in keys
+    ]
+    if not matched:
+        return alerts
+    acks = {(a.alert, a.since): a for a in AlertAcknowledgement.objects.filter(pk__in=matched)}
     out = []
     for alert in alerts:
         ack = acks.get((alert.id, since_key(alert.since)))

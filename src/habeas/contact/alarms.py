@@ -263,6 +263,26 @@ def evaluate(episodes: Any, facilities: list[Facility], *, scoped: bool = True) 
     return found
 
 
+def no_contact_count(facilities: list[Facility]) -> int:
+    """How many alarms :func:`no_contact_alerts` lists for the server itself, counted from the
+    same rows (:func:`scan`, the consular notices, :func:`access_withheld`) without writing
+    a message or a name: the statistics need the number only."""
+    if not facilities:
+        return 0
+    at = now()
+    facilities = list(
+        Facility.objects.filter(pk__in=[f.pk for f in facilities]).select_related("jurisdiction")
+    )
+    episodes = _episodes(facilities, None)
+    rows = scan(episodes, facilities, at, scoped=False)
+    cutoff = at - dt.timedelta(days=no_contact_days())
+    cut_off = sum(1 for row in rows if (row[4] or row[3]) < cutoff)
+    candidates = [row[0] for row in rows if row[5]]
+    notified = _notified(candidates)
+    unnotified = sum(1 for episode in candidates if episode not in notified)
+    return cut_off + unnotified + len(access_withheld(episodes, at))
+
+
 def person_no_contact(person: Any) -> list[dict[str, Any]]:
     """The person's open ``no_contact`` alarms for their file and ``show`` (registered in
     :mod:`habeas.core.alarms`)."""

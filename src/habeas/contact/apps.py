@@ -11,8 +11,8 @@ class ContactConfig(AppConfig):
 
     def ready(self) -> None:
         from habeas.conditions.alerts import register_source
-        from habeas.contact.alarms import no_contact_alerts, person_no_contact
+        from habeas.contact.alarms import no_contact_alerts, no_contact_count, person_no_contact
         from habeas.core import alarms
 
-        register_source("no_contact", no_contact_alerts)
+        register_source("no_contact", no_contact_alerts, no_contact_count)
         alarms.register(person_no_contact)

@@ -185,7 +185,12 @@ class CustodyEpisode(ServiceModel):
                 name="one_open_episode_per_person",
             ),
         ]
-        indexes = [models.Index(fields=["facility", "released_at"])]
+        indexes = [
+            models.Index(fields=["facility", "released_at"]),
+            # the daily population series counts admissions per facility and day from this
+            # index alone (oversight.selectors.population_series)
+            models.Index(fields=["facility", "admitted_at"], name="episode_facility_admitted"),
+        ]
 
     def __str__(self) -> str:
         return f"episode {self.pk} of person {self.person_id}"

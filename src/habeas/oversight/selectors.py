@@ -115,8 +115,13 @@ def _document(
             "by_sex": dict(sorted(by_sex.items())),
             "by_legal_basis": dict(sorted(by_basis.items())),
             "by_agreement": dict(sorted(by_agreement.items())),
+            # released_at is set exactly when a release reason is (episode_release_has_reason):
+            # the condition lets the count read the (facility, released_at) index, not
+            # every episode
             "deaths_in_custody": CustodyEpisode.objects.filter(
-                facility__in=facilities, release_reason=ReleaseReason.DEATH
+                facility__in=facilities,
+                released_at__isnull=False,
+                release_reason=ReleaseReason.DEATH,
             ).count(),
             "open_alerts": sum(alerts.values()),
             "open_alerts_by_kind": dict(sorted(alerts.items())),

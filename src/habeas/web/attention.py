@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from habeas.accounts.permissions import may_view_cells, reader_key
-from habeas.conditions.alerts import alerts_for, alerts_for_cached
+from habeas.conditions.alerts import KINDS, alerts_for, legal_basis_open_summary
 from habeas.custody.models import CustodyEpisode, TemporaryAbsence
 from habeas.custody.selectors import releases_due
 from habeas.facilities.models import Facility
@@ -63,17 +63,21 @@ def reader_cache_key(user: Any) -> str:
     return hashlib.sha256(reader_key(user).encode()).hexdigest()[:24]
 
 
-def _alert_counts(alerts: Any) -> list[dict[str, Any]]:
-    """Open alerts per severity: count, oldest instant, count per kind (plain data, cached)."""
+def _alert_counts(
+    alerts: Any, summaries: dict[str, tuple[int, dt.datetime | None]] | None = None
+) -> list[dict[str, Any]]:
+    """Open alerts per severity: count, oldest instant, count per kind (plain data, cached).
+    ``summaries``: kinds counted without being listed, each (count, oldest instant)."""
     groups: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"count": 0, "oldest": None, "kinds": defaultdict(int)}
     )
-    for alert in alerts:
-        severity = SEVERITY.get(alert.kind, "medium")
+    counted = [(a.kind, 1, _instant(a.since)) for a in alerts]
+    counted += [(kind, n, oldest) for kind, (n, oldest) in (summaries or {}).items() if n]
+    for kind, n, since in counted:
+        severity = SEVERITY.get(kind, "medium")
         group = groups[severity]
-        group["count"] += 1
-        group["kinds"][alert.kind] += 1
-        since = _instant(alert.since)
+        group["count"] += n
+        group["kinds"][kind] += n
         if since is not None and (group["oldest"] is None or since < group["oldest"]):
             group["oldest"] = since
     return [
@@ -101,6 +105,20 @@ def _with_labels(counts: list[dict[str, Any]], current: dt.datetime) -> list[dic
     ]
 
 
+def open_alert_counts(user: Any) -> list[dict[str, Any]]:
+    """:func:`_alert_counts` of the user's open alerts. The ``legal_basis`` alarms, thousands
+    at full scale, are counted in the database from the conditions kept for today
+    (:func:`habeas.conditions.alerts.legal_basis_open_summary`) instead of being listed; the
+    other kinds are listed as the alerts page lists them."""
+    summary = legal_basis_open_summary(user)
+    if summary is None:
+        return _alert_counts(alerts_for(user=user, open_only=True))
+    others = [kind for kind in KINDS if kind != "legal_basis"]
+    return _alert_counts(
+        alerts_for(user=user, kinds=others, open_only=True), {"legal_basis": summary}
+    )
+
+
 def open_alert_groups(user: Any) -> list[dict[str, Any]]:
     """The user's open alerts by severity (urgent first), each with its count, the age of its
     oldest alert in days and its counts per kind: the monitor's home (read once per version
@@ -108,7 +126,7 @@ def open_alert_groups(user: Any) -> list[dict[str, Any]]:
     with its other figures)."""
     counts = cached_document(
         f"attention-alerts:{reader_cache_key(user)}",
-        lambda: _alert_counts(alerts_for_cached(user=user, open_only=True)),
+        lambda: open_alert_counts(user),
     )
     return _with_labels(counts, timezone.now())
 
@@ -186,7 +204,7 @@ def attention_counts(user: Any, current: dt.datetime) -> dict[str, Any]:
             late = [(ep, at) for ep, at in late if ep in mine]
     return {
         # computed here, not through the alerts' own cache: this whole document is cached
-        "alerts": _alert_counts(alerts_for(user=user, open_only=True)),
+        "alerts": open_alert_counts(user),
         "arrivals": [{"manifest": a["manifest__ref"], "count": a["n"]} for a in arrivals],
         "overdue": len(late),
         "overdue_oldest": min((at for _ep, at in late), default=None),
