@@ -17,8 +17,8 @@ already does:
   (:meth:`Rows.instant`, :meth:`Rows.date`, :meth:`Rows.json`), so a row written here reads
   back exactly as one written by ``bulk_create``.
 
-Like ``bulk_create`` on a :class:`~habeas.core.services.ServiceModel`, an insert is refused
-outside a service.
+As with ``bulk_create`` on a :class:`~habeas.core.services.ServiceModel`, a domain model's
+rows are refused outside a service.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 from django.db import connections, models
 
-from habeas.core.services import WriteOutsideService, in_service
+from habeas.core.services import ServiceModel, WriteOutsideService, in_service
 
 
 class Rows:
@@ -133,5 +133,7 @@ class Rows:
 
 
 def _guard(model: type[models.Model]) -> None:
-    if not in_service():
+    """As :class:`~habeas.core.services.ServiceQuerySet`: a domain model's rows only inside a
+    service (the derived tables' listeners and the ledger's keys have their own rules)."""
+    if issubclass(model, ServiceModel) and not in_service():
         raise WriteOutsideService(f"{model.__name__}: plain insert outside a service")

@@ -347,6 +347,46 @@ def release_recalculate(
     return rows
 
 
+def release_calculate_admitted(
+    *,
+    episodes: Sequence[tuple[int, list[tuple[int, str, dt.date, int]]]],
+    rule_set: str | None,
+    country: str,
+    at: dt.datetime,
+) -> list[ReleaseCalculation]:
+    """The first calculation of each episode just admitted: what :func:`release_recalculate`
+    makes of it (an episode with no calculation has changed inputs), from the values the
+    admission holds instead of read back from the tables. ``episodes``: (episode, its
+    criminal sentences as (basis, sentence, start, custody credit days), in basis order),
+    under the agreement's rule set and the facility's country. No ledger entry: the
+    admission's own carries each calculation."""
+    rules = rule_set or "plain"
+    made = []
+    for ep, sentences in sorted(episodes):
+        pending = _Pending(
+            rules,
+            country,
+            [(pk, s, start.isoformat(), credit or 0, 0) for pk, s, start, credit in sentences],
+        )
+        inputs = pending.inputs()
+        calc = pending.calculate()
+        made.append(
+            ReleaseCalculation(
+                episode_id=ep,
+                rule_set=calc.rule_set,
+                version=calc.version,
+                inputs=inputs,
+                inputs_sha=inputs_sha(inputs),
+                release_date=calc.release_date,
+                full_term=calc.full_term,
+                working=calc.working(),
+                calculated_at=at,
+            )
+        )
+    _insert_calculations(made)
+    return made
+
+
 def _insert_calculations(rows: list[ReleaseCalculation]) -> None:
     """Store new calculations as plain rows (:mod:`habeas.core.rows`; an admission of a
     whole facility makes tens of thousands), their ids set on the instances as

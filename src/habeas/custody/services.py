@@ -26,7 +26,7 @@ from habeas.core.errors import Conflict, ValidationFailed
 from habeas.core.rows import Rows
 from habeas.core.services import service
 from habeas.custody.absences import absence_close_on_release
-from habeas.custody.calculations import calculation_snapshot, release_recalculate
+from habeas.custody.calculations import calculation_snapshot, release_calculate_admitted
 from habeas.custody.choices import BasisStatus, Consent, LegalBasisKind, ReleaseReason
 from habeas.custody.models import CustodyEpisode, LegalBasis
 from habeas.custody.release import full_term_less_credit
@@ -199,7 +199,7 @@ def _episodes(
     for adm, ep_id in zip(admissions, episode_ids, strict=True):
         ep = from_db(
             "default",
-            None,
+            _EPISODE_COLUMNS,
             (ep_id, adm.person.pk, facility.pk, agreement_id, adm.admitted_at, None, "", "", ""),
         )
         cache_person(ep, adm.person)
@@ -207,6 +207,38 @@ def _episodes(
         cache_agreement(ep, agreement)
         out.append(ep)
     return out
+
+
+def _lock_people(ids: list[int]) -> tuple[int, int] | None:
+    """Lock these people's rows (PostgreSQL: ``FOR UPDATE``, in id order; SQLite's
+    transaction holds the database's write lock already) and return (person, episode) of
+    one who is in custody, if any. Plain reads of 900 ids each (a batch has thousands)."""
+    from django.db import connection
+
+    q = connection.ops.quote_name
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    people, episodes = q(Person._meta.db_table), q(CustodyEpisode._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT id FROM {people} WHERE id IN ({marks}) ORDER BY id{lock}",  # noqa: S608 - the models' tables
+                chunk,
+            )
+            cursor.fetchall()
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT person_id, id FROM {episodes} "  # noqa: S608
+                f"WHERE released_at IS NULL AND person_id IN ({marks}) LIMIT 1",
+                chunk,
+            )
+            row = cursor.fetchone()
+            if row is not None:
+                return int(row[0]), int(row[1])
+    return None
 
 
 @service
@@ -240,19 +272,9 @@ def custody_admit_many(
     # Lock the people (in id order, so concurrent batches cannot deadlock): two requests
     # admitting the same person queue here, and the second sees the first's open episode
     # and gets a clear 409 instead of hitting the one-open-episode constraint.
-    list(
-        Person.objects.select_for_update()
-        .filter(pk__in=sorted(seen))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    open_episodes = dict(
-        CustodyEpisode.objects.open()
-        .filter(person_id__in=list(seen))
-        .values_list("person_id", "pk")[:1]
-    )
+    open_episodes = _lock_people(sorted(seen))
     if open_episodes:
-        person, episode = next(iter(open_episodes.items()))
+        person, episode = open_episodes
         raise Conflict(MSG_ALREADY_HELD.format(person=person, episode=episode))
 
     recorded = now()
@@ -267,10 +289,10 @@ def custody_admit_many(
     basis_rows: list[tuple[Any, ...]] = []
     link_rows: list[tuple[int, int, int]] = []
     snapshots_per: list[list[dict[str, Any]]] = []
-    sentenced: list[int] = []
-    for adm, ep_id in zip(admissions, episode_ids, strict=True):
-        person_id = adm.person.pk
-        group = []
+    sentenced: list[tuple[int, list[tuple[int, str, dt.date, int]]]] = []
+    person_ids = [adm.person.pk for adm in admissions]
+    for adm, ep_id, person_id in zip(admissions, episode_ids, person_ids, strict=True):
+        group: list[dict[str, Any]] = []
         for s in adm.legal_bases:
             pk = next(basis_ids)
             ends_on = (
@@ -314,8 +336,13 @@ def custody_admit_many(
                 }
             )
         snapshots_per.append(group)
-        if any(s.kind == LegalBasisKind.CRIMINAL_SENTENCE for s in adm.legal_bases):
-            sentenced.append(ep_id)
+        sentences = [
+            (b["id"], s.sentence, s.sentence_start, s.custody_credit_days)
+            for b, s in zip(group, adm.legal_bases, strict=True)
+            if s.kind == LegalBasisKind.CRIMINAL_SENTENCE and s.sentence and s.sentence_start
+        ]
+        if sentences:
+            sentenced.append((ep_id, sentences))
     rows.insert(LegalBasis, _BASIS_COLUMNS, basis_rows)
     agreement_id = agreement.pk if agreement is not None else None
     instant = rows.instant
@@ -325,7 +352,7 @@ def custody_admit_many(
         [
             (
                 ep,
-                adm.person.pk,
+                person,
                 facility.pk,
                 agreement_id,
                 instant(adm.admitted_at),
@@ -334,7 +361,7 @@ def custody_admit_many(
                 "",
                 "",
             )
-            for adm, ep in zip(admissions, episode_ids, strict=True)
+            for adm, ep, person in zip(admissions, episode_ids, person_ids, strict=True)
         ],
     )
     rows.insert(through, ("id", "custodyepisode_id", "legalbasis_id"), link_rows)
@@ -342,22 +369,27 @@ def custody_admit_many(
     placements: list[dict[str, Any] | None] = [None] * len(episodes)
     if place is not None:
         placements = list(place(facility, admissions, episodes))
+    person_of = dict(zip(episode_ids, person_ids, strict=True))
     calculations = {
-        c.episode_id: calculation_snapshot(c, people_of[c.episode_id])
-        for people_of in [{ep.pk: ep.person_id for ep in episodes}]
-        for c in release_recalculate(actor=actor, episode_ids=sentenced, at=recorded, append=False)
+        c.episode_id: calculation_snapshot(c, person_of[c.episode_id])
+        for c in release_calculate_admitted(
+            episodes=sentenced,
+            rule_set=str(agreement.sentence_rules) if agreement is not None else None,
+            country=facility.jurisdiction.code if facility.jurisdiction_id is not None else "",
+            at=recorded,
+        )
     }
     facility_code = facility.code
     agreement_code = agreement.code if agreement else None
     events = [
         Event(
             action="custody.admitted",
-            subject=f"person:{adm.person.pk}",
+            subject=f"person:{person}",
             occurred_at=adm.admitted_at,
             payload={
                 "episode": {
                     "id": ep_id,
-                    "person": adm.person.pk,
+                    "person": person,
                     "facility": facility_code,
                     "agreement": agreement_code,
                     "admitted_at": adm.admitted_at,
@@ -369,8 +401,8 @@ def custody_admit_many(
                 **({"calculation": calculations[ep_id]} if ep_id in calculations else {}),
             },
         )
-        for adm, ep_id, group, pl in zip(
-            admissions, episode_ids, snapshots_per, placements, strict=True
+        for adm, ep_id, person, group, pl in zip(
+            admissions, episode_ids, person_ids, snapshots_per, placements, strict=True
         )
     ]
     ledger_append_many(actor=actor, events=events)

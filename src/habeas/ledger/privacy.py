@@ -72,25 +72,36 @@ def is_commitment(value: Any) -> bool:
 def keys_for(names: Iterable[str], *, create: bool, using: str = "default") -> dict[str, bytes]:
     """The keys of these subjects; with ``create``, a new random key for each that has none
     (inside the appending transaction: the key and the entries commit together)."""
+    from django.db import connections
+
+    from habeas.core.rows import Rows
     from habeas.ledger.models import SubjectKey
 
     wanted = sorted(set(names))
     found: dict[str, bytes] = {}
-    for start in range(0, len(wanted), 900):
-        chunk = wanted[start : start + 900]
-        found.update(
-            (name, bytes(key))
-            for name, key in SubjectKey.objects.using(using)
-            .filter(name__in=chunk)
-            .values_list("name", "key")
-        )
+    connection = connections[using]
+    table = connection.ops.quote_name(SubjectKey._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start : start + 900]
+            cursor.execute(
+                f"SELECT name, {connection.ops.quote_name('key')} FROM {table} "  # noqa: S608 - the model's table
+                f"WHERE name IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            found.update((name, bytes(key)) for name, key in cursor.fetchall())
     missing = [n for n in wanted if n not in found]
     if create and missing:
-        created_at = now()
+        rows = Rows(using)
+        created_at = rows.instant(now())
         fresh = {n: os.urandom(KEY_BYTES) for n in missing}
-        SubjectKey.objects.using(using).bulk_create(
-            [SubjectKey(name=n, key=k, created_at=created_at) for n, k in fresh.items()],
-            batch_size=1000,
+        rows.insert(
+            SubjectKey,
+            ("id", "name", "key", "created_at"),
+            [
+                (pk, n, k, created_at)
+                for pk, (n, k) in zip(rows.ids(SubjectKey, len(fresh)), fresh.items(), strict=True)
+            ],
         )
         found.update(fresh)
     return found
