@@ -172,11 +172,61 @@ def committed(payload: dict[str, Any], paths: Iterable[str], key: bytes) -> dict
     """A copy of ``payload`` with the value at each path replaced by its commitment. A path is
     dot-separated; ``*`` stands for every element of a list. Absent paths are skipped; only the
     containers on a path are copied (the caller's payload is left as it was)."""
-    result = payload
     keyed = Keyed(key)
+    trie = _trie(tuple(paths))
+    if trie is not None:
+        return _commit_tree(payload, trie, keyed)
+    result = payload
     for path in paths:
         result = _commit_at(result, _parts(path), keyed)
     return result
+
+
+_LEAF: dict[str, Any] = {}  # marks the end of a path in a trie (compared by identity)
+
+
+@functools.cache
+def _trie(paths: tuple[str, ...]) -> dict[str, Any] | None:
+    """The paths as a tree of their parts, so a payload is walked (and each container on a
+    path copied) once for all of them instead of once per path: a ``people.created`` entry
+    commits six values under one ``person``. ``None`` when one path repeats or ends where
+    another goes on (then the paths are applied one after the other, as they always were)."""
+    root: dict[str, Any] = {}
+    for path in paths:
+        node = root
+        parts = _parts(path)
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if child is _LEAF:
+                return None
+            node = child
+        if parts[-1] in node:
+            return None
+        node[parts[-1]] = _LEAF
+    return root
+
+
+def _commit_tree(node: Any, trie: dict[str, Any], keyed: Keyed) -> Any:
+    """:func:`_commit_at` of every path of ``trie`` at once (same result: the paths neither
+    repeat nor overlap)."""
+    if isinstance(node, list):
+        sub = trie.get("*")
+        if sub is None:
+            return node
+        if sub is _LEAF:
+            return list(map(keyed.commitment, node))
+        return [_commit_tree(item, sub, keyed) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    copy: dict[str, Any] | None = None
+    for head, sub in trie.items():
+        if head == "*" or head not in node:
+            continue
+        if copy is None:
+            copy = dict(node)
+        value = node[head]
+        copy[head] = keyed.commitment(value) if sub is _LEAF else _commit_tree(value, sub, keyed)
+    return node if copy is None else copy
 
 
 def _commit_at(node: Any, parts: list[str], keyed: Keyed) -> Any:
