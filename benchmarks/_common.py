@@ -110,6 +110,14 @@ class Report:
         value = self.get(numerator).rate / self.get(denominator).rate
         self.ratios.append(Ratio(label, numerator, denominator, value))
 
+    def cpu_ratio(self, label: str, numerator: str, denominator: str) -> None:
+        """The same ratio by the median CPU times of this process (on a loaded machine the
+        wall times say more about the other jobs; on PostgreSQL the server's work is left
+        out of both)."""
+        top, bottom = self.get(numerator), self.get(denominator)
+        value = (top.count / top.cpu_median) / (bottom.count / bottom.cpu_median)
+        self.ratios.append(Ratio(f"{label}, by CPU time", numerator, denominator, value))
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         for m, raw in zip(self.measurements, data["measurements"], strict=True):

@@ -173,6 +173,12 @@ ALLOWLIST: list[Allowed] = [
         "hands the write on to Django",
     ),
     Allowed(
+        "core/rows.py",
+        r"^insert$",
+        "the bulk services' plain inserts (Rows.insert), which refuse to run outside a service "
+        "(WriteOutsideService, as ServiceQuerySet.bulk_create) and write in its transaction",
+    ),
+    Allowed(
         "*/replay.py",
         r"\.update\(",
         "replays rebuild the expected tables in memory for verify-ledger: ``row.update(...)`` "

@@ -71,3 +71,30 @@ def test_keyed_is_hmac_sha256(key: bytes, data: bytes, value: Any) -> None:
     expected = PREFIX + hmac.new(key, canonical_bytes(value), hashlib.sha256).hexdigest()
     assert commitment(key, value) == expected
     assert keyed.commitment(value) == expected
+
+
+def committed_one_by_one(payload: Any, paths: list[str], key: bytes) -> Any:
+    """The definition of ``committed``: each path applied in turn."""
+    from habeas.ledger.privacy import Keyed, _commit_at
+
+    keyed = Keyed(key)
+    for path in paths:
+        payload = _commit_at(payload, path.split("."), keyed)
+    return payload
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    payload=st.dictionaries(st.sampled_from(["a", "b", "name"]), VALUES, max_size=3),
+    paths=st.lists(st.lists(KEYS, min_size=1, max_size=4).map(".".join), max_size=6),
+)
+def test_committed_at_once_is_each_path_in_turn(payload: dict[str, Any], paths: list[str]) -> None:
+    """Committing every path in one walk (the paths as a tree) gives what applying them one
+    after the other gives, and leaves the caller's payload as it was."""
+    from copy import deepcopy
+
+    from habeas.ledger.privacy import committed
+
+    before = deepcopy(payload)
+    assert committed(payload, paths, b"k" * 32) == committed_one_by_one(payload, paths, b"k" * 32)
+    assert payload == before

@@ -15,6 +15,7 @@ from django.db import connection
 
 from habeas.core.actor import Actor
 from habeas.core.clock import now
+from habeas.core.rows import Rows
 from habeas.core.services import service
 from habeas.custody.choices import BasisStatus, LegalBasisKind
 from habeas.custody.models import CustodyEpisode, ReleaseCalculation
@@ -323,7 +324,8 @@ def release_recalculate(
         )
         made.append((person, row, previous.get(ep), again))
     made.sort(key=lambda m: m[1].episode_id)
-    rows = ReleaseCalculation.objects.bulk_create([m[1] for m in made], batch_size=500)
+    rows = [m[1] for m in made]
+    _insert_calculations(rows)
     if not append:  # the caller's own entry carries each calculation (an admission)
         return rows
     ledger_append_many(
@@ -343,6 +345,72 @@ def release_recalculate(
         ],
     )
     return rows
+
+
+def release_calculate_admitted(
+    *,
+    episodes: Sequence[tuple[int, list[tuple[int, str, dt.date, int]]]],
+    rule_set: str | None,
+    country: str,
+    at: dt.datetime,
+) -> list[ReleaseCalculation]:
+    """The first calculation of each episode just admitted: what :func:`release_recalculate`
+    makes of it (an episode with no calculation has changed inputs), from the values the
+    admission holds instead of read back from the tables. ``episodes``: (episode, its
+    criminal sentences as (basis, sentence, start, custody credit days), in basis order),
+    under the agreement's rule set and the facility's country. No ledger entry: the
+    admission's own carries each calculation."""
+    rules = rule_set or "plain"
+    made = []
+    for ep, sentences in sorted(episodes):
+        pending = _Pending(
+            rules,
+            country,
+            [(pk, s, start.isoformat(), credit or 0, 0) for pk, s, start, credit in sentences],
+        )
+        inputs = pending.inputs()
+        calc = pending.calculate()
+        made.append(
+            ReleaseCalculation(
+                episode_id=ep,
+                rule_set=calc.rule_set,
+                version=calc.version,
+                inputs=inputs,
+                inputs_sha=inputs_sha(inputs),
+                release_date=calc.release_date,
+                full_term=calc.full_term,
+                working=calc.working(),
+                calculated_at=at,
+            )
+        )
+    _insert_calculations(made)
+    return made
+
+
+def _insert_calculations(rows: list[ReleaseCalculation]) -> None:
+    """Store new calculations as plain rows (:mod:`habeas.core.rows`; an admission of a
+    whole facility makes tens of thousands), their ids set on the instances as
+    ``bulk_create`` would."""
+    writer = Rows()
+    json, date, instant = writer.json, writer.date, writer.instant
+    for pk, row in zip(writer.ids(ReleaseCalculation, len(rows)), rows, strict=True):
+        row.pk = pk
+        row._state.adding = False
+        row._state.db = "default"
+    writer.insert(
+        ReleaseCalculation,
+        (
+            "id", "episode_id", "rule_set", "version", "inputs", "inputs_sha", "release_date",
+            "full_term", "working", "calculated_at",
+        ),
+        [
+            (
+                r.pk, r.episode_id, r.rule_set, r.version, json(r.inputs), r.inputs_sha,
+                date(r.release_date), date(r.full_term), json(r.working), instant(r.calculated_at),
+            )
+            for r in rows
+        ],
+    )  # fmt: skip
 
 
 def _previous_dates(episode_ids: list[int]) -> dict[int, dt.date | None]:

@@ -23,10 +23,11 @@ from habeas.agreements.models import Agreement
 from habeas.core.actor import Actor
 from habeas.core.clock import now
 from habeas.core.errors import Conflict, ValidationFailed
+from habeas.core.rows import Rows
 from habeas.core.services import service
 from habeas.custody.absences import absence_close_on_release
-from habeas.custody.calculations import calculation_snapshot, release_recalculate
-from habeas.custody.choices import Consent, LegalBasisKind, ReleaseReason
+from habeas.custody.calculations import calculation_snapshot, release_calculate_admitted
+from habeas.custody.choices import BasisStatus, Consent, LegalBasisKind, ReleaseReason
 from habeas.custody.models import CustodyEpisode, LegalBasis
 from habeas.custody.release import full_term_less_credit
 from habeas.custody.sentences import parse_sentence
@@ -96,8 +97,12 @@ def _not_future(at: dt.datetime, what: str) -> None:
         raise ValidationFailed(MSG_FUTURE.format(what=what, at=at.isoformat()))
 
 
+_KINDS = frozenset(LegalBasisKind.values)
+_CONSENTS = frozenset(Consent.values)
+
+
 def _check_basis(spec: LegalBasisSpec) -> None:
-    if spec.kind not in LegalBasisKind.values:
+    if spec.kind not in _KINDS:
         raise ValidationFailed(f"unknown legal basis {spec.kind!r}")
     if spec.kind == LegalBasisKind.CRIMINAL_SENTENCE:
         if not spec.sentence or spec.sentence_start is None:
@@ -108,7 +113,7 @@ def _check_basis(spec: LegalBasisSpec) -> None:
             raise ValidationFailed(str(exc)) from None
     if spec.custody_credit_days < 0:
         raise ValidationFailed("custody credit cannot be negative")
-    if spec.consent not in Consent.values:
+    if spec.consent not in _CONSENTS:
         raise ValidationFailed(f"unknown consent value {spec.consent!r}")
 
 
@@ -160,6 +165,82 @@ def basis_snapshot(basis: LegalBasis) -> dict[str, Any]:
     }
 
 
+_BASIS_ACTIVE = str(BasisStatus.ACTIVE)
+#: The stored columns of :class:`LegalBasis`, in the order ``custody_admit_many`` writes them.
+_BASIS_COLUMNS = (
+    "id", "person_id", "kind", "authority", "ref", "status_in_sending_state", "order_date",
+    "removal_protection", "offence", "conviction_date", "judgment_final", "sentence",
+    "sentence_start", "custody_credit_days", "consent", "recorded_at", "ends_on", "status",
+    "ended_on", "supersedes_id", "credit_forfeited_days", "protection_on",
+)  # fmt: skip
+_EPISODE_COLUMNS = (
+    "id", "person_id", "facility_id", "agreement_id", "admitted_at", "released_at",
+    "release_reason", "release_destination", "release_note",
+)  # fmt: skip
+
+
+def _episodes(
+    admissions: Sequence[AdmissionSpec],
+    episode_ids: Sequence[int],
+    facility: Facility,
+    agreement: Agreement | None,
+) -> list[CustodyEpisode]:
+    """The new episodes as model instances (as ``bulk_create`` returned them: saved, the
+    person, facility and agreement given already attached), built from their stored values
+    without Django's per-field keyword handling."""
+    if [f.attname for f in CustodyEpisode._meta.concrete_fields] != list(_EPISODE_COLUMNS):
+        raise RuntimeError("CustodyEpisode's fields changed: update _EPISODE_COLUMNS")
+    agreement_id = agreement.pk if agreement is not None else None
+    from_db = CustodyEpisode.from_db
+    cache_person = CustodyEpisode.person.field.set_cached_value
+    cache_facility = CustodyEpisode.facility.field.set_cached_value
+    cache_agreement = CustodyEpisode.agreement.field.set_cached_value
+    out = []
+    for adm, ep_id in zip(admissions, episode_ids, strict=True):
+        ep = from_db(
+            "default",
+            _EPISODE_COLUMNS,
+            (ep_id, adm.person.pk, facility.pk, agreement_id, adm.admitted_at, None, "", "", ""),
+        )
+        cache_person(ep, adm.person)
+        cache_facility(ep, facility)
+        cache_agreement(ep, agreement)
+        out.append(ep)
+    return out
+
+
+def _lock_people(ids: list[int]) -> tuple[int, int] | None:
+    """Lock these people's rows (PostgreSQL: ``FOR UPDATE``, in id order; SQLite's
+    transaction holds the database's write lock already) and return (person, episode) of
+    one who is in custody, if any. Plain reads of 900 ids each (a batch has thousands)."""
+    from django.db import connection
+
+    q = connection.ops.quote_name
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    people, episodes = q(Person._meta.db_table), q(CustodyEpisode._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT id FROM {people} WHERE id IN ({marks}) ORDER BY id{lock}",  # noqa: S608 - the models' tables
+                chunk,
+            )
+            cursor.fetchall()
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT person_id, id FROM {episodes} "  # noqa: S608
+                f"WHERE released_at IS NULL AND person_id IN ({marks}) LIMIT 1",
+                chunk,
+            )
+            row = cursor.fetchone()
+            if row is not None:
+                return int(row[0]), int(row[1])
+    return None
+
+
 @service
 def custody_admit_many(
     *,
@@ -191,106 +272,138 @@ def custody_admit_many(
     # Lock the people (in id order, so concurrent batches cannot deadlock): two requests
     # admitting the same person queue here, and the second sees the first's open episode
     # and gets a clear 409 instead of hitting the one-open-episode constraint.
-    list(
-        Person.objects.select_for_update()
-        .filter(pk__in=sorted(seen))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    open_episodes = dict(
-        CustodyEpisode.objects.open()
-        .filter(person_id__in=list(seen))
-        .values_list("person_id", "pk")[:1]
-    )
+    open_episodes = _lock_people(sorted(seen))
     if open_episodes:
-        person, episode = next(iter(open_episodes.items()))
+        person, episode = open_episodes
         raise Conflict(MSG_ALREADY_HELD.format(person=person, episode=episode))
 
     recorded = now()
-    bases_per = [
-        [
-            LegalBasis(
-                person=adm.person,
-                kind=s.kind,
-                ref=s.ref,
-                authority=s.authority,
-                status_in_sending_state=s.status_in_sending_state,
-                order_date=s.order_date,
-                removal_protection=s.removal_protection,
-                offence=s.offence,
-                conviction_date=s.conviction_date,
-                judgment_final=s.judgment_final,
-                sentence=s.sentence,
-                sentence_start=s.sentence_start,
-                custody_credit_days=s.custody_credit_days,
-                consent=s.consent,
-                recorded_at=recorded,
-                ends_on=(
-                    full_term_less_credit(s.sentence, s.sentence_start, s.custody_credit_days)
-                    if s.kind == LegalBasisKind.CRIMINAL_SENTENCE and s.sentence_start
-                    else None
-                ),
-            )
-            for s in adm.legal_bases
-        ]
-        for adm in admissions
-    ]
-    LegalBasis.objects.bulk_create([b for group in bases_per for b in group], batch_size=500)
-    episodes = CustodyEpisode.objects.bulk_create(
-        [
-            CustodyEpisode(
-                person=adm.person,
-                facility=facility,
-                agreement=agreement,
-                admitted_at=adm.admitted_at,
-            )
-            for adm in admissions
-        ],
-        batch_size=500,
-    )
+    rows = Rows()
     through = CustodyEpisode.legal_bases.through
-    through.objects.bulk_create(
+    count = sum(len(adm.legal_bases) for adm in admissions)
+    basis_ids = iter(rows.ids(LegalBasis, count))
+    link_ids = iter(rows.ids(through, count))
+    episode_ids = rows.ids(CustodyEpisode, len(admissions))
+    recorded_db = rows.instant(recorded)
+    date = rows.date
+    basis_rows: list[tuple[Any, ...]] = []
+    link_rows: list[tuple[int, int, int]] = []
+    snapshots_per: list[list[dict[str, Any]]] = []
+    sentenced: list[tuple[int, list[tuple[int, str, dt.date, int]]]] = []
+    person_ids = [adm.person.pk for adm in admissions]
+    for adm, ep_id, person_id in zip(admissions, episode_ids, person_ids, strict=True):
+        group: list[dict[str, Any]] = []
+        for s in adm.legal_bases:
+            pk = next(basis_ids)
+            ends_on = (
+                full_term_less_credit(s.sentence, s.sentence_start, s.custody_credit_days)
+                if s.kind == LegalBasisKind.CRIMINAL_SENTENCE and s.sentence_start
+                else None
+            )
+            basis_rows.append(
+                (
+                    pk, person_id, s.kind, s.authority, s.ref, s.status_in_sending_state,
+                    date(s.order_date), s.removal_protection, s.offence,
+                    date(s.conviction_date), s.judgment_final, s.sentence,
+                    date(s.sentence_start), s.custody_credit_days, s.consent, recorded_db,
+                    date(ends_on), _BASIS_ACTIVE, None, None, 0, None,
+                )
+            )  # fmt: skip
+            link_rows.append((next(link_ids), ep_id, pk))
+            group.append(
+                {
+                    "id": pk,
+                    "person": person_id,
+                    "kind": s.kind,
+                    "ref": s.ref,
+                    "authority": s.authority,
+                    "status_in_sending_state": s.status_in_sending_state,
+                    "order_date": s.order_date,
+                    "removal_protection": s.removal_protection,
+                    "offence": s.offence,
+                    "conviction_date": s.conviction_date,
+                    "judgment_final": s.judgment_final,
+                    "sentence": s.sentence,
+                    "sentence_start": s.sentence_start,
+                    "custody_credit_days": s.custody_credit_days,
+                    "consent": s.consent,
+                    "ends_on": ends_on,
+                    "status": _BASIS_ACTIVE,
+                    "ended_on": None,
+                    "supersedes": None,
+                    "credit_forfeited_days": 0,
+                    "protection_on": None,
+                }
+            )
+        snapshots_per.append(group)
+        sentences = [
+            (b["id"], s.sentence, s.sentence_start, s.custody_credit_days)
+            for b, s in zip(group, adm.legal_bases, strict=True)
+            if s.kind == LegalBasisKind.CRIMINAL_SENTENCE and s.sentence and s.sentence_start
+        ]
+        if sentences:
+            sentenced.append((ep_id, sentences))
+    rows.insert(LegalBasis, _BASIS_COLUMNS, basis_rows)
+    agreement_id = agreement.pk if agreement is not None else None
+    instant = rows.instant
+    rows.insert(
+        CustodyEpisode,
+        _EPISODE_COLUMNS,
         [
-            through(custodyepisode_id=ep.pk, legalbasis_id=b.pk)
-            for ep, group in zip(episodes, bases_per, strict=True)
-            for b in group
+            (
+                ep,
+                person,
+                facility.pk,
+                agreement_id,
+                instant(adm.admitted_at),
+                None,
+                "",
+                "",
+                "",
+            )
+            for adm, ep, person in zip(admissions, episode_ids, person_ids, strict=True)
         ],
-        batch_size=500,
     )
+    rows.insert(through, ("id", "custodyepisode_id", "legalbasis_id"), link_rows)
+    episodes = _episodes(admissions, episode_ids, facility, agreement)
     placements: list[dict[str, Any] | None] = [None] * len(episodes)
     if place is not None:
         placements = list(place(facility, admissions, episodes))
-    sentenced = [
-        ep.pk
-        for ep, adm in zip(episodes, admissions, strict=True)
-        if any(s.kind == LegalBasisKind.CRIMINAL_SENTENCE for s in adm.legal_bases)
-    ]
+    person_of = dict(zip(episode_ids, person_ids, strict=True))
     calculations = {
-        c.episode_id: calculation_snapshot(c, people_of[c.episode_id])
-        for people_of in [{ep.pk: ep.person_id for ep in episodes}]
-        for c in release_recalculate(actor=actor, episode_ids=sentenced, at=recorded, append=False)
+        c.episode_id: calculation_snapshot(c, person_of[c.episode_id])
+        for c in release_calculate_admitted(
+            episodes=sentenced,
+            rule_set=str(agreement.sentence_rules) if agreement is not None else None,
+            country=facility.jurisdiction.code if facility.jurisdiction_id is not None else "",
+            at=recorded,
+        )
     }
+    facility_code = facility.code
+    agreement_code = agreement.code if agreement else None
     events = [
         Event(
             action="custody.admitted",
-            subject=f"person:{adm.person.pk}",
+            subject=f"person:{person}",
             occurred_at=adm.admitted_at,
             payload={
                 "episode": {
-                    "id": ep.pk,
-                    "person": adm.person.pk,
-                    "facility": facility.code,
-                    "agreement": agreement.code if agreement else None,
+                    "id": ep_id,
+                    "person": person,
+                    "facility": facility_code,
+                    "agreement": agreement_code,
                     "admitted_at": adm.admitted_at,
-                    "legal_bases": [b.pk for b in group],
+                    "legal_bases": [b["id"] for b in group],
                 },
-                "legal_bases": [basis_snapshot(b) for b in group],
+                "legal_bases": group,
                 **({"placement": pl} if pl is not None else {}),
                 **({"record": adm.extra} if adm.extra else {}),
-                **({"calculation": calculations[ep.pk]} if ep.pk in calculations else {}),
+                **({"calculation": calculations[ep_id]} if ep_id in calculations else {}),
             },
         )
-        for adm, ep, group, pl in zip(admissions, episodes, bases_per, placements, strict=True)
+        for adm, ep_id, person, group, pl in zip(
+            admissions, episode_ids, person_ids, snapshots_per, placements, strict=True
+        )
     ]
     ledger_append_many(actor=actor, events=events)
     return episodes

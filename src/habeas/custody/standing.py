@@ -24,9 +24,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from django.db import connection
 from django.db.models import Count, QuerySet
 
 from habeas.core.events import AppendedEvent
+from habeas.core.rows import Rows
 from habeas.custody.check import (
     _today_by_facility,
     agreement_notice_days,
@@ -86,15 +88,41 @@ def standing_refresh(at: dt.datetime) -> None:
 def standing_update(episode_ids: Sequence[int], at: dt.datetime) -> None:
     """Evaluate these episodes again (a released one holds no condition). Nothing to do
     while the rows name another day: they are not read then, and the next refresh rewrites
-    them all."""
+    them all. Per chunk: the set-based evaluation, one plain delete, one plain read of the
+    facilities and one ``executemany`` of the rows (:mod:`habeas.core.rows`)."""
     if _current_key() != day_key(at):
         return
     ids = sorted(set(episode_ids))
+    table = StandingCondition._meta.db_table
+    episodes = CustodyEpisode._meta.db_table
     for i in range(0, len(ids), CHUNK):
         part = ids[i : i + CHUNK]
         found = conditions_for(part, at)
-        StandingCondition.objects.filter(episode_id__in=part).delete()
-        StandingCondition.objects.bulk_create(_rows(found, _facilities(part)), batch_size=1000)
+        marks = ", ".join(["%s"] * len(part))
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE episode_id IN ({marks})", part)  # noqa: S608
+            if not found:
+                continue
+            wanted = sorted({ep for ep, _rule in found})
+            cursor.execute(
+                f"SELECT id, facility_id FROM {episodes} "  # noqa: S608 - names from the models
+                f"WHERE id IN ({', '.join(['%s'] * len(wanted))})",
+                wanted,
+            )
+            facilities = dict(cursor.fetchall())
+        writer = Rows()
+        date = writer.date
+        conditions = sorted(found.items())
+        writer.insert(
+            StandingCondition,
+            ("id", "episode_id", "facility_id", "rule", "since", "value"),
+            [
+                (pk, ep, facilities[ep], rule, date(since), value)
+                for pk, ((ep, rule), (since, value)) in zip(
+                    writer.ids(StandingCondition, len(conditions)), conditions, strict=True
+                )
+            ],
+        )
 
 
 def standing_conditions(episodes: QuerySet[CustodyEpisode], at: dt.datetime) -> Conditions | None:
@@ -135,13 +163,17 @@ def episodes_named(events: Sequence[AppendedEvent]) -> list[int]:
     if not people:
         return []
     ids = sorted(people)
-    return [
-        pk
-        for i in range(0, len(ids), CHUNK)
-        for pk in CustodyEpisode.objects.filter(person_id__in=ids[i : i + CHUNK]).values_list(
-            "pk", flat=True
-        )
-    ]
+    found: list[int] = []
+    with connection.cursor() as cursor:
+        for i in range(0, len(ids), CHUNK):
+            part = ids[i : i + CHUNK]
+            cursor.execute(
+                f"SELECT id FROM {CustodyEpisode._meta.db_table} "  # noqa: S608 - the model's table
+                f"WHERE person_id IN ({', '.join(['%s'] * len(part))})",
+                part,
+            )
+            found += [pk for (pk,) in cursor.fetchall()]
+    return found
 
 
 #: Events that can change the conditions of many episodes at once: an agreement's term or

@@ -19,6 +19,7 @@ from habeas.agreements.models import Agreement
 from habeas.core.actor import Actor
 from habeas.core.errors import Conflict, ValidationFailed
 from habeas.core.events import AppendedEvent
+from habeas.core.rows import Rows
 from habeas.core.services import service
 from habeas.custody.models import CustodyEpisode
 from habeas.custody.services import (
@@ -104,21 +105,25 @@ def place_admissions(
             cell = chosen
         allocator.take(cell, who)
         cells.append(cell)
-    placements = Placement.objects.bulk_create(
+    rows = Rows()
+    ids = rows.ids(Placement, len(cells))
+    instant = rows.instant
+    rows.insert(
+        Placement,
+        ("id", "episode_id", "cell_id", "started_at", "ended_at", "reason"),
         [
-            Placement(episode=ep, cell=cell, started_at=adm.admitted_at, reason="admission")
-            for ep, cell, adm in zip(episodes, cells, admissions, strict=True)
+            (pk, ep.pk, cell.pk, instant(adm.admitted_at), None, "admission")
+            for pk, ep, cell, adm in zip(ids, episodes, cells, admissions, strict=True)
         ],
-        batch_size=500,
     )
     return [
         {
-            "id": pl.pk,
+            "id": pk,
             "cell": _cell_label(cell, facility),
-            "started_at": pl.started_at,
-            "reason": pl.reason,
+            "started_at": adm.admitted_at,
+            "reason": "admission",
         }
-        for pl, cell in zip(placements, cells, strict=True)
+        for pk, cell, adm in zip(ids, cells, admissions, strict=True)
     ]
 
 

@@ -86,42 +86,39 @@ def is_commitment(value: Any) -> bool:
 def keys_for(names: Iterable[str], *, create: bool, using: str = "default") -> dict[str, bytes]:
     """The keys of these subjects; with ``create``, a new random key for each that has none
     (inside the appending transaction: the key and the entries commit together)."""
+    from django.db import connections
+
+    from habeas.core.rows import Rows
     from habeas.ledger.models import SubjectKey
 
     wanted = sorted(set(names))
     found: dict[str, bytes] = {}
-    for start in range(0, len(wanted), 900):
-        chunk = wanted[start : start + 900]
-        found.update(
-            (name, bytes(key))
-            for name, key in SubjectKey.objects.using(using)
-            .filter(name__in=chunk)
-            .values_list("name", "key")
-        )
+    connection = connections[using]
+    table = connection.ops.quote_name(SubjectKey._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start : start + 900]
+            cursor.execute(
+                f"SELECT name, {connection.ops.quote_name('key')} FROM {table} "  # noqa: S608 - the model's table
+                f"WHERE name IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            found.update((name, bytes(key)) for name, key in cursor.fetchall())
     missing = [n for n in wanted if n not in found]
     if create and missing:
+        rows = Rows(using)
+        created_at = rows.instant(now())
         fresh = {n: os.urandom(KEY_BYTES) for n in missing}
-        _insert_keys(fresh, using)
+        rows.insert(
+            SubjectKey,
+            ("id", "name", "key", "created_at"),
+            [
+                (pk, n, k, created_at)
+                for pk, (n, k) in zip(rows.ids(SubjectKey, len(fresh)), fresh.items(), strict=True)
+            ],
+        )
         found.update(fresh)
     return found
-
-
-def _insert_keys(fresh: dict[str, bytes], using: str) -> None:
-    """New keys, one ``executemany`` (a bulk import makes one key per manifest row: the ORM's
-    per-object preparation was a tenth of its ledger append)."""
-    from django.db import connections
-
-    from habeas.ledger.models import SubjectKey
-
-    connection = connections[using]
-    q = connection.ops.quote_name
-    created_at = connection.ops.adapt_datetimefield_value(now())
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {q(SubjectKey._meta.db_table)} "  # noqa: S608
-            f"({q('name')}, {q('key')}, {q('created_at')}) VALUES (%s, %s, %s)",
-            [(n, k, created_at) for n, k in fresh.items()],
-        )
 
 
 def all_keys(using: str = "default") -> dict[str, bytes]:

@@ -17,12 +17,16 @@ after any sequence of events (tests/oversight/test_statistics_maintained.py).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from django.db import connection
 from django.db.models import F, QuerySet, Sum
 
+from habeas.core.rows import Rows
 from habeas.custody.models import CustodyEpisode
 from habeas.oversight.models import PopulationCount, PopulationTally
 
@@ -129,26 +133,124 @@ def _apply(delta: Counter[tuple[int, str, str]]) -> None:
 
 def tally_refresh(person_ids: Sequence[int]) -> None:
     """Recompute the contributions of these people's episodes and move the counts by the
-    difference (run by the listener, inside the appending transaction)."""
+    difference (run by the listener, inside the appending transaction). Set-based: two plain
+    reads per chunk of people (their tally rows, their episodes' contributions), one plain
+    delete of the rows that changed and one ``executemany`` of the new ones
+    (:mod:`habeas.core.rows`); an admission of thousands of people is a few statements."""
     ids = sorted(set(person_ids))
     delta: Counter[tuple[int, str, str]] = Counter()
+    table = PopulationTally._meta.db_table
     for i in range(0, len(ids), CHUNK):
         part = ids[i : i + CHUNK]
-        old = list(PopulationTally.objects.filter(person_id__in=part))
-        new = contributions(CustodyEpisode.objects.filter(person_id__in=part))
-        for row in old:
-            delta.subtract(Contribution.of_row(row).keys())
-        for c in new:
+        marks = ", ".join(["%s"] * len(part))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(_TALLY_COLUMNS)} FROM {table} "  # noqa: S608 - names from the model
+                f"WHERE person_id IN ({marks})",
+                part,
+            )
+            old_rows = {row[0]: _of_values(row) for row in cursor.fetchall()}
+        new_rows = {c.episode_id: c for c in _contributions_of_people(part)}
+        for c in old_rows.values():
+            delta.subtract(c.keys())
+        for c in new_rows.values():
             delta.update(c.keys())
-        old_rows = {row.episode_id: Contribution.of_row(row) for row in old}
-        new_rows = {c.episode_id: c for c in new}
         gone = [pk for pk, c in old_rows.items() if new_rows.get(pk) != c]
         if gone:
-            PopulationTally.objects.filter(episode_id__in=gone).delete()
-        PopulationTally.objects.bulk_create(
-            [c.row() for pk, c in new_rows.items() if old_rows.get(pk) != c], batch_size=500
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE episode_id IN ({', '.join(['%s'] * len(gone))})",  # noqa: S608
+                    gone,
+                )
+        Rows().insert(
+            PopulationTally,
+            _TALLY_COLUMNS,
+            [
+                (
+                    pk,
+                    c.person_id,
+                    c.facility_id,
+                    c.sex,
+                    ",".join(c.nationalities),
+                    c.basis,
+                    c.agreement,
+                )
+                for pk, c in new_rows.items()
+                if old_rows.get(pk) != c
+            ],
         )
     _apply(delta)
+
+
+_TALLY_COLUMNS = (
+    "episode_id", "person_id", "facility_id", "sex", "nationalities", "basis", "agreement",
+)  # fmt: skip
+
+
+def _of_values(row: Sequence[Any]) -> Contribution:
+    episode, person, facility, sex, nationalities, basis, agreement = row
+    return Contribution(
+        episode_id=episode,
+        person_id=person,
+        facility_id=facility,
+        sex=sex,
+        nationalities=tuple(nationalities.split(",")) if nationalities else (),
+        basis=basis,
+        agreement=agreement,
+    )
+
+
+def _contributions_of_people(person_ids: Sequence[int]) -> list[Contribution]:
+    """:func:`contributions` of these people's episodes, read with two plain queries (the
+    kinds of each open episode's legal bases; the episode with its person and agreement)."""
+    from habeas.agreements.models import Agreement
+    from habeas.custody.models import LegalBasis
+    from habeas.people.models import Person
+
+    episode = CustodyEpisode._meta.db_table
+    link = CustodyEpisode.legal_bases.through._meta.db_table
+    marks = ", ".join(["%s"] * len(person_ids))
+    where = f"e.released_at IS NULL AND e.person_id IN ({marks})"
+    kinds: dict[int, set[str]] = {}
+    decoded: dict[Any, tuple[str, ...]] = {}
+    out = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.id, b.kind FROM {episode} e "  # noqa: S608 - names from the models
+            f"JOIN {link} l ON l.custodyepisode_id = e.id "
+            f"JOIN {LegalBasis._meta.db_table} b ON b.id = l.legalbasis_id WHERE {where}",
+            list(person_ids),
+        )
+        for episode_id, kind in cursor.fetchall():
+            found = kinds.setdefault(episode_id, set())
+            if kind:
+                found.add(kind)
+        cursor.execute(
+            f"SELECT e.id, e.person_id, e.facility_id, p.sex, p.nationalities, a.code "  # noqa: S608
+            f"FROM {episode} e JOIN {Person._meta.db_table} p ON p.id = e.person_id "
+            f"LEFT JOIN {Agreement._meta.db_table} a ON a.id = e.agreement_id WHERE {where}",
+            list(person_ids),
+        )
+        for pk, person, facility, sex, nationalities, agreement in cursor.fetchall():
+            key = nationalities if isinstance(nationalities, str) else repr(nationalities)
+            codes = decoded.get(key)
+            if codes is None:
+                value = (
+                    json.loads(nationalities) if isinstance(nationalities, str) else nationalities
+                )
+                codes = decoded[key] = tuple(str(c) for c in value or ())
+            out.append(
+                Contribution(
+                    episode_id=pk,
+                    person_id=person,
+                    facility_id=facility,
+                    sex=sex or "",
+                    nationalities=codes,
+                    basis="+".join(sorted(kinds.get(pk, ()))) or "none",
+                    agreement=agreement or "domestic",
+                )
+            )
+    return out
 
 
 def tally_rebuild() -> None:
