@@ -243,6 +243,11 @@ def crowding_since(groups: dict[Any, tuple[list[int], int, int]]) -> dict[Any, d
     table = qn(Placement._meta.db_table)
     fields = {f.name: f for f in Placement._meta.concrete_fields}
     cell, started, ended = (qn(fields[f].column) for f in ("cell", "started_at", "ended_at"))
+    read_started, read_ended = started, ended
+    if connection.vendor == "sqlite":
+        # Read as text: a column declared ``datetime`` goes through the driver's converter
+        # (a Python call per value) when selected as it is.
+        read_started, read_ended = f"CAST({started} AS TEXT)", f"CAST({ended} AS TEXT)"
     events: dict[int, list[tuple[Any, int]]] = defaultdict(list)
     cells = sorted({c for cell_ids, _n, _limit in groups.values() for c in cell_ids})
     with connection.cursor() as cursor:
@@ -251,8 +256,8 @@ def crowding_since(groups: dict[Any, tuple[list[int], int, int]]) -> dict[Any, d
             marks = ", ".join(["%s"] * len(part))
             # Table and column names from the models' metadata, values as parameters.
             cursor.execute(
-                f"SELECT {cell}, {started}, 1 FROM {table} WHERE {cell} IN ({marks}) "  # noqa: S608
-                f"UNION ALL SELECT {cell}, {ended}, -1 FROM {table} "
+                f"SELECT {cell}, {read_started}, 1 FROM {table} WHERE {cell} IN ({marks}) "  # noqa: S608
+                f"UNION ALL SELECT {cell}, {read_ended}, -1 FROM {table} "
                 f"WHERE {cell} IN ({marks}) AND {ended} IS NOT NULL",
                 [*part, *part],
             )
