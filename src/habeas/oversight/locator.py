@@ -656,35 +656,22 @@ if m == 1 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
 return {n, m}
 """
 
-_redis_counters: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-_redis_pair_counters: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+#: The scripts bound to each cache object's Redis client, by script text.
+_redis_scripts: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
-def _redis_counter(backend: Any) -> Any:
-    """The counting script bound to the Redis client of ``backend`` when the shared cache is
-    Redis, else None. Kept per cache object (one per thread): Django's Redis cache builds a
-    new client, with its table of reply handlers, for every call, which cost more than the
+def _redis_script(backend: Any, script: str) -> Any:
+    """``script`` bound to the Redis client of ``backend`` when the shared cache is Redis,
+    else None. Kept per cache object (one per thread): Django's Redis cache builds a new
+    client, with its table of reply handlers, for every call, which cost more than the
     search itself under load (``benchmarks/load_locator.py``)."""
     if not isinstance(backend, RedisCache):
         return None
-    counter = _redis_counters.get(backend)
+    bound = _redis_scripts.setdefault(backend, {})
+    counter = bound.get(script)
     if counter is None:
         client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
-        counter = client.register_script(_COUNT_SCRIPT)
-        _redis_counters[backend] = counter
-    return counter
-
-
-def _redis_pair_counter(backend: Any) -> Any:
-    """:data:`_COUNT_BOTH_SCRIPT` bound to the Redis client of ``backend`` (as
-    :func:`_redis_counter`), else None."""
-    if not isinstance(backend, RedisCache):
-        return None
-    counter = _redis_pair_counters.get(backend)
-    if counter is None:
-        client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
-        counter = client.register_script(_COUNT_BOTH_SCRIPT)
-        _redis_pair_counters[backend] = counter
+        counter = bound[script] = client.register_script(script)
     return counter
 
 
@@ -709,7 +696,7 @@ def _take_slot(key: str, limit: int, window: int, instant: dt.datetime) -> Throt
     start, retry_after = _window(instant, window)
     base = f"habeas:throttle:{key}:{start}"
     backend = caches["default"]
-    counter = _redis_counter(backend)
+    counter = _redis_script(backend, _COUNT_SCRIPT)
     if counter is not None:
         count = int(counter(keys=[backend.make_and_validate_key(base)], args=[window + 5]))
         if count <= limit:
@@ -770,7 +757,7 @@ def search_throttles(
     (``benchmarks/load_locator.py``: the rate limits were a third of a search's CPU)."""
     instant = at or now()
     backend = caches["default"]
-    counter = _redis_pair_counter(backend)
+    counter = _redis_script(backend, _COUNT_BOTH_SCRIPT)
     if counter is None:
         by_client = locator_throttle(client, at=instant)
         return by_client, (subject_throttle(q, at=instant) if by_client.allowed else None)

@@ -88,20 +88,31 @@ def contributions(episodes: QuerySet[CustodyEpisode]) -> list[Contribution]:
         found = kinds.setdefault(episode_id, set())
         if kind:
             found.add(kind)
-    decoded: dict[str, tuple[str, ...]] = {}
-    out = []
-    for pk, person, facility, sex, nationalities, agreement in open_episodes.values_list(
+    rows = open_episodes.values_list(
         "pk",
         "person_id",
         "facility_id",
         "person__sex",
         "person__nationalities",
         "agreement__code",
-    ):
-        text = repr(nationalities)
-        codes = decoded.get(text)
+    )
+    return _contributions_from(rows, kinds)
+
+
+def _contributions_from(
+    rows: Iterable[Sequence[Any]], kinds: dict[int, set[str]]
+) -> list[Contribution]:
+    """One :class:`Contribution` per (episode, person, facility, sex, nationalities,
+    agreement code) row, with the kinds of each episode's legal bases; nationalities come as
+    a list (the ORM) or as JSON text (a plain query) and are decoded once per distinct value."""
+    decoded: dict[Any, tuple[str, ...]] = {}
+    out = []
+    for pk, person, facility, sex, nationalities, agreement in rows:
+        key = nationalities if isinstance(nationalities, str) else repr(nationalities)
+        codes = decoded.get(key)
         if codes is None:
-            codes = decoded[text] = tuple(str(c) for c in nationalities or ())
+            value = json.loads(nationalities) if isinstance(nationalities, str) else nationalities
+            codes = decoded[key] = tuple(str(c) for c in value or ())
         out.append(
             Contribution(
                 episode_id=pk,
@@ -212,8 +223,6 @@ def _contributions_of_people(person_ids: Sequence[int]) -> list[Contribution]:
     marks = ", ".join(["%s"] * len(person_ids))
     where = f"e.released_at IS NULL AND e.person_id IN ({marks})"
     kinds: dict[int, set[str]] = {}
-    decoded: dict[Any, tuple[str, ...]] = {}
-    out = []
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT e.id, b.kind FROM {episode} e "  # noqa: S608 - names from the models
@@ -231,26 +240,8 @@ def _contributions_of_people(person_ids: Sequence[int]) -> list[Contribution]:
             f"LEFT JOIN {Agreement._meta.db_table} a ON a.id = e.agreement_id WHERE {where}",
             list(person_ids),
         )
-        for pk, person, facility, sex, nationalities, agreement in cursor.fetchall():
-            key = nationalities if isinstance(nationalities, str) else repr(nationalities)
-            codes = decoded.get(key)
-            if codes is None:
-                value = (
-                    json.loads(nationalities) if isinstance(nationalities, str) else nationalities
-                )
-                codes = decoded[key] = tuple(str(c) for c in value or ())
-            out.append(
-                Contribution(
-                    episode_id=pk,
-                    person_id=person,
-                    facility_id=facility,
-                    sex=sex or "",
-                    nationalities=codes,
-                    basis="+".join(sorted(kinds.get(pk, ()))) or "none",
-                    agreement=agreement or "domestic",
-                )
-            )
-    return out
+        rows = cursor.fetchall()
+    return _contributions_from(rows, kinds)
 
 
 def tally_rebuild() -> None:

@@ -59,20 +59,7 @@ def identifier_snapshot(identifier: PersonIdentifier) -> dict[str, Any]:
 def person_snapshot(person: Person, identifiers: Sequence[PersonIdentifier]) -> dict[str, Any]:
     """The ledger payload of a person: every stored field (replayed by verify-ledger; the
     personal ones become commitments, ``habeas.people.events``)."""
-    return {
-        "id": person.pk,
-        "given_names": person.given_names,
-        "first_surname": person.first_surname,
-        "second_surname": person.second_surname,
-        "aliases": list(person.aliases),
-        "date_of_birth": person.date_of_birth,
-        "dob_precision": person.dob_precision,
-        "sex": person.sex,
-        "nationalities": list(person.nationalities),
-        "language": person.language,
-        "erased_at": None,
-        "identifiers": [identifier_snapshot(i) for i in identifiers],
-    }
+    return _snapshot(person, [identifier_snapshot(i) for i in identifiers])
 
 
 _SEXES = frozenset(Sex.values)
@@ -103,8 +90,8 @@ _PERSON_COLUMNS = (
 
 
 def _snapshot(person: Person, identifiers: list[dict[str, Any]]) -> dict[str, Any]:
-    """:func:`person_snapshot` of a person just created, its identifiers given as their
-    snapshots."""
+    """:func:`person_snapshot` with the identifiers given as their snapshots (a person just
+    created by ``person_create_many`` has no identifier rows read back)."""
     return {
         "id": person.pk,
         "given_names": person.given_names,
